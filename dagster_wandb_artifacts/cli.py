@@ -1,0 +1,45 @@
+"""``dagster-wandb-artifacts``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .server.local import DEFAULT_ENTITY, api_key_path, bind, build_state, serve
+
+
+def _server(args: argparse.Namespace) -> int:
+    api_key = args.api_key or os.environ.get("WANDB_API_KEY")
+    state = build_state(args.root, api_key=api_key, storage=args.storage, entity=args.entity)
+    sock = bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
+    if api_key is None:
+        print(f"API key: in {api_key_path(args.root)}")
+    else:
+        print("API key: the one given with --api-key or WANDB_API_KEY")
+    sys.stdout.flush()
+    serve(state).run(sockets=[sock])
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts")
+    commands = parser.add_subparsers(dest="command", required=True)
+    server = commands.add_parser("server", help="run the embedded W&B-compatible server")
+    server.add_argument("--root", required=True, help="folder for its database and files")
+    server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    server.add_argument("--port", type=int, default=8080)
+    server.add_argument("--storage", help="fsspec URL for file bytes (default ROOT/storage)")
+    server.add_argument("--api-key", help="the key clients must send (default: WANDB_API_KEY, "
+                        "else one generated into ROOT/api-key)")
+    server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
+    server.set_defaults(run=_server)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""The ASGI application: ``/graphql``, signed file URLs, run file streams."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSchema, graphql_sync
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import blobs
+from .files import UploadRejected, error, read_json, receive_to_staging, stream_blob
+from .graphql_api import Context, Root, load_schema
+from .ids import BadIdError
+from .signing import URLSigner
+from .store import NotFound, Store, StoreError
+
+log = logging.getLogger("dagster_wandb_artifacts.server")
+
+_EXPECTED_ERRORS = (StoreError, BadIdError)
+
+
+@dataclass
+class ServerState:
+    """Everything the endpoints share; one per server (nothing global)."""
+
+    store: Store
+    blobs: blobs.BlobStore
+    signer: URLSigner
+    api_key: str
+    entity: str
+    schema: GraphQLSchema = field(default_factory=load_schema)
+    requests: Counter[str] = field(default_factory=Counter)
+    bytes_received: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count_request(self, route: str) -> None:
+        with self._lock:
+            self.requests[route] += 1
+
+    def count_bytes(self, n: int) -> None:
+        with self._lock:
+            self.bytes_received += n
+
+    def context(self, request: Request) -> Context:
+        return Context(
+            store=self.store,
+            blobs=self.blobs,
+            signer=self.signer,
+            base_url=str(request.base_url).rstrip("/"),
+            entity=self.entity,
+        )
+
+    def authenticated(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, key = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return user == "api" and hmac.compare_digest(key.encode(), self.api_key.encode())
+
+
+def _unauthorized() -> JSONResponse:
+    message = "missing or wrong API key: send HTTP basic auth 'api:<key>'"
+    return JSONResponse({"errors": [{"message": message}]}, status_code=401)
+
+
+def _signed(state: ServerState, request: Request) -> Response | None:
+    """None when the request carries a valid signature for its method and path."""
+    reason = state.signer.check(
+        request.method,
+        request.url.path,
+        request.query_params.get("expires"),
+        request.query_params.get("signature"),
+    )
+    return None if reason is None else error(403, reason)
+
+
+def _format_error(exc: GraphQLError) -> dict[str, Any]:
+    original = exc.original_error
+    if original is not None and not isinstance(original, _EXPECTED_ERRORS):
+        log.exception("resolver failed", exc_info=original)
+        return {"message": f"internal server error: {type(original).__name__}", "path": exc.path}
+    return exc.formatted
+
+
+def create_app(state: ServerState) -> Starlette:
+    def counted(route: str, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            state.count_request(f"{request.method} {route}")
+            try:
+                return await handler(request)
+            except UploadRejected as exc:
+                return error(exc.status, str(exc))
+            except NotFound as exc:
+                return error(404, str(exc))
+            except StoreError as exc:
+                return error(400, str(exc))
+
+        return endpoint
+
+    async def graphql(request: Request) -> Response:
+        if not state.authenticated(request):
+            return _unauthorized()
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return JSONResponse({"errors": [{"message": "expected {query, variables}"}]}, 400)
+        ctx = state.context(request)
+        result = await run_in_threadpool(
+            graphql_sync,
+            state.schema,
+            body["query"],
+            root_value=Root(ctx),
+            context_value=ctx,
+            variable_values=body.get("variables"),
+            operation_name=body.get("operationName") or None,
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [_format_error(exc) for exc in result.errors]
+            if result.data is None:
+                # Validation failed: the document asked for something this API lacks.
+                return JSONResponse(payload, status_code=400)
+        return JSONResponse(payload)
+
+    async def put_object(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        md5_hex = request.path_params["md5"]
+        key = blobs.object_key(md5_hex)
+        size = await receive_to_staging(state, request, md5_hex, key)
+        await run_in_threadpool(state.store.record_blob, md5_hex, size, None)
+        return Response(status_code=200)
+
+    async def get_object(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        md5_hex = request.path_params["md5"]
+        if state.store.blob(md5_hex) is None:
+            return error(404, "no such object")
+        return stream_blob(state, blobs.object_key(md5_hex), request)
+
+    async def put_manifest(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        artifact_id = int(request.path_params["artifact_id"])
+        manifest = state.store.manifest_of(artifact_id)
+        if manifest is None:
+            return error(404, "create the manifest before uploading it")
+        expected = base64.b64decode(manifest["digest"]).hex() if manifest["digest"] else None
+        await receive_to_staging(state, request, expected, blobs.manifest_key(artifact_id))
+        await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
+        return Response(status_code=200)
+
+    async def get_manifest(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        key = blobs.manifest_key(int(request.path_params["artifact_id"]))
+        if not state.blobs.exists(key):
+            return error(404, "the manifest was not uploaded")
+        return stream_blob(state, key, request)
+
+    async def put_run_file(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        run_id, name = int(request.path_params["run_id"]), request.path_params["name"]
+        size = await receive_to_staging(state, request, None, blobs.run_file_key(run_id, name))
+        await run_in_threadpool(state.store.record_run_file, run_id, name, size)
+        return Response(status_code=200)
+
+    async def put_part(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        upload_id, number = request.path_params["upload_id"], int(request.path_params["number"])
+        upload = state.store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
+        if upload is None:
+            return error(404, "no such multipart upload")
+        declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
+        if number not in declared:
+            return error(400, f"part {number} was not declared")
+        await receive_to_staging(state, request, declared[number], blobs.part_key(upload_id, number))
+        return Response(status_code=200, headers={"ETag": f'"{declared[number]}"'})
+
+    async def file_stream(request: Request) -> Response:
+        if not state.authenticated(request):
+            return _unauthorized()
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            return error(400, "expected a JSON object")
+        params = request.path_params
+        run = state.store.require_run(params["entity"], params["project"], params["run"])
+        updates: dict[str, Any] = {}
+        summary = (body.get("files") or {}).get("wandb-summary.json") or {}
+        if summary.get("content"):
+            updates["summary"] = summary["content"][-1]
+        if body.get("complete"):
+            exit_code = body.get("exitcode") or 0
+            updates["state"] = "finished" if exit_code == 0 else "crashed"
+            updates["exit_code"] = exit_code
+        if updates:
+            await run_in_threadpool(state.store.update_run, run["id"], **updates)
+        return JSONResponse({"exitcode": None, "limits": {}})
+
+    async def artifact_file_fallback(request: Request) -> Response:
+        """W&B's authenticated download path for a file of an artifact version."""
+        if not state.authenticated(request):
+            return _unauthorized()
+        md5_hex = request.path_params["md5"]
+        listed = state.store.one(
+            "SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)
+        )
+        if listed is None or state.store.blob(md5_hex) is None:
+            return error(404, "no such file")
+        return stream_blob(state, blobs.object_key(md5_hex), request)
+
+    routes = [
+        Route("/graphql", counted("graphql", graphql), methods=["POST"]),
+        Route("/storage/obj/{md5:str}", counted("object", put_object), methods=["PUT"]),
+        Route("/storage/obj/{md5:str}", counted("object", get_object), methods=["GET"]),
+        Route(
+            "/storage/manifest/{artifact_id:int}",
+            counted("manifest", put_manifest),
+            methods=["PUT"],
+        ),
+        Route(
+            "/storage/manifest/{artifact_id:int}",
+            counted("manifest", get_manifest),
+            methods=["GET"],
+        ),
+        Route(
+            "/storage/runfile/{run_id:int}/{name:path}",
+            counted("runfile", put_run_file),
+            methods=["PUT"],
+        ),
+        Route(
+            "/storage/part/{upload_id:str}/{number:int}", counted("part", put_part), methods=["PUT"]
+        ),
+        Route(
+            "/files/{entity}/{project}/{run}/file_stream",
+            counted("file_stream", file_stream),
+            methods=["POST"],
+        ),
+        Route(
+            "/artifactsV2/default/{entity}/{project}/{collection}/{birth}/{md5:str}/{name:path}",
+            counted("artifact_file", artifact_file_fallback),
+            methods=["GET"],
+        ),
+    ]
+    return Starlette(routes=routes)
+

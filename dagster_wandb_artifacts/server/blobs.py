@@ -1,0 +1,81 @@
+"""File bytes of the embedded server, in any fsspec filesystem (a local folder by default).
+
+Bytes are received into a local staging file, checked, and only then moved or copied to
+their final key, so a key that exists always holds complete, verified bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+
+def object_key(md5_hex: str) -> str:
+    return f"objects/{md5_hex[:2]}/{md5_hex[2:]}"
+
+
+def manifest_key(artifact_id: int) -> str:
+    return f"manifests/{artifact_id}.json"
+
+
+def run_file_key(run_id: int, name: str) -> str:
+    return f"runs/{run_id}/{name}"
+
+
+def part_key(upload_id: str, part_number: int) -> str:
+    return f"multipart/{upload_id}/{part_number:05d}"
+
+
+class BlobStore:
+    """Keys under ``url`` in its fsspec filesystem; ``staging`` is a local scratch folder."""
+
+    def __init__(self, url: str, staging: str | Path, **storage_options: object) -> None:
+        self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        self.root = root.rstrip("/")
+        self.staging = Path(staging)
+        self.staging.mkdir(parents=True, exist_ok=True)
+        self._local = isinstance(self.fs, LocalFileSystem)
+        if self._local:
+            Path(self.root).mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def exists(self, key: str) -> bool:
+        return self.fs.exists(self._path(key))
+
+    def size(self, key: str) -> int:
+        return int(self.fs.size(self._path(key)))
+
+    def open(self, key: str) -> IO[bytes]:
+        return self.fs.open(self._path(key), "rb")
+
+    def remove(self, key: str) -> None:
+        self.fs.rm(self._path(key), recursive=True)
+
+    @contextmanager
+    def staging_file(self) -> Iterator[tuple[IO[bytes], Path]]:
+        """A temporary local file, removed on exit unless ``commit`` moved it away."""
+        handle, name = tempfile.mkstemp(dir=self.staging, prefix="upload-")
+        path = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                yield file, path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def commit(self, staged: Path, key: str) -> None:
+        """Move a complete staged file to ``key`` (atomically on a local filesystem)."""
+        target = self._path(key)
+        if self._local:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+        else:
+            self.fs.put_file(str(staged), target)

@@ -1,0 +1,190 @@
+"""Running the embedded server: its root folder, its key, and a background-thread server."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from .app import ServerState, create_app
+from .blobs import BlobStore
+from .signing import URLSigner
+from .store import Store
+
+DEFAULT_ENTITY = "local"
+KEY_FILE = "api-key"
+_SECRET_FILE = "url-signing-secret"
+
+
+def _read_or_create(path: Path, make: Callable[[], str]) -> str:
+    """The file's content, creating it (mode 0600) first if absent.
+
+    The new content is written to a private temporary file and hard-linked into place, so
+    of two processes starting at once exactly one wins and both read the same value.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(make())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def new_api_key() -> str:
+    """A key of the form W&B keys take (40 or more characters of ``[\\w-]``)."""
+    return f"local-{secrets.token_hex(24)}"
+
+
+def api_key_path(root: str | Path) -> Path:
+    return Path(root) / KEY_FILE
+
+
+def build_state(
+    root: str | Path,
+    *,
+    api_key: str | None = None,
+    storage: str | None = None,
+    entity: str = DEFAULT_ENTITY,
+    clock: Callable[[], float] = time.time,
+    url_ttl_seconds: int = 24 * 3600,
+) -> ServerState:
+    """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    key = api_key or _read_or_create(api_key_path(root), new_api_key)
+    secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
+    return ServerState(
+        store=Store(root / "server.db"),
+        blobs=BlobStore(storage or str(root / "storage"), root / "staging"),
+        signer=URLSigner(secret.encode(), ttl_seconds=url_ttl_seconds, clock=clock),
+        api_key=key,
+        entity=entity,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    return sock
+
+
+def serve(state: ServerState) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(state), log_level="warning", access_log=False, lifespan="off"
+    )
+    return uvicorn.Server(config)
+
+
+class LocalServer:
+    """The embedded W&B-compatible server on a free loopback port, in a background thread.
+
+    Example::
+
+        with LocalServer("/tmp/wandb-root") as server:
+            api = Api(api_key=server.api_key, overrides={"base_url": server.base_url})
+
+    ``requests`` counts requests per route (``"PUT object"``, ``"POST graphql"``, ...) and
+    ``bytes_received`` the bytes of every upload, so tests can prove what was (not) sent.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        api_key: str | None = None,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        storage: str | None = None,
+        entity: str = DEFAULT_ENTITY,
+        clock: Callable[[], float] = time.time,
+        url_ttl_seconds: int = 24 * 3600,
+    ) -> None:
+        self.root = Path(root)
+        self._state = build_state(
+            root,
+            api_key=api_key,
+            storage=storage,
+            entity=entity,
+            clock=clock,
+            url_ttl_seconds=url_ttl_seconds,
+        )
+        self._host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def api_key(self) -> str:
+        return self._state.api_key
+
+    @property
+    def entity(self) -> str:
+        return self._state.entity
+
+    @property
+    def base_url(self) -> str:
+        if self._socket is None:
+            raise RuntimeError("the server is not running: call start() or use it in a with block")
+        host, port = self._socket.getsockname()[:2]
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    @property
+    def requests(self) -> Counter[str]:
+        return self._state.requests
+
+    @property
+    def bytes_received(self) -> int:
+        return self._state.bytes_received
+
+    def start(self) -> LocalServer:
+        # The socket listens before the thread starts, so clients can connect at once:
+        # the kernel queues them until uvicorn accepts.
+        self._socket = bind(self._host, self._port)
+        self._server = serve(self._state)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"wandb-artifacts-server-{self.base_url}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

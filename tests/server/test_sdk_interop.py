@@ -1,0 +1,112 @@
+"""The real wandb SDK logs into and reads from the embedded server."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
+
+pytestmark = pytest.mark.usefixtures("wandb_home")
+
+
+def make_tree(root: Path, big: int = 20 * 1024 * 1024) -> Path:
+    (root / "nested" / "deeper").mkdir(parents=True)
+    (root / "a.txt").write_text("hello artifacts\n")
+    (root / "nested" / "b.json").write_text('{"k": 1}')
+    (root / "nested" / "deeper" / "empty.bin").write_bytes(b"")
+    (root / "big.bin").write_bytes(os.urandom(big))
+    return root
+
+
+def same_tree(left: Path, right: Path) -> bool:
+    def files(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+    return files(left) == files(right) and all(
+        filecmp.cmp(left / name, right / name, shallow=False) for name in files(left)
+    )
+
+
+def log_with_sdk(server, source: Path, name: str = "my-ds", aliases=()) -> tuple[str, str]:
+    import wandb
+
+    run = sdk_run(server, job_type="build")
+    artifact = wandb.Artifact(name, type="dataset", metadata={"rows": 3})
+    artifact.add_dir(str(source))
+    run.log_artifact(artifact, aliases=list(aliases))
+    artifact.wait()
+    run_id = run.id
+    run.finish()
+    return artifact.digest, run_id
+
+
+def versions(server, name: str = "my-ds") -> dict[int, list[str]]:
+    data = graphql(
+        server,
+        """query($e: String!, $p: String!, $n: String!) {
+          project(entityName: $e, name: $p) { artifactCollection(name: $n) {
+            artifacts { edges { node { versionIndex aliases { alias } } } } } } }""",
+        {"e": ENTITY, "p": PROJECT, "n": name},
+    )
+    edges = data["project"]["artifactCollection"]["artifacts"]["edges"]
+    return {
+        edge["node"]["versionIndex"]: sorted(a["alias"] for a in edge["node"]["aliases"])
+        for edge in edges
+    }
+
+
+def test_sdk_round_trip_versions_aliases_and_dedup(server, tmp_path):
+    source = make_tree(tmp_path / "src")
+    digest, run_id = log_with_sdk(server, source, aliases=["best"])
+
+    api = sdk_api(server)
+    fetched = api.artifact(f"{ENTITY}/{PROJECT}/my-ds:latest")
+    assert fetched.digest == digest
+    assert fetched.version == "v0"
+    assert set(fetched.aliases) >= {"latest", "best"}
+    assert fetched.metadata == {"rows": 3}
+    downloaded = Path(fetched.download(root=str(tmp_path / "down0")))
+    assert same_tree(source, downloaded)
+    fetched.verify(root=str(downloaded))
+
+    state = graphql(
+        server,
+        "query($e: String!, $p: String!, $r: String!) {"
+        " project(entityName: $e, name: $p) { run(name: $r) { state jobType } } }",
+        {"e": ENTITY, "p": PROJECT, "r": run_id},
+    )
+    assert state["project"]["run"] == {"state": "finished", "jobType": "build"}
+
+    # An unchanged re-log: no new version and not one byte uploaded.
+    before = server.bytes_received
+    digest_again, _ = log_with_sdk(server, source)
+    assert digest_again == digest
+    uploaded = server.bytes_received - before
+    assert uploaded < 10_000, uploaded  # only the SDK's own run files, never artifact bytes
+    assert versions(server) == {0: ["best", "latest", "v0"]}
+
+    # A change makes v1; `latest` moves, `best` stays.
+    (source / "a.txt").write_text("changed\n")
+    digest1, _ = log_with_sdk(server, source)
+    assert digest1 != digest
+    assert versions(server) == {0: ["best", "v0"], 1: ["latest", "v1"]}
+    v1 = api.artifact(f"{ENTITY}/{PROJECT}/my-ds:v1")
+    assert v1.digest == digest1
+    assert (Path(v1.download(root=str(tmp_path / "down1"))) / "a.txt").read_text() == "changed\n"
+    assert api.artifact(f"{ENTITY}/{PROJECT}/my-ds:best").version == "v0"
+
+    # Alias moves and edits through the SDK's public API.
+    v1.aliases.append("best")
+    v1.save()
+    assert versions(server) == {0: ["v0"], 1: ["best", "latest", "v1"]}
+
+
+def test_sdk_missing_artifact_is_not_found(server):
+    import wandb
+
+    with pytest.raises(wandb.errors.CommError):
+        sdk_api(server).artifact(f"{ENTITY}/{PROJECT}/nope:latest")

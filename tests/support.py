@@ -1,0 +1,55 @@
+"""Helpers for tests: the real wandb SDK pointed at a server, and raw GraphQL requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from dagster_wandb_artifacts.server import LocalServer
+
+ENTITY = "ent"
+PROJECT = "proj"
+
+
+def graphql(server: LocalServer, query: str, variables: dict | None = None) -> dict:
+    """A GraphQL request of the test's own, to assert on the server's state."""
+    reply = requests.post(
+        f"{server.base_url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        auth=("api", server.api_key),
+        timeout=30,
+    )
+    body = reply.json()
+    assert reply.status_code == 200 and "errors" not in body, body
+    return body["data"]
+
+
+def sdk_settings(server: LocalServer) -> Any:
+    import wandb
+
+    return wandb.Settings(
+        base_url=server.base_url,
+        api_key=server.api_key,
+        silent=True,
+        x_disable_stats=True,
+        x_disable_machine_info=True,
+        console="off",
+        save_code=False,
+        disable_git=True,
+    )
+
+
+def sdk_run(server: LocalServer, **init: Any) -> Any:
+    """A real ``wandb.init`` run logging into ``server``."""
+    import wandb
+
+    init.setdefault("entity", ENTITY)
+    init.setdefault("project", PROJECT)
+    return wandb.init(settings=sdk_settings(server), **init)
+
+
+def sdk_api(server: LocalServer) -> Any:
+    import wandb
+
+    return wandb.Api(overrides={"base_url": server.base_url}, api_key=server.api_key)
