@@ -2,7 +2,40 @@
 
 The three layers import separately: :mod:`dagster_wandb_artifacts.client` (the W&B public
 API for artifacts, on requests), :mod:`dagster_wandb_artifacts.server` (the embedded
-W&B-compatible server) and the Dagster layer exported here.
+W&B-compatible server) and the Dagster layer exported here. The Dagster names load on first
+access, so importing the client alone never imports Dagster.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "WandbArtifactsResource": "resource",
+    "WandbArtifactsIOManager": "io_manager",
+    "WandbArtifactConfig": "config",
+    "WandbInputConfig": "config",
+}
+
+if TYPE_CHECKING:
+    from .config import WandbArtifactConfig, WandbInputConfig
+    from .io_manager import WandbArtifactsIOManager
+    from .resource import WandbArtifactsResource
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "WandbArtifactConfig",
+    "WandbArtifactsIOManager",
+    "WandbArtifactsResource",
+    "WandbInputConfig",
+    "__version__",
+]

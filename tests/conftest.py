@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dagster_wandb_artifacts.server import LocalServer
+
 
 @pytest.fixture
 def wandb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -33,3 +35,17 @@ def server(tmp_path: Path) -> Iterator[LocalServer]:
     with LocalServer(tmp_path / "server") as running:
         yield running
 
+
+
+@pytest.fixture
+def api(server: LocalServer, tmp_path: Path, wandb_home: Path):
+    """Our client pointed at the embedded server, with fast retries and a private cache."""
+    from dagster_wandb_artifacts.client import Api, ArtifactCache, RetryPolicy, TransferSettings
+
+    return Api(
+        api_key=server.api_key,
+        overrides={"base_url": server.base_url, "entity": "ent", "project": "proj"},
+        retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05),
+        cache=ArtifactCache(tmp_path / "cache"),
+        transfer=TransferSettings(multipart_threshold=256 * 1024, part_size=100 * 1024),
+    )

@@ -349,6 +349,18 @@ class RunNode(Node):
         return self.row["sweep_name"]
 
     historyLineCount = 0  # noqa: N815
+    commit = None
+    readOnly = False  # noqa: N815
+    systemMetrics = "{}"  # noqa: N815
+    historyKeys = None  # noqa: N815
+
+    @property
+    def projectId(self) -> int:  # noqa: N802
+        return self.row["project_id"]
+
+    @property
+    def user(self) -> UserNode:
+        return UserNode(self.ctx)
 
     @property
     def heartbeatAt(self) -> str | None:  # noqa: N802

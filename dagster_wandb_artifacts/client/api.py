@@ -1,0 +1,236 @@
+"""``Api``: the entry point of the client, named and behaving like ``wandb.Api``."""
+
+from __future__ import annotations
+
+import netrc
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from . import queries
+from .cache import ArtifactCache
+from .errors import AuthenticationError, InvalidInputError, NotFoundError
+from .names import ArtifactPath, validate_name
+from .transfer import TransferSettings
+from .transport import GraphQLClient, RetryPolicy
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .run import Run
+
+DEFAULT_BASE_URL = "https://api.wandb.ai"
+DEFAULT_PROJECT = "uncategorized"
+
+
+def _key_from_netrc(base_url: str) -> str | None:
+    host = urlsplit(base_url).hostname
+    path = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    if not host or not path.is_file():
+        return None
+    try:
+        found = netrc.netrc(str(path)).authenticators(host)
+    except (netrc.NetrcParseError, OSError):
+        return None
+    return found[2] if found else None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A W&B project (created on first use by runs and artifacts)."""
+
+    entity: str
+    name: str
+    id: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.entity}/{self.name}"
+
+
+class Api:
+    """The W&B public API for artifacts, on ``requests``.
+
+    Arguments and resolution follow ``wandb.Api``: the key comes from ``api_key``, then
+    ``WANDB_API_KEY``, then ``~/.netrc``; the server from ``overrides["base_url"]``, then
+    ``WANDB_BASE_URL``, then ``https://api.wandb.ai``.
+
+    Example::
+
+        api = Api(overrides={"base_url": "http://127.0.0.1:8080", "entity": "me"})
+        dataset = api.artifact("my-project/dataset:latest")
+        path = dataset.download()
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        cache: ArtifactCache | None = None,
+        transfer: TransferSettings | None = None,
+    ) -> None:
+        overrides = dict(overrides or {})
+        unknown = set(overrides) - {"base_url", "entity", "project"}
+        if unknown:
+            raise InvalidInputError(f"unknown overrides {sorted(unknown)}: use base_url, "
+                                    "entity or project")
+        base_url = overrides.get("base_url") or os.environ.get("WANDB_BASE_URL") or DEFAULT_BASE_URL
+        base_url = base_url.rstrip("/")
+        key = api_key or os.environ.get("WANDB_API_KEY") or _key_from_netrc(base_url)
+        if not key:
+            raise AuthenticationError(
+                f"no API key for {base_url}: pass api_key=, set WANDB_API_KEY, or add it to "
+                "~/.netrc"
+            )
+        self._entity = overrides.get("entity") or os.environ.get("WANDB_ENTITY")
+        self._project = overrides.get("project") or os.environ.get("WANDB_PROJECT")
+        self.client = GraphQLClient(
+            base_url, key, timeout=timeout or 60.0, retry=retry or RetryPolicy()
+        )
+        self.cache = cache or ArtifactCache.default()
+        self.transfer = transfer or TransferSettings()
+
+    def __repr__(self) -> str:
+        return f"<Api {self.client.base_url}>"
+
+    # Who and where -----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
+
+    @property
+    def app_url(self) -> str:
+        """Where the W&B UI of this server lives (``wandb.ai`` for the cloud API)."""
+        parts = urlsplit(self.base_url)
+        if parts.hostname and parts.hostname.startswith("api.") and "wandb" in parts.hostname:
+            return f"{parts.scheme}://{parts.hostname[4:]}"
+        return self.base_url
+
+    @cached_property
+    def viewer(self) -> dict[str, Any]:
+        """The user the API key belongs to (``id``, ``entity``, ``username``, ``email``)."""
+        viewer = self.client.execute(queries.VIEWER)["viewer"]
+        if viewer is None:
+            raise AuthenticationError("the server does not recognise this API key")
+        return viewer
+
+    @property
+    def default_entity(self) -> str:
+        """The entity used when a path names none: ``overrides``, else the viewer's."""
+        return self._entity or self.viewer["entity"]
+
+    @property
+    def default_project(self) -> str:
+        return self._project or DEFAULT_PROJECT
+
+    @cached_property
+    def server_features(self) -> frozenset[str]:
+        reply = self.client.execute(queries.SERVER_FEATURES)["serverInfo"] or {}
+        return frozenset(f["name"] for f in reply.get("features") or [] if f["isEnabled"])
+
+    # Projects ------------------------------------------------------------------------------------
+
+    def project(self, name: str, entity: str | None = None) -> Project:
+        entity = entity or self.default_entity
+        found = self.client.execute(queries.PROJECT, {"entity": entity, "project": name})
+        if found["project"] is None:
+            raise NotFoundError(f"project {entity}/{name} not found")
+        return Project(entity, found["project"]["name"], found["project"]["id"])
+
+    def create_project(self, name: str, entity: str | None = None) -> Project:
+        entity = entity or self.default_entity
+        reply = self.client.execute(
+            queries.CREATE_PROJECT,
+            {"input": {"name": validate_name(name, "project name"), "entityName": entity}},
+        )
+        created = reply["result"]["project"]
+        return Project(created["entityName"], created["name"], created["id"])
+
+    # Runs ------------------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        run_id: str | None = None,
+        project: str | None = None,
+        entity: str | None = None,
+        group: str | None = None,
+        job_type: str | None = None,
+        config: dict[str, Any] | None = None,
+        display_name: str | None = None,
+        tags: list[str] | None = None,
+    ) -> Run:
+        """Create (or resume, for an existing ``run_id``) a run to log and use artifacts."""
+        from .run import Run
+
+        return Run.upsert(
+            self,
+            entity=entity or self.default_entity,
+            project=project or self.default_project,
+            run_id=validate_name(run_id or secrets.token_hex(4), "run id"),
+            group=group,
+            job_type=job_type,
+            config=config,
+            display_name=display_name,
+            tags=tags,
+        )
+
+    def run(self, path: str) -> Run:
+        """The run at ``entity/project/run_id`` (or ``project/run_id``, ``run_id``)."""
+        from .run import Run
+
+        parts = path.strip("/").split("/")
+        if parts[-2:-1] == ["runs"]:
+            del parts[-2]
+        if not 1 <= len(parts) <= 3 or not all(parts):
+            raise InvalidInputError(f"run path {path!r} must look like entity/project/run_id")
+        run_id = parts[-1]
+        project = parts[-2] if len(parts) >= 2 else self.default_project
+        entity = parts[-3] if len(parts) == 3 else self.default_entity
+        return Run.fetch(self, entity, project, run_id)
+
+    # Artifacts -------------------------------------------------------------------------------------
+
+    def artifact_path(self, name: str) -> ArtifactPath:
+        return ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
+
+    def artifact(self, name: str, type: str | None = None) -> Artifact:  # noqa: A002 - W&B's name
+        """The logged version ``[[entity/]project/]name[:alias]`` (``latest`` by default)."""
+        from .artifact import Artifact
+
+        path = self.artifact_path(name)
+        reply = self.client.execute(
+            queries.ARTIFACT_BY_NAME,
+            {"entity": path.entity, "project": path.project, "name": f"{path.name}:{path.alias}"},
+        )
+        membership = (reply["project"] or {}).get("artifactCollectionMembership")
+        if membership is None:
+            raise NotFoundError(f"artifact {path} not found")
+        artifact = Artifact._from_membership(self, membership)
+        if type is not None and artifact.type != type:
+            raise InvalidInputError(
+                f"artifact {path} has type {artifact.type!r}, not {type!r}"
+            )
+        return artifact
+
+    def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
+        try:
+            self.artifact(name, type)
+        except NotFoundError:
+            return False
+        return True
+
+    def artifact_by_id(self, artifact_id: str) -> Artifact:
+        from .artifact import Artifact
+
+        node = self.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"]
+        if node is None:
+            raise NotFoundError(f"artifact {artifact_id} not found")
+        return Artifact._from_node(self, node)

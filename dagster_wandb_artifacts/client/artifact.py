@@ -1,0 +1,799 @@
+"""``Artifact``: a draft to fill and log, or a logged version to read and edit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import requests
+
+from . import queries
+from .errors import (
+    ArtifactFinalizedError,
+    ArtifactNotLoggedError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+)
+from .manifest import Manifest, ManifestEntry, b64_to_hex
+from .names import (
+    validate_alias,
+    validate_metadata,
+    validate_name,
+    validate_tag,
+    validate_type,
+)
+from .transfer import Downloader, hash_files, parallel_map, safe_target
+
+if TYPE_CHECKING:
+    from .api import Api
+    from .run import Run
+
+_TTL_INHERIT = -1
+_TTL_DISABLED = -2
+_FILE_URL_PAGE = 5000
+
+
+class ArtifactFile:
+    """A stored file of a logged version, as ``Artifact.files()`` lists it."""
+
+    def __init__(self, node: dict[str, Any]) -> None:
+        self.id: str = node["id"]
+        self.name: str = node["name"]
+        self.size: int = node["sizeBytes"]
+        self.md5: str = node["md5"]
+        self.digest: str = node["digest"]
+        self.direct_url: str = node["directUrl"]
+        self.url: str = node["url"]
+
+    def __repr__(self) -> str:
+        return f"<ArtifactFile {self.name} ({self.size} bytes)>"
+
+
+class Entry:
+    """One manifest entry of an artifact, downloadable on its own once logged."""
+
+    def __init__(self, artifact: Artifact, entry: ManifestEntry) -> None:
+        self._artifact = artifact
+        self._entry = entry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._entry, name)
+
+    def __repr__(self) -> str:
+        return f"<Entry {self._entry.path} digest={self._entry.digest}>"
+
+    def ref_url(self) -> str:
+        """The reference's URI, or ``wandb-artifact://<artifact id>/<path>`` for a stored file."""
+        if self._entry.ref is not None:
+            return self._entry.ref
+        return f"wandb-artifact://{b64_to_hex(self._artifact.id)}/{self._entry.path}"
+
+    def download(self, root: str | os.PathLike | None = None, skip_cache: bool = False) -> str:
+        """Download this entry alone; returns the local path of the file."""
+        base = Path(root) if root else self._artifact._default_root()
+        self._artifact._download_entries([self._entry], base, skip_cache=skip_cache,
+                                         allow_missing_references=False)
+        return str(safe_target(base, self._entry.path))
+
+
+class Artifact:
+    """A W&B Artifact, with the names and behaviour of ``wandb.Artifact``.
+
+    Example::
+
+        artifact = Artifact("training-data", type="dataset", metadata={"rows": 1000})
+        artifact.add_dir("data/")
+        run.log_artifact(artifact, aliases=["best"])
+    """
+
+    def __init__(
+        self,
+        name: str,
+        type: str,  # noqa: A002 - W&B's name
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        incremental: bool = False,
+        use_as: str | None = None,
+    ) -> None:
+        self._collection_name = validate_name(name)
+        self._type = validate_type(type)
+        self._description = description
+        self._metadata = dict(validate_metadata(metadata))
+        self.incremental = incremental
+        self.use_as = use_as
+        self._manifest = Manifest()
+        self._final = False
+        self._api: Api | None = None
+        self._attrs: dict[str, Any] = {}
+        self._base_id: str | None = None
+        self._pending_aliases: list[str] = []
+        self._pending_tags: list[str] = []
+        self._aliases: list[str] = []
+        self._saved_aliases: list[str] = []
+        self._tags: list[str] = []
+        self._saved_tags: list[str] = []
+        self._ttl_seconds: int | None = None
+        self._ttl_changed = False
+        self._ttl_inherited = True
+        self._staging: Path | None = None
+        self._added_local_paths: dict[str, str] = {}
+        self._manifest_loaded = False
+
+    # Construction from the server -------------------------------------------------------------
+
+    @classmethod
+    def _from_node(cls, api: Api, node: dict[str, Any]) -> Artifact:
+        sequence = node["artifactSequence"]
+        artifact = cls(sequence["name"], node["artifactType"]["name"])
+        artifact._become_logged(api, node)
+        return artifact
+
+    @classmethod
+    def _from_membership(cls, api: Api, membership: dict[str, Any]) -> Artifact:
+        return cls._from_node(api, membership["artifact"])
+
+    def _become_logged(self, api: Api, node: dict[str, Any]) -> None:
+        """Turn this object into the logged version ``node`` describes."""
+        self._api = api
+        self._attrs = node
+        self._final = True
+        self._type = node["artifactType"]["name"]
+        self._description = node.get("description")
+        self._metadata = json.loads(node.get("metadata") or "{}")
+        ttl = node.get("ttlDurationSeconds")
+        self._ttl_inherited = bool(node.get("ttlIsInherited"))
+        self._ttl_seconds = ttl if ttl and ttl > 0 else None
+        self._ttl_changed = False
+        sequence = node["artifactSequence"]
+        project = sequence["project"]
+        self._aliases = [
+            a["alias"]
+            for a in node.get("aliases") or []
+            if a["artifactCollection"]["name"] == sequence["name"]
+            and a["artifactCollection"]["project"]["name"] == project["name"]
+            and not _is_version(a["alias"])
+        ]
+        self._saved_aliases = list(self._aliases)
+        self._tags = [t["name"] for t in node.get("tags") or []]
+        self._saved_tags = list(self._tags)
+        self._pending_aliases, self._pending_tags = [], []
+        self._manifest_loaded = False
+
+    def __repr__(self) -> str:
+        return f"<Artifact {self.qualified_name if not self.is_draft() else self.name}>"
+
+    # Properties -------------------------------------------------------------------------------
+
+    def _logged(self, what: str) -> dict[str, Any]:
+        if not self._attrs:
+            raise ArtifactNotLoggedError(
+                f"Artifact.{what} is known once the artifact is logged: log it first"
+            )
+        return self._attrs
+
+    @property
+    def id(self) -> str | None:
+        return self._attrs.get("id")
+
+    @property
+    def entity(self) -> str:
+        return self._logged("entity")["artifactSequence"]["project"]["entity"]["name"]
+
+    @property
+    def project(self) -> str:
+        return self._logged("project")["artifactSequence"]["project"]["name"]
+
+    @property
+    def collection_name(self) -> str:
+        return self._collection_name
+
+    @property
+    def name(self) -> str:
+        """``{collection}:{version}`` once logged, the bare collection name before."""
+        if self.is_draft():
+            return self._collection_name
+        return f"{self._collection_name}:{self.version}"
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.entity}/{self.project}/{self.name}"
+
+    @property
+    def version(self) -> str:
+        return f"v{self._logged('version')['versionIndex']}"
+
+    source_name = name
+    source_qualified_name = qualified_name
+    source_version = version
+    source_entity = entity
+    source_project = project
+    is_link = False
+
+    @property
+    def linked_artifacts(self) -> list[Artifact]:
+        return []
+
+    @property
+    def source_artifact(self) -> Artifact:
+        return self
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def url(self) -> str:
+        api = self._require_api()
+        return (
+            f"{api.app_url}/{self.entity}/{self.project}/artifacts/{self.type}/"
+            f"{self._collection_name}/{self.version}"
+        )
+
+    @property
+    def description(self) -> str | None:
+        return self._description
+
+    @description.setter
+    def description(self, value: str | None) -> None:
+        self._description = value
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = dict(validate_metadata(value))
+
+    @property
+    def ttl(self) -> timedelta | None:
+        """Time to live: None means the version never expires."""
+        return None if self._ttl_seconds is None else timedelta(seconds=self._ttl_seconds)
+
+    @ttl.setter
+    def ttl(self, value: timedelta | None) -> None:
+        if value is not None and (not isinstance(value, timedelta) or value.total_seconds() <= 0):
+            raise InvalidInputError("ttl must be a positive timedelta or None")
+        self._ttl_seconds = None if value is None else int(value.total_seconds())
+        self._ttl_inherited = False
+        self._ttl_changed = True
+
+    def _ttl_to_gql(self) -> int | None:
+        if not self._ttl_changed:
+            return None
+        if self._ttl_inherited:
+            return _TTL_INHERIT
+        return self._ttl_seconds or _TTL_DISABLED
+
+    @property
+    def aliases(self) -> list[str]:
+        """The version's custom aliases (edit the list, then ``save()``)."""
+        return self._aliases if not self.is_draft() else self._pending_aliases
+
+    @aliases.setter
+    def aliases(self, value: list[str]) -> None:
+        validated = [validate_alias(alias) for alias in value]
+        if self.is_draft():
+            self._pending_aliases = validated
+        else:
+            self._aliases = validated
+
+    @property
+    def tags(self) -> list[str]:
+        return self._tags if not self.is_draft() else self._pending_tags
+
+    @tags.setter
+    def tags(self, value: list[str]) -> None:
+        validated = [validate_tag(tag) for tag in value]
+        if self.is_draft():
+            self._pending_tags = validated
+        else:
+            self._tags = validated
+
+    @property
+    def state(self) -> str:
+        return self._attrs.get("state", "PENDING")
+
+    @property
+    def size(self) -> int:
+        if self.is_draft():
+            return self._manifest.total_size
+        return int(self._attrs["size"])
+
+    @property
+    def digest(self) -> str:
+        return self._attrs["digest"] if self._attrs else self._manifest.digest()
+
+    @property
+    def file_count(self) -> int:
+        return int(self._attrs["fileCount"]) if self._attrs else len(self._manifest)
+
+    @property
+    def commit_hash(self) -> str:
+        return self._logged("commit_hash")["commitHash"]
+
+    @property
+    def created_at(self) -> str:
+        return self._logged("created_at")["createdAt"]
+
+    @property
+    def updated_at(self) -> str:
+        return self._logged("updated_at")["updatedAt"] or self.created_at
+
+    @property
+    def history_step(self) -> int | None:
+        return self._attrs.get("historyStep")
+
+    @property
+    def collection(self) -> str:
+        return self._collection_name
+
+    @property
+    def manifest(self) -> Manifest:
+        if not self.is_draft() and not self._manifest_loaded:
+            self._manifest = self._fetch_manifest()
+            self._manifest_loaded = True
+        return self._manifest
+
+    # Draft state ----------------------------------------------------------------------------------
+
+    def is_draft(self) -> bool:
+        """True until the artifact is logged."""
+        return not self._attrs
+
+    def finalize(self) -> None:
+        """Freeze the draft: no more files may be added or removed."""
+        self._final = True
+
+    def _check_editable(self) -> None:
+        if self._final:
+            raise ArtifactFinalizedError(
+                f"{self.name} can no longer change: call new_draft() to make a new version"
+            )
+
+    def _require_api(self) -> Api:
+        if self._api is None:
+            raise ArtifactNotLoggedError(f"{self.name} is not logged yet: log it first")
+        return self._api
+
+    # Adding files ---------------------------------------------------------------------------------
+
+    def _staging_dir(self) -> Path:
+        if self._staging is None:
+            base = Path(os.environ.get("WANDB_DATA_DIR") or Path.home() / ".local/share/wandb")
+            folder = base / "artifacts" / "staging"
+            folder.mkdir(parents=True, exist_ok=True)
+            self._staging = Path(tempfile.mkdtemp(dir=folder))
+        return self._staging
+
+    def _add_entry(self, entry: ManifestEntry, overwrite: bool) -> ManifestEntry:
+        existing = self._manifest.get(entry.path)
+        if existing is not None and existing.digest != entry.digest and not overwrite:
+            raise InvalidInputError(
+                f"{entry.path!r} is already in the artifact with other content: pass "
+                "overwrite=True to replace it"
+            )
+        self._manifest.add(entry)
+        return entry
+
+    def add_file(
+        self,
+        local_path: str | os.PathLike,
+        name: str | None = None,
+        is_tmp: bool | None = False,
+        skip_cache: bool | None = False,
+        policy: str = "mutable",
+        overwrite: bool = False,
+    ) -> ManifestEntry:
+        """Add one local file; ``policy="mutable"`` copies it so later edits don't leak in."""
+        self._check_editable()
+        source = Path(local_path)
+        if not source.is_file():
+            raise InvalidInputError(f"{local_path} is not a file")
+        if policy not in ("mutable", "immutable"):
+            raise InvalidInputError("policy must be 'mutable' or 'immutable'")
+        return self._add_hashed(
+            [(source, name or source.name)],
+            is_tmp=bool(is_tmp), skip_cache=bool(skip_cache), policy=policy, overwrite=overwrite,
+        )[0]
+
+    def _add_hashed(
+        self,
+        files: list[tuple[Path, str]],
+        *,
+        is_tmp: bool,
+        skip_cache: bool,
+        policy: str,
+        overwrite: bool,
+    ) -> list[ManifestEntry]:
+        digests = hash_files([source for source, _ in files], self._workers())
+        entries = []
+        for (source, name), digest in zip(files, digests, strict=True):
+            name = _normalize(name)
+            if is_tmp:
+                folder, _, base = name.rpartition("/")
+                stem, dot, suffix = base.partition(".")
+                name = f"{folder}/" * bool(folder) + b64_to_hex(digest)[:20] + dot + suffix
+            local = source
+            if policy == "mutable":
+                local = self._staging_dir() / f"{len(self._added_local_paths)}-{source.name}"
+                shutil.copyfile(source, local)
+            entry = ManifestEntry(
+                path=name,
+                digest=digest,
+                size=source.stat().st_size,
+                local_path=str(local),
+                skip_cache=skip_cache,
+            )
+            self._added_local_paths[str(source.resolve())] = name
+            entries.append(self._add_entry(entry, overwrite))
+        return entries
+
+    def _workers(self) -> int:
+        from .transfer import DEFAULT_WORKERS
+
+        return self._api.transfer.workers if self._api else DEFAULT_WORKERS
+
+    def add_dir(
+        self,
+        local_path: str | os.PathLike,
+        name: str | None = None,
+        skip_cache: bool | None = False,
+        policy: str = "mutable",
+        merge: bool = False,
+    ) -> None:
+        """Add every file below a folder, under ``name/`` when given."""
+        self._check_editable()
+        root = Path(local_path)
+        if not root.is_dir():
+            raise InvalidInputError(f"{local_path} is not a directory")
+        prefix = _normalize(name) + "/" if name else ""
+        files = sorted(
+            (path, prefix + path.relative_to(root).as_posix())
+            for path in root.rglob("*")
+            if path.is_file()
+        )
+        self._add_hashed(
+            files, is_tmp=False, skip_cache=bool(skip_cache), policy=policy, overwrite=merge
+        )
+
+    @contextmanager
+    def new_file(
+        self, name: str, mode: str = "x", encoding: str | None = None
+    ) -> Iterator[IO[Any]]:
+        """Open a new file to write; it is added to the artifact when the block ends."""
+        self._check_editable()
+        path = self._staging_dir() / "new" / _normalize(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        with open(path, mode, encoding=encoding) as file:
+            yield file
+        self.add_file(path, name=name, policy="immutable")
+
+    def add_reference(
+        self,
+        uri: str,
+        name: str | None = None,
+        checksum: bool = True,
+        max_objects: int | None = None,
+    ) -> list[ManifestEntry]:
+        """Track a ``file://`` or ``http(s)://`` object without uploading it."""
+        self._check_editable()
+        from .references import reference_entries
+
+        entries = reference_entries(
+            uri, name=name, checksum=checksum, max_objects=max_objects, session=self._session()
+        )
+        return [self._add_entry(entry, overwrite=True) for entry in entries]
+
+    def _session(self) -> requests.Session:
+        return self._api.client.session if self._api else requests.Session()
+
+    def remove(self, item: str | os.PathLike | ManifestEntry) -> None:
+        """Remove a file (by artifact path or entry), or every file below a folder."""
+        self._check_editable()
+        path = item.path if isinstance(item, ManifestEntry) else _normalize(str(item))
+        removed = [e.path for e in self._manifest.entries()
+                   if e.path == path or e.path.startswith(path.rstrip("/") + "/")]
+        if not removed:
+            raise FileNotFoundError(f"{path!r} is not in the artifact")
+        for entry_path in removed:
+            self._manifest.remove(entry_path)
+
+    def get_entry(self, name: str) -> Entry:
+        entry = self.manifest.get(_normalize(name))
+        if entry is None:
+            raise KeyError(f"{name!r} is not in artifact {self.name}")
+        return Entry(self, entry)
+
+    get_path = get_entry
+
+    def get_added_local_path_name(self, local_path: str) -> str | None:
+        """The artifact path a local file was added under, if it was."""
+        return self._added_local_paths.get(str(Path(local_path).resolve()))
+
+    # Logging and editing ----------------------------------------------------------------------------
+
+    def save(self, project: str | None = None, api: Api | None = None) -> None:
+        """Log a draft (in a run of its own, as the SDK does), or save edits of a logged version."""
+        if self.is_draft():
+            if api is None:
+                from .api import Api
+
+                api = Api()
+            run = api.create_run(project=project, job_type="auto")
+            try:
+                run.log_artifact(self)
+            except BaseException:
+                run.finish(exit_code=1)
+                raise
+            run.finish()
+            return
+        self._save_edits()
+
+    def _save_edits(self) -> None:
+        api = self._require_api()
+        collection = {
+            "artifactCollectionName": self._collection_name,
+            "entityName": self.entity,
+            "projectName": self.project,
+        }
+        added = [a for a in self._aliases if a not in self._saved_aliases]
+        removed = [a for a in self._saved_aliases if a not in self._aliases]
+        if added:
+            api.client.execute(queries.ADD_ALIASES, {"input": {
+                "artifactID": self.id, "aliases": [{**collection, "alias": a} for a in added]}})
+        if removed:
+            api.client.execute(queries.DELETE_ALIASES, {"input": {
+                "artifactID": self.id, "aliases": [{**collection, "alias": a} for a in removed]}})
+        update = {
+            "artifactID": self.id,
+            "description": self._description,
+            "metadata": json.dumps(self._metadata),
+            "ttlDurationSeconds": self._ttl_to_gql(),
+            "tagsToAdd": [{"tagName": t} for t in self._tags if t not in self._saved_tags],
+            "tagsToDelete": [{"tagName": t} for t in self._saved_tags if t not in self._tags],
+        }
+        node = api.client.execute(queries.UPDATE_ARTIFACT, {"input": update})["result"]["artifact"]
+        self._become_logged(api, node)
+
+    def wait(self, timeout: int | None = None) -> Artifact:
+        """Logging is synchronous here: a logged artifact is already committed."""
+        self._require_api()
+        return self
+
+    def new_draft(self) -> Artifact:
+        """A draft holding this version's files, to log changes as a new version."""
+        self._require_api()
+        draft = Artifact(self._collection_name, self._type, self._description,
+                         dict(self._metadata))
+        for entry in self.manifest.entries():
+            draft._manifest.add(ManifestEntry(
+                path=entry.path, digest=entry.digest, size=entry.size, ref=entry.ref,
+                extra=entry.extra, birth_artifact_id=entry.birth_artifact_id,
+            ))
+        draft._base_id = self.id
+        draft._api = self._api
+        return draft
+
+    def delete(self, delete_aliases: bool = False) -> None:
+        """Delete this version (refused while it has custom aliases, unless told to drop them)."""
+        api = self._require_api()
+        api.client.execute(queries.DELETE_ARTIFACT, {"input": {
+            "artifactID": self.id, "deleteAliases": delete_aliases}})
+        self._attrs = {**self._attrs, "state": "DELETED"}
+
+    def logged_by(self) -> Run | None:
+        from .run import Run
+
+        api = self._require_api()
+        node = api.client.execute(queries.ARTIFACT_CREATED_BY, {"id": self.id})["artifact"]
+        creator = node and node.get("createdBy")
+        if not creator or creator.get("__typename") != "Run":
+            return None
+        return Run.fetch(api, creator["project"]["entity"]["name"],
+                         creator["project"]["name"], creator["name"])
+
+    def used_by(self) -> list[Run]:
+        from .run import Run
+
+        api = self._require_api()
+        node = api.client.execute(queries.ARTIFACT_USED_BY, {"id": self.id})["artifact"]
+        runs = []
+        for edge in (node or {}).get("usedBy", {}).get("edges", []):
+            run = edge["node"]
+            runs.append(Run.fetch(api, run["project"]["entity"]["name"],
+                                  run["project"]["name"], run["name"]))
+        return runs
+
+    def json_encode(self) -> dict[str, Any]:
+        """The reference W&B stores for this version in run config and tables."""
+        return {
+            "_type": "artifactVersion",
+            "_version": "v0",
+            "id": self._logged("json_encode")["id"],
+            "version": self.version,
+            "sequenceName": self._collection_name,
+            "usedAs": self.use_as,
+        }
+
+    # Reading -------------------------------------------------------------------------------------------
+
+    def _fetch_manifest(self) -> Manifest:
+        api = self._require_api()
+        node = api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"]
+        manifest_node = node and node.get("currentManifest")
+        if not manifest_node:
+            raise NotFoundError(f"{self.qualified_name} has no manifest")
+        response = api.client.request("GET", manifest_node["file"]["directUrl"])
+        return Manifest.from_bytes(response.content)
+
+    def _default_root(self) -> Path:
+        base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
+        return base / self.name
+
+    def _file_urls(self) -> dict[str, str]:
+        """Signed download URL of every stored file of this version."""
+        api = self._require_api()
+        urls: dict[str, str] = {}
+        cursor = None
+        for _ in range(1 + self.file_count // _FILE_URL_PAGE + 1):
+            reply = api.client.execute(queries.FILE_URLS, {
+                "entity": self.entity, "project": self.project,
+                "collection": self._collection_name, "alias": self.version,
+                "cursor": cursor, "perPage": _FILE_URL_PAGE,
+            })
+            collection = (reply["project"] or {}).get("artifactCollection") or {}
+            files = (collection.get("artifactMembership") or {}).get("files")
+            if files is None:
+                raise NotFoundError(f"{self.qualified_name} is no longer available")
+            urls.update((e["node"]["name"], e["node"]["directUrl"]) for e in files["edges"])
+            if not files["pageInfo"]["hasNextPage"]:
+                return urls
+            cursor = files["pageInfo"]["endCursor"]
+        raise IntegrityError("the server kept paging past the version's file count")
+
+    def download(
+        self,
+        root: str | os.PathLike | None = None,
+        allow_missing_references: bool = False,
+        skip_cache: bool | None = None,
+        path_prefix: str | None = None,
+        multipart: bool | None = None,
+    ) -> str:
+        """Download the version's files into ``root`` (``./artifacts/<name>``); returns it."""
+        self._require_api()
+        base = Path(root) if root else self._default_root()
+        entries = [
+            entry for entry in self.manifest.entries()
+            if path_prefix is None or entry.path.startswith(path_prefix)
+        ]
+        self._download_entries(entries, base, skip_cache=bool(skip_cache),
+                               allow_missing_references=allow_missing_references)
+        return str(base)
+
+    def _download_entries(
+        self,
+        entries: list[ManifestEntry],
+        base: Path,
+        *,
+        skip_cache: bool,
+        allow_missing_references: bool,
+    ) -> None:
+        api = self._require_api()
+        base.mkdir(parents=True, exist_ok=True)
+        downloader = Downloader(api.client, api.cache, api.transfer)
+        stored = [e for e in entries if e.ref is None]
+        targets = {e.path: safe_target(base, e.path) for e in entries}
+        hits = {} if skip_cache else {
+            e.path: hit for e in stored if (hit := api.cache.get(e.digest, e.size or 0))
+        }
+        urls = self._file_urls() if len(hits) < len(stored) else {}
+
+        def fetch(entry: ManifestEntry) -> None:
+            target = targets[entry.path]
+            if entry.ref is not None:
+                from .references import download_reference
+
+                download_reference(entry, target, api.client.session,
+                                   allow_missing=allow_missing_references)
+                return
+            if entry.path not in hits and entry.path not in urls:
+                raise NotFoundError(f"{entry.path}: the server lists no such file for {self.name}")
+            if skip_cache:
+                downloader.fetch_to_path(urls[entry.path], entry, target)
+                return
+            if entry.path not in hits:
+                downloader.fetch_to_cache(urls[entry.path], entry)
+            api.cache.link_to(entry.digest, target)
+
+        parallel_map(fetch, entries, api.transfer.workers)
+
+    def _cache_logged_files(self, api: Api) -> None:
+        """Put the files just uploaded into the cache, so a later download is a hit."""
+        def insert(entry: ManifestEntry) -> None:
+            if entry.local_path and not entry.skip_cache and entry.ref is None:
+                api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
+
+        parallel_map(insert, list(self._manifest.entries()), api.transfer.workers)
+
+    def file(self, root: str | os.PathLike | None = None) -> str:
+        """Download a single-file artifact; returns the file's path."""
+        entries = list(self.manifest.entries())
+        if len(entries) != 1:
+            raise InvalidInputError(
+                f"{self.name} has {len(entries)} files; file() is for single-file artifacts: "
+                "use download()"
+            )
+        return Entry(self, entries[0]).download(root)
+
+    def files(self, names: list[str] | None = None, per_page: int = 50) -> Iterator[ArtifactFile]:
+        """The version's stored files, paged from the server."""
+        api = self._require_api()
+        cursor = None
+        for _ in range(1 + self.file_count // max(per_page, 1) + 1):
+            reply = api.client.execute(queries.FILES, {
+                "entity": self.entity, "project": self.project,
+                "collection": self._collection_name, "alias": self.version,
+                "fileNames": names, "cursor": cursor, "perPage": per_page,
+            })
+            collection = (reply["project"] or {}).get("artifactCollection") or {}
+            files = (collection.get("artifactMembership") or {}).get("files")
+            if files is None:
+                return
+            for edge in files["edges"]:
+                yield ArtifactFile(edge["node"])
+            if not files["pageInfo"]["hasNextPage"]:
+                return
+            cursor = files["pageInfo"]["endCursor"]
+
+    def checkout(self, root: str | os.PathLike | None = None) -> str:
+        """Make ``root`` hold exactly this version's files (others are deleted)."""
+        base = Path(root) if root else self._default_root()
+        wanted = {e.path for e in self.manifest.entries()}
+        if base.is_dir():
+            for path in base.rglob("*"):
+                if path.is_file() and path.relative_to(base).as_posix() not in wanted:
+                    path.unlink()
+        return self.download(base)
+
+    def verify(self, root: str | os.PathLike | None = None) -> None:
+        """Check that ``root`` holds exactly this version's stored files, byte for byte."""
+        base = Path(root) if root else self._default_root()
+        stored = {e.path: e for e in self.manifest.entries() if e.ref is None}
+        present = {p.relative_to(base).as_posix(): p for p in base.rglob("*") if p.is_file()}
+        extra = sorted(set(present) - set(stored))
+        missing = sorted(set(stored) - set(present))
+        if extra or missing:
+            raise IntegrityError(f"{base} differs from {self.name}: extra files {extra[:5]}, "
+                                 f"missing files {missing[:5]}")
+        paths = sorted(stored)
+        digests = hash_files([present[p] for p in paths], self._workers())
+        changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
+        if changed:
+            raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")
+
+
+def _normalize(name: str) -> str:
+    """An artifact path: forward slashes, no leading './' or '/'."""
+    path = Path(name).as_posix() if os.sep != "/" else name
+    path = path.lstrip("/")
+    while path.startswith("./"):
+        path = path[2:]
+    if not path or any(part == ".." for part in path.split("/")):
+        raise InvalidInputError(f"invalid artifact path {name!r}")
+    return path
+
+
+def _is_version(alias: str) -> bool:
+    return alias[:1] == "v" and alias[1:].isdigit()
+

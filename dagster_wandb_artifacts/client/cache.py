@@ -1,0 +1,194 @@
+"""The content-addressed artifact cache, in the wandb SDK's layout.
+
+``<root>/artifacts/obj/md5/<hex[:2]>/<hex[2:]>``, shared by several processes: every file
+arrives through a temporary file in the same folder and an atomic rename, so a reader never
+sees a partial file. Beside each object, a small ``.stat`` record holds the (size, mtime,
+inode) it had when it was verified; a hit whose stat changed since is hashed again, and a
+corrupt object is deleted and reported as a miss, never returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from .errors import IntegrityError
+from .manifest import b64_to_hex, md5_file
+
+_TEMP_PREFIX = ".tmp-"
+_STAT_SUFFIX = ".stat"
+
+
+def _stat_key(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _temporary(folder: Path, name: str) -> Path:
+    return folder / f"{_TEMP_PREFIX}{name}.{os.getpid()}.{secrets.token_hex(4)}"
+
+
+def _replace_atomically(write: object, target: Path) -> None:
+    """Write through ``write(temporary_path)`` then rename over ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary(target.parent, target.name)
+    try:
+        write(temporary)  # type: ignore[operator]
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class _HashingWriter:
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        self.md5 = hashlib.md5()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.md5.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+
+class ArtifactCache:
+    """Files by md5 under ``root``; ``max_size`` bounds it (least recently used go first)."""
+
+    def __init__(self, root: str | os.PathLike, max_size: int | None = None) -> None:
+        self.root = Path(root)
+        self.max_size = max_size
+        self._objects = self.root / "artifacts" / "obj" / "md5"
+
+    @classmethod
+    def default(cls) -> ArtifactCache:
+        root = os.environ.get("WANDB_CACHE_DIR") or Path.home() / ".cache" / "wandb"
+        return cls(root)
+
+    def path_for(self, b64_digest: str) -> Path:
+        hex_digest = b64_to_hex(b64_digest)
+        return self._objects / hex_digest[:2] / hex_digest[2:]
+
+    def _record(self, path: Path) -> None:
+        stat_path = path.with_name(path.name + _STAT_SUFFIX)
+        _replace_atomically(
+            lambda temporary: temporary.write_text(json.dumps(_stat_key(path))), stat_path
+        )
+
+    def get(self, b64_digest: str, size: int) -> Path | None:
+        """The cached file when it holds exactly these bytes; None otherwise."""
+        path = self.path_for(b64_digest)
+        try:
+            current = _stat_key(path)
+        except FileNotFoundError:
+            return None
+        if current[0] != size:
+            return None
+        stat_path = path.with_name(path.name + _STAT_SUFFIX)
+        try:
+            recorded = json.loads(stat_path.read_text())
+        except (FileNotFoundError, ValueError):
+            recorded = None
+        if recorded != current:
+            if md5_file(path) != bytes.fromhex(b64_to_hex(b64_digest)):
+                path.unlink(missing_ok=True)
+                stat_path.unlink(missing_ok=True)
+                return None
+            self._record(path)
+        # Least-recently-used order by access time, set by hand for noatime mounts; the
+        # modification time, part of the recorded stat, stays as it is.
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+        return path
+
+    @contextmanager
+    def open_writer(self, b64_digest: str, size: int) -> Iterator[_HashingWriter]:
+        """A file to write the object's bytes into; checked and moved into place on exit."""
+        target = self.path_for(b64_digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = _temporary(target.parent, target.name)
+        try:
+            with open(temporary, "wb") as file:
+                writer = _HashingWriter(file)
+                yield writer
+            if writer.size != size or writer.md5.hexdigest() != b64_to_hex(b64_digest):
+                raise IntegrityError(
+                    f"downloaded bytes do not match md5 {b64_digest} and size {size}; "
+                    "try again (the file may have changed on the server)"
+                )
+            os.replace(temporary, target)
+            self._record(target)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def add_file(self, source: Path, b64_digest: str, size: int, *, move: bool = False) -> Path:
+        """Put a local file (already hashed) into the cache: hard link, else copy."""
+        target = self.path_for(b64_digest)
+        if self.get(b64_digest, size) is not None:
+            return target
+
+        def write(temporary: Path) -> None:
+            if move:
+                os.replace(source, temporary)
+                return
+            try:
+                os.link(source, temporary)
+            except OSError:
+                shutil.copyfile(source, temporary)
+
+        _replace_atomically(write, target)
+        self._record(target)
+        return target
+
+    def link_to(self, b64_digest: str, destination: Path, *, copy: bool = False) -> None:
+        """Place the cached object at ``destination`` (a hard link unless ``copy``).
+
+        A hard link shares its bytes with the cache: treat downloaded files as read-only
+        (a modified one is detected by its stat and hashed again before any reuse).
+        """
+        source = self.path_for(b64_digest)
+
+        def write(temporary: Path) -> None:
+            if not copy:
+                try:
+                    os.link(source, temporary)
+                    return
+                except OSError:
+                    pass
+            shutil.copyfile(source, temporary)
+
+        _replace_atomically(write, destination)
+
+    def _objects_by_age(self) -> list[tuple[float, int, Path]]:
+        found = []
+        for path in self._objects.glob("*/*"):
+            if path.name.startswith(_TEMP_PREFIX) or path.name.endswith(_STAT_SUFFIX):
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            found.append((stat.st_atime, stat.st_size, path))
+        return sorted(found)
+
+    def cleanup(self, target_size: int | None = None) -> int:
+        """Evict least recently used objects until at most ``target_size`` bytes remain."""
+        limit = self.max_size if target_size is None else target_size
+        if limit is None:
+            return 0
+        objects = self._objects_by_age()
+        total = sum(size for _, size, _ in objects)
+        freed = 0
+        for _, size, path in objects:
+            if total - freed <= limit:
+                break
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + _STAT_SUFFIX).unlink(missing_ok=True)
+            freed += size
+        return freed

@@ -1,0 +1,44 @@
+"""Typed errors of the client. Every message says what to do and never holds the API key."""
+
+from __future__ import annotations
+
+
+class WandbError(Exception):
+    """Base of every error this client raises."""
+
+
+class CommError(WandbError):
+    """The server could not be reached, or kept failing, after the retries allowed."""
+
+
+class AuthenticationError(WandbError):
+    """The server refused the API key (or none was given)."""
+
+
+class NotFoundError(WandbError):
+    """The named entity, project, run, artifact or file does not exist."""
+
+
+class InvalidInputError(WandbError, ValueError):
+    """Bad input (names, types, aliases, metadata, paths), refused before anything is written."""
+
+
+class ServerError(WandbError):
+    """The server answered with an error that is neither of the above."""
+
+
+class ArtifactNotLoggedError(WandbError):
+    """The operation needs a logged artifact, and this one is still a draft."""
+
+
+class ArtifactFinalizedError(WandbError):
+    """The artifact is logged or finalized and can no longer change."""
+
+
+class IntegrityError(WandbError, ValueError):
+    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder)."""
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
+    return text.replace(secret, "***") if secret else text

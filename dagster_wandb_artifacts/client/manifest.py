@@ -1,0 +1,181 @@
+"""W&B manifest v1 and digests, byte-compatible with the wandb SDK.
+
+File digests are the standard padded base64 of the raw md5; the artifact digest is
+``hex(md5(b"wandb-artifact-manifest-v1\\n" + "{path}:{digest}\\n" for entries sorted by path))``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInputError
+
+_MANIFEST_VERSION = 1
+_STORAGE_POLICY = "wandb-storage-policy-v1"
+_MAX_SIZE = 2**50
+_CHUNK = 1 << 20
+
+
+def md5_b64_bytes(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def md5_file(path: str | Path) -> bytes:
+    """The raw md5 of a file, streamed (hashlib releases the GIL on large buffers)."""
+    with open(path, "rb") as file:
+        if hasattr(hashlib, "file_digest"):  # Python 3.11+
+            return hashlib.file_digest(file, "md5").digest()
+        md5 = hashlib.md5()
+        while chunk := file.read(_CHUNK):
+            md5.update(chunk)
+        return md5.digest()
+
+
+def md5_b64_file(path: str | Path) -> str:
+    return base64.b64encode(md5_file(path)).decode()
+
+
+def b64_to_hex(b64: str) -> str:
+    try:
+        return base64.b64decode(b64, validate=True).hex()
+    except binascii.Error as exc:
+        raise InvalidInputError(f"{b64!r} is not base64") from exc
+
+
+def hex_to_b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+@dataclass
+class ManifestEntry:
+    """One file (or reference) of an artifact."""
+
+    path: str
+    digest: str
+    size: int | None = None
+    ref: str | None = None
+    extra: dict[str, Any] | None = None
+    birth_artifact_id: str | None = None
+    #: Where the bytes are on this machine while a draft is logged (never uploaded).
+    local_path: str | None = field(default=None, compare=False)
+    skip_cache: bool = field(default=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"digest": self.digest}
+        if self.size is not None:
+            data["size"] = self.size
+        if self.ref is not None:
+            data["ref"] = self.ref
+        if self.extra:
+            data["extra"] = self.extra
+        if self.birth_artifact_id is not None:
+            data["birthArtifactID"] = self.birth_artifact_id
+        return data
+
+    @classmethod
+    def from_json(cls, path: str, data: dict[str, Any]) -> ManifestEntry:
+        """An entry from a manifest; keys this client does not know are ignored."""
+        _check_path(path)
+        if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
+            raise InvalidInputError(f"manifest entry {path!r} has no digest")
+        size = data.get("size")
+        if size is not None and (
+            not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _MAX_SIZE
+        ):
+            raise InvalidInputError(f"manifest entry {path!r} has an impossible size {size!r}")
+        ref = data.get("ref")
+        extra = data.get("extra")
+        birth = data.get("birthArtifactID")
+        return cls(
+            path=path,
+            digest=data["digest"],
+            size=size,
+            ref=ref if isinstance(ref, str) else None,
+            extra=extra if isinstance(extra, dict) else None,
+            birth_artifact_id=birth if isinstance(birth, str) else None,
+        )
+
+
+def _check_path(path: str) -> None:
+    """Refuse paths that could escape a download root (a hostile manifest's trick)."""
+    parts = path.split("/") if isinstance(path, str) else []
+    if (
+        not parts
+        or not path
+        or path.startswith("/")
+        or "\\" in path
+        or "\x00" in path
+        or (len(path) > 1 and path[1] == ":")
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise InvalidInputError(f"manifest path {path!r} is not a safe relative path")
+
+
+class Manifest:
+    """The entries of an artifact, by path."""
+
+    def __init__(self, entries: list[ManifestEntry] | None = None) -> None:
+        self._entries: dict[str, ManifestEntry] = {}
+        for entry in entries or []:
+            self.add(entry)
+
+    def add(self, entry: ManifestEntry) -> None:
+        _check_path(entry.path)
+        self._entries[entry.path] = entry
+
+    def remove(self, path: str) -> None:
+        del self._entries[path]
+
+    def get(self, path: str) -> ManifestEntry | None:
+        return self._entries.get(path)
+
+    def entries(self) -> list[ManifestEntry]:
+        return list(self._entries.values())
+
+    def __iter__(self) -> Iterator[ManifestEntry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._entries
+
+    @property
+    def total_size(self) -> int:
+        return sum(entry.size or 0 for entry in self._entries.values())
+
+    def digest(self) -> str:
+        md5 = hashlib.md5(b"wandb-artifact-manifest-v1\n")
+        for path in sorted(self._entries):
+            md5.update(f"{path}:{self._entries[path].digest}\n".encode())
+        return md5.hexdigest()
+
+    def to_bytes(self) -> bytes:
+        document = {
+            "version": _MANIFEST_VERSION,
+            "storagePolicy": _STORAGE_POLICY,
+            "storagePolicyConfig": {"storageLayout": "V2"},
+            "contents": {path: self._entries[path].to_json() for path in sorted(self._entries)},
+        }
+        return json.dumps(document, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Manifest:
+        try:
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInputError("the manifest is not JSON") from exc
+        if not isinstance(document, dict) or document.get("version") != _MANIFEST_VERSION:
+            raise InvalidInputError("unsupported manifest: expected version 1")
+        contents = document.get("contents")
+        if not isinstance(contents, dict):
+            raise InvalidInputError("the manifest has no contents")
+        return cls([ManifestEntry.from_json(path, entry) for path, entry in contents.items()])

@@ -1,0 +1,107 @@
+"""W&B's naming rules and artifact paths (``entity/project/name:alias``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidInputError
+
+MAX_NAME_LENGTH = 128
+MAX_METADATA_KEYS = 100
+LATEST = "latest"
+
+_NAME = re.compile(r"^[\w\-.]+$")
+_TYPE = re.compile(r"^[-\w]+([ ]*[-.\w]+)*$")
+_TAG = re.compile(r"^[-\w]+([ ]+[-\w]+)*$")
+_RESERVED_TYPE_PREFIX = "wandb-"
+_RESERVED_TYPES = frozenset({"job"})
+
+
+def validate_name(name: str, what: str = "artifact name") -> str:
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(f"{what} must be a non-empty string")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"{what} {name[:40]!r}... is {len(name)} characters; W&B allows {MAX_NAME_LENGTH}"
+        )
+    if not _NAME.match(name):
+        raise InvalidInputError(
+            f"{what} {name!r} may contain only letters, digits, '_', '-' and '.'"
+        )
+    return name
+
+
+def validate_type(type_name: str) -> str:
+    if not isinstance(type_name, str) or not _TYPE.match(type_name or ""):
+        raise InvalidInputError(
+            f"artifact type {type_name!r} may contain only letters, digits, '_', '-', '.' and "
+            "inner spaces"
+        )
+    if len(type_name) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"artifact type is longer than {MAX_NAME_LENGTH} characters")
+    if type_name in _RESERVED_TYPES or type_name.startswith(_RESERVED_TYPE_PREFIX):
+        raise InvalidInputError(
+            f"artifact type {type_name!r} is reserved for W&B's internal use: choose another "
+            "(for example 'dataset' or 'model')"
+        )
+    return type_name
+
+
+def validate_alias(alias: str) -> str:
+    if not isinstance(alias, str) or not alias or len(alias) > MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"alias {alias!r} must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+        )
+    if "/" in alias or ":" in alias:
+        raise InvalidInputError(f"alias {alias!r} may not contain '/' or ':'")
+    return alias
+
+
+def validate_tag(tag: str) -> str:
+    if not isinstance(tag, str) or len(tag) > MAX_NAME_LENGTH or not _TAG.match(tag):
+        raise InvalidInputError(
+            f"tag {tag!r} may contain only letters, digits, '_', '-' and single inner spaces"
+        )
+    return tag
+
+
+def validate_metadata(metadata: dict | None) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidInputError("metadata must be a dict")
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise InvalidInputError(
+            f"metadata has {len(metadata)} keys; W&B allows at most {MAX_METADATA_KEYS}"
+        )
+    return metadata
+
+
+@dataclass(frozen=True)
+class ArtifactPath:
+    """``entity/project/name:alias`` with the parts a short form leaves out filled in."""
+
+    entity: str
+    project: str
+    name: str
+    alias: str = LATEST
+
+    @classmethod
+    def parse(cls, path: str, *, entity: str, project: str) -> ArtifactPath:
+        if not isinstance(path, str) or not path:
+            raise InvalidInputError("an artifact path must be a non-empty string")
+        body, _, alias = path.partition(":")
+        parts = body.split("/")
+        if len(parts) > 3 or not all(parts):
+            raise InvalidInputError(
+                f"artifact path {path!r} must look like 'name', 'project/name' or "
+                "'entity/project/name', with an optional ':alias'"
+            )
+        name = parts[-1]
+        project = parts[-2] if len(parts) >= 2 else project
+        entity = parts[-3] if len(parts) == 3 else entity
+        return cls(entity, project, validate_name(name), alias or LATEST)
+
+    def __str__(self) -> str:
+        return f"{self.entity}/{self.project}/{self.name}:{self.alias}"

@@ -1,0 +1,164 @@
+"""Logging a draft: the protocol's steps from ``CreateArtifact`` to ``CommitArtifact``.
+
+1. ``CreateArtifact`` (with dedup, the server may answer with the collection's ``latest``);
+2. ``CreateArtifactManifest`` to get the manifest's ID; 3. ``CreateArtifactFiles`` (a null
+upload URL means the server already has those bytes); 4. parallel PUTs, in parts for large
+files; 5. the manifest's own upload; 6. ``CommitArtifact``, after which the version is
+visible as ``vN`` and ``latest``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import queries
+from .errors import ArtifactFinalizedError, ServerError
+from .manifest import ManifestEntry
+from .transfer import Uploader, chunks, parallel_map, part_md5s
+
+if TYPE_CHECKING:
+    from .api import Api
+    from .artifact import Artifact
+    from .run import Run
+
+#: Files named in one ``CreateArtifactFiles`` request.
+FILES_PER_REQUEST = 1000
+
+
+def log_artifact(
+    api: Api, run: Run, artifact: Artifact, aliases: list[str], tags: list[str], *, dedup: bool
+) -> Artifact:
+    if not artifact.is_draft():
+        raise ArtifactFinalizedError(
+            f"{artifact.name} is already logged: call new_draft() to log changes as a new version"
+        )
+    artifact.finalize()
+    manifest = artifact.manifest
+    digest = manifest.digest()
+    collection = artifact._collection_name
+    sent_aliases = list(dict.fromkeys(["latest", *artifact._pending_aliases, *aliases]))
+    sent_tags = list(dict.fromkeys([*artifact._pending_tags, *tags]))
+    created = api.client.execute(
+        queries.CREATE_ARTIFACT,
+        {
+            "input": {
+                "entityName": run.entity,
+                "projectName": run.project,
+                "artifactTypeName": artifact.type,
+                "artifactCollectionName": collection,
+                "runName": run.id,
+                "digest": digest,
+                "digestAlgorithm": "MANIFEST_MD5",
+                "description": artifact.description,
+                "metadata": json.dumps(artifact.metadata) if artifact.metadata else None,
+                "ttlDurationSeconds": artifact._ttl_to_gql(),
+                "aliases": [
+                    {"artifactCollectionName": collection, "alias": alias}
+                    for alias in sent_aliases
+                ],
+                "tags": [{"tagName": tag} for tag in sent_tags],
+                "enableDigestDeduplication": dedup,
+                "clientID": secrets.token_hex(16),
+                "sequenceClientID": secrets.token_hex(16),
+            }
+        },
+    )["createArtifact"]["artifact"]
+    artifact_id = created["id"]
+    if created["state"] != "COMMITTED":
+        _upload_and_commit(api, run, artifact, artifact_id)
+    manifest = artifact.manifest
+    artifact._become_logged(api, api.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"])
+    # The local manifest has the same digest as the logged one: no need to fetch it back.
+    artifact._manifest, artifact._manifest_loaded = manifest, True
+    return artifact
+
+
+def _manifest_mutation(
+    api: Api, run: Run, artifact_id: str, base_id: str | None, digest: str, include_upload: bool
+) -> dict[str, Any]:
+    return api.client.execute(
+        queries.CREATE_MANIFEST,
+        {
+            "artifactID": artifact_id,
+            "baseArtifactID": base_id,
+            "name": "wandb_manifest.json",
+            "digest": digest,
+            "entityName": run.entity,
+            "projectName": run.project,
+            "runName": run.id,
+            "manifestType": "FULL",
+            "includeUpload": include_upload,
+        },
+    )["createArtifactManifest"]["artifactManifest"]
+
+
+def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> None:
+    manifest = artifact.manifest
+    manifest_id = _manifest_mutation(api, run, artifact_id, artifact._base_id, "", False)["id"]
+    uploader = Uploader(api.client, api.transfer)
+    # Entries carried over from an earlier version already have their bytes on the server.
+    new_entries = [e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None]
+    uploads: list[tuple[ManifestEntry, dict[str, Any]]] = []
+    for batch in chunks(new_entries, FILES_PER_REQUEST):
+        specs = []
+        for entry in batch:
+            spec = {
+                "artifactID": artifact_id,
+                "artifactManifestID": manifest_id,
+                "name": entry.path,
+                "md5": entry.digest,
+            }
+            if (entry.size or 0) >= api.transfer.multipart_threshold:
+                spec["uploadPartsInput"] = part_md5s(
+                    Path(entry.local_path), entry.size, api.transfer.part_size
+                )
+            specs.append(spec)
+        edges = api.client.execute(
+            queries.CREATE_FILES, {"input": {"artifactFiles": specs, "storageLayout": "V2"}}
+        )["createArtifactFiles"]["files"]["edges"]
+        if len(edges) != len(batch):
+            raise ServerError("the server answered CreateArtifactFiles for a different file count")
+        for entry, spec, edge in zip(batch, specs, edges, strict=True):
+            node = edge["node"]
+            entry.birth_artifact_id = node["artifact"]["id"]
+            if node["uploadUrl"] or node.get("uploadMultipartUrls"):
+                uploads.append((entry, {**node, "parts": spec.get("uploadPartsInput")}))
+
+    def upload(item: tuple[ManifestEntry, dict[str, Any]]) -> None:
+        entry, node = item
+        path = Path(entry.local_path)
+        multipart = node.get("uploadMultipartUrls")
+        if multipart and node["parts"]:
+            urls = {int(p["partNumber"]): p["uploadUrl"] for p in multipart["uploadUrlParts"]}
+            uploader.put_parts(urls, path, entry.size)
+            api.client.execute(
+                queries.COMPLETE_MULTIPART,
+                {
+                    "completeMultipartAction": "Complete",
+                    "completedParts": node["parts"],
+                    "artifactID": artifact_id,
+                    "storagePath": node["storagePath"],
+                    "uploadID": multipart["uploadID"],
+                },
+            )
+        else:
+            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size)
+
+    # Big files first, so the pool's tail is small files, not one long transfer.
+    uploads.sort(key=lambda item: -(item[0].size or 0))
+    parallel_map(upload, uploads, api.transfer.workers)
+
+    body = manifest.to_bytes()
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    file = _manifest_mutation(api, run, artifact_id, artifact._base_id, md5, True)["file"]
+    headers = dict(h.split(":", 1) for h in file.get("uploadHeaders") or [])
+    headers["Content-Length"] = str(len(body))
+    api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
+    api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
+    artifact._cache_logged_files(api)
+

@@ -1,0 +1,189 @@
+"""Moving bytes: hashing, uploads and downloads in parallel, streamed, through the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from .cache import ArtifactCache
+from .errors import IntegrityError, InvalidInputError
+from .manifest import ManifestEntry, b64_to_hex, md5_b64_file
+from .transport import GraphQLClient
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Files at least this large are uploaded in parts (W&B: 2 GiB and more, 100 MiB parts).
+MULTIPART_THRESHOLD = 2 * 1024**3
+PART_SIZE = 100 * 1024**2
+_CHUNK = 1 << 20
+DEFAULT_WORKERS = min(32, (os.cpu_count() or 1) * 4 + 4)
+
+
+def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+    """``map`` on a thread pool; the first failure is raised once every task has stopped."""
+    items = list(items)
+    if len(items) <= 1 or workers <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
+def hash_files(paths: list[Path], workers: int = DEFAULT_WORKERS) -> list[str]:
+    """md5-base64 of each file, in parallel (hashlib releases the GIL on large buffers)."""
+    return parallel_map(md5_b64_file, paths, workers)
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """Knobs for transfers; tests lower the multipart threshold to exercise parts."""
+
+    workers: int = DEFAULT_WORKERS
+    multipart_threshold: int = MULTIPART_THRESHOLD
+    part_size: int = PART_SIZE
+
+
+class _FileSlice:
+    """A read-only view of ``length`` bytes of a file from ``offset``, for one part's PUT."""
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by requests once sent
+        self._file.seek(offset)
+        self._remaining = length
+        self.len = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._remaining <= 0:
+            return b""
+        size = self._remaining if size < 0 else min(size, self._remaining)
+        data = self._file.read(size)
+        self._remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __len__(self) -> int:
+        return self.len
+
+
+def part_ranges(size: int, part_size: int) -> list[tuple[int, int, int]]:
+    """(part number, offset, length) for each part of a file of ``size`` bytes."""
+    return [
+        (number, offset, min(part_size, size - offset))
+        for number, offset in enumerate(range(0, size, part_size), start=1)
+    ]
+
+
+def part_md5s(path: Path, size: int, part_size: int) -> list[dict[str, Any]]:
+    parts = []
+    with open(path, "rb") as file:
+        for number, _, length in part_ranges(size, part_size):
+            digest = hashlib.md5()
+            remaining = length
+            while remaining:
+                chunk = file.read(min(_CHUNK, remaining))
+                digest.update(chunk)
+                remaining -= len(chunk)
+            parts.append({"partNumber": number, "hexMD5": digest.hexdigest()})
+    return parts
+
+
+class Uploader:
+    """PUTs of files to the signed URLs the server hands out."""
+
+    def __init__(self, client: GraphQLClient, settings: TransferSettings) -> None:
+        self._client = client
+        self.settings = settings
+
+    def put(self, url: str, path: Path, headers: Iterable[str], size: int) -> None:
+        header_map = dict(header.split(":", 1) for header in headers)
+
+        def body() -> IO[bytes] | bytes:
+            # requests sends an empty file object chunked, which a presigned URL refuses.
+            return open(path, "rb") if size else b""  # noqa: SIM115 - closed after sending
+
+        self._client.request("PUT", url, body_factory=body, headers=header_map)
+
+    def put_parts(self, urls: dict[int, str], path: Path, size: int) -> None:
+        def send(part: tuple[int, int, int]) -> None:
+            number, offset, length = part
+            self._client.request(
+                "PUT",
+                urls[number],
+                body_factory=lambda: _FileSlice(path, offset, length),
+            )
+
+        parallel_map(send, part_ranges(size, self.settings.part_size), self.settings.workers)
+
+
+class Downloader:
+    """GETs of files into the cache (verified), then links into a download root."""
+
+    def __init__(
+        self, client: GraphQLClient, cache: ArtifactCache, settings: TransferSettings
+    ) -> None:
+        self._client = client
+        self.cache = cache
+        self.settings = settings
+
+    def fetch_to_cache(self, url: str, entry: ManifestEntry) -> Path:
+        """The entry's bytes in the cache, downloading them unless a verified copy is there."""
+        cached = self.cache.get(entry.digest, entry.size or 0)
+        if cached is not None:
+            return cached
+        with self.cache.open_writer(entry.digest, entry.size or 0) as writer:
+            self._stream(url, writer)
+        cached = self.cache.get(entry.digest, entry.size or 0)
+        if cached is None:
+            raise IntegrityError(f"{entry.path}: the cached copy vanished while it was written")
+        return cached
+
+    def fetch_to_path(self, url: str, entry: ManifestEntry, target: Path) -> None:
+        """The entry's bytes straight into ``target`` (no cache), verified, replaced atomically."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+        digest = hashlib.md5()
+
+        class _Hashing:
+            def write(self, chunk: bytes) -> None:
+                digest.update(chunk)
+                file.write(chunk)
+
+        try:
+            with open(temporary, "wb") as file:
+                self._stream(url, _Hashing())
+            if b64_to_hex(entry.digest) != digest.hexdigest():
+                raise IntegrityError(
+                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again"
+                )
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def _stream(self, url: str, sink: Any) -> None:
+        response = self._client.request("GET", url, stream=True)
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                sink.write(chunk)
+        finally:
+            response.close()
+
+
+def safe_target(root: Path, relative: str) -> Path:
+    """``root/relative``, refusing any path that would land outside ``root``."""
+    target = (root / relative).resolve()
+    if root.resolve() not in target.parents:
+        raise InvalidInputError(f"manifest path {relative!r} points outside the download root")
+    return target
+
+
+def chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

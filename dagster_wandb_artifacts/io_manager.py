@@ -1,0 +1,291 @@
+"""``WandbArtifactsIOManager``: asset outputs as artifact versions, inputs as recorded uses."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+from datetime import timedelta
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    ConfigurableIOManager,
+    DagsterEventType,
+    DataVersion,
+    InitResourceContext,
+    InputContext,
+    MetadataValue,
+    OutputContext,
+    TableColumn,
+    TableSchema,
+)
+from pydantic import Field, PrivateAttr
+
+from . import serializers
+from .client import Artifact, InvalidInputError, Run
+from .config import WandbArtifactConfig, WandbInputConfig, parse
+from .naming import collection_name
+from .resource import WandbArtifactsResource
+from .runs import StepRuns
+
+#: Materialization metadata that the downstream load reads back (exact handoff).
+VERSION_KEY = "wandb/version"
+COLLECTION_KEY = "wandb/collection"
+_FILES_TABLE_ROWS = 20
+
+
+def _branch_deployment() -> bool:
+    return os.environ.get("DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT") == "1"
+
+
+def set_data_version(context: OutputContext, digest: str) -> bool:
+    """Make the artifact digest the asset's data version.
+
+    An IO manager has no public way to do this (dagster-io/dagster#15584); Dagster reads the
+    step's data version cache after ``handle_output`` returns, so setting it here works.
+    Returns False where there is no step context (hand-built contexts): metadata only.
+    """
+    try:
+        step_context = context.step_context
+    except Exception:  # noqa: BLE001 - hand-built contexts raise a DagsterInvariantViolation
+        return False
+    setter = getattr(step_context, "set_data_version", None)
+    if setter is None or not context.has_asset_key:
+        return False
+    setter(context.asset_key, DataVersion(digest))
+    return True
+
+
+class WandbArtifactsIOManager(ConfigurableIOManager):
+    """Stores each asset output as a W&B Artifact version and loads inputs with ``use_artifact``.
+
+    The collection is the asset key (``prefix.name``); an unchanged output makes no new
+    version and uploads nothing; the artifact digest becomes the Dagster data version.
+    Per-asset options go in ``metadata={"wandb_artifact": {...}}``
+    (:class:`~.config.WandbArtifactConfig`), per-input options in
+    ``AssetIn(metadata={"wandb_artifact": {...}})`` (:class:`~.config.WandbInputConfig`).
+
+    Example::
+
+        defs = Definitions(
+            assets=[raw, cleaned],
+            resources={
+                "io_manager": WandbArtifactsIOManager(
+                    wandb=WandbArtifactsResource(host="local", project="demo")
+                )
+            },
+        )
+    """
+
+    wandb: WandbArtifactsResource
+    artifact_type: str = Field(default="dataset", description="Type of new collections.")
+    dagster_url: str = Field(
+        default_factory=lambda: os.environ.get("DAGSTER_WEBSERVER_URL", "http://localhost:3000"),
+        description="Dagster UI URL, for the run links written into W&B.",
+    )
+
+    _runs: StepRuns = PrivateAttr(default_factory=StepRuns)
+
+    # W&B runs ------------------------------------------------------------------------------------
+
+    def _run_for(self, context: OutputContext | InputContext, project: str, entity: str | None) -> Run:
+        step_context = context.step_context
+        run_id = step_context.run_id
+        return self._runs.get(
+            self.wandb.get_api(),
+            dagster_run_id=run_id,
+            step_key=step_context.step.key,
+            job_type=context.op_def.name,
+            project=project,
+            entity=entity,
+            config={
+                "dagster_run_id": run_id,
+                "dagster_run_url": f"{self.dagster_url.rstrip('/')}/runs/{run_id}",
+                "dagster_job": step_context.job_name,
+                "dagster_step": step_context.step.key,
+            },
+        )
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        # Step failures are in the event log before the step's resources are torn down.
+        failed: set[str] = set()
+        if context.instance is not None and context.run is not None:
+            failed = {
+                entry.step_key
+                for entry in context.instance.all_logs(
+                    context.run.run_id, of_type=DagsterEventType.STEP_FAILURE
+                )
+                if entry.step_key
+            }
+        self._runs.finish_all(failed)
+
+    # Output --------------------------------------------------------------------------------------
+
+    def _target(self, config: WandbArtifactConfig, asset_key: AssetKey) -> tuple[str, str, str | None]:
+        name = config.name or collection_name(asset_key.path)
+        return name, config.project or self.wandb.project, config.entity or self.wandb.entity
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        if obj is None and context.dagster_type.is_nothing:
+            return
+        asset_key = context.asset_key if context.has_asset_key else AssetKey(
+            [context.op_def.name, context.name]
+        )
+        where = f"asset {asset_key.to_user_string()}"
+        config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
+        name, project, entity = self._target(config, asset_key)
+        aliases = list(config.aliases)
+        if _branch_deployment() and not config.move_protected_aliases_in_branches:
+            aliases = [a for a in aliases if a not in config.protected_aliases]
+
+        with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
+            artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
+            artifact.metadata = {
+                **config.metadata,
+                **artifact.metadata,
+                serializers.SERIALIZER_KEY: serializer,
+                "dagster/asset_key": asset_key.to_user_string(),
+                "dagster/run_id": context.run_id,
+                "dagster/code_version": context.version,
+            }
+            if artifact.description is None:
+                spec_description = context.asset_spec.description if context.has_asset_key else None
+                artifact.description = config.description or spec_description
+            if config.ttl_days:
+                artifact.ttl = timedelta(days=config.ttl_days)
+            run = self._run_for(context, project, entity)
+            logged = run.log_artifact(artifact, aliases=aliases, tags=config.tags)
+
+        metadata = self._output_metadata(logged, obj, run)
+        context.add_output_metadata(metadata)
+        set_data_version(context, logged.digest)
+
+    def _draft(
+        self, obj: Any, config: WandbArtifactConfig, name: str, staging: pathlib.Path
+    ) -> tuple[Artifact, str]:
+        if isinstance(obj, Artifact):
+            if not obj.is_draft():
+                raise InvalidInputError("return a draft Artifact (not a logged one) from the asset")
+            return obj, "artifact"
+        artifact = Artifact(name, config.type or self.artifact_type, description=config.description)
+        if isinstance(obj, os.PathLike) and not isinstance(obj, (str, bytes)):
+            path = pathlib.Path(os.fspath(obj))
+            # Logged synchronously, so the files need no staging copy.
+            if path.is_dir():
+                artifact.add_dir(path, policy="immutable")
+            elif path.is_file():
+                artifact.add_file(path, policy="immutable")
+            else:
+                raise InvalidInputError(f"the asset returned {path}, which does not exist")
+            artifact.metadata = {"dagster/path_kind": serializers.path_kind(path)}
+            return artifact, "path"
+        serializer = serializers.choose(obj, config.serializer)
+        serializer.write(obj, staging)
+        artifact.add_dir(staging, policy="immutable")
+        return artifact, serializer.name
+
+    def _output_metadata(self, logged: Artifact, obj: Any, run: Run) -> dict[str, Any]:
+        app = self.wandb.app_url
+        entity, project, name = logged.entity, logged.project, logged.collection_name
+        url = f"{app}/{entity}/{project}/artifacts/{logged.type}/{name}/{logged.version}"
+        entries = sorted(logged.manifest.entries(), key=lambda e: e.path)
+        table = "| file | size |\n|---|---|\n" + "\n".join(
+            f"| {e.path} | {e.size} |" for e in entries[:_FILES_TABLE_ROWS]
+        )
+        if len(entries) > _FILES_TABLE_ROWS:
+            table += f"\n| ... {len(entries) - _FILES_TABLE_ROWS} more | |"
+        metadata: dict[str, Any] = {
+            "wandb/url": MetadataValue.url(url),
+            VERSION_KEY: logged.version,
+            COLLECTION_KEY: f"{entity}/{project}/{name}",
+            "wandb/digest": logged.digest,
+            "wandb/size": MetadataValue.int(logged.size),
+            "wandb/file_count": MetadataValue.int(logged.file_count),
+            "wandb/aliases": ", ".join(logged.aliases),
+            "wandb/run_url": MetadataValue.url(f"{app}/{run.entity}/{run.project}/runs/{run.id}"),
+            "wandb/files": MetadataValue.md(table),
+            "dagster/uri": f"wandb-artifact://{entity}/{project}/{name}:{logged.version}",
+        }
+        if serializers._is_pandas(obj) or serializers._is_polars(obj):
+            metadata["dagster/row_count"] = MetadataValue.int(len(obj))
+            metadata["dagster/column_schema"] = MetadataValue.table_schema(
+                TableSchema(columns=[
+                    TableColumn(name=str(column), type=str(dtype))
+                    for column, dtype in zip(obj.columns, obj.dtypes, strict=True)
+                ])
+            )
+        return metadata
+
+    # Input ---------------------------------------------------------------------------------------
+
+    def _recorded(self, context: InputContext) -> str | None:
+        """``entity/project/name:vN`` that the upstream's latest Dagster materialization logged."""
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        records = context.instance.fetch_materializations(
+            AssetRecordsFilter(
+                asset_key=context.asset_key,
+                asset_partitions=[partition] if partition is not None else None,
+            ),
+            limit=1,
+        ).records
+        materialization = records[0].asset_materialization if records else None
+        if materialization is None:
+            return None
+        metadata = materialization.metadata
+        collection, version = metadata.get(COLLECTION_KEY), metadata.get(VERSION_KEY)
+        if collection is None or version is None:
+            return None
+        return f"{collection.value}:{version.value}"
+
+    def load_input(self, context: InputContext) -> Any:
+        where = f"input {context.name!r}"
+        input_config: WandbInputConfig = parse(WandbInputConfig, context.definition_metadata, where)
+        upstream_metadata: Mapping[str, Any] = (
+            context.upstream_output.definition_metadata if context.upstream_output else {}
+        ) or {}
+        upstream_key = context.asset_key
+        config = parse(
+            WandbArtifactConfig, upstream_metadata, f"asset {upstream_key.to_user_string()}"
+        )
+        name, project, entity = self._target(config, upstream_key)
+        collection = f"{entity or self.wandb.get_api().default_entity}/{project}/{name}"
+        recorded = self._recorded(context)
+        if input_config.alias is not None:
+            path = f"{recorded.rpartition(':')[0] if recorded else collection}:{input_config.alias}"
+        else:
+            path = recorded or f"{collection}:latest"
+        run = self._run_for(context, self.wandb.project, self.wandb.entity)
+        artifact = run.use_artifact(path)
+        context.add_input_metadata({
+            VERSION_KEY: artifact.version,
+            "wandb/digest": artifact.digest,
+            COLLECTION_KEY: f"{artifact.entity}/{artifact.project}/{artifact.collection_name}",
+        })
+        return self._hand_over(context, artifact, input_config)
+
+    def _hand_over(self, context: InputContext, artifact: Artifact, config: WandbInputConfig) -> Any:
+        load_as = config.load_as or _load_as_from_annotation(context)
+        if load_as == "artifact":
+            return artifact
+        root = pathlib.Path(artifact.download())
+        if load_as == "path":
+            if artifact.metadata.get("dagster/path_kind") == "file":
+                (only,) = [p for p in root.rglob("*") if p.is_file()]
+                return only
+            return root
+        if artifact.metadata.get(serializers.SERIALIZER_KEY) == "path":
+            return root
+        return serializers.read(root, artifact.metadata, allow_pickle=config.allow_pickle)
+
+
+def _load_as_from_annotation(context: InputContext) -> str:
+    typing_type = getattr(context.dagster_type, "typing_type", None)
+    if isinstance(typing_type, type):
+        if issubclass(typing_type, Artifact):
+            return "artifact"
+        if issubclass(typing_type, pathlib.PurePath):
+            return "path"
+    return "value"

@@ -1,0 +1,114 @@
+"""``WandbArtifactsResource``: the W&B client for assets, on W&B or on the embedded server."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import Field, PrivateAttr
+
+from .client import Api, ArtifactCache, AuthenticationError, InvalidInputError
+from .server import LocalServer
+
+#: ``host`` value that selects the embedded server.
+LOCAL_HOST = "local"
+
+
+class WandbArtifactsResource(ConfigurableResource):
+    """W&B Artifacts for Dagster assets: gives ops and assets an :class:`~.client.Api`.
+
+    Choose the backend explicitly: a W&B server URL (with an API key), or ``host="local"``
+    for the embedded W&B-compatible server on ``local_root`` (no account, no network).
+
+    Example::
+
+        from dagster import Definitions, EnvVar
+
+        wandb = WandbArtifactsResource(
+            api_key=EnvVar("WANDB_API_KEY"), entity="my-team", project="pipelines"
+        )
+        local = WandbArtifactsResource(host="local", local_root=".wandb-artifacts",
+                                       project="pipelines")
+
+        @asset
+        def report(wandb: WandbArtifactsResource) -> None:
+            wandb.get_api().artifact("model:production").download()
+    """
+
+    api_key: str | None = Field(
+        default=None,
+        description="W&B API key; use EnvVar('WANDB_API_KEY'). Optional for host='local'.",
+    )
+    host: str = Field(
+        default="https://api.wandb.ai",
+        description="W&B API URL, or 'local' for the embedded server on local_root.",
+    )
+    local_root: str = Field(
+        default=".wandb-artifacts",
+        description="Folder of the embedded server (database, files, API key) for host='local'.",
+    )
+    local_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where `dagster-wandb-artifacts server --root LOCAL_ROOT` serves; links "
+        "written into Dagster metadata in embedded mode point there.",
+    )
+    entity: str | None = Field(default=None, description="Default W&B entity (team or user).")
+    project: str = Field(default="dagster", description="Default W&B project.")
+    timeout: float = Field(default=60.0, description="Seconds before one HTTP request fails.")
+    cache_dir: str | None = Field(
+        default=None,
+        description="Artifact cache folder (default $WANDB_CACHE_DIR or ~/.cache/wandb).",
+    )
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec options for reference artifacts (s3://, gs://), e.g. endpoint_url.",
+    )
+
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _server: LocalServer | None = PrivateAttr(default=None)
+    _api: Api | None = PrivateAttr(default=None)
+
+    @property
+    def is_local(self) -> bool:
+        return self.host == LOCAL_HOST
+
+    def get_api(self) -> Api:
+        """The client for this process (the embedded server starts on first use)."""
+        with self._lock:
+            if self._api is None:
+                self._api = self._connect()
+            return self._api
+
+    def _connect(self) -> Api:
+        cache = ArtifactCache(self.cache_dir) if self.cache_dir else None
+        overrides: dict[str, Any] = {"project": self.project}
+        if self.entity:
+            overrides["entity"] = self.entity
+        if self.is_local:
+            self._server = LocalServer(Path(self.local_root), api_key=self.api_key).start()
+            overrides["base_url"] = self._server.base_url
+            return Api(self._server.api_key, overrides, self.timeout, cache=cache)
+        if not self.host.startswith(("http://", "https://")):
+            raise InvalidInputError(
+                f"host must be a W&B API URL (https://...) or 'local', not {self.host!r}"
+            )
+        if not self.api_key:
+            raise AuthenticationError(
+                f"no API key for {self.host}: set api_key=EnvVar('WANDB_API_KEY'), or use "
+                "host='local' for the embedded server"
+            )
+        overrides["base_url"] = self.host
+        return Api(self.api_key, overrides, self.timeout, cache=cache)
+
+    @property
+    def app_url(self) -> str:
+        """Base of the links written into Dagster metadata: valid after this process ends."""
+        return self.local_url.rstrip("/") if self.is_local else self.get_api().app_url
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._api = None

@@ -1,0 +1,264 @@
+"""Our client against the embedded server: every Artifact and Run method."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dagster_wandb_artifacts.client import (
+    Artifact,
+    ArtifactFinalizedError,
+    ArtifactNotLoggedError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+)
+from tests.support import graphql
+
+
+def tree(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def log(api, artifact: Artifact, aliases=None, **kw) -> Artifact:
+    run = api.create_run(job_type="test")
+    logged = run.log_artifact(artifact, aliases=aliases, **kw)
+    run.finish()
+    return logged
+
+
+FILES = {"a.txt": b"alpha", "sub/b.bin": os.urandom(5000), "sub/deep/empty": b""}
+
+
+def test_log_download_and_properties(api, server, tmp_path):
+    source = tree(tmp_path / "src", FILES)
+    artifact = Artifact("ds", "dataset", description="d", metadata={"k": 1})
+    artifact.add_dir(source)
+    assert artifact.is_draft() and artifact.name == "ds"
+    with pytest.raises(ArtifactNotLoggedError):
+        _ = artifact.version
+    logged = log(api, artifact, aliases=["best"], tags=["nightly"])
+    assert not logged.is_draft()
+    assert (logged.version, logged.name, logged.qualified_name) == ("v0", "ds:v0", "ent/proj/ds:v0")
+    assert set(logged.aliases) == {"latest", "best"} and logged.tags == ["nightly"]
+    assert logged.size == sum(len(v) for v in FILES.values()) and logged.file_count == 3
+    assert logged.url.endswith("/ent/proj/artifacts/dataset/ds/v0")
+    assert logged.json_encode()["sequenceName"] == "ds"
+
+    fetched = api.artifact("ds:latest", type="dataset")
+    assert fetched.digest == logged.digest and fetched.metadata == {"k": 1}
+    assert fetched.description == "d"
+    root = Path(fetched.download(tmp_path / "out", skip_cache=True))
+    for name, data in FILES.items():
+        assert (root / name).read_bytes() == data
+    fetched.verify(root)
+    with pytest.raises(InvalidInputError):
+        api.artifact("ds:latest", type="model")
+    assert api.artifact_exists("ds:best") and not api.artifact_exists("ds:nope")
+    assert {f.name for f in fetched.files()} == set(FILES)
+    assert fetched.logged_by().job_type == "test"
+
+
+def test_unchanged_relog_uploads_nothing(api, server, tmp_path):
+    source = tree(tmp_path / "src", FILES)
+    first = Artifact("same", "dataset")
+    first.add_dir(source)
+    log(api, first)
+    before = server.bytes_received
+    again = Artifact("same", "dataset")
+    again.add_dir(source)
+    logged = log(api, again, aliases=["again"])
+    assert server.bytes_received == before
+    assert logged.version == "v0" and "again" in logged.aliases
+
+
+def test_aliases_move_and_edits_save(api, tmp_path):
+    for text in ("one", "two"):
+        artifact = Artifact("moving", "dataset")
+        with artifact.new_file("f.txt") as file:
+            file.write(text)
+        log(api, artifact, aliases=["prod"])
+    v0, v1 = api.artifact("moving:v0"), api.artifact("moving:v1")
+    assert v0.aliases == [] and set(v1.aliases) == {"latest", "prod"}
+    v0.aliases.append("prod")
+    v0.description = "first"
+    v0.metadata = {"edited": True}
+    v0.tags = ["kept"]
+    v0.ttl = timedelta(days=3)
+    v0.save()
+    again = api.artifact("moving:prod")
+    assert again.version == "v0" and again.description == "first"
+    assert again.metadata == {"edited": True} and again.tags == ["kept"]
+    assert again.ttl == timedelta(days=3)
+    assert api.artifact("moving:latest").version == "v1"
+    assert api.artifact("moving:v1").aliases == ["latest"]
+
+
+def test_delete(api, tmp_path):
+    for text in ("x", "y"):
+        artifact = Artifact("gone", "dataset")
+        with artifact.new_file("f.txt") as file:
+            file.write(text)
+        log(api, artifact, aliases=["keep"] if text == "y" else None)
+    latest = api.artifact("gone:latest")
+    with pytest.raises(Exception, match="aliases"):
+        latest.delete()
+    latest.delete(delete_aliases=True)
+    assert not api.artifact_exists("gone:v1")
+    assert api.artifact("gone:latest").version == "v0"
+
+
+def test_incremental_new_draft_uploads_only_changes(api, server, tmp_path):
+    source = tree(tmp_path / "src", {"big.bin": os.urandom(200_000), "small.txt": b"1"})
+    base = Artifact("inc", "dataset")
+    base.add_dir(source)
+    logged = log(api, base)
+    draft = logged.new_draft()
+    assert draft.is_draft() and len(draft.manifest) == 2
+    (tmp_path / "new.txt").write_text("added")
+    draft.add_file(tmp_path / "new.txt")
+    draft.remove("small.txt")
+    before = server.bytes_received
+    v1 = log(api, draft)
+    assert v1.version == "v1"
+    assert server.bytes_received - before < 10_000  # the manifest and one tiny file
+    root = Path(v1.download(tmp_path / "v1"))
+    assert sorted(p.name for p in root.iterdir()) == ["big.bin", "new.txt"]
+    assert (root / "big.bin").read_bytes() == (source / "big.bin").read_bytes()
+
+
+def test_path_prefix_get_entry_file_and_checkout(api, tmp_path):
+    artifact = Artifact("parts", "dataset")
+    artifact.add_dir(tree(tmp_path / "src", FILES))
+    logged = log(api, artifact)
+    root = Path(logged.download(tmp_path / "p", path_prefix="sub/deep"))
+    assert [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()] == [
+        "sub/deep/empty"
+    ]
+    entry_path = logged.get_entry("a.txt").download(tmp_path / "e")
+    assert Path(entry_path).read_bytes() == b"alpha"
+    (root / "stray.txt").write_text("not in the artifact")
+    logged.checkout(root)
+    assert not (root / "stray.txt").exists() and (root / "a.txt").exists()
+
+    single = Artifact("single", "model")
+    (tmp_path / "m.bin").write_bytes(b"weights")
+    single.add_file(tmp_path / "m.bin")
+    assert Path(log(api, single).file(tmp_path / "f")).read_bytes() == b"weights"
+    with pytest.raises(InvalidInputError):
+        logged.file()
+
+
+def test_multipart_upload_with_small_threshold(api, server, tmp_path):
+    data = os.urandom(700 * 1024)  # above the fixture's 256 KiB threshold: 7 parts
+    (tmp_path / "large.bin").write_bytes(data)
+    artifact = Artifact("large", "dataset")
+    artifact.add_file(tmp_path / "large.bin")
+    logged = log(api, artifact)
+    assert server.requests["PUT part"] == 7
+    root = Path(logged.download(tmp_path / "out", skip_cache=True))
+    assert (root / "large.bin").read_bytes() == data
+
+
+def test_verify_catches_modified_files(api, tmp_path):
+    artifact = Artifact("verified", "dataset")
+    artifact.add_dir(tree(tmp_path / "src", FILES))
+    logged = log(api, artifact)
+    root = Path(logged.download(tmp_path / "v", skip_cache=True))
+    logged.verify(root)
+    (root / "a.txt").write_bytes(b"tampered")
+    with pytest.raises(IntegrityError, match="modified"):
+        logged.verify(root)
+
+
+def test_cache_hits_and_eviction(api, server, tmp_path):
+    artifact = Artifact("cached", "dataset")
+    artifact.add_dir(tree(tmp_path / "src", FILES))
+    logged = log(api, artifact)
+    gets_before = server.requests["GET object"]
+    fetched = api.artifact("cached:latest")
+    fetched.download(tmp_path / "one")
+    assert server.requests["GET object"] == gets_before  # logging filled the cache
+    assert api.cache.cleanup(0) > 0
+    fetched.download(tmp_path / "two")
+    assert server.requests["GET object"] == gets_before + 2  # the non-empty files again
+    assert logged.digest == fetched.digest
+
+
+def test_drafts_validate_and_freeze(api, tmp_path):
+    with pytest.raises(InvalidInputError):
+        Artifact("bad name!", "dataset")
+    with pytest.raises(InvalidInputError):
+        Artifact("x" * 129, "dataset")
+    with pytest.raises(InvalidInputError):
+        Artifact("ok", "wandb-history")
+    with pytest.raises(InvalidInputError):
+        Artifact("ok", "job")
+    with pytest.raises(InvalidInputError):
+        Artifact("ok", "dataset", metadata={str(i): i for i in range(101)})
+    artifact = Artifact("frozen", "dataset")
+    (tmp_path / "f").write_text("1")
+    artifact.add_file(tmp_path / "f")
+    assert artifact.get_added_local_path_name(str(tmp_path / "f")) == "f"
+    (tmp_path / "g").write_text("2")
+    with pytest.raises(InvalidInputError, match="overwrite"):
+        artifact.add_file(tmp_path / "g", name="f")
+    artifact.add_file(tmp_path / "g", name="f", overwrite=True)
+    entry = artifact.add_file(tmp_path / "g", name="tmp.txt", is_tmp=True)
+    assert entry.path.endswith(".txt") and entry.path != "tmp.txt"
+    logged = log(api, artifact)
+    with pytest.raises(ArtifactFinalizedError):
+        logged.add_file(tmp_path / "g")
+    with pytest.raises(ArtifactFinalizedError):
+        api.create_run().log_artifact(logged)
+
+
+def test_references_file_and_http(api, tmp_path):
+    folder = tree(tmp_path / "refs", {"x.csv": b"1,2", "d/y.csv": b"3,4"})
+    artifact = Artifact("refs", "dataset")
+    artifact.add_reference(folder.as_uri())
+    artifact.add_reference((folder / "x.csv").as_uri(), name="single.csv", checksum=False)
+    logged = log(api, artifact)
+    root = Path(logged.download(tmp_path / "r"))
+    assert (root / "d/y.csv").read_bytes() == b"3,4"
+    assert (root / "single.csv").read_bytes() == b"1,2"
+    with pytest.raises(InvalidInputError, match="max_objects"):
+        Artifact("many", "dataset").add_reference(folder.as_uri(), max_objects=1)
+
+
+def test_save_without_run_and_used_by(api, tmp_path):
+    artifact = Artifact("saved", "dataset")
+    with artifact.new_file("f.txt") as file:
+        file.write("hi")
+    artifact.save(api=api)
+    logged = api.artifact("saved:latest")
+    consumer = api.create_run(job_type="consume")
+    consumer.use_artifact("saved:latest")
+    consumer.finish()
+    assert [run.id for run in logged.used_by()] == [consumer.id]
+    assert api.run(f"ent/proj/{consumer.id}").state == "finished"
+    assert logged.logged_by().job_type == "auto"
+
+
+def test_missing_things_are_not_found(api):
+    with pytest.raises(NotFoundError):
+        api.artifact("ent/proj/none:latest")
+    with pytest.raises(NotFoundError):
+        api.run("ent/proj/nope")
+    with pytest.raises(NotFoundError):
+        api.project("nope")
+
+
+def test_run_config_group_and_crash(api, server):
+    run = api.create_run(run_id="fixed-id", group="g", job_type="j", config={"lr": 0.1})
+    run.finish(exit_code=2)
+    data = graphql(server, '{ project(entityName: "ent", name: "proj") { run(name: "fixed-id") {'
+                           " state group jobType } } }")
+    assert data["project"]["run"] == {"state": "crashed", "group": "g", "jobType": "j"}
+    assert api.run("proj/fixed-id").config == {"lr": 0.1}
