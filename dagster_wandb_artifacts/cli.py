@@ -33,8 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     server.add_argument("--port", type=int, default=8080)
     server.add_argument("--storage", help="fsspec URL for file bytes (default ROOT/storage)")
-    server.add_argument("--api-key", help="the key clients must send (default: WANDB_API_KEY, "
-                        "else one generated into ROOT/api-key)")
+    server.add_argument(
+        "--api-key",
+        help="the key clients must send (default: WANDB_API_KEY, "
+        "else one generated into ROOT/api-key)",
+    )
     server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
     server.set_defaults(run=_server)
     args = parser.parse_args(argv)

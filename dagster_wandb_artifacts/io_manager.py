@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import pathlib
 import tempfile
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from dagster import (
@@ -91,7 +91,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     # W&B runs ------------------------------------------------------------------------------------
 
-    def _run_for(self, context: OutputContext | InputContext, project: str, entity: str | None) -> Run:
+    def _run_for(
+        self, context: OutputContext | InputContext, project: str, entity: str | None
+    ) -> Run:
         step_context = context.step_context
         run_id = step_context.run_id
         return self._runs.get(
@@ -124,15 +126,19 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     # Output --------------------------------------------------------------------------------------
 
-    def _target(self, config: WandbArtifactConfig, asset_key: AssetKey) -> tuple[str, str, str | None]:
+    def _target(
+        self, config: WandbArtifactConfig, asset_key: AssetKey
+    ) -> tuple[str, str, str | None]:
         name = config.name or collection_name(asset_key.path)
         return name, config.project or self.wandb.project, config.entity or self.wandb.entity
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         if obj is None and context.dagster_type.is_nothing:
             return
-        asset_key = context.asset_key if context.has_asset_key else AssetKey(
-            [context.op_def.name, context.name]
+        asset_key = (
+            context.asset_key
+            if context.has_asset_key
+            else AssetKey([context.op_def.name, context.name])
         )
         where = f"asset {asset_key.to_user_string()}"
         config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
@@ -212,10 +218,12 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if serializers._is_pandas(obj) or serializers._is_polars(obj):
             metadata["dagster/row_count"] = MetadataValue.int(len(obj))
             metadata["dagster/column_schema"] = MetadataValue.table_schema(
-                TableSchema(columns=[
-                    TableColumn(name=str(column), type=str(dtype))
-                    for column, dtype in zip(obj.columns, obj.dtypes, strict=True)
-                ])
+                TableSchema(
+                    columns=[
+                        TableColumn(name=str(column), type=str(dtype))
+                        for column, dtype in zip(obj.columns, obj.dtypes, strict=True)
+                    ]
+                )
             )
         return metadata
 
@@ -259,14 +267,18 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             path = recorded or f"{collection}:latest"
         run = self._run_for(context, self.wandb.project, self.wandb.entity)
         artifact = run.use_artifact(path)
-        context.add_input_metadata({
-            VERSION_KEY: artifact.version,
-            "wandb/digest": artifact.digest,
-            COLLECTION_KEY: f"{artifact.entity}/{artifact.project}/{artifact.collection_name}",
-        })
+        context.add_input_metadata(
+            {
+                VERSION_KEY: artifact.version,
+                "wandb/digest": artifact.digest,
+                COLLECTION_KEY: f"{artifact.entity}/{artifact.project}/{artifact.collection_name}",
+            }
+        )
         return self._hand_over(context, artifact, input_config)
 
-    def _hand_over(self, context: InputContext, artifact: Artifact, config: WandbInputConfig) -> Any:
+    def _hand_over(
+        self, context: InputContext, artifact: Artifact, config: WandbInputConfig
+    ) -> Any:
         load_as = config.load_as or _load_as_from_annotation(context)
         if load_as == "artifact":
             return artifact

@@ -117,9 +117,7 @@ class Serializer:
 SERIALIZERS: dict[str, Serializer] = {
     s.name: s
     for s in [
-        Serializer(
-            "pandas-parquet", _is_pandas, _write_parquet, _read_pandas
-        ),
+        Serializer("pandas-parquet", _is_pandas, _write_parquet, _read_pandas),
         Serializer("polars-parquet", _is_polars, _write_parquet, _read_polars),
         Serializer("numpy", _is_numpy, _write_numpy, _read_numpy),
         Serializer(
@@ -157,9 +155,7 @@ def choose(value: Any, name: str | None) -> Serializer:
             )
         serializer = SERIALIZERS[name]
         if not serializer.handles(value):
-            raise SerializationError(
-                f"serializer {name!r} cannot write a {type(value).__name__}"
-            )
+            raise SerializationError(f"serializer {name!r} cannot write a {type(value).__name__}")
         return serializer
     return next(s for s in SERIALIZERS.values() if s.handles(value))
 

@@ -23,7 +23,13 @@ def wandb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     }.items():
         (home / folder).mkdir(parents=True)
         monkeypatch.setenv(variable, str(home / folder))
-    for variable in ("WANDB_API_KEY", "WANDB_BASE_URL", "WANDB_ENTITY", "WANDB_PROJECT", "WANDB_MODE"):
+    for variable in (
+        "WANDB_API_KEY",
+        "WANDB_BASE_URL",
+        "WANDB_ENTITY",
+        "WANDB_PROJECT",
+        "WANDB_MODE",
+    ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.setenv("WANDB_ERROR_REPORTING", "false")
@@ -34,7 +40,6 @@ def wandb_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def server(tmp_path: Path) -> Iterator[LocalServer]:
     with LocalServer(tmp_path / "server") as running:
         yield running
-
 
 
 @pytest.fixture
@@ -49,3 +54,40 @@ def api(server: LocalServer, tmp_path: Path, wandb_home: Path):
         cache=ArtifactCache(tmp_path / "cache"),
         transfer=TransferSettings(multipart_threshold=256 * 1024, part_size=100 * 1024),
     )
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free loopback port (real HTTP, for the real s3fs)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_options(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """s3fs options for moto, with a fresh bucket per test."""
+    import secrets
+
+    import s3fs
+
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    options = {
+        "client_kwargs": {"endpoint_url": s3_endpoint},
+        "key": "testing",
+        "secret": "testing",
+    }
+    bucket = f"bucket-{secrets.token_hex(4)}"
+    s3fs.S3FileSystem(**options, skip_instance_cache=True).mkdir(bucket)
+    return {"bucket": bucket, "options": options}

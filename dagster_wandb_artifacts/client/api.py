@@ -78,8 +78,9 @@ class Api:
         overrides = dict(overrides or {})
         unknown = set(overrides) - {"base_url", "entity", "project"}
         if unknown:
-            raise InvalidInputError(f"unknown overrides {sorted(unknown)}: use base_url, "
-                                    "entity or project")
+            raise InvalidInputError(
+                f"unknown overrides {sorted(unknown)}: use base_url, entity or project"
+            )
         base_url = overrides.get("base_url") or os.environ.get("WANDB_BASE_URL") or DEFAULT_BASE_URL
         base_url = base_url.rstrip("/")
         key = api_key or os.environ.get("WANDB_API_KEY") or _key_from_netrc(base_url)
@@ -153,7 +154,7 @@ class Api:
         created = reply["result"]["project"]
         return Project(created["entityName"], created["name"], created["id"])
 
-    # Runs ------------------------------------------------------------------------------------------
+    # Runs ------------------------------------------------------------------------------------
 
     def create_run(
         self,
@@ -196,7 +197,7 @@ class Api:
         entity = parts[-3] if len(parts) == 3 else self.default_entity
         return Run.fetch(self, entity, project, run_id)
 
-    # Artifacts -------------------------------------------------------------------------------------
+    # Artifacts -------------------------------------------------------------------------------
 
     def artifact_path(self, name: str) -> ArtifactPath:
         return ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
@@ -215,9 +216,7 @@ class Api:
             raise NotFoundError(f"artifact {path} not found")
         artifact = Artifact._from_membership(self, membership)
         if type is not None and artifact.type != type:
-            raise InvalidInputError(
-                f"artifact {path} has type {artifact.type!r}, not {type!r}"
-            )
+            raise InvalidInputError(f"artifact {path} has type {artifact.type!r}, not {type!r}")
         return artifact
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002

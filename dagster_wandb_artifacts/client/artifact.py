@@ -79,8 +79,9 @@ class Entry:
     def download(self, root: str | os.PathLike | None = None, skip_cache: bool = False) -> str:
         """Download this entry alone; returns the local path of the file."""
         base = Path(root) if root else self._artifact._default_root()
-        self._artifact._download_entries([self._entry], base, skip_cache=skip_cache,
-                                         allow_missing_references=False)
+        self._artifact._download_entries(
+            [self._entry], base, skip_cache=skip_cache, allow_missing_references=False
+        )
         return str(safe_target(base, self._entry.path))
 
 
@@ -343,7 +344,7 @@ class Artifact:
             self._manifest_loaded = True
         return self._manifest
 
-    # Draft state ----------------------------------------------------------------------------------
+    # Draft state -----------------------------------------------------------------------------
 
     def is_draft(self) -> bool:
         """True until the artifact is logged."""
@@ -364,7 +365,7 @@ class Artifact:
             raise ArtifactNotLoggedError(f"{self.name} is not logged yet: log it first")
         return self._api
 
-    # Adding files ---------------------------------------------------------------------------------
+    # Adding files ----------------------------------------------------------------------------
 
     def _staging_dir(self) -> Path:
         if self._staging is None:
@@ -402,7 +403,10 @@ class Artifact:
             raise InvalidInputError("policy must be 'mutable' or 'immutable'")
         return self._add_hashed(
             [(source, name or source.name)],
-            is_tmp=bool(is_tmp), skip_cache=bool(skip_cache), policy=policy, overwrite=overwrite,
+            is_tmp=bool(is_tmp),
+            skip_cache=bool(skip_cache),
+            policy=policy,
+            overwrite=overwrite,
         )[0]
 
     def _add_hashed(
@@ -502,8 +506,11 @@ class Artifact:
         """Remove a file (by artifact path or entry), or every file below a folder."""
         self._check_editable()
         path = item.path if isinstance(item, ManifestEntry) else _normalize(str(item))
-        removed = [e.path for e in self._manifest.entries()
-                   if e.path == path or e.path.startswith(path.rstrip("/") + "/")]
+        removed = [
+            e.path
+            for e in self._manifest.entries()
+            if e.path == path or e.path.startswith(path.rstrip("/") + "/")
+        ]
         if not removed:
             raise FileNotFoundError(f"{path!r} is not in the artifact")
         for entry_path in removed:
@@ -521,7 +528,7 @@ class Artifact:
         """The artifact path a local file was added under, if it was."""
         return self._added_local_paths.get(str(Path(local_path).resolve()))
 
-    # Logging and editing ----------------------------------------------------------------------------
+    # Logging and editing ---------------------------------------------------------------------
 
     def save(self, project: str | None = None, api: Api | None = None) -> None:
         """Log a draft (in a run of its own, as the SDK does), or save edits of a logged version."""
@@ -550,11 +557,25 @@ class Artifact:
         added = [a for a in self._aliases if a not in self._saved_aliases]
         removed = [a for a in self._saved_aliases if a not in self._aliases]
         if added:
-            api.client.execute(queries.ADD_ALIASES, {"input": {
-                "artifactID": self.id, "aliases": [{**collection, "alias": a} for a in added]}})
+            api.client.execute(
+                queries.ADD_ALIASES,
+                {
+                    "input": {
+                        "artifactID": self.id,
+                        "aliases": [{**collection, "alias": a} for a in added],
+                    }
+                },
+            )
         if removed:
-            api.client.execute(queries.DELETE_ALIASES, {"input": {
-                "artifactID": self.id, "aliases": [{**collection, "alias": a} for a in removed]}})
+            api.client.execute(
+                queries.DELETE_ALIASES,
+                {
+                    "input": {
+                        "artifactID": self.id,
+                        "aliases": [{**collection, "alias": a} for a in removed],
+                    }
+                },
+            )
         update = {
             "artifactID": self.id,
             "description": self._description,
@@ -574,13 +595,18 @@ class Artifact:
     def new_draft(self) -> Artifact:
         """A draft holding this version's files, to log changes as a new version."""
         self._require_api()
-        draft = Artifact(self._collection_name, self._type, self._description,
-                         dict(self._metadata))
+        draft = Artifact(self._collection_name, self._type, self._description, dict(self._metadata))
         for entry in self.manifest.entries():
-            draft._manifest.add(ManifestEntry(
-                path=entry.path, digest=entry.digest, size=entry.size, ref=entry.ref,
-                extra=entry.extra, birth_artifact_id=entry.birth_artifact_id,
-            ))
+            draft._manifest.add(
+                ManifestEntry(
+                    path=entry.path,
+                    digest=entry.digest,
+                    size=entry.size,
+                    ref=entry.ref,
+                    extra=entry.extra,
+                    birth_artifact_id=entry.birth_artifact_id,
+                )
+            )
         draft._base_id = self.id
         draft._api = self._api
         return draft
@@ -588,8 +614,10 @@ class Artifact:
     def delete(self, delete_aliases: bool = False) -> None:
         """Delete this version (refused while it has custom aliases, unless told to drop them)."""
         api = self._require_api()
-        api.client.execute(queries.DELETE_ARTIFACT, {"input": {
-            "artifactID": self.id, "deleteAliases": delete_aliases}})
+        api.client.execute(
+            queries.DELETE_ARTIFACT,
+            {"input": {"artifactID": self.id, "deleteAliases": delete_aliases}},
+        )
         self._attrs = {**self._attrs, "state": "DELETED"}
 
     def logged_by(self) -> Run | None:
@@ -600,8 +628,9 @@ class Artifact:
         creator = node and node.get("createdBy")
         if not creator or creator.get("__typename") != "Run":
             return None
-        return Run.fetch(api, creator["project"]["entity"]["name"],
-                         creator["project"]["name"], creator["name"])
+        return Run.fetch(
+            api, creator["project"]["entity"]["name"], creator["project"]["name"], creator["name"]
+        )
 
     def used_by(self) -> list[Run]:
         from .run import Run
@@ -611,8 +640,11 @@ class Artifact:
         runs = []
         for edge in (node or {}).get("usedBy", {}).get("edges", []):
             run = edge["node"]
-            runs.append(Run.fetch(api, run["project"]["entity"]["name"],
-                                  run["project"]["name"], run["name"]))
+            runs.append(
+                Run.fetch(
+                    api, run["project"]["entity"]["name"], run["project"]["name"], run["name"]
+                )
+            )
         return runs
 
     def json_encode(self) -> dict[str, Any]:
@@ -626,7 +658,7 @@ class Artifact:
             "usedAs": self.use_as,
         }
 
-    # Reading -------------------------------------------------------------------------------------------
+    # Reading ---------------------------------------------------------------------------------
 
     def _fetch_manifest(self) -> Manifest:
         api = self._require_api()
@@ -647,11 +679,17 @@ class Artifact:
         urls: dict[str, str] = {}
         cursor = None
         for _ in range(1 + self.file_count // _FILE_URL_PAGE + 1):
-            reply = api.client.execute(queries.FILE_URLS, {
-                "entity": self.entity, "project": self.project,
-                "collection": self._collection_name, "alias": self.version,
-                "cursor": cursor, "perPage": _FILE_URL_PAGE,
-            })
+            reply = api.client.execute(
+                queries.FILE_URLS,
+                {
+                    "entity": self.entity,
+                    "project": self.project,
+                    "collection": self._collection_name,
+                    "alias": self.version,
+                    "cursor": cursor,
+                    "perPage": _FILE_URL_PAGE,
+                },
+            )
             collection = (reply["project"] or {}).get("artifactCollection") or {}
             files = (collection.get("artifactMembership") or {}).get("files")
             if files is None:
@@ -674,11 +712,16 @@ class Artifact:
         self._require_api()
         base = Path(root) if root else self._default_root()
         entries = [
-            entry for entry in self.manifest.entries()
+            entry
+            for entry in self.manifest.entries()
             if path_prefix is None or entry.path.startswith(path_prefix)
         ]
-        self._download_entries(entries, base, skip_cache=bool(skip_cache),
-                               allow_missing_references=allow_missing_references)
+        self._download_entries(
+            entries,
+            base,
+            skip_cache=bool(skip_cache),
+            allow_missing_references=allow_missing_references,
+        )
         return str(base)
 
     def _download_entries(
@@ -694,9 +737,11 @@ class Artifact:
         downloader = Downloader(api.client, api.cache, api.transfer)
         stored = [e for e in entries if e.ref is None]
         targets = {e.path: safe_target(base, e.path) for e in entries}
-        hits = {} if skip_cache else {
-            e.path: hit for e in stored if (hit := api.cache.get(e.digest, e.size or 0))
-        }
+        hits = (
+            {}
+            if skip_cache
+            else {e.path: hit for e in stored if (hit := api.cache.get(e.digest, e.size or 0))}
+        )
         urls = self._file_urls() if len(hits) < len(stored) else {}
 
         def fetch(entry: ManifestEntry) -> None:
@@ -704,8 +749,9 @@ class Artifact:
             if entry.ref is not None:
                 from .references import download_reference
 
-                download_reference(entry, target, api.client.session,
-                                   allow_missing=allow_missing_references)
+                download_reference(
+                    entry, target, api.client.session, allow_missing=allow_missing_references
+                )
                 return
             if entry.path not in hits and entry.path not in urls:
                 raise NotFoundError(f"{entry.path}: the server lists no such file for {self.name}")
@@ -720,6 +766,7 @@ class Artifact:
 
     def _cache_logged_files(self, api: Api) -> None:
         """Put the files just uploaded into the cache, so a later download is a hit."""
+
         def insert(entry: ManifestEntry) -> None:
             if entry.local_path and not entry.skip_cache and entry.ref is None:
                 api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
@@ -741,11 +788,18 @@ class Artifact:
         api = self._require_api()
         cursor = None
         for _ in range(1 + self.file_count // max(per_page, 1) + 1):
-            reply = api.client.execute(queries.FILES, {
-                "entity": self.entity, "project": self.project,
-                "collection": self._collection_name, "alias": self.version,
-                "fileNames": names, "cursor": cursor, "perPage": per_page,
-            })
+            reply = api.client.execute(
+                queries.FILES,
+                {
+                    "entity": self.entity,
+                    "project": self.project,
+                    "collection": self._collection_name,
+                    "alias": self.version,
+                    "fileNames": names,
+                    "cursor": cursor,
+                    "perPage": per_page,
+                },
+            )
             collection = (reply["project"] or {}).get("artifactCollection") or {}
             files = (collection.get("artifactMembership") or {}).get("files")
             if files is None:
@@ -774,8 +828,10 @@ class Artifact:
         extra = sorted(set(present) - set(stored))
         missing = sorted(set(stored) - set(present))
         if extra or missing:
-            raise IntegrityError(f"{base} differs from {self.name}: extra files {extra[:5]}, "
-                                 f"missing files {missing[:5]}")
+            raise IntegrityError(
+                f"{base} differs from {self.name}: extra files {extra[:5]}, "
+                f"missing files {missing[:5]}"
+            )
         paths = sorted(stored)
         digests = hash_files([present[p] for p in paths], self._workers())
         changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
@@ -796,4 +852,3 @@ def _normalize(name: str) -> str:
 
 def _is_version(alias: str) -> bool:
     return alias[:1] == "v" and alias[1:].isdigit()
-

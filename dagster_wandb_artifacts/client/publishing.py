@@ -58,8 +58,7 @@ def log_artifact(
                 "metadata": json.dumps(artifact.metadata) if artifact.metadata else None,
                 "ttlDurationSeconds": artifact._ttl_to_gql(),
                 "aliases": [
-                    {"artifactCollectionName": collection, "alias": alias}
-                    for alias in sent_aliases
+                    {"artifactCollectionName": collection, "alias": alias} for alias in sent_aliases
                 ],
                 "tags": [{"tagName": tag} for tag in sent_tags],
                 "enableDigestDeduplication": dedup,
@@ -72,7 +71,9 @@ def log_artifact(
     if created["state"] != "COMMITTED":
         _upload_and_commit(api, run, artifact, artifact_id)
     manifest = artifact.manifest
-    artifact._become_logged(api, api.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"])
+    artifact._become_logged(
+        api, api.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"]
+    )
     # The local manifest has the same digest as the logged one: no need to fetch it back.
     artifact._manifest, artifact._manifest_loaded = manifest, True
     return artifact
@@ -161,4 +162,3 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
     api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
     artifact._cache_logged_files(api)
-

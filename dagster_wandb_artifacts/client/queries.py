@@ -115,8 +115,7 @@ mutation UpsertBucket($name: String, $project: String, $entity: String, $groupNa
 }
 """
 
-RUN = (
-    """
+RUN = """
 query Run($project: String!, $entity: String!, $name: String!) {
   project(name: $project, entityName: $entity) {
     run(name: $name) {
@@ -134,7 +133,6 @@ query Run($project: String!, $entity: String!, $name: String!) {
   }
 }
 """
-)
 
 PROJECT = (
     """

@@ -34,8 +34,11 @@ def _file_entries(
         return md5_b64_file(path) if checksum else md5_b64_bytes(path.resolve().as_uri().encode())
 
     if root.is_file():
-        return [ManifestEntry(path=name or root.name, digest=digest(root),
-                              size=root.stat().st_size, ref=uri)]
+        return [
+            ManifestEntry(
+                path=name or root.name, digest=digest(root), size=root.stat().st_size, ref=uri
+            )
+        ]
     if not root.is_dir():
         raise NotFoundError(f"{uri} is neither a file nor a folder")
     entries = []
@@ -45,17 +48,20 @@ def _file_entries(
                 f"{uri} holds more than {max_objects} objects: pass a larger max_objects"
             )
         relative = path.relative_to(root).as_posix()
-        entries.append(ManifestEntry(
-            path=f"{name.rstrip('/')}/{relative}" if name else relative,
-            digest=digest(path),
-            size=path.stat().st_size,
-            ref=f"{uri.rstrip('/')}/{relative}",
-        ))
+        entries.append(
+            ManifestEntry(
+                path=f"{name.rstrip('/')}/{relative}" if name else relative,
+                digest=digest(path),
+                size=path.stat().st_size,
+                ref=f"{uri.rstrip('/')}/{relative}",
+            )
+        )
     return entries
 
 
-def _http_entries(uri: str, name: str | None, checksum: bool,
-                  session: requests.Session) -> list[ManifestEntry]:
+def _http_entries(
+    uri: str, name: str | None, checksum: bool, session: requests.Session
+) -> list[ManifestEntry]:
     name = name or os.path.basename(urlsplit(uri).path) or urlsplit(uri).netloc
     if not checksum:
         return [ManifestEntry(path=name, digest=uri, ref=uri)]
@@ -65,13 +71,15 @@ def _http_entries(uri: str, name: str | None, checksum: bool,
         response.raise_for_status()
         etag = response.headers.get("etag")
         length = response.headers.get("content-length")
-        return [ManifestEntry(
-            path=name,
-            digest=etag.strip('"') if etag else response.request.url,
-            size=int(length) if length is not None else None,
-            ref=response.request.url,
-            extra={"etag": etag} if etag else None,
-        )]
+        return [
+            ManifestEntry(
+                path=name,
+                digest=etag.strip('"') if etag else response.request.url,
+                size=int(length) if length is not None else None,
+                ref=response.request.url,
+                extra={"etag": etag} if etag else None,
+            )
+        ]
 
 
 def reference_entries(

@@ -60,8 +60,13 @@ class Run:
             },
         )
         bucket = reply["upsertBucket"]["bucket"]
-        attrs = {"group": group, "jobType": job_type, "config": bucket.get("config"),
-                 "state": "running", "displayName": bucket.get("displayName")}
+        attrs = {
+            "group": group,
+            "jobType": job_type,
+            "config": bucket.get("config"),
+            "state": "running",
+            "displayName": bucket.get("displayName"),
+        }
         return cls(api, entity, project, bucket["name"], attrs)
 
     @classmethod
@@ -104,8 +109,11 @@ class Run:
     @property
     def config(self) -> dict[str, Any]:
         raw = json.loads(self._attrs.get("config") or "{}")
-        return {key: value.get("value") if isinstance(value, dict) else value
-                for key, value in raw.items() if not key.startswith("_")}
+        return {
+            key: value.get("value") if isinstance(value, dict) else value
+            for key, value in raw.items()
+            if not key.startswith("_")
+        }
 
     @property
     def summary(self) -> dict[str, Any]:

@@ -85,8 +85,9 @@ def _error_for(status: int, message: str) -> WandbError:
 
 
 def _graphql_error(errors: list[Any]) -> WandbError:
-    messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e)
-                         for e in errors)
+    messages = "; ".join(
+        str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
+    )
     lowered = messages.lower()
     if "not found" in lowered:
         return NotFoundError(messages)
@@ -212,8 +213,14 @@ class GraphQLClient:
         if not isinstance(body, dict):
             raise ServerError("the server's GraphQL reply is not an object")
         if body.get("errors"):
-            raise _graphql_error([self._redact(str(e.get("message", e))) if isinstance(e, dict)
-                                  else self._redact(str(e)) for e in body["errors"]])
+            raise _graphql_error(
+                [
+                    self._redact(str(e.get("message", e)))
+                    if isinstance(e, dict)
+                    else self._redact(str(e))
+                    for e in body["errors"]
+                ]
+            )
         data = body.get("data")
         if not isinstance(data, dict):
             raise ServerError("the server's GraphQL reply has no data")

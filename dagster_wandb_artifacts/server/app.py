@@ -26,6 +26,7 @@ from .graphql_api import Context, Root, load_schema
 from .ids import BadIdError
 from .signing import URLSigner
 from .store import NotFound, Store, StoreError
+from .views import artifact_page, run_page
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
@@ -193,7 +194,9 @@ def create_app(state: ServerState) -> Starlette:
         declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
         if number not in declared:
             return error(400, f"part {number} was not declared")
-        await receive_to_staging(state, request, declared[number], blobs.part_key(upload_id, number))
+        await receive_to_staging(
+            state, request, declared[number], blobs.part_key(upload_id, number)
+        )
         return Response(status_code=200, headers={"ETag": f'"{declared[number]}"'})
 
     async def file_stream(request: Request) -> Response:
@@ -221,12 +224,16 @@ def create_app(state: ServerState) -> Starlette:
         if not state.authenticated(request):
             return _unauthorized()
         md5_hex = request.path_params["md5"]
-        listed = state.store.one(
-            "SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)
-        )
+        listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
         if listed is None or state.store.blob(md5_hex) is None:
             return error(404, "no such file")
         return stream_blob(state, blobs.object_key(md5_hex), request)
+
+    async def artifact_view(request: Request) -> Response:
+        return await run_in_threadpool(artifact_page, state, request)
+
+    async def run_view(request: Request) -> Response:
+        return await run_in_threadpool(run_page, state, request)
 
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),
@@ -260,6 +267,15 @@ def create_app(state: ServerState) -> Starlette:
             counted("artifact_file", artifact_file_fallback),
             methods=["GET"],
         ),
+        Route(
+            "/{entity}/{project}/artifacts/{type}/{name}/{version}",
+            counted("page", artifact_view),
+            methods=["GET"],
+        ),
+        Route(
+            "/{entity}/{project}/runs/{run}",
+            counted("page", run_view),
+            methods=["GET"],
+        ),
     ]
     return Starlette(routes=routes)
-

@@ -159,4 +159,3 @@ async def read_json(request: Request) -> Any:
         return json.loads(body or b"null")
     except ValueError as exc:
         raise UploadRejected(400, "the body is not JSON") from exc
-

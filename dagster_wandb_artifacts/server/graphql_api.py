@@ -20,10 +20,10 @@ from typing import Any
 
 from graphql import GraphQLSchema, build_schema
 
-from . import blobs
-from .ids import decode_cursor, decode_id, encode_cursor, encode_id
 from ..client.errors import InvalidInputError
 from ..client.manifest import Manifest
+from . import blobs
+from .ids import decode_cursor, decode_id, encode_cursor, encode_id
 from .signing import URLSigner
 from .store import LATEST, NotFound, Store, StoreError
 
@@ -183,7 +183,7 @@ class Connection:
         return edges
 
 
-# Object types ------------------------------------------------------------------------------------
+# Object types -------------------------------------------------------------------------------
 
 
 class Node:
@@ -734,7 +734,9 @@ class AliasNode(Node):
 
     @property
     def artifactCollection(self) -> CollectionNode:  # noqa: N802
-        return CollectionNode(self.ctx, self.ctx.store.get("collections", self.row["collection_id"]))
+        return CollectionNode(
+            self.ctx, self.ctx.store.get("collections", self.row["collection_id"])
+        )
 
     @property
     def artifact(self) -> ArtifactNode:
@@ -866,7 +868,10 @@ class Root:
         return EntityNode(self.ctx, row) if row else None
 
     def project(
-        self, info: Any, name: str | None = None, entityName: str | None = None  # noqa: N803
+        self,
+        info: Any,
+        name: str | None = None,
+        entityName: str | None = None,  # noqa: N803
     ) -> ProjectNode | None:
         if not name:
             return None
@@ -947,7 +952,9 @@ class Root:
         return {"project": node, "model": node, "inserted": True}
 
     def createRunFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        run = self.ctx.store.require_run(input["entityName"], input["projectName"], input["runName"])
+        run = self.ctx.store.require_run(
+            input["entityName"], input["projectName"], input["runName"]
+        )
         files = []
         for name in input["files"]:
             path = f"/storage/runfile/{run['id']}/{name}"
@@ -1145,7 +1152,8 @@ class Root:
                     artifact_id, [_check_alias(a["alias"]) for a in input["aliases"]]
                 )
             store.add_artifact_tags(
-                artifact_id, [_check(_TAG, t["tagName"], "tag") for t in input.get("tagsToAdd") or []]
+                artifact_id,
+                [_check(_TAG, t["tagName"], "tag") for t in input.get("tagsToAdd") or []],
             )
             store.delete_artifact_tags(
                 artifact_id, [t["tagName"] for t in input.get("tagsToDelete") or []]

@@ -26,7 +26,9 @@ def decode_id(global_id: str, *type_names: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadIdError(f"malformed ID {global_id!r}") from exc
     if type_names and type_name not in type_names:
-        raise BadIdError(f"ID {global_id!r} names a {type_name}, expected {' or '.join(type_names)}")
+        raise BadIdError(
+            f"ID {global_id!r} names a {type_name}, expected {' or '.join(type_names)}"
+        )
     return row_id
 
 

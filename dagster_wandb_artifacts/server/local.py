@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -59,6 +60,7 @@ def build_state(
     *,
     api_key: str | None = None,
     storage: str | None = None,
+    storage_options: dict[str, Any] | None = None,
     entity: str = DEFAULT_ENTITY,
     clock: Callable[[], float] = time.time,
     url_ttl_seconds: int = 24 * 3600,
@@ -70,7 +72,9 @@ def build_state(
     secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
     return ServerState(
         store=Store(root / "server.db"),
-        blobs=BlobStore(storage or str(root / "storage"), root / "staging"),
+        blobs=BlobStore(
+            storage or str(root / "storage"), root / "staging", **(storage_options or {})
+        ),
         signer=URLSigner(secret.encode(), ttl_seconds=url_ttl_seconds, clock=clock),
         api_key=key,
         entity=entity,
@@ -113,6 +117,7 @@ class LocalServer:
         *,
         host: str = "127.0.0.1",
         storage: str | None = None,
+        storage_options: dict[str, Any] | None = None,
         entity: str = DEFAULT_ENTITY,
         clock: Callable[[], float] = time.time,
         url_ttl_seconds: int = 24 * 3600,
@@ -122,6 +127,7 @@ class LocalServer:
             root,
             api_key=api_key,
             storage=storage,
+            storage_options=storage_options,
             entity=entity,
             clock=clock,
             url_ttl_seconds=url_ttl_seconds,

@@ -30,7 +30,9 @@ class URLSigner:
         expires = int(self.clock()) + self.ttl_seconds
         return urlencode({"expires": expires, "signature": self._signature(method, path, expires)})
 
-    def check(self, method: str, path: str, expires: str | None, signature: str | None) -> str | None:
+    def check(
+        self, method: str, path: str, expires: str | None, signature: str | None
+    ) -> str | None:
         """None when the URL is valid, else why it is refused."""
         if not expires or not signature:
             return "this URL carries no signature"

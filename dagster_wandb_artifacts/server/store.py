@@ -179,7 +179,9 @@ class Store:
                 "INSERT INTO entities (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (entity, now()),
             )
-            entity_id = db.execute("SELECT id FROM entities WHERE name = ?", (entity,)).fetchone()[0]
+            entity_id = db.execute("SELECT id FROM entities WHERE name = ?", (entity,)).fetchone()[
+                0
+            ]
             db.execute(
                 "INSERT INTO projects (entity_id, name, created_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
@@ -343,9 +345,19 @@ class Store:
                 "created_by_run_id, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    sequence["id"], type_row["id"], digest, digest_algorithm, description,
-                    metadata, ttl_seconds, history_step, client_id, json.dumps(aliases),
-                    run["id"] if run else None, now(), now(),
+                    sequence["id"],
+                    type_row["id"],
+                    digest,
+                    digest_algorithm,
+                    description,
+                    metadata,
+                    ttl_seconds,
+                    history_step,
+                    client_id,
+                    json.dumps(aliases),
+                    run["id"] if run else None,
+                    now(),
+                    now(),
                 ),
             )
             self._add_tags("artifact_tags", "artifact_id", cursor.lastrowid, tags)
@@ -435,9 +447,7 @@ class Store:
             )
             pending = json.loads(artifact["pending_aliases"])
             self._set_aliases(sequence_id, artifact_id, [*pending, LATEST, f"v{index}"])
-            db.execute(
-                "UPDATE collections SET updated_at = ? WHERE id = ?", (now(), sequence_id)
-            )
+            db.execute("UPDATE collections SET updated_at = ? WHERE id = ?", (now(), sequence_id))
             return self.get("artifacts", artifact_id)
 
     def _set_aliases(self, collection_id: int, artifact_id: int, aliases: Iterable[str]) -> None:
@@ -499,7 +509,9 @@ class Store:
         artifact = self.require_artifact(artifact_id)
         keep = set(aliases)
         with self.write() as db:
-            current = {row["alias"] for row in self.aliases_of(artifact_id, artifact["sequence_id"])}
+            current = {
+                row["alias"] for row in self.aliases_of(artifact_id, artifact["sequence_id"])
+            }
             removed = [a for a in current - keep if not is_version_alias(a) and a != LATEST]
             db.executemany(
                 "DELETE FROM aliases WHERE artifact_id = ? AND collection_id = ? AND alias = ?",
@@ -530,7 +542,9 @@ class Store:
                     "delete_aliases=True"
                 )
             moved_latest = [
-                row["collection_id"] for row in self.aliases_of(artifact_id) if row["alias"] == LATEST
+                row["collection_id"]
+                for row in self.aliases_of(artifact_id)
+                if row["alias"] == LATEST
             ]
             db.execute("DELETE FROM aliases WHERE artifact_id = ?", (artifact_id,))
             db.execute(
@@ -539,7 +553,8 @@ class Store:
             )
             for collection_id in moved_latest:
                 successor = db.execute(
-                    "SELECT m.artifact_id FROM memberships m JOIN artifacts a ON a.id = m.artifact_id "
+                    "SELECT m.artifact_id FROM memberships m "
+                    "JOIN artifacts a ON a.id = m.artifact_id "
                     "WHERE m.collection_id = ? AND a.state = 'COMMITTED' "
                     "ORDER BY m.version_index DESC LIMIT 1",
                     (collection_id,),

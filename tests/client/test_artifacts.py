@@ -258,7 +258,54 @@ def test_missing_things_are_not_found(api):
 def test_run_config_group_and_crash(api, server):
     run = api.create_run(run_id="fixed-id", group="g", job_type="j", config={"lr": 0.1})
     run.finish(exit_code=2)
-    data = graphql(server, '{ project(entityName: "ent", name: "proj") { run(name: "fixed-id") {'
-                           " state group jobType } } }")
+    data = graphql(
+        server,
+        '{ project(entityName: "ent", name: "proj") { run(name: "fixed-id") {'
+        " state group jobType } } }",
+    )
     assert data["project"]["run"] == {"state": "crashed", "group": "g", "jobType": "j"}
     assert api.run("proj/fixed-id").config == {"lr": 0.1}
+
+
+def test_http_reference_records_etag_and_size(api, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = b"served over http"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("ETag", '"abc123"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/data/file.csv"
+        artifact = Artifact("web", "dataset")
+        (entry,) = artifact.add_reference(url)
+        assert (entry.path, entry.digest, entry.size) == ("file.csv", "abc123", len(body))
+        assert entry.extra == {"etag": '"abc123"'} and entry.ref == url
+        (unchecked,) = Artifact("web2", "dataset").add_reference(url, checksum=False)
+        assert unchecked.digest == url
+        logged = log(api, artifact)
+        assert logged.wait() is logged
+        root = Path(logged.download(tmp_path / "web"))
+        assert (root / "file.csv").read_bytes() == body
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_projects_and_viewer(api):
+    created = api.create_project("fresh-project")
+    assert (created.entity, created.name) == ("ent", "fresh-project")
+    assert api.project("fresh-project").id == created.id
+    assert api.viewer["entity"] == "local"
+    assert api.client.execute("{ viewer { entity } }") == {"viewer": {"entity": "local"}}

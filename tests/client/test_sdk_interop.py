@@ -23,9 +23,7 @@ def make_files(root: Path) -> Path:
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
-    }
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def test_same_files_same_digest_as_the_sdk(wandb_home, tmp_path):

@@ -12,6 +12,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from dagster_wandb_artifacts.client import (
@@ -47,8 +48,13 @@ def scripted() -> Iterator[Callable[[list[tuple[int, dict, bytes]]], Scripted]]:
         class Handler(BaseHTTPRequestHandler):
             def _reply(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                seen.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                             "body": self.rfile.read(length)})
+                seen.append(
+                    {
+                        "path": self.path,
+                        "auth": self.headers.get("Authorization"),
+                        "body": self.rfile.read(length),
+                    }
+                )
                 status, headers, body = replies.pop(0) if replies else (500, {}, b"")
                 if status == 0:  # drop the connection without answering
                     self.close_connection = True
@@ -83,8 +89,14 @@ def ok(data: dict) -> tuple[int, dict, bytes]:
 
 
 def test_retries_5xx_429_and_dropped_connections(scripted):
-    url = scripted([(503, {}, b""), (429, {"Retry-After": "0"}, b""), (0, {}, b""),
-                    ok({"viewer": {"id": "1"}})]).url
+    url = scripted(
+        [
+            (503, {}, b""),
+            (429, {"Retry-After": "0"}, b""),
+            (0, {}, b""),
+            ok({"viewer": {"id": "1"}}),
+        ]
+    ).url
     client = GraphQLClient(url, KEY, retry=FAST)
     assert client.execute("query Viewer { viewer { id } }") == {"viewer": {"id": "1"}}
 
@@ -107,8 +119,10 @@ def test_unreachable_server_is_a_comm_error():
         ((401, {}, b'{"errors": [{"message": "bad key"}]}'), AuthenticationError),
         ((404, {}, b"missing"), NotFoundError),
         ((400, {}, b"bad query"), InvalidInputError),
-        ((200, {}, json.dumps({"errors": [{"message": f"artifact {KEY} not found"}]}).encode()),
-         NotFoundError),
+        (
+            (200, {}, json.dumps({"errors": [{"message": f"artifact {KEY} not found"}]}).encode()),
+            NotFoundError,
+        ),
         ((200, {}, json.dumps({"errors": [{"message": "exploded"}]}).encode()), ServerError),
         ((200, {}, b"not json"), ServerError),
     ],
@@ -202,8 +216,7 @@ def test_processes_writing_one_object_at_once_leave_it_whole(tmp_path):
         """
     )
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, str(tmp_path), b64(data)])
-        for _ in range(6)
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path), b64(data)]) for _ in range(6)
     ]
     assert [p.wait(timeout=120) for p in processes] == [0] * 6
     cache = ArtifactCache(tmp_path / "cache")
@@ -215,9 +228,14 @@ def test_processes_writing_one_object_at_once_leave_it_whole(tmp_path):
 
 
 def manifest_with(contents: dict) -> bytes:
-    return json.dumps({"version": 1, "storagePolicy": "wandb-storage-policy-v1",
-                       "storagePolicyConfig": {"storageLayout": "V2"},
-                       "contents": contents}).encode()
+    return json.dumps(
+        {
+            "version": 1,
+            "storagePolicy": "wandb-storage-policy-v1",
+            "storagePolicyConfig": {"storageLayout": "V2"},
+            "contents": contents,
+        }
+    ).encode()
 
 
 @pytest.mark.parametrize(
@@ -235,9 +253,18 @@ def test_absurd_sizes_are_refused(size):
 
 
 def test_unknown_entry_keys_are_ignored_and_round_trip():
-    body = manifest_with({"b": {"digest": "d2", "size": 2, "local_path": "/x", "skip_cache": 1},
-                          "a": {"digest": "d1", "size": 1, "ref": "file:///a",
-                                "extra": {"etag": "e"}, "birthArtifactID": "QQ=="}})
+    body = manifest_with(
+        {
+            "b": {"digest": "d2", "size": 2, "local_path": "/x", "skip_cache": 1},
+            "a": {
+                "digest": "d1",
+                "size": 1,
+                "ref": "file:///a",
+                "extra": {"etag": "e"},
+                "birthArtifactID": "QQ==",
+            },
+        }
+    )
     manifest = Manifest.from_bytes(body)
     assert [e.path for e in manifest.entries()] == ["b", "a"]
     again = Manifest.from_bytes(manifest.to_bytes())

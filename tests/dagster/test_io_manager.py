@@ -40,8 +40,10 @@ def cleaned(raw: dict) -> pd.DataFrame:
     return pd.DataFrame({"x": raw["rows"], "y": [r * 2 for r in raw["rows"]]})
 
 
-@asset(ins={"cleaned": AssetIn(key=["warehouse", "cleaned"])},
-       metadata={"wandb_artifact": {"type": "model", "tags": ["nightly"]}})
+@asset(
+    ins={"cleaned": AssetIn(key=["warehouse", "cleaned"])},
+    metadata={"wandb_artifact": {"type": "model", "tags": ["nightly"]}},
+)
 def model(cleaned: pd.DataFrame) -> bytes:
     return bytes(int(v) for v in cleaned["y"])
 
@@ -51,7 +53,8 @@ def test_chain_logs_versions_with_metadata_and_data_versions(resources, api, ser
     result = materialize([raw, cleaned, model], resources=resources, instance=instance)
     assert result.success
     materializations = {
-        m.asset_key.to_user_string(): m for m in result.asset_materializations_for_node("model")
+        m.asset_key.to_user_string(): m
+        for m in result.asset_materializations_for_node("model")
         + result.asset_materializations_for_node("warehouse__cleaned")
         + result.asset_materializations_for_node("warehouse__raw")
     }
@@ -101,8 +104,9 @@ def test_downstream_loads_the_version_dagster_recorded(resources, api, server, t
     run.finish()
     assert api.artifact("warehouse.raw:latest").version == "v1"
 
-    result = materialize([raw, cleaned], selection=[cleaned.key], resources=resources,
-                         instance=instance)
+    result = materialize(
+        [raw, cleaned], selection=[cleaned.key], resources=resources, instance=instance
+    )
     assert result.success
     frame = api.artifact("warehouse.cleaned:latest")
     assert frame.metadata["dagster/serializer"] == "pandas-parquet"
@@ -110,7 +114,8 @@ def test_downstream_loads_the_version_dagster_recorded(resources, api, server, t
     assert list(loaded["x"]) == [1, 2, 3]
     observed = [
         e.event_specific_data.asset_observation.metadata["wandb/version"].value
-        for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
     ]
     assert observed == ["v0"]
 
@@ -210,10 +215,12 @@ def test_api_key_never_reaches_event_log_or_output(resources, server, capfd):
 
 
 def test_embedded_mode_definitions(tmp_path, wandb_home):
-    resource = WandbArtifactsResource(host="local", local_root=str(tmp_path / "root"),
-                                      project="demo")
-    defs = Definitions(assets=[raw], resources={"io_manager": WandbArtifactsIOManager(
-        wandb=resource)})
+    resource = WandbArtifactsResource(
+        host="local", local_root=str(tmp_path / "root"), project="demo"
+    )
+    defs = Definitions(
+        assets=[raw], resources={"io_manager": WandbArtifactsIOManager(wandb=resource)}
+    )
     result = materialize([raw], resources=defs.resources)
     assert result.success
     url = result.asset_materializations_for_node("warehouse__raw")[0].metadata["wandb/url"].value

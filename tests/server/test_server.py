@@ -61,7 +61,7 @@ def create_pending(server: LocalServer, files: dict[str, bytes], name: str = "ra
     manifest, digest = manifest_for(files)
     graphql(
         server,
-        "mutation { upsertBucket(input: {name: \"r\", modelName: \"proj\", entityName: \"ent\"})"
+        'mutation { upsertBucket(input: {name: "r", modelName: "proj", entityName: "ent"})'
         " { bucket { id } } }",
     )
     artifact = graphql(
@@ -106,9 +106,12 @@ def test_versions_are_given_at_commit_without_gaps(server):
     abandoned = create_pending(server, {"a.txt": b"never committed"})
     assert abandoned["state"] == "PENDING" and abandoned["versionIndex"] is None
     assert graphql(server, MEMBERSHIP, {"name": "raw:latest"})["project"] is not None
-    assert graphql(server, MEMBERSHIP, {"name": "raw:latest"})["project"][
-        "artifactCollectionMembership"
-    ] is None
+    assert (
+        graphql(server, MEMBERSHIP, {"name": "raw:latest"})["project"][
+            "artifactCollectionMembership"
+        ]
+        is None
+    )
 
     second = create_pending(server, {"a.txt": b"committed"})
     committed = commit(server, second["id"])
@@ -135,8 +138,12 @@ def test_commit_refuses_missing_bytes(server):
         CREATE,
         {
             "input": {
-                "entityName": ENTITY, "projectName": PROJECT, "artifactTypeName": "dataset",
-                "artifactCollectionName": "raw", "digest": digest, "digestAlgorithm": "MANIFEST_MD5",
+                "entityName": ENTITY,
+                "projectName": PROJECT,
+                "artifactTypeName": "dataset",
+                "artifactCollectionName": "raw",
+                "digest": digest,
+                "digestAlgorithm": "MANIFEST_MD5",
             }
         },
     )["createArtifact"]["artifact"]
@@ -150,9 +157,10 @@ def test_commit_refuses_missing_bytes(server):
         timeout=30,
     ).json()
     assert "was not uploaded" in refused["errors"][0]["message"]
-    assert graphql(server, MEMBERSHIP, {"name": "raw:v1"})["project"][
-        "artifactCollectionMembership"
-    ] is None
+    assert (
+        graphql(server, MEMBERSHIP, {"name": "raw:v1"})["project"]["artifactCollectionMembership"]
+        is None
+    )
 
 
 def test_wrong_or_missing_key_is_refused(server):
@@ -207,14 +215,21 @@ def test_put_with_wrong_bytes_stores_nothing(server):
         CREATE,
         {
             "input": {
-                "entityName": ENTITY, "projectName": PROJECT, "artifactTypeName": "dataset",
-                "artifactCollectionName": "bad", "digest": "0" * 32,
+                "entityName": ENTITY,
+                "projectName": PROJECT,
+                "artifactTypeName": "dataset",
+                "artifactCollectionName": "bad",
+                "digest": "0" * 32,
                 "digestAlgorithm": "MANIFEST_MD5",
             }
         },
     )["createArtifact"]["artifact"]
-    spec = {"input": {"storageLayout": "V2", "artifactFiles": [
-        {"artifactID": artifact["id"], "name": "f", "md5": md5_b64(data)}]}}
+    spec = {
+        "input": {
+            "storageLayout": "V2",
+            "artifactFiles": [{"artifactID": artifact["id"], "name": "f", "md5": md5_b64(data)}],
+        }
+    }
     node = graphql(server, FILES, spec)["createArtifactFiles"]["files"]["edges"][0]["node"]
     assert requests.put(node["uploadUrl"], data=b"other bytes!!!", timeout=30).status_code == 400
     wrong_header = requests.put(
@@ -267,9 +282,12 @@ def test_client_killed_before_commit_leaves_no_version_and_no_gap(server):
     )
     killed = subprocess.run([sys.executable, "-c", script], timeout=120, check=False)
     assert killed.returncode == -signal.SIGKILL
-    assert graphql(server, MEMBERSHIP, {"name": "raw:latest"})["project"][
-        "artifactCollectionMembership"
-    ] is None
+    assert (
+        graphql(server, MEMBERSHIP, {"name": "raw:latest"})["project"][
+            "artifactCollectionMembership"
+        ]
+        is None
+    )
     committed = commit(server, create_pending(server, {"a.txt": b"whole"})["id"])
     assert committed["versionIndex"] == 0
 
@@ -311,8 +329,8 @@ def test_file_stream_sets_summary_and_state(server):
     assert requests.post(url, json={"complete": True, "exitcode": 1}, auth=auth, timeout=30).ok
     assert requests.post(url, json={}, timeout=30).status_code == 401
     run = graphql(
-        server, '{ project(entityName: "ent", name: "proj") { run(name: "r2") {'
-        " state summaryMetrics } } }",
+        server,
+        '{ project(entityName: "ent", name: "proj") { run(name: "r2") { state summaryMetrics } } }',
     )["project"]["run"]
     assert run["state"] == "crashed"
     assert json.loads(run["summaryMetrics"]) == {"loss": 0.5}
@@ -341,3 +359,69 @@ def test_generated_key_is_shared_by_concurrent_starts(tmp_path):
     assert len(keys.pop()) >= 40
     assert not [p for p in root.iterdir() if p.name.startswith(".api-key")]
     assert os.stat(root / "api-key").st_mode & 0o077 == 0
+
+
+def test_storage_in_s3(tmp_path, s3_options):
+    import s3fs
+
+    storage = f"s3://{s3_options['bucket']}/prefix"
+    with LocalServer(
+        tmp_path / "s3", storage=storage, storage_options=s3_options["options"]
+    ) as server:
+        commit(server, create_pending(server, {"a.txt": b"in a bucket", "b.txt": b"too"})["id"])
+        membership = graphql(server, MEMBERSHIP, {"name": "raw:latest"})["project"][
+            "artifactCollectionMembership"
+        ]
+        urls = {e["node"]["name"]: e["node"]["directUrl"] for e in membership["files"]["edges"]}
+        assert requests.get(urls["a.txt"], timeout=30).content == b"in a bucket"
+    fs = s3fs.S3FileSystem(**s3_options["options"], skip_instance_cache=True)
+    keys = fs.find(storage)
+    assert any(key.endswith(".json") for key in keys)  # the manifest
+    assert len([k for k in keys if "/objects/" in k]) == 2
+    assert not (tmp_path / "s3" / "storage").exists()
+
+
+def test_ui_paths_answer_with_basic_auth(server):
+    artifact = commit(server, create_pending(server, {"a.txt": b"page"})["id"])
+    page = f"{server.base_url}/ent/proj/artifacts/dataset/raw/v0"
+    challenge = requests.get(page, timeout=30)
+    assert challenge.status_code == 401 and "Basic" in challenge.headers["WWW-Authenticate"]
+    shown = requests.get(page, auth=("api", server.api_key), timeout=30)
+    assert shown.status_code == 200 and "a.txt" in shown.text and artifact["digest"] in shown.text
+    run_page = requests.get(
+        f"{server.base_url}/ent/proj/runs/r", auth=("api", server.api_key), timeout=30
+    )
+    assert run_page.status_code == 200 and "running" in run_page.text
+
+
+def test_command_line_server_prints_where_the_key_is_never_the_key(tmp_path):
+    root = tmp_path / "cli"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dagster_wandb_artifacts.cli",
+            "server",
+            "--root",
+            str(root),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"},
+    )
+    try:
+        banner = [process.stdout.readline() for _ in range(2)]
+        url = banner[0].split(" on ")[1].split()[0]
+        key = api_key_path(root).read_text().strip()
+        assert str(api_key_path(root)) in banner[1]
+        assert key not in "".join(banner)
+        reply = requests.post(
+            f"{url}/graphql", json={"query": "{ viewer { entity } }"}, auth=("api", key), timeout=30
+        )
+        assert reply.json() == {"data": {"viewer": {"entity": "local"}}}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
