@@ -48,11 +48,9 @@ def set_data_version(context: OutputContext, digest: str) -> bool:
     step's data version cache after ``handle_output`` returns, so setting it here works.
     Returns False where there is no step context (hand-built contexts): metadata only.
     """
-    try:
-        step_context = context.step_context
-    except Exception:  # noqa: BLE001 - hand-built contexts raise a DagsterInvariantViolation
+    if not _in_step(context):
         return False
-    setter = getattr(step_context, "set_data_version", None)
+    setter = getattr(context.step_context, "set_data_version", None)
     if setter is None or not context.has_asset_key:
         return False
     setter(context.asset_key, DataVersion(digest))
@@ -135,11 +133,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         if obj is None and context.dagster_type.is_nothing:
             return
-        asset_key = (
-            context.asset_key
-            if context.has_asset_key
-            else AssetKey([context.op_def.name, context.name])
-        )
+        asset_key = _output_key(context)
         where = f"asset {asset_key.to_user_string()}"
         config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
         name, project, entity = self._target(config, asset_key)
@@ -195,8 +189,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     def _output_metadata(self, logged: Artifact, obj: Any, run: Run) -> dict[str, Any]:
         app = self.wandb.app_url
-        entity, project, name = logged.entity, logged.project, logged.collection_name
-        url = f"{app}/{entity}/{project}/artifacts/{logged.type}/{name}/{logged.version}"
+        collection = _collection_path(logged)
+        url = f"{app}/{logged.entity}/{logged.project}/artifacts/{logged.type}/"
+        url += f"{logged.collection_name}/{logged.version}"
         entries = sorted(logged.manifest.entries(), key=lambda e: e.path)
         table = "| file | size |\n|---|---|\n" + "\n".join(
             f"| {e.path} | {e.size} |" for e in entries[:_FILES_TABLE_ROWS]
@@ -206,14 +201,14 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         metadata: dict[str, Any] = {
             "wandb/url": MetadataValue.url(url),
             VERSION_KEY: logged.version,
-            COLLECTION_KEY: f"{entity}/{project}/{name}",
+            COLLECTION_KEY: collection,
             "wandb/digest": logged.digest,
             "wandb/size": MetadataValue.int(logged.size),
             "wandb/file_count": MetadataValue.int(logged.file_count),
             "wandb/aliases": ", ".join(logged.aliases),
             "wandb/run_url": MetadataValue.url(f"{app}/{run.entity}/{run.project}/runs/{run.id}"),
             "wandb/files": MetadataValue.md(table),
-            "dagster/uri": f"wandb-artifact://{entity}/{project}/{name}:{logged.version}",
+            "dagster/uri": f"wandb-artifact://{collection}:{logged.version}",
         }
         if serializers._is_pandas(obj) or serializers._is_polars(obj):
             metadata["dagster/row_count"] = MetadataValue.int(len(obj))
@@ -231,6 +226,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     def _recorded(self, context: InputContext) -> str | None:
         """``entity/project/name:vN`` that the upstream's latest Dagster materialization logged."""
+        if not context.has_asset_key:
+            return None
         partition = context.asset_partition_key if context.has_asset_partitions else None
         records = context.instance.fetch_materializations(
             AssetRecordsFilter(
@@ -254,7 +251,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         upstream_metadata: Mapping[str, Any] = (
             context.upstream_output.definition_metadata if context.upstream_output else {}
         ) or {}
-        upstream_key = context.asset_key
+        upstream_key = _output_key(context.upstream_output)
         config = parse(
             WandbArtifactConfig, upstream_metadata, f"asset {upstream_key.to_user_string()}"
         )
@@ -265,15 +262,19 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             path = f"{recorded.rpartition(':')[0] if recorded else collection}:{input_config.alias}"
         else:
             path = recorded or f"{collection}:latest"
+        if not _in_step(context):
+            # Loaded outside a step (e.g. a test reading a result): no run to record it on.
+            return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)
         run = self._run_for(context, self.wandb.project, self.wandb.entity)
         artifact = run.use_artifact(path)
-        context.add_input_metadata(
-            {
-                VERSION_KEY: artifact.version,
-                "wandb/digest": artifact.digest,
-                COLLECTION_KEY: f"{artifact.entity}/{artifact.project}/{artifact.collection_name}",
-            }
-        )
+        if context.has_asset_key:
+            context.add_input_metadata(
+                {
+                    VERSION_KEY: artifact.version,
+                    "wandb/digest": artifact.digest,
+                    COLLECTION_KEY: _collection_path(artifact),
+                }
+            )
         return self._hand_over(context, artifact, input_config)
 
     def _hand_over(
@@ -291,6 +292,27 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if artifact.metadata.get(serializers.SERIALIZER_KEY) == "path":
             return root
         return serializers.read(root, artifact.metadata, allow_pickle=config.allow_pickle)
+
+
+def _collection_path(artifact: Artifact) -> str:
+    return f"{artifact.entity}/{artifact.project}/{artifact.collection_name}"
+
+
+def _output_key(context: OutputContext | None) -> AssetKey:
+    """The asset key of an output; ``[op, output]`` for an op's output that is not an asset."""
+    if context is None:
+        raise InvalidInputError("the input has no upstream output to load")
+    if context.has_asset_key:
+        return context.asset_key
+    return AssetKey([context.op_def.name, context.name])
+
+
+def _in_step(context: InputContext | OutputContext) -> bool:
+    try:
+        context.step_context  # noqa: B018 - raises outside a step
+    except Exception:  # noqa: BLE001 - hand-built contexts raise DagsterInvariantViolationError
+        return False
+    return True
 
 
 def _load_as_from_annotation(context: InputContext) -> str:
