@@ -149,7 +149,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 serializers.SERIALIZER_KEY: serializer,
                 "dagster/asset_key": asset_key.to_user_string(),
                 "dagster/run_id": context.run_id,
-                "dagster/code_version": context.version,
+                "dagster/code_version": _code_version(context),
             }
             if artifact.description is None:
                 spec_description = context.asset_spec.description if context.has_asset_key else None
@@ -162,6 +162,14 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         metadata = self._output_metadata(logged, obj, run)
         context.add_output_metadata(metadata)
         set_data_version(context, logged.digest)
+        where = ""
+        if self.wandb.is_local:
+            root = pathlib.Path(self.wandb.local_root).resolve()
+            where = f" (embedded server; browse: dagster-wandb-artifacts server --root {root})"
+        context.log.info(
+            f"W&B artifact {metadata[COLLECTION_KEY]}:{logged.version} at "
+            f"{metadata['wandb/url'].value}{where}"
+        )
 
     def _draft(
         self, obj: Any, config: WandbArtifactConfig, name: str, staging: pathlib.Path
@@ -292,6 +300,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if artifact.metadata.get(serializers.SERIALIZER_KEY) == "path":
             return root
         return serializers.read(root, artifact.metadata, allow_pickle=config.allow_pickle)
+
+
+def _code_version(context: OutputContext) -> str | None:
+    return context.asset_spec.code_version if context.has_asset_key else context.version
 
 
 def _collection_path(artifact: Artifact) -> str:

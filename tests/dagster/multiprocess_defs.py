@@ -48,8 +48,11 @@ def broken(leaf_3: list[int]) -> int:
 defs = Definitions(
     assets=[*leaves, total, combined, broken],
     resources={"io_manager": WandbArtifactsIOManager(wandb=_resource())},
-    jobs=[define_asset_job("everything", executor_def=multiprocess_executor.configured(
-        {"max_concurrent": 4}))],
+    jobs=[
+        define_asset_job(
+            "everything", executor_def=multiprocess_executor.configured({"max_concurrent": 4})
+        )
+    ],
 )
 
 

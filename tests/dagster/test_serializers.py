@@ -1,0 +1,136 @@
+"""Serializers chosen by type or config, and the rules for unpickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from dagster import AssetIn, AssetSpec, asset, materialize
+
+from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
+from dagster_wandb_artifacts.client import Artifact
+from dagster_wandb_artifacts.serializers import SerializationError
+
+
+@pytest.fixture
+def resources(server, wandb_home):
+    resource = WandbArtifactsResource(
+        host=server.base_url, api_key=server.api_key, entity="ent", project="proj"
+    )
+    return {"io_manager": WandbArtifactsIOManager(wandb=resource)}
+
+
+class Point:
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+
+def test_values_round_trip_through_their_serializers(resources, api):
+    @asset
+    def array() -> np.ndarray:
+        return np.arange(6).reshape(2, 3)
+
+    @asset
+    def blob() -> bytes:
+        return b"\x00raw"
+
+    @asset
+    def text() -> str:
+        return "héllo"
+
+    @asset
+    def point() -> Point:
+        return Point(7)
+
+    @asset(metadata={"wandb_artifact": {"serializer": "pickle"}})
+    def forced() -> dict:
+        return {"a": 1}
+
+    @asset
+    def check(array: np.ndarray, blob: bytes, text: str, point: Point, forced: dict) -> str:
+        assert array.tolist() == [[0, 1, 2], [3, 4, 5]]
+        assert (blob, text, point.x, forced) == (b"\x00raw", "héllo", 7, {"a": 1})
+        return "ok"
+
+    result = materialize([array, blob, text, point, forced, check], resources=resources)
+    assert result.success and result.output_for_node("check") == "ok"
+    kinds = {
+        name: api.artifact(f"{name}:latest").metadata["dagster/serializer"]
+        for name in ("array", "blob", "text", "point", "forced")
+    }
+    assert kinds == {
+        "array": "numpy",
+        "blob": "bytes",
+        "text": "text",
+        "point": "pickle",
+        "forced": "pickle",
+    }
+
+
+def test_wrong_serializer_and_unserializable_values_are_clear_errors(resources):
+    @asset(metadata={"wandb_artifact": {"serializer": "numpy"}})
+    def not_an_array() -> str:
+        return "text"
+
+    with pytest.raises(SerializationError, match="cannot write a str"):
+        materialize([not_an_array], resources=resources)
+
+    @asset(metadata={"wandb_artifact": {"serializer": "nope"}})
+    def unknown() -> str:
+        return "text"
+
+    with pytest.raises(SerializationError, match="unknown serializer"):
+        materialize([unknown], resources=resources)
+
+
+def test_foreign_pickles_need_an_opt_in(resources, api, tmp_path):
+    # The layout dagster-wandb wrote: a pickle named output.pickle, no serializer metadata.
+    legacy = Artifact("legacy", "dataset")
+    (tmp_path / "output.pickle").write_bytes(pickle.dumps({"migrated": True}))
+    legacy.add_file(tmp_path / "output.pickle")
+    run = api.create_run()
+    run.log_artifact(legacy)
+    run.finish()
+    spec = AssetSpec("legacy")
+
+    @asset(ins={"legacy": AssetIn(key="legacy")})
+    def refused(legacy: dict) -> int:
+        return 1
+
+    with pytest.raises(SerializationError, match="allow_pickle"):
+        materialize([spec, refused], resources=resources, selection=[refused.key])
+
+    @asset(
+        ins={"legacy": AssetIn(key="legacy", metadata={"wandb_artifact": {"allow_pickle": True}})}
+    )
+    def allowed(legacy: dict) -> bool:
+        return legacy["migrated"]
+
+    result = materialize([spec, allowed], resources=resources, selection=[allowed.key])
+    assert result.output_for_node("allowed") is True
+
+
+def test_branch_deployments_do_not_move_protected_aliases(resources, api, monkeypatch):
+    monkeypatch.setenv("DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT", "1")
+
+    @asset(metadata={"wandb_artifact": {"aliases": ["production", "candidate"]}})
+    def guarded() -> int:
+        return 1
+
+    assert materialize([guarded], resources=resources).success
+    assert set(api.artifact("guarded:latest").aliases) == {"latest", "candidate"}
+
+
+def test_code_version_description_and_run_config(resources, api):
+    @asset(code_version="7", description="documented asset")
+    def versioned() -> int:
+        return 1
+
+    result = materialize([versioned], resources=resources)
+    logged = api.artifact("versioned:latest")
+    assert logged.metadata["dagster/code_version"] == "7"
+    assert logged.metadata["dagster/run_id"] == result.run_id
+    assert logged.description == "documented asset"
+    config = logged.logged_by().config
+    assert config["dagster_run_url"].endswith(f"/runs/{result.run_id}")
