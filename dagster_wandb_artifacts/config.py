@@ -44,9 +44,15 @@ class WandbArtifactConfig(_Strict):
         description="Force a serializer: pandas-parquet, polars-parquet, numpy, bytes, text, "
         "json or pickle (default: chosen by the value's type).",
     )
+    link: str | None = Field(
+        default=None,
+        description="Also link each new version into this portfolio or Registry collection: "
+        "'[[entity/]project/]portfolio' or 'wandb-registry-model/collection'.",
+    )
+    link_aliases: list[str] = Field(default_factory=list, description="Aliases on the link.")
     protected_aliases: list[str] = Field(
         default_factory=lambda: ["production", "prod", "staging"],
-        description="Aliases not moved from a Dagster+ branch deployment.",
+        description="Aliases not moved (and links not made) from a Dagster+ branch deployment.",
     )
     move_protected_aliases_in_branches: bool = False
 
@@ -60,7 +66,7 @@ class WandbArtifactConfig(_Strict):
     def _type(cls, value: str) -> str:
         return validate_type(value)
 
-    @field_validator("aliases")
+    @field_validator("aliases", "link_aliases")
     @classmethod
     def _aliases(cls, value: list[str]) -> list[str]:
         return [validate_alias(alias) for alias in value]

@@ -137,9 +137,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         where = f"asset {asset_key.to_user_string()}"
         config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
         name, project, entity = self._target(config, asset_key)
-        aliases = list(config.aliases)
-        if _branch_deployment() and not config.move_protected_aliases_in_branches:
-            aliases = [a for a in aliases if a not in config.protected_aliases]
+        guarded = _branch_deployment() and not config.move_protected_aliases_in_branches
+        aliases = [a for a in config.aliases if not (guarded and a in config.protected_aliases)]
 
         with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
             artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
@@ -158,6 +157,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 artifact.ttl = timedelta(days=config.ttl_days)
             run = self._run_for(context, project, entity)
             logged = run.log_artifact(artifact, aliases=aliases, tags=config.tags)
+        if config.link and not guarded:
+            linked = logged.link(config.link, aliases=config.link_aliases)
+            context.add_output_metadata({"wandb/link": f"{config.link}:{linked.version}"})
 
         metadata = self._output_metadata(logged, obj, run)
         context.add_output_metadata(metadata)

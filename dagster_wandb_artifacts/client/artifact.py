@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -139,9 +140,15 @@ class Artifact:
 
     @classmethod
     def _from_membership(cls, api: Api, membership: dict[str, Any]) -> Artifact:
-        return cls._from_node(api, membership["artifact"])
+        """The version as seen from the collection it was fetched through (maybe a link)."""
+        node = membership["artifact"]
+        artifact = cls(node["artifactSequence"]["name"], node["artifactType"]["name"])
+        artifact._become_logged(api, node, membership)
+        return artifact
 
-    def _become_logged(self, api: Api, node: dict[str, Any]) -> None:
+    def _become_logged(
+        self, api: Api, node: dict[str, Any], membership: dict[str, Any] | None = None
+    ) -> None:
         """Turn this object into the logged version ``node`` describes."""
         self._api = api
         self._attrs = node
@@ -154,14 +161,19 @@ class Artifact:
         self._ttl_seconds = ttl if ttl and ttl > 0 else None
         self._ttl_changed = False
         sequence = node["artifactSequence"]
-        project = sequence["project"]
-        self._aliases = [
-            a["alias"]
-            for a in node.get("aliases") or []
-            if a["artifactCollection"]["name"] == sequence["name"]
-            and a["artifactCollection"]["project"]["name"] == project["name"]
-            and not _is_version(a["alias"])
-        ]
+        self._source = _Home.of(sequence, node["versionIndex"])
+        self._home = self._source
+        if membership is not None:
+            self._home = _Home.of(membership["artifactCollection"], membership["versionIndex"])
+            aliases = [a["alias"] for a in membership.get("aliases") or []]
+        else:
+            aliases = [
+                a["alias"]
+                for a in node.get("aliases") or []
+                if _Home.of(a["artifactCollection"], None).same_collection(self._source)
+            ]
+        self._collection_name = self._home.collection
+        self._aliases = [alias for alias in aliases if not _is_version(alias)]
         self._saved_aliases = list(self._aliases)
         self._tags = [t["name"] for t in node.get("tags") or []]
         self._saved_tags = list(self._tags)
@@ -186,11 +198,14 @@ class Artifact:
 
     @property
     def entity(self) -> str:
-        return self._logged("entity")["artifactSequence"]["project"]["entity"]["name"]
+        """The entity of the collection this version was fetched from (a link's, for a link)."""
+        self._logged("entity")
+        return self._home.entity
 
     @property
     def project(self) -> str:
-        return self._logged("project")["artifactSequence"]["project"]["name"]
+        self._logged("project")
+        return self._home.project
 
     @property
     def collection_name(self) -> str:
@@ -209,22 +224,49 @@ class Artifact:
 
     @property
     def version(self) -> str:
-        return f"v{self._logged('version')['versionIndex']}"
-
-    source_name = name
-    source_qualified_name = qualified_name
-    source_version = version
-    source_entity = entity
-    source_project = project
-    is_link = False
+        self._logged("version")
+        return f"v{self._home.index}"
 
     @property
-    def linked_artifacts(self) -> list[Artifact]:
-        return []
+    def source_entity(self) -> str:
+        self._logged("source_entity")
+        return self._source.entity
+
+    @property
+    def source_project(self) -> str:
+        self._logged("source_project")
+        return self._source.project
+
+    @property
+    def source_collection(self) -> str:
+        return self._source.collection if self._attrs else self._collection_name
+
+    @property
+    def source_version(self) -> str:
+        self._logged("source_version")
+        return f"v{self._source.index}"
+
+    @property
+    def source_name(self) -> str:
+        if self.is_draft():
+            return self._collection_name
+        return f"{self._source.collection}:{self.source_version}"
+
+    @property
+    def source_qualified_name(self) -> str:
+        return f"{self.source_entity}/{self.source_project}/{self.source_name}"
+
+    @property
+    def is_link(self) -> bool:
+        """True when this version was fetched through a portfolio or Registry collection."""
+        return bool(self._attrs) and not self._home.same_collection(self._source)
 
     @property
     def source_artifact(self) -> Artifact:
-        return self
+        """The logged version itself (this object, unless it is a link)."""
+        if not self.is_link:
+            return self
+        return self._require_api().artifact_by_id(self._attrs["id"])
 
     @property
     def type(self) -> str:
@@ -611,6 +653,37 @@ class Artifact:
         draft._api = self._api
         return draft
 
+    def link(self, target_path: str, aliases: list[str] | None = None) -> Artifact:
+        """Link this version into a portfolio or Registry collection; returns the linked version.
+
+        ``target_path`` is ``[[entity/]project/]portfolio``; a Registry collection is
+        ``wandb-registry-{registry}/{collection}``. The link gets its own ``vN`` and ``latest``.
+        """
+        api = self._require_api()
+        parts = target_path.strip("/").split("/")
+        if not 1 <= len(parts) <= 3 or not all(parts):
+            raise InvalidInputError(
+                f"link target {target_path!r} must look like [[entity/]project/]portfolio"
+            )
+        portfolio = validate_name(parts[-1], "portfolio name")
+        project = parts[-2] if len(parts) >= 2 else self.project
+        entity = parts[-3] if len(parts) == 3 else self.entity
+        reply = api.client.execute(
+            queries.LINK_ARTIFACT,
+            {
+                "artifactPortfolioName": portfolio,
+                "entityName": entity,
+                "projectName": project,
+                "aliases": [
+                    {"artifactCollectionName": portfolio, "alias": validate_alias(alias)}
+                    for alias in aliases or []
+                ],
+                "artifactId": self.id,
+            },
+        )
+        index = reply["linkArtifact"]["versionIndex"]
+        return api.artifact(f"{entity}/{project}/{portfolio}:v{index}")
+
     def delete(self, delete_aliases: bool = False) -> None:
         """Delete this version (refused while it has custom aliases, unless told to drop them)."""
         api = self._require_api()
@@ -848,6 +921,28 @@ def _normalize(name: str) -> str:
     if not path or any(part == ".." for part in path.split("/")):
         raise InvalidInputError(f"invalid artifact path {name!r}")
     return path
+
+
+@dataclass(frozen=True)
+class _Home:
+    """Where a version is seen: a collection (its source sequence, or a link) and its index."""
+
+    entity: str
+    project: str
+    collection: str
+    index: int | None
+
+    @classmethod
+    def of(cls, collection: dict[str, Any], index: int | None) -> _Home:
+        project = collection["project"]
+        return cls(project["entity"]["name"], project["name"], collection["name"], index)
+
+    def same_collection(self, other: _Home) -> bool:
+        return (self.entity, self.project, self.collection) == (
+            other.entity,
+            other.project,
+            other.collection,
+        )
 
 
 def _is_version(alias: str) -> bool:

@@ -458,3 +458,21 @@ query ArtifactCreatedBy($id: ID!) {
 """
     + _RUN_INFO
 )
+
+LINK_ARTIFACT = """
+mutation LinkArtifact($artifactPortfolioName: String!, $entityName: String!,
+    $projectName: String!, $aliases: [ArtifactAliasInput!], $artifactId: ID) {
+  linkArtifact(input: {artifactPortfolioName: $artifactPortfolioName, entityName: $entityName,
+      projectName: $projectName, aliases: $aliases, artifactID: $artifactId}) {
+    versionIndex
+  }
+}
+"""
+
+UNLINK_ARTIFACT = """
+mutation UnlinkArtifact($input: UnlinkArtifactInput!) {
+  result: unlinkArtifact(input: $input) {
+    success
+  }
+}
+"""

@@ -552,16 +552,81 @@ class Store:
                 (now(), artifact_id),
             )
             for collection_id in moved_latest:
-                successor = db.execute(
-                    "SELECT m.artifact_id FROM memberships m "
-                    "JOIN artifacts a ON a.id = m.artifact_id "
-                    "WHERE m.collection_id = ? AND a.state = 'COMMITTED' "
-                    "ORDER BY m.version_index DESC LIMIT 1",
-                    (collection_id,),
-                ).fetchone()
-                if successor is not None:
-                    self._set_aliases(collection_id, successor[0], [LATEST])
+                self._move_latest(collection_id)
             return self.get("artifacts", artifact["id"])
+
+    # Links (portfolios and Registry collections) -----------------------------------------
+
+    def link_artifact(
+        self, artifact_id: int, entity: str, project: str, portfolio: str, aliases: list[str]
+    ) -> sqlite3.Row:
+        """Add a committed version to a portfolio (created on first link) with its own vN."""
+        with self.write() as db:
+            artifact = self.require_artifact(artifact_id)
+            if artifact["state"] != "COMMITTED":
+                raise StoreError("only committed versions can be linked")
+            project_row = self.ensure_project(entity, project)
+            type_name = self.get("artifact_types", artifact["type_id"])["name"]
+            type_row = self.ensure_type(project_row["id"], type_name)
+            collection = self.find_collection(project_row["id"], portfolio)
+            if collection is None:
+                db.execute(
+                    "INSERT INTO collections (project_id, type_id, name, kind, created_at, "
+                    "updated_at) VALUES (?, ?, ?, 'PORTFOLIO', ?, ?)",
+                    (project_row["id"], type_row["id"], portfolio, now(), now()),
+                )
+                collection = self.find_collection(project_row["id"], portfolio)
+            elif collection["kind"] != "PORTFOLIO":
+                raise StoreError(
+                    f"{entity}/{project}/{portfolio} is a collection of logged versions, not a "
+                    "portfolio: link into another name"
+                )
+            membership = self.membership(collection["id"], artifact_id)
+            if membership is None:
+                index = db.execute(
+                    "SELECT COALESCE(MAX(version_index) + 1, 0) FROM memberships "
+                    "WHERE collection_id = ?",
+                    (collection["id"],),
+                ).fetchone()[0]
+                db.execute(
+                    "INSERT INTO memberships (collection_id, artifact_id, version_index, "
+                    "created_at) VALUES (?, ?, ?, ?)",
+                    (collection["id"], artifact_id, index, now()),
+                )
+                membership = self.membership(collection["id"], artifact_id)
+                aliases = [*aliases, LATEST, f"v{index}"]
+            self._set_aliases(collection["id"], artifact_id, aliases)
+            return membership
+
+    def unlink_artifact(self, artifact_id: int, collection_id: int) -> None:
+        with self.write() as db:
+            collection = self.get("collections", collection_id)
+            if collection is None or collection["kind"] != "PORTFOLIO":
+                raise NotFound("no such portfolio")
+            db.execute(
+                "DELETE FROM aliases WHERE artifact_id = ? AND collection_id = ?",
+                (artifact_id, collection_id),
+            )
+            db.execute(
+                "DELETE FROM memberships WHERE artifact_id = ? AND collection_id = ?",
+                (artifact_id, collection_id),
+            )
+            self._move_latest(collection_id)
+
+    def _move_latest(self, collection_id: int) -> None:
+        """Point ``latest`` at the newest remaining committed version, if it lost its own."""
+        with self.write() as db:
+            if self.resolve_alias(collection_id, LATEST) is not None:
+                return
+            successor = db.execute(
+                "SELECT m.artifact_id FROM memberships m "
+                "JOIN artifacts a ON a.id = m.artifact_id "
+                "WHERE m.collection_id = ? AND a.state = 'COMMITTED' "
+                "ORDER BY m.version_index DESC LIMIT 1",
+                (collection_id,),
+            ).fetchone()
+            if successor is not None:
+                self._set_aliases(collection_id, successor[0], [LATEST])
 
     # Tags ------------------------------------------------------------------------------------
 

@@ -309,3 +309,36 @@ def test_projects_and_viewer(api):
     assert api.project("fresh-project").id == created.id
     assert api.viewer["entity"] == "local"
     assert api.client.execute("{ viewer { entity } }") == {"viewer": {"entity": "local"}}
+
+
+def test_link_into_portfolio_and_registry(api, server):
+    for text in ("a", "b"):
+        artifact = Artifact("linked-src", "model")
+        with artifact.new_file("w.txt") as file:
+            file.write(text)
+        log(api, artifact)
+    v0, v1 = api.artifact("linked-src:v0"), api.artifact("linked-src:v1")
+    first = v1.link("best-models", aliases=["production"])
+    assert first.digest == v1.digest and first.version == "v0"
+    second = v0.link("ent/proj/best-models")
+    assert second.is_link and second.source_version == "v0" and second.version == "v1"
+    assert v0.link("ent/proj/best-models").version == "v1"  # linked once, not again
+    data = graphql(
+        server,
+        """{ project(entityName: "ent", name: "proj") {
+        artifactCollection(name: "best-models") { __typename
+          artifacts { edges { version node { digest } } } } } }""",
+    )
+    collection = data["project"]["artifactCollection"]
+    assert collection["__typename"] == "ArtifactPortfolio"
+    assert {e["version"]: e["node"]["digest"] for e in collection["artifacts"]["edges"]} == {
+        "v0": v1.digest,
+        "v1": v0.digest,
+    }
+    assert api.artifact("best-models:production").digest == v1.digest
+    assert api.artifact("best-models:latest").digest == v0.digest
+    registry = v1.link("wandb-registry-model/detector")
+    assert registry.version == "v0" and registry.project == "proj"  # the source's project
+    assert api.artifact("ent/wandb-registry-model/detector:latest").digest == v1.digest
+    with pytest.raises(Exception, match="portfolio"):
+        v0.link("linked-src")  # a collection of logged versions is no link target

@@ -134,3 +134,36 @@ def test_code_version_description_and_run_config(resources, api):
     assert logged.description == "documented asset"
     config = logged.logged_by().config
     assert config["dagster_run_url"].endswith(f"/runs/{result.run_id}")
+
+
+def test_registry_link_from_asset_config(resources, api, monkeypatch):
+    @asset(
+        metadata={
+            "wandb_artifact": {
+                "type": "model",
+                "link": "wandb-registry-model/clf",
+                "link_aliases": ["production"],
+            }
+        }
+    )
+    def classifier() -> dict:
+        return {"weights": [1, 2]}
+
+    result = materialize([classifier], resources=resources)
+    meta = result.asset_materializations_for_node("classifier")[0].metadata
+    assert meta["wandb/link"].value == "wandb-registry-model/clf:v0"
+    assert (
+        api.artifact("ent/wandb-registry-model/clf:production").digest == meta["wandb/digest"].value
+    )
+    monkeypatch.setenv("DAGSTER_CLOUD_IS_BRANCH_DEPLOYMENT", "1")
+
+    @asset(
+        name="classifier",
+        metadata={"wandb_artifact": {"type": "model", "link": "wandb-registry-model/clf"}},
+    )
+    def changed() -> dict:
+        return {"weights": [3]}
+
+    result = materialize([changed], resources=resources)
+    assert "wandb/link" not in result.asset_materializations_for_node("classifier")[0].metadata
+    assert api.artifact("ent/wandb-registry-model/clf:latest").version == "v0"

@@ -111,3 +111,19 @@ def test_sdk_missing_artifact_is_not_found(server):
 
     with pytest.raises(wandb.errors.CommError):
         sdk_api(server).artifact(f"{ENTITY}/{PROJECT}/nope:latest")
+
+
+def test_sdk_reads_links_made_by_our_client(api, server, tmp_path):
+    from dagster_wandb_artifacts.client import Artifact
+
+    artifact = Artifact("to-link", "model")
+    with artifact.new_file("w.txt") as file:
+        file.write("weights")
+    run = api.create_run()
+    logged = run.log_artifact(artifact)
+    run.finish()
+    logged.link("wandb-registry-model/detector", aliases=["staging"])
+    fetched = sdk_api(server).artifact(f"{ENTITY}/wandb-registry-model/detector:staging")
+    assert fetched.digest == logged.digest
+    root = Path(fetched.download(root=str(tmp_path / "linked")))
+    assert (root / "w.txt").read_text() == "weights"
