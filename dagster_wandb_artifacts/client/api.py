@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.wandb.ai"
 DEFAULT_PROJECT = "uncategorized"
+REGISTRY_PREFIX = "wandb-registry-"
 
 
 def _key_from_netrc(base_url: str) -> str | None:
@@ -95,6 +96,7 @@ class Api:
             base_url, key, timeout=timeout or 60.0, retry=retry or RetryPolicy()
         )
         self.cache = cache or ArtifactCache.default()
+        self._org_entities: dict[str, str] = {}
         self.transfer = transfer or TransferSettings()
 
     def __repr__(self) -> str:
@@ -200,7 +202,28 @@ class Api:
     # Artifacts -------------------------------------------------------------------------------
 
     def artifact_path(self, name: str) -> ArtifactPath:
-        return ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
+        path = ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
+        return self.in_registry_entity(path)
+
+    def in_registry_entity(self, path: ArtifactPath) -> ArtifactPath:
+        """Registry collections (``wandb-registry-*`` projects) live in the org's entity."""
+        if not path.project.startswith(REGISTRY_PREFIX):
+            return path
+        return ArtifactPath(self.org_entity(path.entity), path.project, path.name, path.alias)
+
+    def org_entity(self, entity: str) -> str:
+        """The entity of ``entity``'s organization, where its Registry lives."""
+        if entity not in self._org_entities:
+            found = self.client.execute(queries.FETCH_ORG_INFO, {"entity": entity})["entity"] or {}
+            orgs = [found.get("organization")] if found.get("organization") else []
+            orgs = orgs or (found.get("user") or {}).get("organizations") or []
+            if len(orgs) != 1 or not orgs[0].get("orgEntity"):
+                raise NotFoundError(
+                    f"no single organization for entity {entity!r}: name the org's entity in "
+                    "the path (org-entity/wandb-registry-NAME/collection)"
+                )
+            self._org_entities[entity] = orgs[0]["orgEntity"]["name"]
+        return self._org_entities[entity]
 
     def artifact(self, name: str, type: str | None = None) -> Artifact:  # noqa: A002 - W&B's name
         """The logged version ``[[entity/]project/]name[:alias]`` (``latest`` by default)."""

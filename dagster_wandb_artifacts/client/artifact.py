@@ -25,6 +25,7 @@ from .errors import (
 )
 from .manifest import Manifest, ManifestEntry, b64_to_hex
 from .names import (
+    ArtifactPath,
     validate_alias,
     validate_metadata,
     validate_name,
@@ -666,8 +667,14 @@ class Artifact:
                 f"link target {target_path!r} must look like [[entity/]project/]portfolio"
             )
         portfolio = validate_name(parts[-1], "portfolio name")
-        project = parts[-2] if len(parts) >= 2 else self.project
-        entity = parts[-3] if len(parts) == 3 else self.entity
+        target = api.in_registry_entity(
+            ArtifactPath(
+                parts[-3] if len(parts) == 3 else self.entity,
+                parts[-2] if len(parts) >= 2 else self.project,
+                portfolio,
+            )
+        )
+        entity, project = target.entity, target.project
         reply = api.client.execute(
             queries.LINK_ARTIFACT,
             {

@@ -476,3 +476,24 @@ mutation UnlinkArtifact($input: UnlinkArtifactInput!) {
   }
 }
 """
+
+FETCH_ORG_INFO = """
+query FetchOrgInfoFromEntity($entity: String!) {
+  entity(name: $entity) {
+    organization {
+      name
+      orgEntity {
+        name
+      }
+    }
+    user {
+      organizations {
+        name
+        orgEntity {
+          name
+        }
+      }
+    }
+  }
+}
+"""

@@ -207,6 +207,19 @@ class EntityNode(Node):
 
     isTeam = False  # noqa: N815
 
+    @property
+    def organization(self) -> dict[str, Any]:
+        org_entity = self.ctx.store.ensure_entity(self.ctx.entity)
+        return {
+            "id": encode_id("Organization", org_entity["id"]),
+            "name": org_entity["name"],
+            "orgEntity": EntityNode(self.ctx, org_entity),
+        }
+
+    @property
+    def user(self) -> UserNode:
+        return UserNode(self.ctx, organizations=[self.organization])
+
     def projects(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
         return Connection(
             self.ctx,
@@ -221,8 +234,9 @@ class EntityNode(Node):
 class UserNode:
     typename = "User"
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, organizations: list[dict[str, Any]] | None = None) -> None:
         self.ctx = ctx
+        self.organizations = organizations or []
         self.id = encode_id("User", 1)
         self.name = self.username = self.entity = ctx.entity
         self.email = None

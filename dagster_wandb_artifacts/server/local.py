@@ -70,8 +70,10 @@ def build_state(
     root.mkdir(parents=True, exist_ok=True)
     key = api_key or _read_or_create(api_key_path(root), new_api_key)
     secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
+    store = Store(root / "server.db")
+    store.ensure_entity(entity)
     return ServerState(
-        store=Store(root / "server.db"),
+        store=store,
         blobs=BlobStore(
             storage or str(root / "storage"), root / "staging", **(storage_options or {})
         ),

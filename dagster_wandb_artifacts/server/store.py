@@ -173,15 +173,17 @@ class Store:
 
     # Entities, projects, runs ------------------------------------------------------------
 
-    def ensure_project(self, entity: str, project: str) -> sqlite3.Row:
+    def ensure_entity(self, entity: str) -> sqlite3.Row:
         with self.write() as db:
             db.execute(
                 "INSERT INTO entities (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (entity, now()),
             )
-            entity_id = db.execute("SELECT id FROM entities WHERE name = ?", (entity,)).fetchone()[
-                0
-            ]
+            return db.execute("SELECT * FROM entities WHERE name = ?", (entity,)).fetchone()
+
+    def ensure_project(self, entity: str, project: str) -> sqlite3.Row:
+        with self.write() as db:
+            entity_id = self.ensure_entity(entity)["id"]
             db.execute(
                 "INSERT INTO projects (entity_id, name, created_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",

@@ -338,7 +338,8 @@ def test_link_into_portfolio_and_registry(api, server):
     assert api.artifact("best-models:production").digest == v1.digest
     assert api.artifact("best-models:latest").digest == v0.digest
     registry = v1.link("wandb-registry-model/detector")
-    assert registry.version == "v0" and registry.project == "proj"  # the source's project
+    assert registry.version == "v0" and registry.project == "wandb-registry-model"
+    assert registry.source_project == "proj" and registry.source_version == "v1"
     assert api.artifact("ent/wandb-registry-model/detector:latest").digest == v1.digest
     with pytest.raises(Exception, match="portfolio"):
         v0.link("linked-src")  # a collection of logged versions is no link target

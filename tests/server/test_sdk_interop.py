@@ -123,7 +123,7 @@ def test_sdk_reads_links_made_by_our_client(api, server, tmp_path):
     logged = run.log_artifact(artifact)
     run.finish()
     logged.link("wandb-registry-model/detector", aliases=["staging"])
-    fetched = sdk_api(server).artifact(f"{ENTITY}/wandb-registry-model/detector:staging")
+    fetched = sdk_api(server).artifact(f"{server.entity}/wandb-registry-model/detector:staging")
     assert fetched.digest == logged.digest
     root = Path(fetched.download(root=str(tmp_path / "linked")))
     assert (root / "w.txt").read_text() == "weights"
