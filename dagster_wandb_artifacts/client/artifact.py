@@ -843,6 +843,7 @@ class Artifact:
             api.cache.link_to(entry.digest, target)
 
         parallel_map(fetch, entries, api.transfer.workers)
+        api.cache.cleanup()  # down to the cache's max_size, when it has one
 
     def _cache_logged_files(self, api: Api) -> None:
         """Put the files just uploaded into the cache, so a later download is a hit."""

@@ -343,3 +343,42 @@ def test_link_into_portfolio_and_registry(api, server):
     assert api.artifact("ent/wandb-registry-model/detector:latest").digest == v1.digest
     with pytest.raises(Exception, match="portfolio"):
         v0.link("linked-src")  # a collection of logged versions is no link target
+
+
+def test_processes_downloading_into_one_root_and_cache(api, server, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    artifact = Artifact("shared", "dataset")
+    artifact.add_dir(tree(tmp_path / "src", {f"f{i}.bin": os.urandom(50_000) for i in range(20)}))
+    log(api, artifact)
+    script = textwrap.dedent(
+        """
+        import sys
+        from dagster_wandb_artifacts.client import Api, ArtifactCache
+        url, key, cache, root = sys.argv[1:]
+        api = Api(key, {"base_url": url, "entity": "ent", "project": "proj"},
+                  cache=ArtifactCache(cache))
+        api.artifact("shared:latest").download(root)
+        """
+    )
+    args = [server.base_url, server.api_key, str(tmp_path / "shared-cache"), str(tmp_path / "out")]
+    processes = [subprocess.Popen([sys.executable, "-c", script, *args]) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in processes] == [0] * 4
+    api.artifact("shared:latest").verify(tmp_path / "out")
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".")]
+
+
+def test_cache_size_limit_applies_after_downloads(api, server, tmp_path):
+    from dagster_wandb_artifacts.client import ArtifactCache
+
+    artifact = Artifact("bounded", "dataset")
+    artifact.add_dir(tree(tmp_path / "src", {f"f{i}.bin": os.urandom(10_000) for i in range(5)}))
+    log(api, artifact)
+    api.cache = ArtifactCache(tmp_path / "small-cache", max_size=25_000)
+    api.artifact("bounded:latest").download(tmp_path / "b", skip_cache=False)
+    cached = [p for p in (tmp_path / "small-cache").rglob("*") if p.is_file()
+              and not p.name.endswith(".stat")]
+    assert sum(p.stat().st_size for p in cached) <= 25_000
+    api.artifact("bounded:latest").verify(tmp_path / "b")
