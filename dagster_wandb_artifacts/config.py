@@ -94,6 +94,10 @@ class WandbInputConfig(_Strict):
         description="What the asset receives (default: from the parameter's annotation, "
         "else the value).",
     )
+    allow_missing_partitions: bool = Field(
+        default=False,
+        description="Skip upstream partitions that have no version instead of failing.",
+    )
     allow_pickle: bool = Field(
         default=False,
         description="Unpickle a version this IO manager did not write (e.g. dagster-wandb's).",

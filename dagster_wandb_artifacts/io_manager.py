@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pathlib
 import tempfile
+import typing
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -24,8 +25,8 @@ from dagster import (
 )
 from pydantic import Field, PrivateAttr
 
-from . import serializers
-from .client import Artifact, InvalidInputError, Run
+from . import partitions, serializers
+from .client import Artifact, InvalidInputError, NotFoundError, Run
 from .config import WandbArtifactConfig, WandbInputConfig, parse
 from .naming import collection_name
 from .resource import WandbArtifactsResource
@@ -34,6 +35,7 @@ from .runs import StepRuns
 #: Materialization metadata that the downstream load reads back (exact handoff).
 VERSION_KEY = "wandb/version"
 COLLECTION_KEY = "wandb/collection"
+PARTITION_VERSIONS_KEY = "wandb/partition_versions"
 _FILES_TABLE_ROWS = 20
 
 
@@ -136,10 +138,43 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         asset_key = _output_key(context)
         where = f"asset {asset_key.to_user_string()}"
         config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
+        keys = context.asset_partition_keys if context.has_asset_partitions else [None]
+        if len(keys) == 1:
+            logged, run = self._log(context, obj, config, asset_key, keys[0])
+            self._report(context, logged, obj, run)
+            set_data_version(context, logged.digest)
+            return
+        # A single-run backfill over a range: one version per partition key.
+        if not isinstance(obj, Mapping) or set(obj) != set(keys):
+            raise InvalidInputError(
+                f"{where}: this run covers {len(keys)} partitions ({keys[0]} ... {keys[-1]}); "
+                "return a dict keyed by partition key with one value per partition, or run "
+                "one partition per run"
+            )
+        versions = {}
+        for key in keys:
+            logged, run = self._log(context, obj[key], config, asset_key, key)
+            versions[key] = logged.version
+        context.add_output_metadata(
+            {
+                COLLECTION_KEY: _collection_path(logged),
+                PARTITION_VERSIONS_KEY: MetadataValue.json(versions),
+                "wandb/run_url": MetadataValue.url(self._run_url(run)),
+            }
+        )
+
+    def _log(
+        self,
+        context: OutputContext,
+        obj: Any,
+        config: WandbArtifactConfig,
+        asset_key: AssetKey,
+        partition: str | None,
+    ) -> tuple[Artifact, Run]:
+        """Log one value as a version (for one partition, when given); returns it and the run."""
         name, project, entity = self._target(config, asset_key)
         guarded = _branch_deployment() and not config.move_protected_aliases_in_branches
         aliases = [a for a in config.aliases if not (guarded and a in config.protected_aliases)]
-
         with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
             artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
             artifact.metadata = {
@@ -150,20 +185,47 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 "dagster/run_id": context.run_id,
                 "dagster/code_version": _code_version(context),
             }
+            if partition is not None:
+                artifact.metadata = {**artifact.metadata, partitions.KEY_METADATA: partition}
+                aliases.append(partitions.partition_alias(partition))
             if artifact.description is None:
                 spec_description = context.asset_spec.description if context.has_asset_key else None
                 artifact.description = config.description or spec_description
             if config.ttl_days:
                 artifact.ttl = timedelta(days=config.ttl_days)
             run = self._run_for(context, project, entity)
-            logged = run.log_artifact(artifact, aliases=aliases, tags=config.tags)
+            current = self._partition_version(artifact, partition, project, entity)
+            if current is not None:
+                return current, run
+            # Partitions dedup against their own version only, never against `latest`.
+            logged = run.log_artifact(
+                artifact, aliases=aliases, tags=config.tags, dedup=partition is None
+            )
         if config.link and not guarded:
             linked = logged.link(config.link, aliases=config.link_aliases)
             context.add_output_metadata({"wandb/link": f"{config.link}:{linked.version}"})
+        return logged, run
 
+    def _partition_version(
+        self, draft: Artifact, partition: str | None, project: str, entity: str | None
+    ) -> Artifact | None:
+        """The partition's current version, when it already holds exactly the draft's files."""
+        if partition is None:
+            return None
+        api = self.wandb.get_api()
+        path = f"{entity or api.default_entity}/{project}/{draft.collection_name}"
+        try:
+            current = api.artifact(f"{path}:{partitions.partition_alias(partition)}")
+        except NotFoundError:
+            return None
+        return current if current.digest == draft.digest else None
+
+    def _run_url(self, run: Run) -> str:
+        return f"{self.wandb.app_url}/{run.entity}/{run.project}/runs/{run.id}"
+
+    def _report(self, context: OutputContext, logged: Artifact, obj: Any, run: Run) -> None:
         metadata = self._output_metadata(logged, obj, run)
         context.add_output_metadata(metadata)
-        set_data_version(context, logged.digest)
         where = ""
         if self.wandb.is_local:
             root = pathlib.Path(self.wandb.local_root).resolve()
@@ -216,7 +278,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             "wandb/size": MetadataValue.int(logged.size),
             "wandb/file_count": MetadataValue.int(logged.file_count),
             "wandb/aliases": ", ".join(logged.aliases),
-            "wandb/run_url": MetadataValue.url(f"{app}/{run.entity}/{run.project}/runs/{run.id}"),
+            "wandb/run_url": MetadataValue.url(self._run_url(run)),
             "wandb/files": MetadataValue.md(table),
             "dagster/uri": f"wandb-artifact://{collection}:{logged.version}",
         }
@@ -234,11 +296,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     # Input ---------------------------------------------------------------------------------------
 
-    def _recorded(self, context: InputContext) -> str | None:
+    def _recorded(self, context: InputContext, partition: str | None) -> str | None:
         """``entity/project/name:vN`` that the upstream's latest Dagster materialization logged."""
         if not context.has_asset_key:
             return None
-        partition = context.asset_partition_key if context.has_asset_partitions else None
         records = context.instance.fetch_materializations(
             AssetRecordsFilter(
                 asset_key=context.asset_key,
@@ -251,6 +312,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return None
         metadata = materialization.metadata
         collection, version = metadata.get(COLLECTION_KEY), metadata.get(VERSION_KEY)
+        by_partition = metadata.get(PARTITION_VERSIONS_KEY)
+        if by_partition is not None and partition in by_partition.value:
+            version = MetadataValue.text(by_partition.value[partition])
         if collection is None or version is None:
             return None
         return f"{collection.value}:{version.value}"
@@ -267,17 +331,47 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         )
         name, project, entity = self._target(config, upstream_key)
         collection = f"{entity or self.wandb.get_api().default_entity}/{project}/{name}"
-        recorded = self._recorded(context)
+        if not context.has_asset_partitions:
+            return self._load(context, input_config, collection, None)
+        keys = context.asset_partition_keys
+        loaded = {}
+        for key in keys:
+            try:
+                loaded[key] = self._load(context, input_config, collection, key)
+            except NotFoundError:
+                if not input_config.allow_missing_partitions:
+                    raise NotFoundError(
+                        f"{where}: partition {key!r} of {collection} has no version; "
+                        "materialize it first, or set allow_missing_partitions on the input"
+                    ) from None
+        if len(keys) == 1 and not _wants_dict(context):
+            return loaded[keys[0]]
+        return loaded
+
+    def _load(
+        self,
+        context: InputContext,
+        input_config: WandbInputConfig,
+        collection: str,
+        partition: str | None,
+    ) -> Any:
+        """One version: pinned on the input, else the one Dagster recorded, else by alias."""
+        recorded = self._recorded(context, partition)
         if input_config.alias is not None:
             path = f"{recorded.rpartition(':')[0] if recorded else collection}:{input_config.alias}"
+        elif recorded is not None:
+            path = recorded
+        elif partition is not None:
+            path = f"{collection}:{partitions.partition_alias(partition)}"
         else:
-            path = recorded or f"{collection}:latest"
+            path = f"{collection}:latest"
         if not _in_step(context):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
             return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)
         run = self._run_for(context, self.wandb.project, self.wandb.entity)
         artifact = run.use_artifact(path)
-        if context.has_asset_key:
+        single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
+        if context.has_asset_key and single:
             context.add_input_metadata(
                 {
                     VERSION_KEY: artifact.version,
@@ -327,6 +421,11 @@ def _in_step(context: InputContext | OutputContext) -> bool:
     except Exception:  # noqa: BLE001 - hand-built contexts raise DagsterInvariantViolationError
         return False
     return True
+
+
+def _wants_dict(context: InputContext) -> bool:
+    typing_type = getattr(context.dagster_type, "typing_type", None)
+    return typing_type is dict or typing.get_origin(typing_type) in (dict, Mapping)
 
 
 def _load_as_from_annotation(context: InputContext) -> str:

@@ -378,7 +378,10 @@ def test_cache_size_limit_applies_after_downloads(api, server, tmp_path):
     log(api, artifact)
     api.cache = ArtifactCache(tmp_path / "small-cache", max_size=25_000)
     api.artifact("bounded:latest").download(tmp_path / "b", skip_cache=False)
-    cached = [p for p in (tmp_path / "small-cache").rglob("*") if p.is_file()
-              and not p.name.endswith(".stat")]
+    cached = [
+        p
+        for p in (tmp_path / "small-cache").rglob("*")
+        if p.is_file() and not p.name.endswith(".stat")
+    ]
     assert sum(p.stat().st_size for p in cached) <= 25_000
     api.artifact("bounded:latest").verify(tmp_path / "b")
