@@ -89,10 +89,11 @@ class WandbInputConfig(_Strict):
     alias: str | None = Field(
         default=None, description="Pin a version ('v3') or alias ('production') to load."
     )
-    load_as: Literal["value", "path", "artifact"] | None = Field(
+    load_as: Literal["value", "path", "upath", "artifact"] | None = Field(
         default=None,
-        description="What the asset receives (default: from the parameter's annotation, "
-        "else the value).",
+        description="What the asset receives: the value, a local path (downloaded), a lazy "
+        "UPath (wandb-artifact://, read on demand) or the Artifact (default: from the "
+        "parameter's annotation, else the value).",
     )
     allow_missing_partitions: bool = Field(
         default=False,

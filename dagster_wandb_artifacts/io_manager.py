@@ -24,9 +24,11 @@ from dagster import (
     TableSchema,
 )
 from pydantic import Field, PrivateAttr
+from upath import UPath
 
 from . import partitions, serializers
 from .client import Artifact, InvalidInputError, NotFoundError, Run
+from .client.fs import artifact_upath
 from .config import WandbArtifactConfig, WandbInputConfig, parse
 from .naming import collection_name
 from .resource import WandbArtifactsResource
@@ -82,6 +84,11 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     wandb: WandbArtifactsResource
     artifact_type: str = Field(default="dataset", description="Type of new collections.")
+    download_dir: str | None = Field(
+        default=None,
+        description="Where inputs are downloaded (default $WANDB_ARTIFACT_DIR, else a folder "
+        "in the system temp dir); files are hard links into the artifact cache.",
+    )
     dagster_url: str = Field(
         default_factory=lambda: os.environ.get("DAGSTER_WEBSERVER_URL", "http://localhost:3000"),
         description="Dagster UI URL, for the run links written into W&B.",
@@ -243,6 +250,11 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 raise InvalidInputError("return a draft Artifact (not a logged one) from the asset")
             return obj, "artifact"
         artifact = Artifact(name, config.type or self.artifact_type, description=config.description)
+        if isinstance(obj, UPath) and obj.protocol not in ("", "file", "local"):
+            # Remote files are copied in once; to track them without a copy, return a draft
+            # Artifact with add_reference instead.
+            obj.fs.get(obj.path, str(staging / obj.name), recursive=True)
+            obj = staging / obj.name
         if isinstance(obj, os.PathLike) and not isinstance(obj, (str, bytes)):
             path = pathlib.Path(os.fspath(obj))
             # Logged synchronously, so the files need no staging copy.
@@ -381,13 +393,24 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             )
         return self._hand_over(context, artifact, input_config)
 
+    def _download_root(self, artifact: Artifact) -> pathlib.Path:
+        """Where inputs are downloaded: hard links into the cache, shared by steps."""
+        base = self.download_dir or os.environ.get("WANDB_ARTIFACT_DIR")
+        base = (
+            pathlib.Path(base) if base else pathlib.Path(tempfile.gettempdir()) / "wandb-artifacts"
+        )
+        return base / artifact.entity / artifact.project / artifact.name
+
     def _hand_over(
         self, context: InputContext, artifact: Artifact, config: WandbInputConfig
     ) -> Any:
         load_as = config.load_as or _load_as_from_annotation(context)
         if load_as == "artifact":
             return artifact
-        root = pathlib.Path(artifact.download())
+        if load_as == "upath":
+            # Lazy: nothing is downloaded until the asset reads a file.
+            return artifact_upath(artifact)
+        root = pathlib.Path(artifact.download(self._download_root(artifact)))
         if load_as == "path":
             if artifact.metadata.get("dagster/path_kind") == "file":
                 (only,) = [p for p in root.rglob("*") if p.is_file()]
@@ -433,6 +456,8 @@ def _load_as_from_annotation(context: InputContext) -> str:
     if isinstance(typing_type, type):
         if issubclass(typing_type, Artifact):
             return "artifact"
+        if issubclass(typing_type, UPath):
+            return "upath"
         if issubclass(typing_type, pathlib.PurePath):
             return "path"
     return "value"

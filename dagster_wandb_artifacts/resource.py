@@ -61,9 +61,11 @@ class WandbArtifactsResource(ConfigurableResource):
         default=None,
         description="Artifact cache folder (default $WANDB_CACHE_DIR or ~/.cache/wandb).",
     )
-    storage_options: dict[str, Any] = Field(
+    storage_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="fsspec options for reference artifacts (s3://, gs://), e.g. endpoint_url.",
+        description="fsspec options per scheme for reference artifacts, e.g. "
+        "{'s3': {'endpoint_url': ...}}; credentials otherwise come from the usual s3fs/gcsfs "
+        "configuration.",
     )
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -89,7 +91,13 @@ class WandbArtifactsResource(ConfigurableResource):
         if self.is_local:
             self._server = LocalServer(Path(self.local_root), api_key=self.api_key).start()
             overrides["base_url"] = self._server.base_url
-            return Api(self._server.api_key, overrides, self.timeout, cache=cache)
+            return Api(
+                self._server.api_key,
+                overrides,
+                self.timeout,
+                cache=cache,
+                storage_options=self.storage_options,
+            )
         if not self.host.startswith(("http://", "https://")):
             raise InvalidInputError(
                 f"host must be a W&B API URL (https://...) or 'local', not {self.host!r}"
@@ -100,7 +108,9 @@ class WandbArtifactsResource(ConfigurableResource):
                 "host='local' for the embedded server"
             )
         overrides["base_url"] = self.host
-        return Api(self.api_key, overrides, self.timeout, cache=cache)
+        return Api(
+            self.api_key, overrides, self.timeout, cache=cache, storage_options=self.storage_options
+        )
 
     @property
     def app_url(self) -> str:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# gcsfs's experimental zonal/HNS support probes buckets over gRPC with TLS, which the GCS
+# emulator does not speak; it is read when gcsfs is imported, so set it first.
+os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
+
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,4 +96,35 @@ def s3_options(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict:
     }
     bucket = f"bucket-{secrets.token_hex(4)}"
     s3fs.S3FileSystem(**options, skip_instance_cache=True).mkdir(bucket)
+    return {"bucket": bucket, "options": options}
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    """gcp-storage-emulator on a free loopback port, in memory."""
+    import socket
+
+    from gcp_storage_emulator.server import create_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_options(gcs_endpoint: str) -> dict:
+    """gcsfs options for the emulator, with a fresh bucket per test."""
+    import secrets
+
+    import gcsfs
+
+    options = {"endpoint_url": gcs_endpoint, "token": "anon", "project": "test"}
+    bucket = f"bucket-{secrets.token_hex(4)}"
+    gcsfs.GCSFileSystem(**options, skip_instance_cache=True).mkdir(bucket)
     return {"bucket": bucket, "options": options}

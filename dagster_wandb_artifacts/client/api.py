@@ -75,6 +75,7 @@ class Api:
         retry: RetryPolicy | None = None,
         cache: ArtifactCache | None = None,
         transfer: TransferSettings | None = None,
+        storage_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         overrides = dict(overrides or {})
         unknown = set(overrides) - {"base_url", "entity", "project"}
@@ -96,6 +97,8 @@ class Api:
             base_url, key, timeout=timeout or 60.0, retry=retry or RetryPolicy()
         )
         self.cache = cache or ArtifactCache.default()
+        #: fsspec options per scheme for references, e.g. ``{"s3": {"endpoint_url": ...}}``.
+        self.storage_options = storage_options or {}
         self._org_entities: dict[str, str] = {}
         self.transfer = transfer or TransferSettings()
 

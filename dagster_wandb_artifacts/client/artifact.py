@@ -532,13 +532,21 @@ class Artifact:
         name: str | None = None,
         checksum: bool = True,
         max_objects: int | None = None,
+        storage_options: dict[str, dict[str, Any]] | None = None,
     ) -> list[ManifestEntry]:
-        """Track a ``file://`` or ``http(s)://`` object without uploading it."""
+        """Track objects by URI without uploading them: ``s3://``, ``gs://``, ``file://``,
+        ``http(s)://``; a bucket prefix or a folder adds every object below it (up to
+        ``max_objects``). ``storage_options`` (per scheme) default to the Api's."""
         self._check_editable()
         from .references import reference_entries
 
         entries = reference_entries(
-            uri, name=name, checksum=checksum, max_objects=max_objects, session=self._session()
+            uri,
+            name=name,
+            checksum=checksum,
+            max_objects=max_objects,
+            session=self._session(),
+            storage_options=storage_options or (self._api.storage_options if self._api else None),
         )
         return [self._add_entry(entry, overwrite=True) for entry in entries]
 
@@ -830,7 +838,11 @@ class Artifact:
                 from .references import download_reference
 
                 download_reference(
-                    entry, target, api.client.session, allow_missing=allow_missing_references
+                    entry,
+                    target,
+                    api.client.session,
+                    allow_missing=allow_missing_references,
+                    storage_options=api.storage_options,
                 )
                 return
             if entry.path not in hits and entry.path not in urls:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from dagster import AssetIn, AssetSpec, asset, materialize
+from upath import UPath
 
 from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
 from dagster_wandb_artifacts.client import Artifact
@@ -167,3 +169,45 @@ def test_registry_link_from_asset_config(resources, api, monkeypatch):
     result = materialize([changed], resources=resources)
     assert "wandb/link" not in result.asset_materializations_for_node("classifier")[0].metadata
     assert api.artifact("ent/wandb-registry-model/clf:latest").version == "v0"
+
+
+def test_lazy_upath_inputs_and_reference_outputs(resources, api, server, s3_options, tmp_path):
+    import s3fs
+
+    options = {"s3": s3_options["options"]}
+    bucket = s3_options["bucket"]
+    s3fs.S3FileSystem(**s3_options["options"], skip_instance_cache=True).pipe(
+        {f"{bucket}/lake/part-0.csv": b"x\n1\n", f"{bucket}/lake/part-1.csv": b"x\n2\n"}
+    )
+
+    @asset
+    def table() -> pd.DataFrame:
+        return pd.DataFrame({"x": list(range(1000))})
+
+    @asset
+    def lake() -> Artifact:
+        draft = Artifact("lake", "dataset")
+        draft.add_reference(f"s3://{bucket}/lake", storage_options=options)
+        return draft
+
+    @asset
+    def reader(table: UPath, lake: UPath) -> list:
+        with (table / "data.parquet").open("rb") as file:
+            frame = pd.read_parquet(file)
+        parts = sorted(p.name for p in lake.iterdir())
+        return [int(frame["x"].sum()), parts, (lake / "part-1.csv").read_text()]
+
+    resource = WandbArtifactsResource(
+        host=server.base_url,
+        api_key=server.api_key,
+        entity="ent",
+        project="proj",
+        storage_options=options,
+    )
+    resources = {"io_manager": WandbArtifactsIOManager(wandb=resource)}
+    materialize([table, lake], resources=resources)
+    gets = server.requests["GET object"]
+    result = materialize([table, lake, reader], selection=[reader.key], resources=resources)
+    assert result.output_for_node("reader") == [499500, ["part-0.csv", "part-1.csv"], "x\n2\n"]
+    assert server.requests["GET object"] - gets <= 3  # one parquet file, read in ranges
+    assert api.artifact("lake:latest").manifest.get("part-0.csv").ref.startswith("s3://")

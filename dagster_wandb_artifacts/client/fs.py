@@ -1,0 +1,181 @@
+"""Artifacts as an fsspec filesystem: ``wandb-artifact://entity/project/name:alias/path``.
+
+Listing, ``info`` and ``glob`` come from the version's manifest; opening a file reads it
+lazily, one byte range at a time (a cached copy when there is one, the file's signed URL
+otherwise, the referenced object for a reference entry), so pandas, pyarrow, polars or
+DuckDB read a file of an artifact without downloading the whole version.
+
+Example::
+
+    import pandas as pd
+    df = pd.read_parquet("wandb-artifact://my-team/pipelines/cleaned:v3/data.parquet")
+
+The client comes from ``storage_options`` (``api=``, or ``api_key=`` and ``base_url=``),
+else from ``WANDB_API_KEY`` and ``WANDB_BASE_URL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+
+from .api import Api
+from .artifact import Artifact
+from .manifest import ManifestEntry
+from .references import BUCKET_SCHEMES, local_path_of, open_bucket_reference
+
+PROTOCOL = "wandb-artifact"
+
+
+class _RangeFile(AbstractBufferedFile):
+    """A read-only file fetched by HTTP Range requests from a signed URL."""
+
+    def __init__(self, fs: WandbArtifactFileSystem, path: str, url: str, size: int, **kwargs: Any):
+        self._url = url
+        super().__init__(fs, path, mode="rb", size=size, **kwargs)
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        if start >= end:
+            return b""
+        headers = {"Range": f"bytes={start}-{end - 1}"}
+        return self.fs.api.client.request("GET", self._url, headers=headers).content
+
+
+class WandbArtifactFileSystem(AbstractFileSystem):
+    """Read-only files of logged artifact versions (see the module docstring)."""
+
+    protocol = PROTOCOL
+    root_marker = ""
+    cachable = False  # each instance holds its own client and credentials
+
+    def __init__(
+        self,
+        api: Api | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.api = api or Api(api_key, {"base_url": base_url} if base_url else None)
+        self._versions: dict[str, Artifact] = {}
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        path = str(path)
+        if path.startswith(f"{PROTOCOL}://"):
+            path = path[len(PROTOCOL) + 3 :]
+        return path.strip("/")
+
+    def _split(self, path: str) -> tuple[Artifact, str]:
+        """The version a path names and the path inside it."""
+        parts = self._strip_protocol(path).split("/")
+        if len(parts) < 3 or not all(parts[:3]):
+            raise FileNotFoundError(
+                f"{path}: expected {PROTOCOL}://entity/project/name:alias/path/in/artifact"
+            )
+        version_path, inner = "/".join(parts[:3]), "/".join(parts[3:])
+        if version_path not in self._versions:
+            self._versions[version_path] = self.api.artifact(version_path)
+        return self._versions[version_path], inner
+
+    def _prefix(self, path: str) -> str:
+        return "/".join(self._strip_protocol(path).split("/")[:3])
+
+    def _entry(self, path: str) -> tuple[Artifact, ManifestEntry]:
+        artifact, inner = self._split(path)
+        entry = artifact.manifest.get(inner)
+        if entry is None:
+            raise FileNotFoundError(path)
+        return artifact, entry
+
+    def _file_info(self, prefix: str, entry: ManifestEntry) -> dict[str, Any]:
+        return {
+            "name": f"{prefix}/{entry.path}",
+            "size": entry.size or 0,
+            "type": "file",
+            "digest": entry.digest,
+            "ref": entry.ref,
+        }
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        artifact, inner = self._split(path)
+        prefix = self._prefix(path)
+        inner = inner.rstrip("/")
+        children: dict[str, dict[str, Any]] = {}
+        for entry in artifact.manifest.entries():
+            if inner and entry.path == inner:
+                children[entry.path] = self._file_info(prefix, entry)
+                continue
+            if inner and not entry.path.startswith(inner + "/"):
+                continue
+            rest = entry.path[len(inner) + 1 :] if inner else entry.path
+            head, _, tail = rest.partition("/")
+            child = f"{inner}/{head}" if inner else head
+            if tail:
+                children.setdefault(
+                    child, {"name": f"{prefix}/{child}", "size": 0, "type": "directory"}
+                )
+            else:
+                children[child] = self._file_info(prefix, entry)
+        if not children and inner:
+            raise FileNotFoundError(path)
+        listing = sorted(children.values(), key=lambda info: info["name"])
+        return listing if detail else [info["name"] for info in listing]
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        artifact, inner = self._split(path)
+        prefix = self._prefix(path)
+        entry = artifact.manifest.get(inner)
+        if entry is not None:
+            return self._file_info(prefix, entry)
+        if not inner or any(
+            e.path.startswith(inner.rstrip("/") + "/") for e in artifact.manifest.entries()
+        ):
+            return {"name": f"{prefix}/{inner}".rstrip("/"), "size": 0, "type": "directory"}
+        raise FileNotFoundError(path)
+
+    def _open(
+        self, path: str, mode: str = "rb", block_size: int | None = None, **kwargs: Any
+    ) -> Any:
+        if mode != "rb":
+            raise PermissionError(f"{PROTOCOL}:// is read-only: log a new version to change it")
+        artifact, entry = self._entry(path)
+        if entry.ref is not None:
+            scheme = entry.ref.partition("://")[0]
+            if scheme in BUCKET_SCHEMES:
+                return open_bucket_reference(entry, self.api.storage_options)
+            if scheme == "file":
+                return open(local_path_of(entry.ref), "rb")  # noqa: SIM115 - caller closes
+            return _RangeFile(self, path, entry.ref, entry.size or 0, block_size=block_size)
+        cached = self.api.cache.get(entry.digest, entry.size or 0)
+        if cached is not None:
+            return open(cached, "rb")  # noqa: SIM115 - the caller closes it
+        (file,) = artifact.files(names=[entry.path], per_page=1)
+        return _RangeFile(self, path, file.direct_url, entry.size or 0, block_size=block_size)
+
+    def ukey(self, path: str) -> str:
+        return self._entry(path)[1].digest
+
+    def __repr__(self) -> str:
+        return f"<WandbArtifactFileSystem {self.api.base_url}>"
+
+
+def artifact_url(artifact: Artifact, path: str = "") -> str:
+    """``wandb-artifact://entity/project/name:version[/path]`` for a logged version."""
+    base = f"{PROTOCOL}://{artifact.entity}/{artifact.project}/{artifact.name}"
+    return f"{base}/{PurePosixPath(path).as_posix()}" if path else base
+
+
+def artifact_upath(artifact: Artifact) -> Any:
+    """A lazy ``UPath`` to a logged version's files (needs ``universal-pathlib``).
+
+    The protocol is passed explicitly: UPath's URL parser does not accept a ``-`` in a
+    protocol name.
+    """
+    from upath import UPath
+
+    path = f"{artifact.entity}/{artifact.project}/{artifact.name}"
+    return UPath(path, protocol=PROTOCOL, api=artifact._require_api())
