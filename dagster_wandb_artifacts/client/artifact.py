@@ -78,6 +78,25 @@ class Entry:
             return self._entry.ref
         return f"wandb-artifact://{b64_to_hex(self._artifact.id)}/{self._entry.path}"
 
+    def fsspec_uri(self) -> tuple[str, dict[str, Any]]:
+        """The URI fsspec opens for this entry and the storage options it needs.
+
+        A reference maps to its object, pinned to the recorded version (S3 ``versionId``,
+        GCS generation); a stored file to its ``wandb-artifact://`` URL and this client.
+        """
+        from .references import fsspec_uri
+
+        if self._entry.ref is not None:
+            scheme = self._entry.ref.partition("://")[0]
+            api = self._artifact._api
+            options = dict(api.storage_options.get(scheme, {})) if api else {}
+            if scheme == "s3":
+                options["version_aware"] = True
+            return fsspec_uri(self._entry), options
+        artifact = self._artifact
+        url = f"wandb-artifact://{artifact.entity}/{artifact.project}/{artifact.name}"
+        return f"{url}/{self._entry.path}", {"api": artifact._require_api()}
+
     def download(self, root: str | os.PathLike | None = None, skip_cache: bool = False) -> str:
         """Download this entry alone; returns the local path of the file."""
         base = Path(root) if root else self._artifact._default_root()

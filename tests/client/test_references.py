@@ -90,6 +90,10 @@ def test_s3_versions_pin_downloads_and_changes_are_refused(api, s3, tmp_path):
     logged = log(api, artifact)
     client.put_object(Bucket=versioned, Key="model.bin", Body=b"second")
     client.put_object(Bucket=bucket, Key="plain.bin", Body=b"second")
+    uri, options_for_it = logged.get_entry("model.bin").fsspec_uri()
+    assert uri == f"s3://{versioned}/model.bin?versionId={pinned.extra['versionID']}"
+    with fsspec.open(uri, "rb", **options_for_it) as file:
+        assert file.read() == b"first"  # the recorded version, read straight from S3
     root = tmp_path / "pinned"
     logged.download(root, path_prefix="model.bin")
     assert (root / "model.bin").read_bytes() == b"first"  # the recorded version
