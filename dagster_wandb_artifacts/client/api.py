@@ -5,6 +5,7 @@ from __future__ import annotations
 import netrc
 import os
 import secrets
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,8 +14,10 @@ from urllib.parse import urlsplit
 
 from . import queries
 from .cache import ArtifactCache
+from .collections import ArtifactCollection, ArtifactType
 from .errors import AuthenticationError, InvalidInputError, NotFoundError
 from .names import ArtifactPath, validate_name
+from .paginators import ArtifactCollections, Artifacts, ArtifactTypes, Projects, Runs
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
 
@@ -259,3 +262,97 @@ class Api:
         if node is None:
             raise NotFoundError(f"artifact {artifact_id} not found")
         return Artifact._from_node(self, node)
+
+    # Listing -------------------------------------------------------------------------------------
+
+    def _project_path(self, project: str | None) -> tuple[str, str]:
+        """(entity, project) of ``entity/project``, ``project`` or the defaults."""
+        if project and "/" in project:
+            entity, _, name = project.partition("/")
+            return entity, name
+        return self.default_entity, project or self.default_project
+
+    def projects(self, entity: str | None = None, per_page: int = 200) -> Projects:
+        return Projects(self, entity or self.default_entity, per_page)
+
+    def runs(
+        self,
+        path: str | None = None,
+        filters: dict[str, Any] | None = None,
+        order: str = "+created_at",
+        per_page: int = 50,
+    ) -> Runs:
+        """Runs of ``entity/project`` matching MongoDB-style ``filters``
+        (``$and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $exists $regex`` on run fields,
+        ``config.*`` and ``summary_metrics.*``), in ``order`` (``+field`` / ``-field``)."""
+        entity, project = self._project_path(path)
+        return Runs(self, entity, project, filters, order, per_page)
+
+    def artifact_types(self, project: str | None = None) -> ArtifactTypes:
+        entity, name = self._project_path(project)
+        return ArtifactTypes(self, entity, name)
+
+    def artifact_type(self, type_name: str, project: str | None = None) -> ArtifactType:
+        entity, name = self._project_path(project)
+        return ArtifactType(self, entity, name, type_name)
+
+    def _collection_path(self, name: str) -> ArtifactPath:
+        return self.in_registry_entity(
+            ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
+        )
+
+    def artifact_collections(
+        self, project_name: str, type_name: str, per_page: int = 50
+    ) -> ArtifactCollections:
+        entity, project = self._project_path(project_name)
+        return ArtifactCollections(self, entity, project, type_name, per_page)
+
+    def artifact_collection(self, type_name: str, name: str) -> ArtifactCollection:
+        """The collection ``[[entity/]project/]name`` of type ``type_name``."""
+        path = self._collection_path(name)
+        return ArtifactCollection.fetch(self, path.entity, path.project, type_name, path.name)
+
+    def artifact_collection_exists(self, name: str, type: str) -> bool:  # noqa: A002
+        try:
+            self.artifact_collection(type, name)
+        except NotFoundError:
+            return False
+        return True
+
+    def artifacts(
+        self,
+        type_name: str,
+        name: str,
+        per_page: int = 50,
+        tags: str | list[str] | None = None,
+    ) -> Artifacts:
+        """The versions of collection ``[[entity/]project/]name``, newest first."""
+        path = self._collection_path(name)
+        return Artifacts(
+            self, path.entity, path.project, path.name, type_name, per_page=per_page, tags=tags
+        )
+
+    def artifact_versions(self, type_name: str, name: str, per_page: int = 50) -> Artifacts:
+        """Deprecated: use :meth:`artifacts`."""
+        warnings.warn(
+            "artifact_versions is deprecated: use artifacts", DeprecationWarning, stacklevel=2
+        )
+        return self.artifacts(type_name, name, per_page)
+
+    def from_path(self, path: str) -> Any:
+        """The object a W&B path or URL names: a run (``e/p/runs/id``) or an artifact version
+        (``e/p/artifacts/type/name/version``)."""
+        parts = (
+            [part for part in urlsplit(path).path.split("/") if part]
+            if "://" in path
+            else [part for part in path.split("/") if part]
+        )
+        if len(parts) == 4 and parts[2] == "runs":
+            return self.run("/".join(parts))
+        if len(parts) == 6 and parts[2] == "artifacts":
+            entity, project, _, type_name, name, version = parts
+            return self.artifact(f"{entity}/{project}/{name}:{version}", type=type_name)
+        raise InvalidInputError(
+            f"{path!r} names neither a run (entity/project/runs/id) nor an artifact version "
+            "(entity/project/artifacts/type/name/version)"
+        )

@@ -36,6 +36,7 @@ from .transfer import Downloader, hash_files, parallel_map, safe_target
 
 if TYPE_CHECKING:
     from .api import Api
+    from .paginators import ArtifactFiles
     from .run import Run
 
 _TTL_INHERIT = -1
@@ -895,32 +896,11 @@ class Artifact:
             )
         return Entry(self, entries[0]).download(root)
 
-    def files(self, names: list[str] | None = None, per_page: int = 50) -> Iterator[ArtifactFile]:
+    def files(self, names: list[str] | None = None, per_page: int = 50) -> ArtifactFiles:
         """The version's stored files, paged from the server."""
-        api = self._require_api()
-        cursor = None
-        for _ in range(1 + self.file_count // max(per_page, 1) + 1):
-            reply = api.client.execute(
-                queries.FILES,
-                {
-                    "entity": self.entity,
-                    "project": self.project,
-                    "collection": self._collection_name,
-                    "alias": self.version,
-                    "fileNames": names,
-                    "cursor": cursor,
-                    "perPage": per_page,
-                },
-            )
-            collection = (reply["project"] or {}).get("artifactCollection") or {}
-            files = (collection.get("artifactMembership") or {}).get("files")
-            if files is None:
-                return
-            for edge in files["edges"]:
-                yield ArtifactFile(edge["node"])
-            if not files["pageInfo"]["hasNextPage"]:
-                return
-            cursor = files["pageInfo"]["endCursor"]
+        from .paginators import ArtifactFiles
+
+        return ArtifactFiles(self._require_api(), self, names, per_page)
 
     def checkout(self, root: str | os.PathLike | None = None) -> str:
         """Make ``root`` hold exactly this version's files (others are deleted)."""

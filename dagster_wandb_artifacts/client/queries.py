@@ -497,3 +497,322 @@ query FetchOrgInfoFromEntity($entity: String!) {
   }
 }
 """
+
+_PAGE_INFO = """
+fragment PageInfoFragment on PageInfo {
+  __typename
+  endCursor
+  hasNextPage
+}
+"""
+
+_COLLECTION = (
+    """
+fragment ArtifactCollectionFragment on ArtifactCollection {
+  __typename
+  id
+  name
+  description
+  createdAt
+  updatedAt
+  project {
+    ...ProjectInfoFragment
+  }
+  type: defaultArtifactType {
+    name
+  }
+  tags {
+    edges {
+      node {
+        __typename
+        id
+        name
+      }
+    }
+  }
+}
+"""
+    + _PROJECT_INFO
+)
+
+_ARTIFACT_TYPE = """
+fragment ArtifactTypeFragment on ArtifactType {
+  __typename
+  id
+  name
+  description
+  createdAt
+}
+"""
+
+PROJECT_ARTIFACT_TYPES = (
+    """
+query ProjectArtifactTypes($entity: String!, $project: String!, $cursor: String, $perPage: Int) {
+  project(name: $project, entityName: $entity) {
+    artifactTypes(after: $cursor, first: $perPage) {
+      edges {
+        node {
+          ...ArtifactTypeFragment
+        }
+      }
+      pageInfo {
+        ...PageInfoFragment
+      }
+    }
+  }
+}
+"""
+    + _ARTIFACT_TYPE
+    + _PAGE_INFO
+)
+
+PROJECT_ARTIFACT_TYPE = (
+    """
+query ProjectArtifactType($entity: String!, $project: String!, $type: String!) {
+  project(entityName: $entity, name: $project) {
+    artifactType(name: $type) {
+      ...ArtifactTypeFragment
+    }
+  }
+}
+"""
+    + _ARTIFACT_TYPE
+)
+
+TYPE_ARTIFACT_COLLECTIONS = (
+    """
+query ArtifactTypeArtifactCollections($entity: String!, $project: String!, $type: String!,
+    $cursor: String, $perPage: Int, $filters: JSONString, $order: String) {
+  project(entityName: $entity, name: $project) {
+    artifactType(name: $type) {
+      artifactCollections(after: $cursor, first: $perPage, filters: $filters, order: $order) {
+        totalCount
+        pageInfo {
+          ...PageInfoFragment
+        }
+        edges {
+          node {
+            __typename
+            ...ArtifactCollectionFragment
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _COLLECTION
+    + _PAGE_INFO
+)
+
+PROJECT_ARTIFACT_COLLECTION = (
+    """
+query ProjectArtifactCollection($entity: String!, $project: String!, $type: String!,
+    $name: String!) {
+  project(entityName: $entity, name: $project) {
+    artifactType(name: $type) {
+      artifactCollection(name: $name) {
+        __typename
+        ...ArtifactCollectionFragment
+      }
+    }
+  }
+}
+"""
+    + _COLLECTION
+)
+
+COLLECTION_ALIASES = (
+    """
+query ArtifactCollectionAliases($id: ID!, $cursor: String, $perPage: Int = 1000) {
+  artifactCollection(id: $id) {
+    __typename
+    aliases(after: $cursor, first: $perPage) {
+      pageInfo {
+        ...PageInfoFragment
+      }
+      edges {
+        node {
+          __typename
+          id
+          alias
+        }
+      }
+    }
+  }
+}
+"""
+    + _PAGE_INFO
+)
+
+PROJECT_ARTIFACTS = (
+    """
+query ProjectArtifacts($entity: String!, $project: String!, $type: String!,
+    $collection: String!, $cursor: String, $perPage: Int = 50, $order: String,
+    $filters: JSONString) {
+  project(entityName: $entity, name: $project) {
+    artifactType(name: $type) {
+      artifactCollection(name: $collection) {
+        __typename
+        artifacts(after: $cursor, first: $perPage, order: $order, filters: $filters) {
+          totalCount
+          pageInfo {
+            ...PageInfoFragment
+          }
+          edges {
+            version
+            node {
+              ...ArtifactFragment
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _ARTIFACT
+    + _PAGE_INFO
+)
+
+
+def _run_artifacts(operation: str, field: str) -> str:
+    return (
+        f"""
+query {operation}($entity: String!, $project: String!, $run: String!, $cursor: String,
+    $perPage: Int) {{
+  project(entityName: $entity, name: $project) {{
+    run(name: $run) {{
+      artifacts: {field}(after: $cursor, first: $perPage) {{
+        totalCount
+        pageInfo {{
+          ...PageInfoFragment
+        }}
+        edges {{
+          node {{
+            ...ArtifactFragment
+          }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+        + _ARTIFACT
+        + _PAGE_INFO
+    )
+
+
+RUN_OUTPUT_ARTIFACTS = _run_artifacts("RunOutputArtifacts", "outputArtifacts")
+RUN_INPUT_ARTIFACTS = _run_artifacts("RunInputArtifacts", "inputArtifacts")
+
+RUNS = """
+query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int = 50,
+    $order: String, $filters: JSONString) {
+  project(name: $project, entityName: $entity) {
+    runCount(filters: $filters)
+    runs(filters: $filters, after: $cursor, first: $perPage, order: $order) {
+      edges {
+        node {
+          id
+          name
+          displayName
+          state
+          config
+          group
+          jobType
+          tags
+          createdAt
+          summaryMetrics
+        }
+        cursor
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+}
+"""
+
+PROJECTS = (
+    """
+query GetProjects($entity: String, $cursor: String, $perPage: Int = 50) {
+  models(entityName: $entity, after: $cursor, first: $perPage) {
+    pageInfo {
+      ...PageInfoFragment
+    }
+    edges {
+      node {
+        __typename
+        id
+        name
+        entityName
+        createdAt
+      }
+    }
+  }
+}
+"""
+    + _PAGE_INFO
+)
+
+UPDATE_COLLECTION = (
+    """
+mutation UpdateArtifactSequence($input: UpdateArtifactSequenceInput!) {
+  result: updateArtifactSequence(input: $input) {
+    artifactCollection {
+      __typename
+      ...ArtifactCollectionFragment
+    }
+  }
+}
+"""
+    + _COLLECTION
+)
+
+MOVE_COLLECTION = (
+    """
+mutation UpdateArtifactSequenceType($input: MoveArtifactSequenceInput!) {
+  result: moveArtifactSequence(input: $input) {
+    artifactCollection {
+      __typename
+      ...ArtifactCollectionFragment
+    }
+  }
+}
+"""
+    + _COLLECTION
+)
+
+DELETE_COLLECTION = """
+mutation DeleteArtifactSequence($id: ID!) {
+  result: deleteArtifactSequence(input: {artifactSequenceID: $id}) {
+    artifactCollection {
+      __typename
+      state
+    }
+  }
+}
+"""
+
+ADD_COLLECTION_TAGS = """
+mutation AddArtifactCollectionTags($input: CreateArtifactCollectionTagAssignmentsInput!) {
+  result: createArtifactCollectionTagAssignments(input: $input) {
+    tags {
+      __typename
+      id
+      name
+    }
+  }
+}
+"""
+
+DELETE_COLLECTION_TAGS = """
+mutation DeleteArtifactCollectionTags($input: DeleteArtifactCollectionTagAssignmentsInput!) {
+  result: deleteArtifactCollectionTagAssignments(input: $input) {
+    success
+  }
+}
+"""

@@ -12,6 +12,7 @@ from .names import ArtifactPath, validate_alias, validate_tag
 if TYPE_CHECKING:
     from .api import Api
     from .artifact import Artifact
+    from .paginators import RunArtifacts
 
 
 class Run:
@@ -174,6 +175,16 @@ class Run:
             artifact.aliases.extend(a for a in aliases if a not in artifact.aliases)
             artifact.save()
         return artifact
+
+    def logged_artifacts(self, per_page: int = 100) -> RunArtifacts:
+        from .paginators import RunArtifacts
+
+        return RunArtifacts(self._api, self, "logged", per_page)
+
+    def used_artifacts(self, per_page: int = 100) -> RunArtifacts:
+        from .paginators import RunArtifacts
+
+        return RunArtifacts(self._api, self, "used", per_page)
 
     def finish(self, exit_code: int = 0) -> None:
         """Mark the run finished (``crashed`` for a non-zero exit code), as the SDK does."""

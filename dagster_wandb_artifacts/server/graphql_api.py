@@ -22,7 +22,7 @@ from graphql import GraphQLSchema, build_schema
 
 from ..client.errors import InvalidInputError
 from ..client.manifest import Manifest
-from . import blobs
+from . import blobs, run_filters
 from .ids import decode_cursor, decode_id, encode_cursor, encode_id
 from .signing import URLSigner
 from .store import LATEST, NotFound, Store, StoreError
@@ -242,6 +242,8 @@ class UserNode:
         self.email = None
         self.admin = False
         self.flags = "{}"
+        self.deletedAt = None  # noqa: N815
+        self.apiKeys = {"edges": []}  # noqa: N815
 
     def teams(self, info: Any, after: str | None = None, first: int | None = None) -> dict:
         return {"pageInfo": {"hasNextPage": False, "hasPreviousPage": False}, "edges": []}
@@ -271,6 +273,59 @@ class ProjectNode(Node):
     @property
     def description(self) -> str | None:
         return self.row["description"]
+
+    isBenchmark = False  # noqa: N815
+    readOnly = False  # noqa: N815
+
+    @property
+    def user(self) -> UserNode:
+        return UserNode(self.ctx)
+
+    def _runs(self, filters: str | None, order: str | None) -> list[sqlite3.Row]:
+        rows = self.ctx.store.all(
+            "SELECT * FROM runs WHERE project_id = ? ORDER BY id", (self.row["id"],)
+        )
+        try:
+            wanted = run_filters.parse_filters(filters)
+            documents = [(run_filters.run_document(row), row) for row in rows]
+            kept = [(doc, row) for doc, row in documents if run_filters.matches(doc, wanted)]
+            key, reverse = run_filters.sort_key(order)
+        except run_filters.FilterError as exc:
+            raise StoreError(str(exc)) from exc
+        kept.sort(key=lambda pair: key(pair[0]), reverse=reverse)
+        return [row for _, row in kept]
+
+    def runCount(self, info: Any, filters: str | None = None) -> int:  # noqa: N802
+        return len(self._runs(filters, None))
+
+    def runs(
+        self,
+        info: Any,
+        filters: str | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+    ) -> dict[str, Any]:
+        # Filters on JSON fields are evaluated here, so a page is a slice of the filtered,
+        # ordered runs; its cursor is the position in that sequence.
+        rows = self._runs(filters, order)
+        start = (decode_cursor(after) or 0) if after else 0
+        limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
+        page = rows[start : start + limit]
+        edges = [
+            {"node": RunNode(self.ctx, row), "cursor": encode_cursor(start + i + 1)}
+            for i, row in enumerate(page)
+        ]
+        return {
+            "totalCount": len(rows),
+            "pageInfo": {
+                "startCursor": edges[0]["cursor"] if edges else None,
+                "endCursor": edges[-1]["cursor"] if edges else None,
+                "hasNextPage": start + limit < len(rows),
+                "hasPreviousPage": start > 0,
+            },
+            "edges": edges,
+        }
 
     def run(self, info: Any, name: str) -> RunNode | None:
         row = self.ctx.store.find_run(self.row["id"], name)
@@ -913,6 +968,7 @@ class Root:
             first=first,
         )
 
+    models = projects
     artifact = _node("Artifact")
     artifactCollection = _node("ArtifactCollection")  # noqa: N815
 
@@ -1246,6 +1302,64 @@ class Root:
             "versionIndex": membership["version_index"],
             "artifactMembership": MembershipNode(self.ctx, membership, collection),
         }
+
+    def _sequence(self, global_id: str) -> sqlite3.Row:
+        row = self.ctx.store.get("collections", decode_id(global_id, "ArtifactSequence"))
+        if row is None or row["state"] != "READY":
+            raise NotFound("artifact collection not found")
+        return row
+
+    def updateArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        collection = self._sequence(input["artifactSequenceID"])
+        columns = {}
+        if input.get("name"):
+            columns["name"] = _check(_NAME, input["name"], "collection name")
+        if input.get("description") is not None:
+            columns["description"] = input["description"]
+        row = self.ctx.store.update_collection(collection["id"], **columns)
+        return {"artifactCollection": CollectionNode(self.ctx, row)}
+
+    def moveArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        collection = self._sequence(input["artifactSequenceID"])
+        type_name = _check(_TYPE_NAME, input["destinationArtifactTypeName"], "artifact type")
+        row = self.ctx.store.move_collection(collection["id"], type_name)
+        return {"artifactCollection": CollectionNode(self.ctx, row)}
+
+    def deleteArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        collection = self._sequence(input["artifactSequenceID"])
+        row = self.ctx.store.delete_collection(collection["id"])
+        return {"artifactCollection": CollectionNode(self.ctx, row)}
+
+    def _named_collection(self, input: dict[str, Any]) -> sqlite3.Row:
+        project = self.ctx.store.find_project(input["entityName"], input["projectName"])
+        collection = project and self.ctx.store.find_collection(
+            project["id"], input["artifactCollectionName"]
+        )
+        if not collection:
+            raise NotFound(f"collection {input['artifactCollectionName']} not found")
+        return collection
+
+    def createArtifactCollectionTagAssignments(  # noqa: N802
+        self,
+        info: Any,
+        input: dict[str, Any],  # noqa: A002
+    ) -> dict[str, Any]:
+        collection = self._named_collection(input)
+        tags = [_check(_TAG, tag["tagName"], "tag") for tag in input["tags"]]
+        self.ctx.store.add_collection_tags(collection["id"], tags)
+        rows = self.ctx.store.collection_tags(collection["id"])
+        return {"tags": [TagNode(row) for row in rows if row["name"] in tags]}
+
+    def deleteArtifactCollectionTagAssignments(  # noqa: N802
+        self,
+        info: Any,
+        input: dict[str, Any],  # noqa: A002
+    ) -> dict[str, Any]:
+        collection = self._named_collection(input)
+        self.ctx.store.delete_collection_tags(
+            collection["id"], [tag["tagName"] for tag in input["tags"]]
+        )
+        return {"success": True}
 
     def unlinkArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         self.ctx.store.unlink_artifact(

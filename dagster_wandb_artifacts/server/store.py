@@ -653,6 +653,58 @@ class Store:
                 ((artifact_id, tag) for tag in tags),
             )
 
+    def add_collection_tags(self, collection_id: int, tags: Iterable[str]) -> None:
+        self._add_tags("collection_tags", "collection_id", collection_id, tags)
+
+    def delete_collection_tags(self, collection_id: int, tags: Iterable[str]) -> None:
+        with self.write() as db:
+            db.executemany(
+                "DELETE FROM collection_tags WHERE collection_id = ? AND "
+                "tag_id = (SELECT id FROM tags WHERE name = ?)",
+                ((collection_id, tag) for tag in tags),
+            )
+
+    def update_collection(self, collection_id: int, **columns: Any) -> sqlite3.Row:
+        columns["updated_at"] = now()
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        with self.write() as db:
+            try:
+                db.execute(
+                    f"UPDATE collections SET {assignments} WHERE id = ?",
+                    (*columns.values(), collection_id),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError("another collection of the project has that name") from exc
+            return self.get("collections", collection_id)
+
+    def move_collection(self, collection_id: int, type_name: str) -> sqlite3.Row:
+        with self.write() as db:
+            collection = self.get("collections", collection_id)
+            type_row = self.ensure_type(collection["project_id"], type_name)
+            db.execute(
+                "UPDATE artifacts SET type_id = ? WHERE sequence_id = ?",
+                (type_row["id"], collection_id),
+            )
+            return self.update_collection(collection_id, type_id=type_row["id"])
+
+    def delete_collection(self, collection_id: int) -> sqlite3.Row:
+        with self.write() as db:
+            db.execute(
+                "DELETE FROM aliases WHERE artifact_id IN "
+                "(SELECT id FROM artifacts WHERE sequence_id = ?)",
+                (collection_id,),
+            )
+            db.execute(
+                "UPDATE artifacts SET state = 'DELETED' WHERE sequence_id = ?", (collection_id,)
+            )
+            # The name is freed for a new collection; the row stays for history.
+            db.execute(
+                "UPDATE collections SET state = 'DELETED', name = name || ':deleted:' || id "
+                "WHERE id = ?",
+                (collection_id,),
+            )
+            return self.get("collections", collection_id)
+
     def artifact_tags(self, artifact_id: int) -> list[sqlite3.Row]:
         return self.all(
             "SELECT t.* FROM tags t JOIN artifact_tags at ON at.tag_id = t.id "

@@ -47,7 +47,8 @@ def _python_documents(root: Path) -> list[str]:
             # Undo Python string formatting: {{{x}}} -> {}, {{ -> {, {x} -> nothing.
             text = re.sub(r"\{\{\{[^{}]*\}\}\}", "{}", text)
             text = text.replace("{{", "\x00").replace("}}", "\x01")
-            text = re.sub(r"\{[^{}]*\}", "", text) if "\x00" in text else text
+            if "\x00" in text:
+                text = re.sub(r"(\.\.\.)?\{[^{}]*\}", "", text)  # {fragment}, ...{name}
             documents.append(text.replace("\x00", "{").replace("\x01", "}"))
     return documents
 

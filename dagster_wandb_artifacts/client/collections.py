@@ -1,0 +1,199 @@
+"""``ArtifactType`` and ``ArtifactCollection``, named and behaving like the SDK's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import queries
+from .errors import NotFoundError
+from .names import validate_name, validate_tag, validate_type
+from .paginators import ArtifactCollections, Artifacts
+
+if TYPE_CHECKING:
+    from .api import Api
+
+_ALIAS_PAGE = 1000
+
+
+class ArtifactType:
+    """An artifact type of a project (``dataset``, ``model``, ...)."""
+
+    def __init__(
+        self, api: Api, entity: str, project: str, type_name: str, attrs: dict | None = None
+    ) -> None:
+        self._api = api
+        self.entity, self.project = entity, project
+        self._name = type_name
+        self._attrs = attrs or self.load()
+
+    def load(self) -> dict[str, Any]:
+        reply = self._api.client.execute(
+            queries.PROJECT_ARTIFACT_TYPE,
+            {"entity": self.entity, "project": self.project, "type": self._name},
+        )
+        found = (reply["project"] or {}).get("artifactType")
+        if found is None:
+            raise NotFoundError(
+                f"artifact type {self._name!r} not found in {self.entity}/{self.project}"
+            )
+        self._attrs = found
+        return found
+
+    def __repr__(self) -> str:
+        return f"<ArtifactType {self._name}>"
+
+    @property
+    def id(self) -> str:
+        return self._attrs["id"]
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def description(self) -> str | None:
+        return self._attrs.get("description")
+
+    @property
+    def created_at(self) -> str:
+        return self._attrs["createdAt"]
+
+    def collections(self, per_page: int = 50) -> ArtifactCollections:
+        return ArtifactCollections(self._api, self.entity, self.project, self._name, per_page)
+
+    def collection(self, name: str) -> ArtifactCollection:
+        return ArtifactCollection.fetch(self._api, self.entity, self.project, self._name, name)
+
+
+class ArtifactCollection:
+    """A collection of versions (a sequence of logged versions, or a portfolio of links)."""
+
+    def __init__(self, api: Api, attrs: dict[str, Any]) -> None:
+        self._api = api
+        self._assign(attrs)
+
+    def _assign(self, attrs: dict[str, Any]) -> None:
+        self._attrs = attrs
+        self._saved_name = attrs["name"]
+        self._saved_description = attrs.get("description")
+        self._saved_tags = [edge["node"]["name"] for edge in attrs["tags"]["edges"]]
+        self.name: str = attrs["name"]
+        self.description: str | None = attrs.get("description")
+        self.tags: list[str] = list(self._saved_tags)
+
+    @classmethod
+    def _from_node(cls, api: Api, node: dict[str, Any]) -> ArtifactCollection:
+        return cls(api, node)
+
+    @classmethod
+    def fetch(
+        cls, api: Api, entity: str, project: str, type_name: str, name: str
+    ) -> ArtifactCollection:
+        reply = api.client.execute(
+            queries.PROJECT_ARTIFACT_COLLECTION,
+            {"entity": entity, "project": project, "type": type_name, "name": name},
+        )
+        node = ((reply["project"] or {}).get("artifactType") or {}).get("artifactCollection")
+        if node is None:
+            raise NotFoundError(
+                f"collection {entity}/{project}/{name} of type {type_name!r} not found"
+            )
+        return cls(api, node)
+
+    def load(self) -> ArtifactCollection:
+        fresh = self.fetch(self._api, self.entity, self.project, self.type, self._saved_name)
+        self._assign(fresh._attrs)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<ArtifactCollection {self.entity}/{self.project}/{self.name} ({self.type})>"
+
+    @property
+    def id(self) -> str:
+        return self._attrs["id"]
+
+    @property
+    def entity(self) -> str:
+        return self._attrs["project"]["entity"]["name"]
+
+    @property
+    def project(self) -> str:
+        return self._attrs["project"]["name"]
+
+    @property
+    def type(self) -> str:
+        return self._attrs["type"]["name"]
+
+    @property
+    def created_at(self) -> str:
+        return self._attrs["createdAt"]
+
+    @property
+    def updated_at(self) -> str | None:
+        return self._attrs.get("updatedAt")
+
+    def is_sequence(self) -> bool:
+        """True for a collection of logged versions, False for a portfolio of links."""
+        return self._attrs["__typename"] == "ArtifactSequence"
+
+    @property
+    def aliases(self) -> list[str]:
+        """Every alias in the collection (``latest``, ``vN`` and custom ones)."""
+        reply = self._api.client.execute(
+            queries.COLLECTION_ALIASES, {"id": self.id, "perPage": _ALIAS_PAGE}
+        )
+        collection = reply["artifactCollection"] or {}
+        return [edge["node"]["alias"] for edge in collection["aliases"]["edges"]]
+
+    def artifacts(self, per_page: int = 50) -> Artifacts:
+        return Artifacts(
+            self._api, self.entity, self.project, self._saved_name, self.type, per_page=per_page
+        )
+
+    def change_type(self, new_type: str) -> None:
+        """Move the collection and its versions to another artifact type."""
+        reply = self._api.client.execute(
+            queries.MOVE_COLLECTION,
+            {
+                "input": {
+                    "artifactSequenceID": self.id,
+                    "destinationArtifactTypeName": validate_type(new_type),
+                }
+            },
+        )
+        self._assign(reply["result"]["artifactCollection"])
+
+    def delete(self) -> None:
+        """Delete the collection and every version in it."""
+        self._api.client.execute(queries.DELETE_COLLECTION, {"id": self.id})
+
+    def save(self) -> None:
+        """Save edits of ``name``, ``description`` and ``tags``."""
+        target = {
+            "entityName": self.entity,
+            "projectName": self.project,
+            "artifactCollectionName": self._saved_name,
+        }
+        added = [t for t in self.tags if t not in self._saved_tags]
+        removed = [t for t in self._saved_tags if t not in self.tags]
+        if added:
+            self._api.client.execute(
+                queries.ADD_COLLECTION_TAGS,
+                {"input": {**target, "tags": [{"tagName": validate_tag(t)} for t in added]}},
+            )
+        if removed:
+            self._api.client.execute(
+                queries.DELETE_COLLECTION_TAGS,
+                {"input": {**target, "tags": [{"tagName": t} for t in removed]}},
+            )
+        reply = self._api.client.execute(
+            queries.UPDATE_COLLECTION,
+            {
+                "input": {
+                    "artifactSequenceID": self.id,
+                    "name": validate_name(self.name),
+                    "description": self.description,
+                }
+            },
+        )
+        self._assign(reply["result"]["artifactCollection"])
