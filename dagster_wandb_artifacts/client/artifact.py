@@ -283,6 +283,40 @@ class Artifact:
         return bool(self._attrs) and not self._home.same_collection(self._source)
 
     @property
+    def linked_artifacts(self) -> list[Artifact]:
+        """The links of this version in portfolios and the Registry (none for a link)."""
+        if self.is_draft() or self.is_link:
+            return []
+        api = self._require_api()
+        node = api.client.execute(queries.FETCH_LINKED_ARTIFACTS, {"artifactID": self.id})
+        edges = ((node["artifact"] or {}).get("artifactMemberships") or {}).get("edges", [])
+        links = []
+        for edge in edges:
+            collection = edge["node"]["artifactCollection"]
+            if collection["__typename"] != "ArtifactPortfolio":
+                continue
+            home = _Home.of(collection, edge["node"]["versionIndex"])
+            links.append(
+                api.artifact(f"{home.entity}/{home.project}/{home.collection}:v{home.index}")
+            )
+        return links
+
+    def unlink(self) -> None:
+        """Remove this link from its portfolio (the source version stays)."""
+        if not self.is_link:
+            raise InvalidInputError(f"{self.name} is not a link: unlink() applies to links only")
+        from .collections import ArtifactCollection
+
+        api = self._require_api()
+        portfolio = ArtifactCollection.fetch(
+            api, self._home.entity, self._home.project, self.type, self._home.collection
+        )
+        api.client.execute(
+            queries.UNLINK_ARTIFACT,
+            {"input": {"artifactID": self._attrs["id"], "artifactPortfolioID": portfolio.id}},
+        )
+
+    @property
     def source_artifact(self) -> Artifact:
         """The logged version itself (this object, unless it is a link)."""
         if not self.is_link:

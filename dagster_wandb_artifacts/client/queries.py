@@ -816,3 +816,28 @@ mutation DeleteArtifactCollectionTags($input: DeleteArtifactCollectionTagAssignm
   }
 }
 """
+
+FETCH_LINKED_ARTIFACTS = (
+    """
+query FetchLinkedArtifacts($artifactID: ID!) {
+  artifact(id: $artifactID) {
+    artifactMemberships {
+      edges {
+        node {
+          versionIndex
+          createdAt
+          artifactCollection {
+            __typename
+            name
+            project {
+              ...ProjectInfoFragment
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _PROJECT_INFO
+)

@@ -343,6 +343,17 @@ def test_link_into_portfolio_and_registry(api, server):
     assert api.artifact("ent/wandb-registry-model/detector:latest").digest == v1.digest
     with pytest.raises(Exception, match="portfolio"):
         v0.link("linked-src")  # a collection of logged versions is no link target
+    assert sorted((a.collection_name, a.version) for a in v1.linked_artifacts) == [
+        ("best-models", "v0"),
+        ("detector", "v0"),
+    ]
+    assert first.source_artifact.version == "v1" and first.linked_artifacts == []
+    first.unlink()
+    assert api.artifact("best-models:latest").digest == v0.digest
+    assert not api.artifact_exists("best-models:production")
+    assert api.artifact("linked-src:v1").digest == v1.digest  # the source stays
+    with pytest.raises(InvalidInputError, match="not a link"):
+        v1.unlink()
 
 
 def test_processes_downloading_into_one_root_and_cache(api, server, tmp_path):
