@@ -18,11 +18,14 @@ _EXPORTS = {
     "WandbArtifactsIOManager": "io_manager",
     "WandbArtifactConfig": "config",
     "WandbInputConfig": "config",
+    "wandb_artifact_specs": "lineage",
+    "wandb_artifact_sensor": "lineage",
 }
 
 if TYPE_CHECKING:
     from .config import WandbArtifactConfig, WandbInputConfig
     from .io_manager import WandbArtifactsIOManager
+    from .lineage import wandb_artifact_sensor, wandb_artifact_specs
     from .resource import WandbArtifactsResource
 
 
@@ -38,4 +41,6 @@ __all__ = [
     "WandbArtifactsResource",
     "WandbInputConfig",
     "__version__",
+    "wandb_artifact_sensor",
+    "wandb_artifact_specs",
 ]

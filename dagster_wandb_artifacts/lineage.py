@@ -1,0 +1,239 @@
+"""W&B collections in the Dagster asset graph: asset specs, lineage and a new-version sensor.
+
+Collections logged outside Dagster (a notebook, a training cluster) become external assets:
+their key comes from the collection name (the inverse of the IO manager's naming, so a
+collection the IO manager writes and its asset are one node), their deps from W&B lineage
+(collection B depends on A when a version of B was logged by a run that used a version of
+A), and the digest of the version an alias names is their data version, reported by
+:func:`wandb_artifact_sensor`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dagster import (
+    AssetKey,
+    AssetObservation,
+    AssetSpec,
+    DataVersion,
+    DefaultSensorStatus,
+    JobDefinition,
+    MetadataValue,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+
+from .client import Api, Artifact, NotFoundError
+from .config import METADATA_KEY
+from .resource import WandbArtifactsResource
+
+_ESCAPE = re.compile(r"-([0-9a-f]+)-")
+DATA_VERSION_TAG = "dagster/data_version"
+
+
+def asset_key_for(collection: str, key_prefix: Sequence[str] = ()) -> AssetKey:
+    """The asset key of a collection: the inverse of the IO manager's ``prefix.name`` naming."""
+    parts = [
+        _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), part) for part in collection.split(".")
+    ]
+    return AssetKey([*key_prefix, *parts])
+
+
+@dataclass(frozen=True)
+class _Collection:
+    entity: str
+    project: str
+    name: str
+    type: str
+    description: str | None
+    tags: tuple[str, ...]
+
+
+def _collections(
+    api: Api, entity: str, project: str, types: Iterable[str] | None, names: Iterable[str] | None
+) -> list[_Collection]:
+    wanted_types = (
+        list(types) if types else [t.name for t in api.artifact_types(f"{entity}/{project}")]
+    )
+    wanted_names = set(names) if names else None
+    found = []
+    for type_name in wanted_types:
+        for collection in api.artifact_collections(f"{entity}/{project}", type_name):
+            if wanted_names is None or collection.name in wanted_names:
+                found.append(
+                    _Collection(
+                        entity,
+                        project,
+                        collection.name,
+                        type_name,
+                        collection.description,
+                        tuple(collection.tags),
+                    )
+                )
+    return found
+
+
+def _key_of(artifact: Artifact, key_prefix: Sequence[str]) -> AssetKey:
+    """The Dagster key of a version's collection (the IO manager records its own)."""
+    written_by_dagster = artifact.metadata.get("dagster/asset_key")
+    if written_by_dagster:
+        return AssetKey.from_user_string(written_by_dagster)
+    return asset_key_for(artifact.collection_name, key_prefix)
+
+
+def wandb_artifact_specs(
+    resource: WandbArtifactsResource,
+    project: str | None = None,
+    types: Iterable[str] | None = None,
+    collections: Iterable[str] | None = None,
+    key_prefix: Sequence[str] = (),
+    alias: str = "latest",
+) -> list[AssetSpec]:
+    """``AssetSpec``s for the W&B collections of a project (of some types, or some names).
+
+    Collections the IO manager writes are left out (their assets already exist); deps point
+    at their Dagster keys. Each spec carries ``wandb_artifact`` metadata, so the IO manager
+    loads the version ``alias`` names when a Dagster asset takes it as an input.
+
+    Example::
+
+        specs = wandb_artifact_specs(wandb, types=["model"], alias="production")
+        defs = Definitions(assets=[*specs, evaluate],
+                           sensors=[wandb_artifact_sensor(wandb, specs)])
+    """
+    api = resource.get_api()
+    entity = resource.entity or api.default_entity
+    project = project or resource.project
+    specs = []
+    for collection in _collections(api, entity, project, types, collections):
+        path = f"{entity}/{project}/{collection.name}:{alias}"
+        try:
+            version = api.artifact(path)
+        except NotFoundError:
+            version = None
+        if version is not None and version.metadata.get("dagster/asset_key"):
+            continue  # an asset of this Dagster project already
+        metadata: dict[str, Any] = {
+            METADATA_KEY: {
+                "name": collection.name,
+                "entity": entity,
+                "project": project,
+                "type": collection.type,
+            },
+            "wandb/collection": f"{entity}/{project}/{collection.name}",
+            "wandb/type": collection.type,
+            "wandb/alias": alias,
+            "wandb/tags": ", ".join(collection.tags),
+        }
+        deps: set[AssetKey] = set()
+        if version is not None:
+            metadata.update(
+                {
+                    "wandb/version": version.version,
+                    "wandb/digest": version.digest,
+                    "wandb/aliases": ", ".join(version.aliases),
+                    "wandb/url": MetadataValue.url(_url(resource, version)),
+                }
+            )
+            producer = version.logged_by()
+            if producer is not None:
+                deps = {_key_of(used, key_prefix) for used in producer.used_artifacts()}
+        key = asset_key_for(collection.name, key_prefix)
+        specs.append(
+            AssetSpec(
+                key=key,
+                description=collection.description,
+                metadata=metadata,
+                deps=sorted(deps - {key}, key=lambda k: k.to_user_string()),
+                kinds={"wandb"},
+                group_name=None,
+            )
+        )
+    return specs
+
+
+def _url(resource: WandbArtifactsResource, artifact: Artifact) -> str:
+    return (
+        f"{resource.app_url}/{artifact.entity}/{artifact.project}/artifacts/"
+        f"{artifact.type}/{artifact.collection_name}/{artifact.version}"
+    )
+
+
+def _watched(spec: AssetSpec) -> str:
+    config = spec.metadata.get(METADATA_KEY) or {}
+    return f"{config['entity']}/{config['project']}/{config['name']}"
+
+
+def wandb_artifact_sensor(
+    resource: WandbArtifactsResource,
+    specs: Sequence[AssetSpec],
+    *,
+    name: str = "wandb_artifact_sensor",
+    alias: str | None = None,
+    job: JobDefinition | None = None,
+    minimum_interval_seconds: int = 60,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+) -> SensorDefinition:
+    """Reports each new version (or move of the watched alias) of the specs' collections as an
+    observation whose data version is the artifact digest, and requests ``job`` when given.
+
+    Its cursor maps each collection to the version and digest last reported, so a restart
+    reports nothing twice.
+    """
+    watched = {
+        spec.key: (_watched(spec), alias or spec.metadata.get("wandb/alias", "latest"))
+        for spec in specs
+    }
+
+    @sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+    )
+    def _sensor(context: SensorEvaluationContext) -> SensorResult:
+        api = resource.get_api()
+        seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        observations, changed = [], []
+        for key, (collection, watched_alias) in watched.items():
+            try:
+                version = api.artifact(f"{collection}:{watched_alias}")
+            except NotFoundError:
+                continue
+            state = f"{version.version}:{version.digest}"
+            cursor_key = key.to_user_string()
+            if seen.get(cursor_key) == state:
+                continue
+            seen[cursor_key] = state
+            changed.append(key)
+            observations.append(
+                AssetObservation(
+                    asset_key=key,
+                    metadata={
+                        "wandb/version": version.version,
+                        "wandb/digest": version.digest,
+                        "wandb/alias": watched_alias,
+                        "wandb/url": _url(resource, version),
+                    },
+                    tags={DATA_VERSION_TAG: DataVersion(version.digest).value},
+                )
+            )
+        run_requests = []
+        if job is not None and changed:
+            run_key = ",".join(f"{k.to_user_string()}={seen[k.to_user_string()]}" for k in changed)
+            run_requests.append(RunRequest(run_key=run_key))
+        return SensorResult(
+            asset_events=observations,
+            run_requests=run_requests,
+            cursor=json.dumps(seen, sort_keys=True),
+        )
+
+    return _sensor

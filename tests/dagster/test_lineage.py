@@ -1,0 +1,123 @@
+"""W&B lineage built with the real SDK, seen as Dagster asset specs and sensor observations."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import AssetKey, DagsterInstance, Definitions, asset, build_sensor_context
+
+from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
+from dagster_wandb_artifacts.lineage import (
+    asset_key_for,
+    wandb_artifact_sensor,
+    wandb_artifact_specs,
+)
+from dagster_wandb_artifacts.naming import collection_name
+from tests.support import sdk_run
+
+
+def sdk_log(server, name: str, type_name: str, text: str, uses=(), job_type="job", aliases=()):
+    import wandb
+
+    run = sdk_run(server, job_type=job_type)
+    for used in uses:
+        run.use_artifact(f"ent/proj/{used}:latest")
+    artifact = wandb.Artifact(name, type=type_name)
+    with artifact.new_file("content.txt") as file:
+        file.write(text)
+    run.log_artifact(artifact, aliases=list(aliases))
+    artifact.wait()
+    run.finish()
+
+
+@pytest.fixture
+def resource(server, wandb_home):
+    return WandbArtifactsResource(
+        host=server.base_url, api_key=server.api_key, entity="ent", project="proj"
+    )
+
+
+def test_keys_invert_the_io_manager_naming():
+    for path in (["raw"], ["warehouse", "raw"], ["a-b", "c d"]):
+        assert asset_key_for(collection_name(path)) == AssetKey(path)
+
+
+def test_specs_deps_and_sensor_from_sdk_lineage(server, resource, wandb_home):
+    sdk_log(server, "dataset", "dataset", "rows")
+    sdk_log(server, "model", "model", "weights", uses=["dataset"], job_type="train")
+    sdk_log(server, "report", "report", "scores", uses=["model"], job_type="evaluate")
+
+    specs = {spec.key: spec for spec in wandb_artifact_specs(resource)}
+    assert set(specs) == {AssetKey("dataset"), AssetKey("model"), AssetKey("report")}
+    assert specs[AssetKey("model")].deps[0].asset_key == AssetKey("dataset")
+    assert [d.asset_key for d in specs[AssetKey("report")].deps] == [AssetKey("model")]
+    assert specs[AssetKey("dataset")].deps == []
+    model = specs[AssetKey("model")]
+    assert model.kinds == {"wandb"}
+    assert model.metadata["wandb/type"] == "model" and model.metadata["wandb/version"] == "v0"
+    assert model.metadata["wandb/url"].value.endswith("/ent/proj/artifacts/model/model/v0")
+    only_models = wandb_artifact_specs(resource, types=["model"])
+    assert [s.key for s in only_models] == [AssetKey("model")]
+
+    # A Dagster asset downstream of an external one, in one graph with no node twice.
+    @asset(deps=[], ins={})
+    def evaluation(model: str) -> int:
+        return len(model)
+
+    defs = Definitions(
+        assets=[*specs.values(), evaluation],
+        resources={"io_manager": WandbArtifactsIOManager(wandb=resource), "wandb": resource},
+    )
+    graph_keys = defs.resolve_asset_graph().get_all_asset_keys()
+    assert {AssetKey("model"), AssetKey("evaluation")} <= graph_keys
+
+    watched = wandb_artifact_sensor(resource, list(specs.values()), alias="latest")
+    instance = DagsterInstance.ephemeral()
+
+    def evaluate(cursor):
+        return watched(build_sensor_context(instance=instance, cursor=cursor))
+
+    first = evaluate(None)
+    assert {e.asset_key for e in first.asset_events} == set(specs)
+    data_versions = {e.asset_key: e.tags["dagster/data_version"] for e in first.asset_events}
+    assert data_versions[AssetKey("model")] == specs[AssetKey("model")].metadata["wandb/digest"]
+    assert evaluate(first.cursor).asset_events == []  # no change: nothing
+
+    sdk_log(server, "model", "model", "new weights", uses=["dataset"], job_type="train")
+    changed = evaluate(first.cursor)
+    assert [e.asset_key for e in changed.asset_events] == [AssetKey("model")]
+    # A restart with the saved cursor reports nothing again.
+    assert evaluate(changed.cursor).asset_events == []
+
+    production = wandb_artifact_sensor(
+        resource, [specs[AssetKey("model")]], alias="production", name="production_sensor"
+    )
+
+    def evaluate_production(cursor):
+        return production(build_sensor_context(instance=instance, cursor=cursor))
+
+    api = resource.get_api()
+    v0 = api.artifact("model:v0")
+    v0.aliases.append("production")
+    v0.save()
+    moved_once = evaluate_production(None)
+    assert len(moved_once.asset_events) == 1
+    v1 = api.artifact("model:v1")
+    v1.aliases.append("production")
+    v1.save()  # the alias moves to v1: one event
+    moved = evaluate_production(moved_once.cursor)
+    assert [e.metadata["wandb/version"].value for e in moved.asset_events] == ["v1"]
+    assert evaluate_production(moved.cursor).asset_events == []
+
+
+def test_collections_written_by_the_io_manager_are_not_duplicated(server, resource):
+    from dagster import materialize
+
+    @asset
+    def features() -> list:
+        return [1, 2]
+
+    materialize([features], resources={"io_manager": WandbArtifactsIOManager(wandb=resource)})
+    sdk_log(server, "scores", "report", "ok", uses=["features"], job_type="score")
+    specs = wandb_artifact_specs(resource)
+    assert [s.key for s in specs] == [AssetKey("scores")]
+    assert [d.asset_key for d in specs[0].deps] == [AssetKey("features")]
