@@ -19,10 +19,12 @@ _EXPORTS = {
     "WandbArtifactConfig": "config",
     "WandbInputConfig": "config",
     "wandb_artifact_specs": "lineage",
+    "WandbArtifactsComponent": "component",
     "wandb_artifact_sensor": "lineage",
 }
 
 if TYPE_CHECKING:
+    from .component import WandbArtifactsComponent
     from .config import WandbArtifactConfig, WandbInputConfig
     from .io_manager import WandbArtifactsIOManager
     from .lineage import wandb_artifact_sensor, wandb_artifact_specs
@@ -35,8 +37,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # Lists the lazy names too, so tools that scan the module (dg's component registry) see them.
+    return sorted({*globals(), *_EXPORTS})
+
+
 __all__ = [
     "WandbArtifactConfig",
+    "WandbArtifactsComponent",
     "WandbArtifactsIOManager",
     "WandbArtifactsResource",
     "WandbInputConfig",

@@ -376,7 +376,11 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         elif partition is not None:
             path = f"{collection}:{partitions.partition_alias(partition)}"
         else:
-            path = f"{collection}:latest"
+            # An external asset (a W&B collection) may name the alias its readers load.
+            upstream = (
+                context.upstream_output.definition_metadata if context.upstream_output else {}
+            )
+            path = f"{collection}:{(upstream or {}).get('wandb/alias') or 'latest'}"
         if not _in_step(context):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
             return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)

@@ -14,10 +14,11 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from dagster import (
     AssetKey,
+    AssetMaterialization,
     AssetObservation,
     AssetSpec,
     DataVersion,
@@ -181,13 +182,17 @@ def wandb_artifact_sensor(
     job: JobDefinition | None = None,
     minimum_interval_seconds: int = 60,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+    report_as: Literal["materialization", "observation"] = "materialization",
 ) -> SensorDefinition:
     """Reports each new version (or move of the watched alias) of the specs' collections as an
-    observation whose data version is the artifact digest, and requests ``job`` when given.
+    event whose data version is the artifact digest, and requests ``job`` when given.
 
-    Its cursor maps each collection to the version and digest last reported, so a restart
-    reports nothing twice.
+    By default the event is a runless materialization: the asset changed outside Dagster, so
+    downstream assets turn stale and ``AutomationCondition.eager()`` reacts; with
+    ``report_as="observation"`` it is an observation (staleness only). Its cursor maps each
+    collection to the version and digest last reported, so a restart reports nothing twice.
     """
+    event_class = AssetMaterialization if report_as == "materialization" else AssetObservation
     watched = {
         spec.key: (_watched(spec), alias or spec.metadata.get("wandb/alias", "latest"))
         for spec in specs
@@ -215,7 +220,7 @@ def wandb_artifact_sensor(
             seen[cursor_key] = state
             changed.append(key)
             observations.append(
-                AssetObservation(
+                event_class(
                     asset_key=key,
                     metadata={
                         "wandb/version": version.version,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, asset, build_sensor_context
 
@@ -121,3 +123,60 @@ def test_collections_written_by_the_io_manager_are_not_duplicated(server, resour
     specs = wandb_artifact_specs(resource)
     assert [s.key for s in specs] == [AssetKey("scores")]
     assert [d.asset_key for d in specs[0].deps] == [AssetKey("features")]
+
+
+def test_new_external_versions_make_downstream_stale_and_eager_react(server, resource):
+    from dagster import AutomationCondition, evaluate_automation_conditions, materialize
+
+    sdk_log(server, "detector", "model", "weights v0")
+    (spec,) = wandb_artifact_specs(resource)
+    sensor_def = wandb_artifact_sensor(resource, [spec])
+
+    @asset(automation_condition=AutomationCondition.eager())
+    def scored(detector: Path) -> str:
+        return (detector / "content.txt").read_text().upper()
+
+    defs = Definitions(
+        assets=[spec, scored], resources={"io_manager": WandbArtifactsIOManager(wandb=resource)}
+    )
+    instance = DagsterInstance.ephemeral()
+
+    def observe(cursor):
+        result = sensor_def(build_sensor_context(instance=instance, cursor=cursor))
+        for event in result.asset_events:
+            instance.report_runless_asset_event(event)
+        return result
+
+    cursor = observe(None).cursor
+    assert materialize(
+        [spec, scored],
+        selection=[scored.key],
+        instance=instance,
+        resources={"io_manager": WandbArtifactsIOManager(wandb=resource)},
+    ).success
+
+    def status() -> str:
+        # Dagster's staleness resolver (what the UI shows); it has no public entry point.
+        from dagster._core.definitions.data_version import CachingStaleStatusResolver
+        from dagster._core.loader import LoadingContextForTest
+
+        resolver = CachingStaleStatusResolver(
+            instance, defs.resolve_asset_graph(), LoadingContextForTest(instance)
+        )
+        return resolver.get_status(AssetKey("scored")).value
+
+    assert status() == "FRESH"
+    first = evaluate_automation_conditions(defs=defs, instance=instance)
+    quiet = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert quiet.total_requested == 0
+
+    sdk_log(server, "detector", "model", "weights v1")
+    (reported,) = observe(cursor).asset_events  # the new version, as a runless materialization
+    assert (
+        reported.tags["dagster/data_version"]
+        == resource.get_api().artifact("detector:latest").digest
+    )
+    assert status() == "STALE"
+    reacting = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
+    assert reacting.total_requested == 1
+    assert reacting.get_requested_partitions(AssetKey("scored")) == {None}
