@@ -23,7 +23,6 @@ from dagster import (
     AssetSpec,
     DataVersion,
     DefaultSensorStatus,
-    JobDefinition,
     MetadataValue,
     RunRequest,
     SensorDefinition,
@@ -179,13 +178,14 @@ def wandb_artifact_sensor(
     *,
     name: str = "wandb_artifact_sensor",
     alias: str | None = None,
-    job: JobDefinition | None = None,
+    job: Any = None,
     minimum_interval_seconds: int = 60,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
     report_as: Literal["materialization", "observation"] = "materialization",
 ) -> SensorDefinition:
     """Reports each new version (or move of the watched alias) of the specs' collections as an
-    event whose data version is the artifact digest, and requests ``job`` when given.
+    event whose data version is the artifact digest, and requests ``job`` (a job or a
+    ``define_asset_job(...)``) when given.
 
     By default the event is a runless materialization: the asset changed outside Dagster, so
     downstream assets turn stale and ``AutomationCondition.eager()`` reacts; with

@@ -90,6 +90,18 @@ def test_specs_deps_and_sensor_from_sdk_lineage(server, resource, wandb_home):
     # A restart with the saved cursor reports nothing again.
     assert evaluate(changed.cursor).asset_events == []
 
+    from dagster import define_asset_job
+
+    triggering = wandb_artifact_sensor(
+        resource, [specs[AssetKey("model")]], name="trigger", job=define_asset_job("retrain")
+    )
+    requested = triggering(build_sensor_context(instance=instance))
+    assert len(requested.run_requests) == 1
+    assert (
+        triggering(build_sensor_context(instance=instance, cursor=requested.cursor)).run_requests
+        == []
+    )
+
     production = wandb_artifact_sensor(
         resource, [specs[AssetKey("model")]], alias="production", name="production_sensor"
     )
