@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -53,3 +57,41 @@ def sdk_api(server: LocalServer) -> Any:
     import wandb
 
     return wandb.Api(overrides={"base_url": server.base_url}, api_key=server.api_key)
+
+
+EXAMPLE = Path(__file__).parents[1] / "example_project"
+
+
+def run_tool(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
+    """Run a console script of this virtualenv (``dagster``, ``dg``...); its whole output."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name(name)), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    return done.stdout if name == "dg" else output
+
+
+def run_example_main_job(cwd: Path, **extra_env: str) -> str:
+    """``dagster job execute`` of the example's main job, as the README runs it, on the
+    embedded server (no W&B key in the environment)."""
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
+    env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")])
+    env.update(extra_env)
+    return run_tool(
+        "dagster",
+        "job",
+        "execute",
+        "-m",
+        "example_project.definitions",
+        "-j",
+        "main",
+        cwd=cwd,
+        env=env,
+    )

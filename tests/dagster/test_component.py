@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.support import run_tool
 
 PYPROJECT = """
 [project]
@@ -68,30 +69,16 @@ def dg_project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return tmp_path, env
 
 
-def dg(project: tuple[Path, dict[str, str]], *args: str) -> subprocess.CompletedProcess:
+def dg(project: tuple[Path, dict[str, str]], *args: str) -> str:
     root, env = project
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("dg")), *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_tool("dg", *args, cwd=root, env=env)
 
 
 def test_dg_discovers_checks_and_lists_the_component(dg_project):
     components = dg(dg_project, "list", "components", "--json")
-    assert components.returncode == 0, components.stderr[-2000:]
-    assert "dagster_wandb_artifacts.WandbArtifactsComponent" in components.stdout
-
-    checked = dg(dg_project, "check", "defs")
-    assert checked.returncode == 0, (checked.stdout + checked.stderr)[-2000:]
-
-    listed = dg(dg_project, "list", "defs", "--json")
-    assert listed.returncode == 0, listed.stderr[-2000:]
-    defs = json.loads(listed.stdout)
+    assert "dagster_wandb_artifacts.WandbArtifactsComponent" in components
+    dg(dg_project, "check", "defs")  # fails the test unless it exits 0
+    defs = json.loads(dg(dg_project, "list", "defs", "--json"))
     assets = {a["asset_key"]: a for a in defs["assets"]}
     assert set(assets) == {"labels", "models/detector"}
     assert all(a["kinds"] == ["wandb"] for a in assets.values())

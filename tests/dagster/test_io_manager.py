@@ -22,14 +22,6 @@ from dagster_wandb_artifacts.client.errors import AuthenticationError
 from tests.support import sdk_api, sdk_run
 
 
-@pytest.fixture
-def resources(server, wandb_home):
-    resource = WandbArtifactsResource(
-        host=server.base_url, api_key=server.api_key, entity="ent", project="proj"
-    )
-    return {"io_manager": WandbArtifactsIOManager(wandb=resource), "wandb": resource}
-
-
 @asset(key_prefix=["warehouse"], metadata={"wandb_artifact": {"aliases": ["fresh"]}})
 def raw() -> dict:
     return {"rows": [1, 2, 3]}

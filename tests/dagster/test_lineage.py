@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, asset, build_sensor_context
 
-from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
+from dagster_wandb_artifacts import WandbArtifactsIOManager
 from dagster_wandb_artifacts.lineage import (
     asset_key_for,
     wandb_artifact_sensor,
@@ -29,13 +28,6 @@ def sdk_log(server, name: str, type_name: str, text: str, uses=(), job_type="job
     run.log_artifact(artifact, aliases=list(aliases))
     artifact.wait()
     run.finish()
-
-
-@pytest.fixture
-def resource(server, wandb_home):
-    return WandbArtifactsResource(
-        host=server.base_url, api_key=server.api_key, entity="ent", project="proj"
-    )
 
 
 def test_keys_invert_the_io_manager_naming():

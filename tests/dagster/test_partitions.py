@@ -17,18 +17,9 @@ from dagster import (
     materialize,
 )
 
-from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
 from dagster_wandb_artifacts.client import InvalidInputError, NotFoundError
 from dagster_wandb_artifacts.partitions import partition_alias
 from tests.support import sdk_api
-
-
-@pytest.fixture
-def resources(server, wandb_home):
-    resource = WandbArtifactsResource(
-        host=server.base_url, api_key=server.api_key, entity="ent", project="proj"
-    )
-    return {"io_manager": WandbArtifactsIOManager(wandb=resource)}
 
 
 def test_aliases_are_safe_distinct_and_bounded():

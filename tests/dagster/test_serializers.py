@@ -15,14 +15,6 @@ from dagster_wandb_artifacts.client import Artifact
 from dagster_wandb_artifacts.serializers import SerializationError
 
 
-@pytest.fixture
-def resources(server, wandb_home):
-    resource = WandbArtifactsResource(
-        host=server.base_url, api_key=server.api_key, entity="ent", project="proj"
-    )
-    return {"io_manager": WandbArtifactsIOManager(wandb=resource)}
-
-
 class Point:
     def __init__(self, x: int) -> None:
         self.x = x

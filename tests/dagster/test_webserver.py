@@ -17,8 +17,7 @@ from urllib3.util.retry import Retry
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-
-EXAMPLE = Path(__file__).parents[2] / "example_project"
+from tests.support import EXAMPLE, run_example_main_job
 
 ASSETS = """
 {
@@ -73,25 +72,8 @@ def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home
             "PYTHONPATH": os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")]),
         }
     )
+    run_example_main_job(tmp_path, DAGSTER_HOME=str(home))
     bin_dir = Path(sys.executable).parent
-    done = subprocess.run(
-        [
-            str(bin_dir / "dagster"),
-            "job",
-            "execute",
-            "-m",
-            "example_project.definitions",
-            "-j",
-            "main",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
     port = _free_port()
     webserver = subprocess.Popen(
