@@ -89,23 +89,29 @@ def main() -> None:
             (small / f"{index // 1000:02d}" / f"f{index}.bin").parent.mkdir(exist_ok=True)
             (small / f"{index // 1000:02d}" / f"f{index}.bin").write_bytes(os.urandom(size))
         with LocalServer(work / "server") as server:
-            api = Api(server.api_key, {"base_url": server.base_url, "entity": "bench",
-                                       "project": "bench"}, cache=ArtifactCache(work / "cache"))
+            api = Api(
+                server.api_key,
+                {"base_url": server.base_url, "entity": "bench", "project": "bench"},
+                cache=ArtifactCache(work / "cache"),
+            )
             rows = {
                 f"one {args.big_mib} MiB file": measure(api, server, "big", big, work / "b"),
-                f"{args.small_files} small files": measure(api, server, "small", small,
-                                                          work / "s"),
+                f"{args.small_files} small files": measure(api, server, "small", small, work / "s"),
             }
-    print(f"{'case':<22}{'floor s':>9}{'log s':>8}{'cold s':>8}{'warm s':>8}"
-          f"{'(log+cold)/floor':>18}{'warm/cold':>10}{'relog/floor':>12}{'relog B':>9}"
-          f"{'ms/file':>9}")
+    print(
+        f"{'case':<22}{'floor s':>9}{'log s':>8}{'cold s':>8}{'warm s':>8}"
+        f"{'(log+cold)/floor':>18}{'warm/cold':>10}{'relog/floor':>12}{'relog B':>9}"
+        f"{'ms/file':>9}"
+    )
     for case, r in rows.items():
         ratio = (r["log"] + r["cold load"]) / r["floor"]
         per_file = 1000 * (r["log"] + r["cold load"]) / r["files"]
-        print(f"{case:<22}{r['floor']:>9.2f}{r['log']:>8.2f}{r['cold load']:>8.2f}"
-              f"{r['warm load']:>8.2f}{ratio:>18.2f}{r['warm load'] / r['cold load']:>10.2f}"
-              f"{r['unchanged re-log'] / r['floor']:>12.2f}{r['re-log bytes']:>9}"
-              f"{per_file:>9.3f}")
+        print(
+            f"{case:<22}{r['floor']:>9.2f}{r['log']:>8.2f}{r['cold load']:>8.2f}"
+            f"{r['warm load']:>8.2f}{ratio:>18.2f}{r['warm load'] / r['cold load']:>10.2f}"
+            f"{r['unchanged re-log'] / r['floor']:>12.2f}{r['re-log bytes']:>9}"
+            f"{per_file:>9.3f}"
+        )
 
 
 if __name__ == "__main__":
