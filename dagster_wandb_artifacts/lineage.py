@@ -167,9 +167,11 @@ def _url(resource: WandbArtifactsResource, artifact: Artifact) -> str:
     )
 
 
-def _watched(spec: AssetSpec) -> str:
+def _watched(spec: AssetSpec, resource: WandbArtifactsResource, api: Api) -> str:
+    """The collection a spec stands for; entity and project default to the resource's."""
     config = spec.metadata.get(METADATA_KEY) or {}
-    return f"{config['entity']}/{config['project']}/{config['name']}"
+    entity = config.get("entity") or resource.entity or api.default_entity
+    return f"{entity}/{config.get('project') or resource.project}/{config['name']}"
 
 
 def wandb_artifact_sensor(
@@ -193,10 +195,7 @@ def wandb_artifact_sensor(
     collection to the version and digest last reported, so a restart reports nothing twice.
     """
     event_class = AssetMaterialization if report_as == "materialization" else AssetObservation
-    watched = {
-        spec.key: (_watched(spec), alias or spec.metadata.get("wandb/alias", "latest"))
-        for spec in specs
-    }
+    aliases = {spec.key: alias or spec.metadata.get("wandb/alias", "latest") for spec in specs}
 
     @sensor(
         name=name,
@@ -208,7 +207,9 @@ def wandb_artifact_sensor(
         api = resource.get_api()
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         observations, changed = [], []
-        for key, (collection, watched_alias) in watched.items():
+        for spec in specs:
+            key, watched_alias = spec.key, aliases[spec.key]
+            collection = _watched(spec, resource, api)
             try:
                 version = api.artifact(f"{collection}:{watched_alias}")
             except NotFoundError:

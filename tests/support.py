@@ -78,20 +78,10 @@ def run_tool(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
     return done.stdout if name == "dg" else output
 
 
-def run_example_main_job(cwd: Path, **extra_env: str) -> str:
-    """``dagster job execute`` of the example's main job, as the README runs it, on the
-    embedded server (no W&B key in the environment)."""
+def run_example(cwd: Path, **extra_env: str) -> str:
+    """``python -m example_project``, as the README runs it, on the embedded server (no W&B key
+    in the environment); its whole output."""
     env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
     env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")])
     env.update(extra_env)
-    return run_tool(
-        "dagster",
-        "job",
-        "execute",
-        "-m",
-        "example_project.definitions",
-        "-j",
-        "main",
-        cwd=cwd,
-        env=env,
-    )
+    return run_tool("python", "-m", "example_project", cwd=cwd, env=env)

@@ -1,23 +1,31 @@
-"""The example project, run as a user runs it: the ``dagster`` CLI on the embedded server."""
+"""The example project, run as the README runs it, on the embedded server."""
 
 from __future__ import annotations
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import run_example_main_job
+from tests.support import run_example
 
 
-def test_main_job_materializes_every_asset_on_the_embedded_server(tmp_path, wandb_home):
-    output = run_example_main_job(tmp_path)
-    assert "embedded server; browse: dagster-wandb-artifacts server --root" in output
+def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, wandb_home):
+    output = run_example(tmp_path)
+    assert "Using the embedded W&B-compatible server" in output
+    assert "Browse them: dagster-wandb-artifacts server --root" in output
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
         api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
-        assert api.artifact("sensors.raw_measurements:latest").metadata["dagster/serializer"] == (
-            "numpy"
-        )
+        raw = api.artifacts("dataset", "sensors.raw_measurements")
+        assert len(raw) == 3  # one version per day
+        assert all(a.metadata["dagster/serializer"] == "numpy" for a in raw)
+        assert {a.metadata["dagster/partition_key"] for a in raw} == {
+            alias.removeprefix("p-") for a in raw for alias in a.aliases if alias.startswith("p-")
+        }
         assert "clean" in api.artifact("sensors.cleaned_measurements:latest").aliases
         model = api.artifact("power_model:candidate", type="model")
-        evaluation = api.artifact("evaluation:latest", type="evaluation")
         assert [run.job_type for run in model.used_by()] == ["evaluation"]
-        assert evaluation.logged_by().state == "finished"
+        archive = api.artifact("sensor_archive:latest", type="archive")
+        assert all(e.ref.startswith("file://") for e in archive.manifest.entries())
+        calibration = api.artifact("calibration:latest")
+        assert calibration.logged_by().job_type == "calibrate"  # made outside Dagster
+        assert [run.job_type for run in calibration.used_by()] == ["evaluation"]
+        assert api.artifact("evaluation:latest").logged_by().state == "finished"
         assert server.api_key not in output

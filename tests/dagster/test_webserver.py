@@ -17,7 +17,7 @@ from urllib3.util.retry import Retry
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import EXAMPLE, run_example_main_job
+from tests.support import EXAMPLE, run_example
 
 ASSETS = """
 {
@@ -72,7 +72,7 @@ def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home
             "PYTHONPATH": os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")]),
         }
     )
-    run_example_main_job(tmp_path, DAGSTER_HOME=str(home))
+    run_example(tmp_path, DAGSTER_HOME=str(home))
     bin_dir = Path(sys.executable).parent
 
     port = _free_port()
@@ -109,18 +109,24 @@ def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home
         "sensors/cleaned_measurements",
         "power_model",
         "evaluation",
+        "sensor_archive",
+        "calibration",
     }
     assert [d["path"] for d in nodes["power_model"]["dependencyKeys"]] == [
         ["sensors", "cleaned_measurements"]
     ]
     assert sorted(tuple(d["path"]) for d in nodes["evaluation"]["dependencyKeys"]) == [
+        ("calibration",),
         ("power_model",),
-        ("sensors", "cleaned_measurements"),
     ]
+    assert nodes["calibration"]["kinds"] == ["wandb"]
+    assert nodes["calibration"]["assetMaterializations"] == []  # made outside Dagster
 
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
         api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
         for key, node in nodes.items():
+            if key == "calibration":
+                continue
             (materialization,) = node["assetMaterializations"]
             entries = {
                 e["label"]: e.get("text") or e.get("url")
