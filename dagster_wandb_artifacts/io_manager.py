@@ -29,6 +29,7 @@ from upath import UPath
 from . import partitions, serializers
 from .client import Artifact, InvalidInputError, NotFoundError, Run
 from .client.fs import artifact_upath
+from .client.transfer import reporting_to
 from .config import WandbArtifactConfig, WandbInputConfig, parse
 from .naming import collection_name
 from .resource import WandbArtifactsResource
@@ -205,9 +206,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             if current is not None:
                 return current, run
             # Partitions dedup against their own version only, never against `latest`.
-            logged = run.log_artifact(
-                artifact, aliases=aliases, tags=config.tags, dedup=partition is None
-            )
+            with reporting_to(context.log.info):
+                logged = run.log_artifact(
+                    artifact, aliases=aliases, tags=config.tags, dedup=partition is None
+                )
         if config.link and not guarded:
             linked = logged.link(config.link, aliases=config.link_aliases)
             context.add_output_metadata({"wandb/link": f"{config.link}:{linked.version}"})
@@ -414,7 +416,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if load_as == "upath":
             # Lazy: nothing is downloaded until the asset reads a file.
             return artifact_upath(artifact)
-        root = pathlib.Path(artifact.download(self._download_root(artifact)))
+        with reporting_to(context.log.info):
+            root = pathlib.Path(artifact.download(self._download_root(artifact)))
         if load_as == "path":
             if artifact.metadata.get("dagster/path_kind") == "file":
                 (only,) = [p for p in root.rglob("*") if p.is_file()]

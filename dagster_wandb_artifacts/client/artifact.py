@@ -32,7 +32,7 @@ from .names import (
     validate_tag,
     validate_type,
 )
-from .transfer import Downloader, hash_files, parallel_map, safe_target
+from .transfer import Downloader, Progress, hash_files, parallel_map, safe_target
 
 if TYPE_CHECKING:
     from .api import Api
@@ -908,7 +908,19 @@ class Artifact:
                 downloader.fetch_to_cache(urls[entry.path], entry)
             api.cache.link_to(entry.digest, target)
 
-        parallel_map(fetch, entries, api.transfer.workers)
+        progress = Progress(
+            "downloaded",
+            sum(e.size or 0 for e in entries),
+            len(entries),
+            api.transfer.progress_every,
+        )
+
+        def fetch_and_count(entry: ManifestEntry) -> None:
+            fetch(entry)
+            progress.add(entry.size or 0)
+
+        parallel_map(fetch_and_count, entries, api.transfer.workers)
+        progress.finish()
         api.cache.cleanup()  # down to the cache's max_size, when it has one
 
     def _cache_logged_files(self, api: Api) -> None:

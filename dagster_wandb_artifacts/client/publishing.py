@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import queries
 from .errors import ArtifactFinalizedError, ServerError
 from .manifest import ManifestEntry
-from .transfer import Uploader, chunks, parallel_map, part_md5s
+from .transfer import Progress, Uploader, chunks, parallel_map, part_md5s
 
 if TYPE_CHECKING:
     from .api import Api
@@ -152,7 +152,16 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
 
     # Big files first, so the pool's tail is small files, not one long transfer.
     uploads.sort(key=lambda item: -(item[0].size or 0))
-    parallel_map(upload, uploads, api.transfer.workers)
+    progress = Progress(
+        "uploaded", sum(e.size or 0 for e, _ in uploads), len(uploads), api.transfer.progress_every
+    )
+
+    def upload_and_count(item: tuple[ManifestEntry, dict[str, Any]]) -> None:
+        upload(item)
+        progress.add(item[0].size or 0)
+
+    parallel_map(upload_and_count, uploads, api.transfer.workers)
+    progress.finish()
 
     body = manifest.to_bytes()
     md5 = base64.b64encode(hashlib.md5(body).digest()).decode()

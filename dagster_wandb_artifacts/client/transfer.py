@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -35,6 +39,60 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
         return list(pool.map(function, items))
 
 
+_reporter: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "transfer_progress_reporter", default=None
+)
+
+
+@contextmanager
+def reporting_to(report: Callable[[str], None]) -> Iterator[None]:
+    """Send progress lines of the transfers started in this block to ``report``
+    (the IO manager passes Dagster's ``context.log.info``)."""
+    token = _reporter.set(report)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)
+
+
+class Progress:
+    """Counts finished files and bytes; reports at most every ``every`` seconds, and once at
+    the end of a transfer that took that long."""
+
+    def __init__(self, verb: str, total_bytes: int, total_files: int, every: float = 10.0):
+        self._report = _reporter.get()
+        self._verb, self._total_bytes, self._total_files = verb, total_bytes, total_files
+        self._every = every
+        self._bytes = self._files = 0
+        self._started = self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _line(self) -> str:
+        mib = 1 << 20
+        return (
+            f"{self._verb} {self._bytes / mib:.0f}/{self._total_bytes / mib:.0f} MiB "
+            f"({self._files}/{self._total_files} files, "
+            f"{time.monotonic() - self._started:.0f} s)"
+        )
+
+    def add(self, size: int) -> None:
+        if self._report is None:
+            return
+        with self._lock:
+            self._bytes += size
+            self._files += 1
+            now = time.monotonic()
+            if now - self._last < self._every:
+                return
+            self._last = now
+            line = self._line()
+        self._report(line)
+
+    def finish(self) -> None:
+        if self._report is not None and time.monotonic() - self._started >= self._every:
+            self._report(self._line())
+
+
 def hash_files(paths: list[Path], workers: int = DEFAULT_WORKERS) -> list[str]:
     """md5-base64 of each file, in parallel (hashlib releases the GIL on large buffers)."""
     return parallel_map(md5_b64_file, paths, workers)
@@ -47,6 +105,8 @@ class TransferSettings:
     workers: int = DEFAULT_WORKERS
     multipart_threshold: int = MULTIPART_THRESHOLD
     part_size: int = PART_SIZE
+    #: Seconds between progress lines of a long transfer (see :func:`reporting_to`).
+    progress_every: float = 10.0
 
 
 class _FileSlice:

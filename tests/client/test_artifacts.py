@@ -396,3 +396,22 @@ def test_cache_size_limit_applies_after_downloads(api, server, tmp_path):
     ]
     assert sum(p.stat().st_size for p in cached) <= 25_000
     api.artifact("bounded:latest").verify(tmp_path / "b")
+
+
+def test_long_transfers_report_progress(api, tmp_path):
+    from dataclasses import replace
+
+    from dagster_wandb_artifacts.client.transfer import reporting_to
+
+    api.transfer = replace(api.transfer, progress_every=0.0, workers=1)
+    artifact = Artifact("progress", "dataset")
+    artifact.add_dir(tree(tmp_path / "src", {f"f{i}": os.urandom(1000) for i in range(3)}))
+    lines: list[str] = []
+    with reporting_to(lines.append):
+        logged = log(api, artifact)
+        logged.download(tmp_path / "out", skip_cache=True)
+    assert lines[0].startswith("uploaded 0/0 MiB (1/3 files")
+    assert any(line.startswith("downloaded 0/0 MiB (3/3 files") for line in lines)
+    count = len(lines)
+    logged.download(tmp_path / "again", skip_cache=True)  # outside the block: not reported
+    assert len(lines) == count
