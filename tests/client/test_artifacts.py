@@ -375,8 +375,8 @@ def test_processes_downloading_into_one_root_and_cache(api, server, tmp_path):
         """
     )
     args = [server.base_url, server.api_key, str(tmp_path / "shared-cache"), str(tmp_path / "out")]
-    processes = [subprocess.Popen([sys.executable, "-c", script, *args]) for _ in range(4)]
-    assert [p.wait(timeout=120) for p in processes] == [0] * 4
+    processes = [subprocess.Popen([sys.executable, "-c", script, *args]) for _ in range(8)]
+    assert [p.wait(timeout=120) for p in processes] == [0] * 8
     api.artifact("shared:latest").verify(tmp_path / "out")
     assert not [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".")]
 

@@ -218,3 +218,18 @@ def test_embedded_mode_definitions(tmp_path, wandb_home):
     url = result.asset_materializations_for_node("warehouse__raw")[0].metadata["wandb/url"].value
     assert url == "http://127.0.0.1:8080/local/demo/artifacts/dataset/warehouse.raw/v0"
     assert (tmp_path / "root" / "server.db").exists()
+
+
+def test_api_key_is_in_no_file_but_its_own(server, resources, tmp_path, monkeypatch):
+    """The key never lands in a file we write: server root, cache, downloads, staging."""
+    monkeypatch.setenv("WANDB_ARTIFACT_DIR", str(tmp_path / "downloads"))
+    assert materialize([raw, cleaned], resources=resources).success
+    key = server.api_key.encode()
+    offenders = [
+        path
+        for root in (server.root, tmp_path)
+        for path in root.rglob("*")
+        if path.is_file() and path.name != "api-key" and key in path.read_bytes()
+    ]
+    assert offenders == []
+    assert (server.root / "api-key").read_bytes().strip() == key
