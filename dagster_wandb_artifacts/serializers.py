@@ -53,18 +53,18 @@ def _is_numpy(value: Any) -> bool:
 
 
 def _write_pickle(value: Any, folder: Path) -> None:
+    dumps = pickle.dumps
     if _has("cloudpickle"):
         import cloudpickle
 
-        data = cloudpickle.dumps(value)
-    else:
-        try:
-            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            raise SerializationError(
-                f"cannot pickle a {type(value).__name__}: install cloudpickle, or choose a "
-                "serializer (or return a Path) for this asset"
-            ) from exc
+        dumps = cloudpickle.dumps
+    try:
+        data = dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise SerializationError(
+            f"cannot store a {type(value).__name__}: it cannot be pickled ({exc}); return "
+            "data (a DataFrame, an array, JSON, bytes) or a Path, or choose a serializer"
+        ) from exc
     (folder / "value.pickle").write_bytes(data)
 
 

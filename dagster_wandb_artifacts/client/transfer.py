@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import requests
+
 from .cache import ArtifactCache
-from .errors import IntegrityError, InvalidInputError
+from .errors import CommError, IntegrityError, InvalidInputError
 from .manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .transport import GraphQLClient
 
@@ -28,6 +30,11 @@ MULTIPART_THRESHOLD = 2 * 1024**3
 PART_SIZE = 100 * 1024**2
 _CHUNK = 1 << 20
 DEFAULT_WORKERS = min(32, (os.cpu_count() or 1) * 4 + 4)
+_BROKEN_BODY = (
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
@@ -193,13 +200,32 @@ class Downloader:
         self.cache = cache
         self.settings = settings
 
+    def _retrying(self, attempt: Callable[[], T], what: str) -> T:
+        """``attempt()``, again when the body broke off mid-way or arrived wrong: a reply cut
+        short is not an HTTP error, so the transport's own retries never see it."""
+        delays = self._client.retry.delays()
+        while True:
+            try:
+                return attempt()
+            except (*_BROKEN_BODY, IntegrityError) as exc:
+                delay = next(delays, None)
+                if delay is None:
+                    if isinstance(exc, IntegrityError):
+                        raise
+                    raise CommError(f"{what}: the download kept breaking off; retry later") from exc
+                time.sleep(delay)
+
     def fetch_to_cache(self, url: str, entry: ManifestEntry) -> Path:
         """The entry's bytes in the cache, downloading them unless a verified copy is there."""
         cached = self.cache.get(entry.digest, entry.size or 0)
         if cached is not None:
             return cached
-        with self.cache.open_writer(entry.digest, entry.size or 0) as writer:
-            self._stream(url, writer)
+
+        def attempt() -> None:
+            with self.cache.open_writer(entry.digest, entry.size or 0) as writer:
+                self._stream(url, writer)
+
+        self._retrying(attempt, entry.path)
         cached = self.cache.get(entry.digest, entry.size or 0)
         if cached is None:
             raise IntegrityError(f"{entry.path}: the cached copy vanished while it was written")
@@ -212,17 +238,26 @@ class Downloader:
         digest = hashlib.md5()
 
         class _Hashing:
+            file: IO[bytes]
+
             def write(self, chunk: bytes) -> None:
                 digest.update(chunk)
-                file.write(chunk)
+                self.file.write(chunk)
 
-        try:
+        def attempt() -> None:
+            nonlocal digest
+            digest = hashlib.md5()
             with open(temporary, "wb") as file:
-                self._stream(url, _Hashing())
+                sink.file = file
+                self._stream(url, sink)
             if b64_to_hex(entry.digest) != digest.hexdigest():
                 raise IntegrityError(
                     f"{entry.path}: downloaded bytes do not match the manifest's md5; try again"
                 )
+
+        sink = _Hashing()
+        try:
+            self._retrying(attempt, entry.path)
             os.replace(temporary, target)
         finally:
             temporary.unlink(missing_ok=True)

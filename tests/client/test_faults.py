@@ -21,8 +21,9 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 
 class FaultProxy:
-    """Forwards to the server, but answers 503/429, or drops the reply after the server did
-    the work, on a seeded share of requests (GraphQL and file transfers alike)."""
+    """Forwards to the server, but answers 503/429, drops the reply after the server did the
+    work, or cuts the reply's body off half-way, on a seeded share of requests (GraphQL and
+    file transfers alike)."""
 
     def __init__(
         self, target: str, fault_rate: float, seed: int = 7, lose_replies: bool = True
@@ -42,12 +43,14 @@ class FaultProxy:
                 with lock:
                     roll = rng.random()
                 kind = None
-                if roll < fault_rate / 3:
+                if roll < fault_rate / 4:
                     kind = "503"
-                elif roll < 2 * fault_rate / 3:
+                elif roll < 2 * fault_rate / 4:
                     kind = "429"
-                elif roll < fault_rate:
+                elif roll < 3 * fault_rate / 4:
                     kind = "lost reply" if lose_replies else "503"
+                elif roll < fault_rate:
+                    kind = "cut body" if lose_replies else "429"
                 if kind in ("503", "429"):
                     proxy.faults[kind] += 1
                     self.send_response(int(kind))
@@ -77,6 +80,14 @@ class FaultProxy:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(upstream.content)))
                 self.end_headers()
+                if kind == "cut body" and len(upstream.content) > 1:
+                    # Half the promised bytes, then the connection drops mid-body.
+                    proxy.faults[kind] += 1
+                    self.wfile.write(upstream.content[: len(upstream.content) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 self.wfile.write(upstream.content)
 
             do_GET = do_POST = do_PUT = _handle  # noqa: N815
@@ -127,7 +138,8 @@ def test_logging_and_loading_survive_faults(server, proxied, tmp_path):
     api.cache.cleanup(0)
     root = Path(api.artifact("survivor:latest").download(tmp_path / "out"))
     assert {p.name: p.read_bytes() for p in root.iterdir()} == files
-    assert sum(proxy.faults.values()) >= 10 and set(proxy.faults) == {"503", "429", "lost reply"}
+    assert sum(proxy.faults.values()) >= 10
+    assert set(proxy.faults) == {"503", "429", "lost reply", "cut body"}
 
     # The server's own state, read without the proxy: one committed version, nothing pending.
     data = graphql(
@@ -154,3 +166,23 @@ def test_unreachable_server_is_a_clear_error_and_writes_nothing(server, tmp_path
             api.create_run(job_type="never")
         assert server.api_key not in str(raised.value)
     assert server._state.store.all("SELECT * FROM runs") == []
+
+
+def test_hostile_manifest_is_refused_before_anything_is_written(server, api, tmp_path):
+    run = api.create_run()
+    artifact = Artifact("target", "dataset")
+    with artifact.new_file("ok.txt") as file:
+        file.write("fine")
+    logged = run.log_artifact(artifact)
+    run.finish()
+    # The server turns hostile: its stored manifest now points outside the download root.
+    (manifest,) = (server.root / "storage" / "manifests").glob("*.json")
+    manifest.write_text(
+        '{"version": 1, "storagePolicy": "wandb-storage-policy-v1", "contents": {'
+        '"../../escaped.txt": {"digest": "x", "size": 4}}}'
+    )
+    root = tmp_path / "deep" / "root"
+    with pytest.raises(Exception, match="safe relative path"):
+        api.artifact(f"target:{logged.version}").download(root)
+    assert not list(tmp_path.rglob("escaped.txt"))
+    assert not root.exists()

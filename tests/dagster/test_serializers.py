@@ -203,3 +203,15 @@ def test_lazy_upath_inputs_and_reference_outputs(resources, api, server, s3_opti
     assert result.output_for_node("reader") == [499500, ["part-0.csv", "part-1.csv"], "x\n2\n"]
     assert server.requests["GET object"] - gets <= 3  # one parquet file, read in ranges
     assert api.artifact("lake:latest").manifest.get("part-0.csv").ref.startswith("s3://")
+
+
+def test_values_that_cannot_be_stored_are_a_typed_error_and_log_nothing(resources, api):
+    import threading
+
+    @asset
+    def holder() -> dict:
+        return {"lock": threading.Lock()}  # a lock pickles nowhere, not even with cloudpickle
+
+    with pytest.raises(SerializationError, match="cannot be pickled"):
+        materialize([holder], resources=resources)
+    assert not api.artifact_exists("holder:latest")
