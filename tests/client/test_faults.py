@@ -22,8 +22,8 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 class FaultProxy:
     """Forwards to the server, but answers 503/429, drops the reply after the server did the
-    work, or cuts the reply's body off half-way, on a seeded share of requests (GraphQL and
-    file transfers alike)."""
+    work, or cuts the request's or the reply's body off half-way, on a seeded share of
+    requests (GraphQL and file transfers alike)."""
 
     def __init__(
         self, target: str, fault_rate: float, seed: int = 7, lose_replies: bool = True
@@ -39,9 +39,9 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
                 with lock:
                     roll = rng.random()
+                    cut_reply = rng.random() < fault_rate
                 kind = None
                 if roll < fault_rate / 4:
                     kind = "503"
@@ -50,7 +50,15 @@ class FaultProxy:
                 elif roll < 3 * fault_rate / 4:
                     kind = "lost reply" if lose_replies else "503"
                 elif roll < fault_rate:
-                    kind = "cut body" if lose_replies else "429"
+                    kind = "cut request" if lose_replies and length > 1 else "429"
+                if kind == "cut request":
+                    # Read half of what the client sends, then drop the connection.
+                    proxy.faults[kind] += 1
+                    self.rfile.read(length // 2)
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                body = self.rfile.read(length)
                 if kind in ("503", "429"):
                     proxy.faults[kind] += 1
                     self.send_response(int(kind))
@@ -80,7 +88,8 @@ class FaultProxy:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(upstream.content)))
                 self.end_headers()
-                if kind == "cut body" and len(upstream.content) > 1:
+                if lose_replies and cut_reply and len(upstream.content) > 1:
+                    kind = "cut body"
                     # Half the promised bytes, then the connection drops mid-body.
                     proxy.faults[kind] += 1
                     self.wfile.write(upstream.content[: len(upstream.content) // 2])
@@ -139,7 +148,9 @@ def test_logging_and_loading_survive_faults(server, proxied, tmp_path):
     root = Path(api.artifact("survivor:latest").download(tmp_path / "out"))
     assert {p.name: p.read_bytes() for p in root.iterdir()} == files
     assert sum(proxy.faults.values()) >= 10
-    assert set(proxy.faults) == {"503", "429", "lost reply", "cut body"}
+    assert set(proxy.faults) == {"503", "429", "lost reply", "cut body", "cut request"}, (
+        proxy.faults
+    )
 
     # The server's own state, read without the proxy: one committed version, nothing pending.
     data = graphql(
