@@ -817,30 +817,7 @@ class Artifact:
 
     def _file_urls(self) -> dict[str, str]:
         """Signed download URL of every stored file of this version."""
-        api = self._require_api()
-        urls: dict[str, str] = {}
-        cursor = None
-        for _ in range(1 + self.file_count // _FILE_URL_PAGE + 1):
-            reply = api.client.execute(
-                queries.FILE_URLS,
-                {
-                    "entity": self.entity,
-                    "project": self.project,
-                    "collection": self._collection_name,
-                    "alias": self.version,
-                    "cursor": cursor,
-                    "perPage": _FILE_URL_PAGE,
-                },
-            )
-            collection = (reply["project"] or {}).get("artifactCollection") or {}
-            files = (collection.get("artifactMembership") or {}).get("files")
-            if files is None:
-                raise NotFoundError(f"{self.qualified_name} is no longer available")
-            urls.update((e["node"]["name"], e["node"]["directUrl"]) for e in files["edges"])
-            if not files["pageInfo"]["hasNextPage"]:
-                return urls
-            cursor = files["pageInfo"]["endCursor"]
-        raise IntegrityError("the server kept paging past the version's file count")
+        return {file.name: file.direct_url for file in self.files(per_page=_FILE_URL_PAGE)}
 
     def download(
         self,

@@ -298,33 +298,6 @@ query FetchArtifactManifest($id: ID!) {
 }
 """
 
-FILE_URLS = """
-query GetArtifactMembershipFileUrls($entity: String!, $project: String!, $collection: String!,
-    $alias: String!, $cursor: String, $perPage: Int) {
-  project(name: $project, entityName: $entity) {
-    artifactCollection(name: $collection) {
-      __typename
-      artifactMembership(aliasName: $alias) {
-        files(after: $cursor, first: $perPage) {
-          pageInfo {
-            __typename
-            endCursor
-            hasNextPage
-          }
-          edges {
-            node {
-              __typename
-              name
-              directUrl
-            }
-          }
-        }
-      }
-    }
-  }
-}
-"""
-
 FILES = """
 query ArtifactMembershipFiles($entity: String!, $project: String!, $collection: String!,
     $alias: String!, $fileNames: [String!], $cursor: String, $perPage: Int = 50) {
