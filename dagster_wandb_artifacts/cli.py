@@ -17,7 +17,8 @@ def _server(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
     if api_key is None:
-        print(f"API key: in {api_key_path(args.root)}")
+        key_file = api_key_path(args.root)
+        print(f"API key: in {key_file}")
     else:
         print("API key: the one given with --api-key or WANDB_API_KEY")
     sys.stdout.flush()
