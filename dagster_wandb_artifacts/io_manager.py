@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
+import re
 import tempfile
 import typing
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from dagster import (
     AssetKey,
@@ -405,7 +408,13 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         base = (
             pathlib.Path(base) if base else pathlib.Path(tempfile.gettempdir()) / "wandb-artifacts"
         )
-        return base / artifact.entity / artifact.project / artifact.name
+        # Versions are immutable per server, not across servers: keep servers apart.
+        if self.wandb.is_local:
+            root = str(pathlib.Path(self.wandb.local_root).resolve())
+            server = "local-" + hashlib.sha1(root.encode()).hexdigest()[:10]
+        else:
+            server = re.sub(r"[^\w.-]", "_", urlsplit(self.wandb.host).netloc)
+        return base / server / artifact.entity / artifact.project / artifact.name
 
     def _hand_over(
         self, context: InputContext, artifact: Artifact, config: WandbInputConfig
