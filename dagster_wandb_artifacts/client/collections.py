@@ -82,10 +82,6 @@ class ArtifactCollection:
         self.tags: list[str] = list(self._saved_tags)
 
     @classmethod
-    def _from_node(cls, api: Api, node: dict[str, Any]) -> ArtifactCollection:
-        return cls(api, node)
-
-    @classmethod
     def fetch(
         cls, api: Api, entity: str, project: str, type_name: str, name: str
     ) -> ArtifactCollection:

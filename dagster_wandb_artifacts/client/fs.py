@@ -16,7 +16,6 @@ else from ``WANDB_API_KEY`` and ``WANDB_BASE_URL``.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
@@ -161,12 +160,6 @@ class WandbArtifactFileSystem(AbstractFileSystem):
 
     def __repr__(self) -> str:
         return f"<WandbArtifactFileSystem {self.api.base_url}>"
-
-
-def artifact_url(artifact: Artifact, path: str = "") -> str:
-    """``wandb-artifact://entity/project/name:version[/path]`` for a logged version."""
-    base = f"{PROTOCOL}://{artifact.entity}/{artifact.project}/{artifact.name}"
-    return f"{base}/{PurePosixPath(path).as_posix()}" if path else base
 
 
 def artifact_upath(artifact: Artifact) -> Any:

@@ -162,7 +162,7 @@ class ArtifactCollections(Paginator["ArtifactCollection"]):
     def convert_objects(self) -> list[ArtifactCollection]:
         from .collections import ArtifactCollection
 
-        return [ArtifactCollection._from_node(self._api, edge["node"]) for edge in self._edges()]
+        return [ArtifactCollection(self._api, edge["node"]) for edge in self._edges()]
 
 
 class Artifacts(Paginator["Artifact"]):

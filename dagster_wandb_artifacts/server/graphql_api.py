@@ -21,7 +21,7 @@ from typing import Any
 from graphql import GraphQLSchema, build_schema
 
 from ..client.errors import InvalidInputError
-from ..client.manifest import Manifest
+from ..client.manifest import Manifest, hex_to_b64
 from . import blobs, run_filters
 from .ids import decode_cursor, decode_id, encode_cursor, encode_id
 from .signing import URLSigner
@@ -886,7 +886,7 @@ class FileNode(Node):
 
     @property
     def md5(self) -> str:
-        return base64.b64encode(bytes.fromhex(self.row["md5"])).decode()
+        return hex_to_b64(self.row["md5"])
 
     digest = md5
     uploadUrl = None  # noqa: N815
@@ -1152,7 +1152,7 @@ class Root:
         from .files import complete_multipart
 
         md5_hex = complete_multipart(self.ctx, input["uploadID"], input["completedParts"])
-        return {"digest": base64.b64encode(bytes.fromhex(md5_hex)).decode()}
+        return {"digest": hex_to_b64(md5_hex)}
 
     def commitArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
