@@ -22,14 +22,19 @@ from graphql import GraphQLSchema, build_schema
 
 from ..client.errors import InvalidInputError
 from ..client.manifest import Manifest, hex_to_b64
-from . import blobs, run_filters
+from . import blobs, registry
+from .filters import RUNS, FilterError, parse_filters, run_document
 from .ids import decode_cursor, decode_id, encode_cursor, encode_id
 from .signing import URLSigner
 from .store import LATEST, NotFound, Store, StoreError
 
 #: Features this server implements (``ServerFeaturesQuery``); the SDK takes other code
 #: paths for each, so a feature is listed only once it works end to end.
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = (
+    "ARTIFACT_REGISTRY_SEARCH",
+    "INCLUDE_ARTIFACT_TYPES_IN_REGISTRY_CREATION",
+    "ARTIFACT_COLLECTIONS_FILTERING_SORTING",
+)
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
@@ -183,6 +188,54 @@ class Connection:
         return edges
 
 
+def positional_page(
+    items: Sequence[Any],
+    make_node: Callable[[Any], Any],
+    *,
+    after: str | None,
+    first: int | None,
+    edge_fields: Callable[[Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A Relay page of items filtered and ordered in Python; its cursor is a position."""
+    start = (decode_cursor(after) or 0) if after else 0
+    limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
+    edges = []
+    for position, item in enumerate(items[start : start + limit], start + 1):
+        edge = {"node": make_node(item), "cursor": encode_cursor(position)}
+        if edge_fields:
+            edge.update(edge_fields(item))
+        edges.append(edge)
+    return {
+        "totalCount": len(items),
+        "pageInfo": {
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+            "hasNextPage": start + limit < len(items),
+            "hasPreviousPage": start > 0,
+        },
+        "edges": edges,
+    }
+
+
+def _searched(select: Callable[[], list[Any]]) -> list[Any]:
+    """Runs a filtered selection, showing a bad filter to the client as a request error."""
+    try:
+        return select()
+    except FilterError as exc:
+        raise StoreError(str(exc)) from exc
+
+
+def _organization(ctx: Context) -> dict[str, Any]:
+    """The server's one organization; its entity is the default entity."""
+    org_entity = ctx.store.ensure_entity(ctx.entity)
+    return {
+        "id": encode_id("Organization", org_entity["id"]),
+        "name": org_entity["name"],
+        "orgEntity": EntityNode(ctx, org_entity, registry_view=True),
+        "advancedRegistryFeatures": {"advancedSearch": False},
+    }
+
+
 # Object types -------------------------------------------------------------------------------
 
 
@@ -197,6 +250,12 @@ class Node:
 
 
 class EntityNode(Node):
+    def __init__(self, ctx: Context, row: sqlite3.Row, *, registry_view: bool = False) -> None:
+        """``registry_view``: this entity seen as an organization's, whose projects are the
+        registries."""
+        super().__init__(ctx, row)
+        self._registry_view = registry_view
+
     @property
     def id(self) -> str:
         return encode_id("Entity", self.row["id"])
@@ -209,26 +268,83 @@ class EntityNode(Node):
 
     @property
     def organization(self) -> dict[str, Any]:
-        org_entity = self.ctx.store.ensure_entity(self.ctx.entity)
-        return {
-            "id": encode_id("Organization", org_entity["id"]),
-            "name": org_entity["name"],
-            "orgEntity": EntityNode(self.ctx, org_entity),
-        }
+        return _organization(self.ctx)
 
     @property
     def user(self) -> UserNode:
         return UserNode(self.ctx, organizations=[self.organization])
 
-    def projects(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
-        return Connection(
-            self.ctx,
-            "SELECT * FROM projects WHERE entity_id = ? AND {where}",
-            [self.row["id"]],
+    def _projects(self, filters: str | None, order: str | None = None) -> list[sqlite3.Row]:
+        if self._registry_view:
+            return _searched(
+                lambda: registry.registries(self.ctx.store, self.row["id"], filters, order)
+            )
+        rows = self.ctx.store.all(
+            "SELECT * FROM projects WHERE entity_id = ? ORDER BY id", (self.row["id"],)
+        )
+        return _searched(
+            lambda: registry.REGISTRIES.select(
+                ((registry.registry_document(row), row) for row in rows), filters, order
+            )
+        )
+
+    def projects(
+        self,
+        info: Any,
+        after: str | None = None,
+        first: int | None = None,
+        filters: str | None = None,
+        order: str | None = None,
+    ) -> dict[str, Any]:
+        return positional_page(
+            self._projects(filters, order),
             lambda row: ProjectNode(self.ctx, row),
             after=after,
             first=first,
         )
+
+    def _collections(
+        self, project_filters: str | None, filters: str | None, order: str | None, kinds: Any
+    ) -> list[sqlite3.Row]:
+        projects = self._projects(project_filters)
+        return _searched(
+            lambda: registry.collections(self.ctx.store, projects, filters, order, kinds)
+        )
+
+    def artifactCollections(  # noqa: N802
+        self,
+        info: Any,
+        projectFilters: str | None = None,  # noqa: N803
+        filters: str | None = None,
+        collectionTypes: list[str] | None = None,  # noqa: N803
+        after: str | None = None,
+        first: int | None = None,
+        order: str | None = None,
+    ) -> dict[str, Any]:
+        rows = self._collections(projectFilters, filters, order, collectionTypes)
+        return positional_page(
+            rows, lambda row: CollectionNode(self.ctx, row), after=after, first=first
+        )
+
+    def artifactMemberships(  # noqa: N802
+        self,
+        info: Any,
+        projectFilters: str | None = None,  # noqa: N803
+        collectionFilters: str | None = None,  # noqa: N803
+        filters: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        order: str | None = None,
+    ) -> dict[str, Any]:
+        collections = self._collections(projectFilters, collectionFilters, None, None)
+        by_id = {row["id"]: row for row in collections}
+        rows = _searched(lambda: registry.versions(self.ctx.store, collections, filters, order))
+
+        def node(row: sqlite3.Row) -> MembershipNode:
+            membership = self.ctx.store.get("memberships", row["membership_id"])
+            return MembershipNode(self.ctx, membership, by_id[row["collection_id"]], row)
+
+        return positional_page(rows, node, after=after, first=first)
 
 
 class UserNode:
@@ -256,7 +372,7 @@ class ProjectNode(Node):
 
     @property
     def internalId(self) -> str:  # noqa: N802
-        return str(self.row["id"])
+        return encode_id("ProjectInternalId", self.row["id"])
 
     @property
     def name(self) -> str:
@@ -274,6 +390,18 @@ class ProjectNode(Node):
     def description(self) -> str | None:
         return self.row["description"]
 
+    @property
+    def updatedAt(self) -> str:  # noqa: N802
+        return self.row["updated_at"] or self.row["created_at"]
+
+    @property
+    def access(self) -> str:
+        return self.row["access"] or registry.VISIBILITIES[0]
+
+    @property
+    def allowAllArtifactTypesInRegistry(self) -> bool:  # noqa: N802
+        return bool(self.row["allow_all_types"])
+
     isBenchmark = False  # noqa: N815
     readOnly = False  # noqa: N815
 
@@ -285,15 +413,9 @@ class ProjectNode(Node):
         rows = self.ctx.store.all(
             "SELECT * FROM runs WHERE project_id = ? ORDER BY id", (self.row["id"],)
         )
-        try:
-            wanted = run_filters.parse_filters(filters)
-            documents = [(run_filters.run_document(row), row) for row in rows]
-            kept = [(doc, row) for doc, row in documents if run_filters.matches(doc, wanted)]
-            key, reverse = run_filters.sort_key(order)
-        except run_filters.FilterError as exc:
-            raise StoreError(str(exc)) from exc
-        kept.sort(key=lambda pair: key(pair[0]), reverse=reverse)
-        return [row for _, row in kept]
+        return _searched(
+            lambda: RUNS.select(((run_document(row), row) for row in rows), filters, order)
+        )
 
     def runCount(self, info: Any, filters: str | None = None) -> int:  # noqa: N802
         return len(self._runs(filters, None))
@@ -306,26 +428,9 @@ class ProjectNode(Node):
         after: str | None = None,
         first: int | None = None,
     ) -> dict[str, Any]:
-        # Filters on JSON fields are evaluated here, so a page is a slice of the filtered,
-        # ordered runs; its cursor is the position in that sequence.
-        rows = self._runs(filters, order)
-        start = (decode_cursor(after) or 0) if after else 0
-        limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
-        page = rows[start : start + limit]
-        edges = [
-            {"node": RunNode(self.ctx, row), "cursor": encode_cursor(start + i + 1)}
-            for i, row in enumerate(page)
-        ]
-        return {
-            "totalCount": len(rows),
-            "pageInfo": {
-                "startCursor": edges[0]["cursor"] if edges else None,
-                "endCursor": edges[-1]["cursor"] if edges else None,
-                "hasNextPage": start + limit < len(rows),
-                "hasPreviousPage": start > 0,
-            },
-            "edges": edges,
-        }
+        return positional_page(
+            self._runs(filters, order), lambda row: RunNode(self.ctx, row), after=after, first=first
+        )
 
     def run(self, info: Any, name: str) -> RunNode | None:
         row = self.ctx.store.find_run(self.row["id"], name)
@@ -339,7 +444,11 @@ class ProjectNode(Node):
         return ArtifactTypeNode(self.ctx, row) if row else None
 
     def artifactTypes(  # noqa: N802
-        self, info: Any, after: str | None = None, first: int | None = None
+        self,
+        info: Any,
+        after: str | None = None,
+        first: int | None = None,
+        includeAll: bool | None = None,  # noqa: N803 - a registry's types are its project's
     ) -> Connection:
         return Connection(
             self.ctx,
@@ -502,14 +611,16 @@ class ArtifactTypeNode(Node):
         first: int | None = None,
         filters: str | None = None,
         order: str | None = None,
-    ) -> Connection:
-        return Connection(
-            self.ctx,
-            "SELECT * FROM collections WHERE type_id = ? AND state = 'READY' AND {where}",
-            [self.row["id"]],
-            lambda row: CollectionNode(self.ctx, row),
-            after=after,
-            first=first,
+    ) -> dict[str, Any]:
+        rows = self.ctx.store.all(
+            "SELECT * FROM collections WHERE type_id = ? AND state = 'READY' ORDER BY id",
+            (self.row["id"],),
+        )
+        selected = _searched(
+            lambda: registry.select_collections(self.ctx.store, rows, filters, order)
+        )
+        return positional_page(
+            selected, lambda row: CollectionNode(self.ctx, row), after=after, first=first
         )
 
 
@@ -575,19 +686,28 @@ class CollectionNode(Node):
         first: int | None = None,
         order: str | None = None,
         filters: str | None = None,
-    ) -> Connection:
+    ) -> Connection | dict[str, Any]:
+        def make_node(row: sqlite3.Row) -> ArtifactNode:
+            return ArtifactNode(self.ctx, row)
+
+        def version(row: sqlite3.Row) -> dict[str, Any]:
+            return {"version": f"v{row['version_index']}"}
+
+        if order or parse_filters(filters) not in (None, {"state": "COMMITTED"}):
+            rows = _searched(lambda: registry.versions(self.ctx.store, [self.row], filters, order))
+            return positional_page(rows, make_node, after=after, first=first, edge_fields=version)
+        # Unfiltered listings page by key, so versions logged meanwhile never shift a page.
         return Connection(
             self.ctx,
-            "SELECT m.id AS membership_id, m.version_index, a.* FROM memberships m "
-            "JOIN artifacts a ON a.id = m.artifact_id "
-            "WHERE m.collection_id = ? AND a.state = 'COMMITTED' AND {where}",
+            registry.MEMBERSHIP_ROWS
+            + "WHERE m.collection_id = ? AND a.state = 'COMMITTED' AND {where}",
             [self.row["id"]],
-            lambda row: ArtifactNode(self.ctx, row),
+            make_node,
             after=after,
             first=first,
             key="m.id",
             descending=True,
-            edge_fields=lambda row: {"version": f"v{row['version_index']}"},
+            edge_fields=version,
         )
 
     def artifactMembership(self, info: Any, aliasName: str) -> MembershipNode | None:  # noqa: N802,N803
@@ -969,6 +1089,11 @@ class Root:
         )
 
     models = projects
+
+    def organization(self, info: Any, name: str) -> dict[str, Any] | None:
+        found = _organization(self.ctx)
+        return found if found["name"] == name else None
+
     artifact = _node("Artifact")
     artifactCollection = _node("ArtifactCollection")  # noqa: N815
 
@@ -1011,15 +1136,41 @@ class Root:
 
     def upsertModel(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         name = _check(_NAME, input.get("name") or "", "project name")
-        row = self.ctx.store.ensure_project(input.get("entityName") or self.ctx.entity, name)
-        if input.get("description") is not None:
-            with self.ctx.store.write() as db:
-                db.execute(
-                    "UPDATE projects SET description = ? WHERE id = ?",
-                    (input["description"], row["id"]),
-                )
-        node = ProjectNode(self.ctx, self.ctx.store.get("projects", row["id"]))
-        return {"project": node, "model": node, "inserted": True}
+        access = input.get("access")
+        if access is not None and access not in registry.VISIBILITIES:
+            raise InvalidInputError(
+                f"access must be one of {', '.join(registry.VISIBILITIES)}, not {access!r}"
+            )
+        types = [
+            _check(_TYPE_NAME, spec["name"], "artifact type")
+            for spec in input.get("artifactTypes") or []
+        ]
+        row, inserted = self.ctx.store.upsert_project(
+            input.get("entityName") or self.ctx.entity,
+            name,
+            description=input.get("description"),
+            access=access,
+            allow_all_types=input.get("allowAllArtifactTypesInRegistry"),
+            types=types,
+        )
+        node = ProjectNode(self.ctx, row)
+        return {"project": node, "model": node, "inserted": inserted}
+
+    def renameProject(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        row = self.ctx.store.rename_project(
+            input["entityName"],
+            input["oldProjectName"],
+            _check(_NAME, input["newProjectName"], "project name"),
+        )
+        node = ProjectNode(self.ctx, row)
+        return {"project": node, "model": node, "inserted": False}
+
+    def deleteModel(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        project_id = decode_id(input["id"], "Project")
+        if self.ctx.store.get("projects", project_id) is None:
+            raise NotFound("project not found")
+        self.ctx.store.delete_project(project_id)
+        return {"success": True}
 
     def createRunFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         run = self.ctx.store.require_run(

@@ -93,6 +93,15 @@ CREATE TABLE IF NOT EXISTS multipart_uploads (
     parts TEXT NOT NULL, created_at TEXT NOT NULL);
 """
 
+#: Columns added after the first release: ``(table, column, declaration)``, added to an
+#: existing database when missing. ``access`` is W&B's project access (a registry's
+#: visibility); ``allow_all_types`` 0 restricts a registry to the types it has.
+_ADDED_COLUMNS = (
+    ("projects", "access", "TEXT"),
+    ("projects", "allow_all_types", "INTEGER NOT NULL DEFAULT 1"),
+    ("projects", "updated_at", "TEXT"),
+)
+
 #: Aliases the server manages itself: ``latest`` and ``v<N>``.
 LATEST = "latest"
 
@@ -113,6 +122,11 @@ def is_version_alias(alias: str) -> bool:
     return alias[:1] == "v" and alias[1:].isdigit()
 
 
+def _update(db: sqlite3.Connection, table: str, row_id: int, columns: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+    db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*columns.values(), row_id))
+
+
 class Store:
     """All metadata reads and writes of the embedded server."""
 
@@ -129,6 +143,10 @@ class Store:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            for table, column, declaration in _ADDED_COLUMNS:
+                existing = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in existing:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -200,6 +218,60 @@ class Store:
             (entity, project),
         )
 
+    def upsert_project(
+        self,
+        entity: str,
+        name: str,
+        *,
+        description: str | None,
+        access: str | None,
+        allow_all_types: bool | None,
+        types: Iterable[str],
+    ) -> tuple[sqlite3.Row, bool]:
+        """Create or update a project; a registry's types (allowed, or in use) are only ever
+        added, as on W&B."""
+        with self.write() as db:
+            inserted = self.find_project(entity, name) is None
+            project_id = self.ensure_project(entity, name)["id"]
+            columns: dict[str, Any] = {"description": description, "access": access}
+            if allow_all_types is not None:
+                columns["allow_all_types"] = int(allow_all_types)
+            columns = {column: value for column, value in columns.items() if value is not None}
+            _update(db, "projects", project_id, {**columns, "updated_at": now()})
+            for type_name in types:
+                self.ensure_type(project_id, type_name)
+            return self.get("projects", project_id), inserted
+
+    def rename_project(self, entity: str, old_name: str, new_name: str) -> sqlite3.Row:
+        with self.write() as db:
+            found = self.find_project(entity, old_name)
+            if found is None:
+                raise NotFound(f"project {entity}/{old_name} not found")
+            try:
+                _update(db, "projects", found["id"], {"name": new_name, "updated_at": now()})
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"{entity}/{new_name} already exists") from exc
+            return self.get("projects", found["id"])
+
+    def delete_project(self, project_id: int) -> None:
+        """Delete a project holding only portfolios (a registry) with its links; the linked
+        versions stay in their own collections."""
+        with self.write() as db:
+            if self.one(
+                "SELECT 1 FROM runs WHERE project_id = ? UNION ALL SELECT 1 FROM collections "
+                "WHERE project_id = ? AND kind = 'SEQUENCE'",
+                (project_id, project_id),
+            ):
+                raise StoreError("only a project holding nothing but links can be deleted")
+            portfolios = "(SELECT id FROM collections WHERE project_id = ?)"
+            for table in ("aliases", "memberships", "collection_tags"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE collection_id IN {portfolios}", (project_id,)
+                )
+            for table in ("collections", "artifact_types"):
+                db.execute(f"DELETE FROM {table} WHERE project_id = ?", (project_id,))
+            db.execute("DELETE FROM projects WHERE id = ?", (project_id,))
+
     def upsert_run(
         self, entity: str, project: str, name: str, fields: dict[str, Any]
     ) -> tuple[sqlite3.Row, bool]:
@@ -238,9 +310,8 @@ class Store:
         return run
 
     def update_run(self, run_id: int, **columns: Any) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in columns)
         with self.write() as db:
-            db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*columns.values(), run_id))
+            _update(db, "runs", run_id, columns)
 
     def record_run_file(self, run_id: int, name: str, size: int) -> None:
         with self.write() as db:
@@ -523,12 +594,9 @@ class Store:
 
     def update_artifact(self, artifact_id: int, **columns: Any) -> None:
         columns["updated_at"] = now()
-        assignments = ", ".join(f"{column} = ?" for column in columns)
         with self.write() as db:
             self.require_artifact(artifact_id)
-            db.execute(
-                f"UPDATE artifacts SET {assignments} WHERE id = ?", (*columns.values(), artifact_id)
-            )
+            _update(db, "artifacts", artifact_id, columns)
 
     def delete_artifact(self, artifact_id: int, delete_aliases: bool) -> sqlite3.Row:
         with self.write() as db:
@@ -569,6 +637,14 @@ class Store:
                 raise StoreError("only committed versions can be linked")
             project_row = self.ensure_project(entity, project)
             type_name = self.get("artifact_types", artifact["type_id"])["name"]
+            allowed = project_row["allow_all_types"] or self.one(
+                "SELECT 1 FROM artifact_types WHERE project_id = ? AND name = ?",
+                (project_row["id"], type_name),
+            )
+            if not allowed:
+                raise StoreError(
+                    f"{entity}/{project} does not accept artifacts of type {type_name!r}"
+                )
             type_row = self.ensure_type(project_row["id"], type_name)
             collection = self.find_collection(project_row["id"], portfolio)
             if collection is None:
@@ -666,13 +742,9 @@ class Store:
 
     def update_collection(self, collection_id: int, **columns: Any) -> sqlite3.Row:
         columns["updated_at"] = now()
-        assignments = ", ".join(f"{column} = ?" for column in columns)
         with self.write() as db:
             try:
-                db.execute(
-                    f"UPDATE collections SET {assignments} WHERE id = ?",
-                    (*columns.values(), collection_id),
-                )
+                _update(db, "collections", collection_id, columns)
             except sqlite3.IntegrityError as exc:
                 raise StoreError("another collection of the project has that name") from exc
             return self.get("collections", collection_id)
