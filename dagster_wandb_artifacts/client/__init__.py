@@ -28,6 +28,7 @@ from .errors import (
     WandbError,
 )
 from .manifest import Manifest, ManifestEntry
+from .registries import Registry
 from .run import Run
 from .transfer import TransferSettings
 from .transport import RetryPolicy
@@ -48,6 +49,7 @@ __all__ = [
     "ManifestEntry",
     "NotFoundError",
     "Project",
+    "Registry",
     "RetryPolicy",
     "Run",
     "ServerError",

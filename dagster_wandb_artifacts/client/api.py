@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from . import queries
@@ -18,6 +18,7 @@ from .collections import ArtifactCollection, ArtifactType
 from .errors import AuthenticationError, InvalidInputError, NotFoundError
 from .names import ArtifactPath, validate_name
 from .paginators import ArtifactCollections, Artifacts, ArtifactTypes, Projects, Runs
+from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
 
@@ -81,10 +82,11 @@ class Api:
         storage_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         overrides = dict(overrides or {})
-        unknown = set(overrides) - {"base_url", "entity", "project"}
+        unknown = set(overrides) - {"base_url", "entity", "project", "organization"}
         if unknown:
             raise InvalidInputError(
-                f"unknown overrides {sorted(unknown)}: use base_url, entity or project"
+                f"unknown overrides {sorted(unknown)}: use base_url, entity, project or "
+                "organization"
             )
         base_url = overrides.get("base_url") or os.environ.get("WANDB_BASE_URL") or DEFAULT_BASE_URL
         base_url = base_url.rstrip("/")
@@ -96,12 +98,14 @@ class Api:
             )
         self._entity = overrides.get("entity") or os.environ.get("WANDB_ENTITY")
         self._project = overrides.get("project") or os.environ.get("WANDB_PROJECT")
+        self._organization = overrides.get("organization")
         self.client = GraphQLClient(
             base_url, key, timeout=timeout or 60.0, retry=retry or RetryPolicy()
         )
         self.cache = cache or ArtifactCache.default()
         #: fsspec options per scheme for references, e.g. ``{"s3": {"endpoint_url": ...}}``.
         self.storage_options = storage_options or {}
+        self._orgs_of_entities: dict[str, dict[str, Any]] = {}
         self._org_entities: dict[str, str] = {}
         self.transfer = transfer or TransferSettings()
 
@@ -217,19 +221,24 @@ class Api:
             return path
         return ArtifactPath(self.org_entity(path.entity), path.project, path.name, path.alias)
 
-    def org_entity(self, entity: str) -> str:
-        """The entity of ``entity``'s organization, where its Registry lives."""
-        if entity not in self._org_entities:
+    def _org_of(self, entity: str) -> dict[str, Any]:
+        """``entity``'s organization (its own, else the only one its user belongs to)."""
+        if entity not in self._orgs_of_entities:
             found = self.client.execute(queries.FETCH_ORG_INFO, {"entity": entity})["entity"] or {}
             orgs = [found.get("organization")] if found.get("organization") else []
             orgs = orgs or (found.get("user") or {}).get("organizations") or []
             if len(orgs) != 1 or not orgs[0].get("orgEntity"):
                 raise NotFoundError(
-                    f"no single organization for entity {entity!r}: name the org's entity in "
-                    "the path (org-entity/wandb-registry-NAME/collection)"
+                    f"no single organization for entity {entity!r}: name the organization "
+                    "(organization=..., or the org's entity in a path: "
+                    "org-entity/wandb-registry-NAME/collection)"
                 )
-            self._org_entities[entity] = orgs[0]["orgEntity"]["name"]
-        return self._org_entities[entity]
+            self._orgs_of_entities[entity] = orgs[0]
+        return self._orgs_of_entities[entity]
+
+    def org_entity(self, entity: str) -> str:
+        """The entity of ``entity``'s organization, where its Registry lives."""
+        return self._org_of(entity)["orgEntity"]["name"]
 
     def artifact(self, name: str, type: str | None = None) -> Artifact:  # noqa: A002 - W&B's name
         """The logged version ``[[entity/]project/]name[:alias]`` (``latest`` by default)."""
@@ -302,10 +311,21 @@ class Api:
         )
 
     def artifact_collections(
-        self, project_name: str, type_name: str, per_page: int = 50
+        self,
+        project_name: str,
+        type_name: str,
+        per_page: int = 50,
+        *,
+        filters: dict[str, Any] | None = None,
+        order: str | None = None,
+        start: str | None = None,
     ) -> ArtifactCollections:
+        """Collections of a type; ``filters`` on ``name``, ``tag``, ``description``,
+        ``created_at``, ``updated_at``; ``order`` such as ``-created_at`` or ``+name``."""
         entity, project = self._project_path(project_name)
-        return ArtifactCollections(self, entity, project, type_name, per_page)
+        return ArtifactCollections(
+            self, entity, project, type_name, per_page, filters, order, start
+        )
 
     def artifact_collection(self, type_name: str, name: str) -> ArtifactCollection:
         """The collection ``[[entity/]project/]name`` of type ``type_name``."""
@@ -325,11 +345,23 @@ class Api:
         name: str,
         per_page: int = 50,
         tags: str | list[str] | None = None,
+        *,
+        order: str | None = None,
+        start: str | None = None,
     ) -> Artifacts:
-        """The versions of collection ``[[entity/]project/]name``, newest first."""
+        """The versions of collection ``[[entity/]project/]name``, newest first unless
+        ``order`` says (``+created_at``, ``-artifact_size``...)."""
         path = self._collection_path(name)
         return Artifacts(
-            self, path.entity, path.project, path.name, type_name, per_page=per_page, tags=tags
+            self,
+            path.entity,
+            path.project,
+            path.name,
+            type_name,
+            order=order,
+            per_page=per_page,
+            tags=tags,
+            start=start,
         )
 
     def artifact_versions(self, type_name: str, name: str, per_page: int = 50) -> Artifacts:
@@ -338,6 +370,61 @@ class Api:
             "artifact_versions is deprecated: use artifacts", DeprecationWarning, stacklevel=2
         )
         return self.artifacts(type_name, name, per_page)
+
+    # Registry ------------------------------------------------------------------------------------
+
+    def _organization_name(self, organization: str | None) -> str:
+        """The organization named, else the one of ``overrides``, else the default entity's."""
+        return organization or self._organization or self._org_of(self.default_entity)["name"]
+
+    def organization_entity(self, organization: str) -> str:
+        """The entity of the organization named ``organization``, which holds its registries."""
+        if organization not in self._org_entities:
+            reply = self.client.execute(queries.FETCH_ORGANIZATION, {"org": organization})
+            found = reply["organization"]
+            if not found or not found.get("orgEntity"):
+                raise NotFoundError(f"organization {organization!r} not found")
+            self._org_entities[organization] = found["orgEntity"]["name"]
+        return self._org_entities[organization]
+
+    def registries(
+        self,
+        organization: str | None = None,
+        filter: dict[str, Any] | None = None,  # noqa: A002 - the SDK's name
+        order: str | None = None,
+        per_page: int = 100,
+        start: str | None = None,
+    ) -> Registries:
+        """The organization's registries, searchable further with ``.collections()`` and
+        ``.versions()``; filter on ``name``, ``description``, ``created_at``, ``updated_at``.
+
+        Example::
+
+            api.registries(filter={"name": {"$regex": "model"}}).versions(
+                filter={"$or": [{"tag": "prod"}, {"alias": "best"}]}
+            )
+        """
+        return Registries(
+            self, self._organization_name(organization), filter, order, per_page, start
+        )
+
+    def registry(self, name: str, organization: str | None = None) -> Registry:
+        """The registry ``name`` (without the ``wandb-registry-`` prefix)."""
+        organization = self._organization_name(organization)
+        return Registry(self, organization, self.organization_entity(organization), name).load()
+
+    def create_registry(
+        self,
+        name: str,
+        visibility: Literal["organization", "restricted"],
+        organization: str | None = None,
+        description: str | None = None,
+        artifact_types: list[str] | None = None,
+    ) -> Registry:
+        """A new registry; ``artifact_types`` restricts what can be linked into it (all types
+        when omitted). Raises :class:`InvalidInputError` when the name is taken."""
+        organization = self._organization_name(organization)
+        return Registry.create(self, organization, name, visibility, description, artifact_types)
 
     def from_path(self, path: str) -> Any:
         """The object a W&B path or URL names: a run (``e/p/runs/id``) or an artifact version

@@ -160,8 +160,9 @@ class ArtifactCollection:
         self._assign(reply["result"]["artifactCollection"])
 
     def delete(self) -> None:
-        """Delete the collection and every version in it."""
-        self._api.client.execute(queries.DELETE_COLLECTION, {"id": self.id})
+        """Delete the collection and every version in it (a portfolio: its links only)."""
+        query = queries.DELETE_COLLECTION if self.is_sequence() else queries.DELETE_PORTFOLIO
+        self._api.client.execute(query, {"id": self.id})
 
     def save(self) -> None:
         """Save edits of ``name``, ``description`` and ``tags``."""
@@ -182,14 +183,10 @@ class ArtifactCollection:
                 queries.DELETE_COLLECTION_TAGS,
                 {"input": {**target, "tags": [{"tagName": t} for t in removed]}},
             )
-        reply = self._api.client.execute(
-            queries.UPDATE_COLLECTION,
-            {
-                "input": {
-                    "artifactSequenceID": self.id,
-                    "name": validate_name(self.name),
-                    "description": self.description,
-                }
-            },
-        )
+        fields = {"name": validate_name(self.name), "description": self.description}
+        if self.is_sequence():
+            query, fields["artifactSequenceID"] = queries.UPDATE_COLLECTION, self.id
+        else:
+            query, fields["artifactPortfolioID"] = queries.UPDATE_PORTFOLIO, self.id
+        reply = self._api.client.execute(query, {"input": fields})
         self._assign(reply["result"]["artifactCollection"])

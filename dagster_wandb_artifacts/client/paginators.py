@@ -145,6 +145,7 @@ class ArtifactCollections(Paginator["ArtifactCollection"]):
         per_page: int = 50,
         filters: dict[str, Any] | None = None,
         order: str | None = None,
+        start: str | None = None,
     ) -> None:
         variables = {
             "entity": entity,
@@ -153,7 +154,7 @@ class ArtifactCollections(Paginator["ArtifactCollection"]):
             "filters": json.dumps(filters) if filters else None,
             "order": order,
         }
-        super().__init__(api, variables, per_page)
+        super().__init__(api, variables, per_page, start)
         self.entity, self.project, self.type_name = entity, project, type_name
 
     def _connection(self) -> dict[str, Any] | None:
@@ -181,6 +182,7 @@ class Artifacts(Paginator["Artifact"]):
         order: str | None = None,
         per_page: int = 50,
         tags: str | list[str] | None = None,
+        start: str | None = None,
     ) -> None:
         variables = {
             "entity": entity,
@@ -190,7 +192,7 @@ class Artifacts(Paginator["Artifact"]):
             "filters": json.dumps(filters) if filters else None,
             "order": order,
         }
-        super().__init__(api, variables, per_page)
+        super().__init__(api, variables, per_page, start)
         self._tags = {tags} if isinstance(tags, str) else set(tags or [])
 
     def _connection(self) -> dict[str, Any] | None:

@@ -745,6 +745,20 @@ mutation UpdateArtifactSequence($input: UpdateArtifactSequenceInput!) {
     + _COLLECTION
 )
 
+UPDATE_PORTFOLIO = (
+    """
+mutation UpdateArtifactPortfolio($input: UpdateArtifactPortfolioInput!) {
+  result: updateArtifactPortfolio(input: $input) {
+    artifactCollection {
+      __typename
+      ...ArtifactCollectionFragment
+    }
+  }
+}
+"""
+    + _COLLECTION
+)
+
 MOVE_COLLECTION = (
     """
 mutation UpdateArtifactSequenceType($input: MoveArtifactSequenceInput!) {
@@ -758,6 +772,17 @@ mutation UpdateArtifactSequenceType($input: MoveArtifactSequenceInput!) {
 """
     + _COLLECTION
 )
+
+DELETE_PORTFOLIO = """
+mutation DeleteArtifactPortfolio($id: ID!) {
+  result: deleteArtifactPortfolio(input: {artifactPortfolioID: $id}) {
+    artifactCollection {
+      __typename
+      state
+    }
+  }
+}
+"""
 
 DELETE_COLLECTION = """
 mutation DeleteArtifactSequence($id: ID!) {
@@ -813,4 +838,204 @@ query FetchLinkedArtifacts($artifactID: ID!) {
 }
 """
     + _PROJECT_INFO
+)
+
+FETCH_ORGANIZATION = """
+query FetchOrganization($org: String!) {
+  organization(name: $org) {
+    id
+    name
+    orgEntity {
+      __typename
+      id
+      name
+    }
+  }
+}
+"""
+
+_REGISTRY = """
+fragment RegistryFragment on Project {
+  __typename
+  id
+  internalId
+  name
+  entity {
+    name
+    organization {
+      name
+    }
+  }
+  description
+  createdAt
+  updatedAt
+  access
+  allowAllArtifactTypes: allowAllArtifactTypesInRegistry
+  artifactTypes(includeAll: true) {
+    edges {
+      node {
+        name
+      }
+    }
+  }
+}
+"""
+
+FETCH_REGISTRIES = (
+    """
+query FetchRegistries($organization: String!, $filters: JSONString, $cursor: String,
+    $perPage: Int, $order: String) {
+  organization(name: $organization) {
+    orgEntity {
+      projects(filters: $filters, after: $cursor, first: $perPage, order: $order) {
+        pageInfo {
+          ...PageInfoFragment
+        }
+        edges {
+          node {
+            ...RegistryFragment
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _REGISTRY
+    + _PAGE_INFO
+)
+
+FETCH_REGISTRY = (
+    """
+query FetchRegistry($name: String, $entity: String) {
+  entity(name: $entity) {
+    project(name: $name) {
+      ...RegistryFragment
+    }
+  }
+}
+"""
+    + _REGISTRY
+)
+
+UPSERT_REGISTRY = (
+    """
+mutation UpsertRegistry($input: UpsertModelInput!) {
+  upsertModel(input: $input) {
+    inserted
+    project {
+      ...RegistryFragment
+    }
+  }
+}
+"""
+    + _REGISTRY
+)
+
+RENAME_REGISTRY = (
+    """
+mutation RenameRegistry($input: RenameProjectInput!) {
+  renameProject(input: $input) {
+    inserted
+    project {
+      ...RegistryFragment
+    }
+  }
+}
+"""
+    + _REGISTRY
+)
+
+DELETE_REGISTRY = """
+mutation DeleteRegistry($id: String!) {
+  deleteModel(input: {id: $id}) {
+    success
+  }
+}
+"""
+
+REGISTRY_COLLECTIONS = (
+    """
+query RegistryCollections($organization: String!, $registryFilter: JSONString,
+    $collectionFilter: JSONString, $collectionTypes: [ArtifactCollectionType!] = [PORTFOLIO],
+    $cursor: String, $perPage: Int, $order: String) {
+  organization(name: $organization) {
+    orgEntity {
+      name
+      artifactCollections(
+        projectFilters: $registryFilter
+        filters: $collectionFilter
+        collectionTypes: $collectionTypes
+        after: $cursor
+        first: $perPage
+        order: $order
+      ) {
+        totalCount
+        pageInfo {
+          ...PageInfoFragment
+        }
+        edges {
+          node {
+            __typename
+            ...ArtifactCollectionFragment
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _COLLECTION
+    + _PAGE_INFO
+)
+
+REGISTRY_VERSIONS = (
+    """
+query RegistryVersions($organization: String!, $registryFilter: JSONString,
+    $collectionFilter: JSONString, $artifactFilter: JSONString, $cursor: String, $perPage: Int,
+    $order: String) {
+  organization(name: $organization) {
+    orgEntity {
+      name
+      artifactMemberships(
+        projectFilters: $registryFilter
+        collectionFilters: $collectionFilter
+        filters: $artifactFilter
+        after: $cursor
+        first: $perPage
+        order: $order
+      ) {
+        pageInfo {
+          ...PageInfoFragment
+        }
+        edges {
+          node {
+            __typename
+            id
+            versionIndex
+            createdAt
+            aliases {
+              __typename
+              id
+              alias
+            }
+            artifactCollection {
+              __typename
+              name
+              project {
+                ...ProjectInfoFragment
+              }
+            }
+            artifact {
+              ...ArtifactFragment
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _ARTIFACT
+    + _PAGE_INFO
 )

@@ -47,7 +47,8 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "$lte": lambda v, o: _compare(v, o, lambda a, b: a <= b),
     "$in": lambda v, o: any(_equals(v, item) for item in o),
     "$nin": lambda v, o: not any(_equals(v, item) for item in o),
-    "$exists": lambda v, o: (v is not _MISSING) == bool(o),
+    # A null field (an unset description) does not exist, as a NULL column is absent.
+    "$exists": lambda v, o: (v is not _MISSING and v is not None) == bool(o),
     "$regex": lambda v, o: isinstance(v, str) and re.search(o, v) is not None,
 }
 

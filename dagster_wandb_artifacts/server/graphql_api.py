@@ -267,6 +267,10 @@ class EntityNode(Node):
     isTeam = False  # noqa: N815
 
     @property
+    def entityType(self) -> str:  # noqa: N802
+        return "organization" if self._registry_view else "user"
+
+    @property
     def organization(self) -> dict[str, Any]:
         return _organization(self.ctx)
 
@@ -302,6 +306,10 @@ class EntityNode(Node):
             after=after,
             first=first,
         )
+
+    def project(self, info: Any, name: str | None = None) -> ProjectNode | None:
+        row = self.ctx.store.find_project(self.row["name"], name) if name else None
+        return ProjectNode(self.ctx, row) if row else None
 
     def _collections(
         self, project_filters: str | None, filters: str | None, order: str | None, kinds: Any
@@ -1052,9 +1060,9 @@ class Root:
         features = [{"name": name, "isEnabled": True} for name in FEATURES]
         return {"features": features, "cliVersionInfo": {}}
 
-    def entity(self, info: Any, name: str) -> EntityNode | None:
-        row = self.ctx.store.one("SELECT * FROM entities WHERE name = ?", (name,))
-        return EntityNode(self.ctx, row) if row else None
+    def entity(self, info: Any, name: str | None = None) -> EntityNode:
+        # Every entity name is accepted (one user owns the server), so each exists.
+        return EntityNode(self.ctx, self.ctx.store.ensure_entity(name or self.ctx.entity))
 
     def project(
         self,
@@ -1454,14 +1462,13 @@ class Root:
             "artifactMembership": MembershipNode(self.ctx, membership, collection),
         }
 
-    def _sequence(self, global_id: str) -> sqlite3.Row:
-        row = self.ctx.store.get("collections", decode_id(global_id, "ArtifactSequence"))
+    def _collection(self, global_id: str, kind: str = "ArtifactSequence") -> sqlite3.Row:
+        row = self.ctx.store.get("collections", decode_id(global_id, kind))
         if row is None or row["state"] != "READY":
             raise NotFound("artifact collection not found")
         return row
 
-    def updateArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        collection = self._sequence(input["artifactSequenceID"])
+    def _update_collection(self, collection: sqlite3.Row, input: dict[str, Any]) -> dict[str, Any]:
         columns = {}
         if input.get("name"):
             columns["name"] = _check(_NAME, input["name"], "collection name")
@@ -1470,15 +1477,27 @@ class Root:
         row = self.ctx.store.update_collection(collection["id"], **columns)
         return {"artifactCollection": CollectionNode(self.ctx, row)}
 
+    def updateArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        return self._update_collection(self._collection(input["artifactSequenceID"]), input)
+
+    def updateArtifactPortfolio(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        portfolio = self._collection(input["artifactPortfolioID"], "ArtifactPortfolio")
+        return self._update_collection(portfolio, input)
+
     def moveArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        collection = self._sequence(input["artifactSequenceID"])
+        collection = self._collection(input["artifactSequenceID"])
         type_name = _check(_TYPE_NAME, input["destinationArtifactTypeName"], "artifact type")
         row = self.ctx.store.move_collection(collection["id"], type_name)
         return {"artifactCollection": CollectionNode(self.ctx, row)}
 
     def deleteArtifactSequence(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        collection = self._sequence(input["artifactSequenceID"])
+        collection = self._collection(input["artifactSequenceID"])
         row = self.ctx.store.delete_collection(collection["id"])
+        return {"artifactCollection": CollectionNode(self.ctx, row)}
+
+    def deleteArtifactPortfolio(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        portfolio = self._collection(input["artifactPortfolioID"], "ArtifactPortfolio")
+        row = self.ctx.store.delete_collection(portfolio["id"])
         return {"artifactCollection": CollectionNode(self.ctx, row)}
 
     def _named_collection(self, input: dict[str, Any]) -> sqlite3.Row:

@@ -760,7 +760,14 @@ class Store:
             return self.update_collection(collection_id, type_id=type_row["id"])
 
     def delete_collection(self, collection_id: int) -> sqlite3.Row:
+        """Delete a sequence with its versions, or a portfolio with its links."""
         with self.write() as db:
+            for table in ("aliases", "memberships"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE collection_id = ? AND collection_id IN "
+                    "(SELECT id FROM collections WHERE kind = 'PORTFOLIO')",
+                    (collection_id,),
+                )
             db.execute(
                 "DELETE FROM aliases WHERE artifact_id IN "
                 "(SELECT id FROM artifacts WHERE sequence_id = ?)",
