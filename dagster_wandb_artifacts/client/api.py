@@ -18,6 +18,7 @@ from .collections import ArtifactCollection, ArtifactType
 from .errors import AuthenticationError, InvalidInputError, NotFoundError
 from .names import ArtifactPath, validate_name
 from .paginators import ArtifactCollections, Artifacts, ArtifactTypes, Projects, Runs
+from .registries import PREFIX as REGISTRY_PREFIX
 from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.wandb.ai"
 DEFAULT_PROJECT = "uncategorized"
-REGISTRY_PREFIX = "wandb-registry-"
 
 
 def _key_from_netrc(base_url: str) -> str | None:

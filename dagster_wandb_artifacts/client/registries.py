@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from . import queries
 from .errors import InvalidInputError, NotFoundError
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .collections import ArtifactCollection
 
 PREFIX = "wandb-registry-"
+
+T = TypeVar("T")
 
 Visibility = Literal["organization", "restricted"]
 #: The user's words for a registry's visibility, and W&B's project ``access`` values.
@@ -193,10 +195,31 @@ class Registries(Paginator["Registry"]):
         return self._search.versions(*args, **kwargs)
 
 
-class Collections(Paginator["ArtifactCollection"]):
+class _OrgSearch(Paginator[T]):
+    """A page-by-page search over an organization's entity (its ``FIELD`` connection)."""
+
+    FIELD: str
+
+    def __init__(
+        self, search: _Search, variables: dict[str, Any], per_page: int, start: str | None
+    ) -> None:
+        variables = {
+            "organization": search.organization,
+            "registryFilter": search.registry_filter,
+            **variables,
+        }
+        super().__init__(search.api, variables, per_page, start)
+        self.organization = search.organization
+
+    def _connection(self) -> dict[str, Any] | None:
+        return _org_entity(self.last_response, self.organization)[self.FIELD]
+
+
+class Collections(_OrgSearch["ArtifactCollection"]):
     """Portfolios of the registries a search selected; ``versions()`` searches inside them."""
 
     QUERY = queries.REGISTRY_COLLECTIONS
+    FIELD = "artifactCollections"
 
     def __init__(
         self,
@@ -206,18 +229,8 @@ class Collections(Paginator["ArtifactCollection"]):
         per_page: int = 100,
         start: str | None = None,
     ) -> None:
-        variables = {
-            "organization": search.organization,
-            "registryFilter": search.registry_filter,
-            "collectionFilter": filter,
-            "order": order,
-        }
-        super().__init__(search.api, variables, per_page, start)
-        self.organization = search.organization
+        super().__init__(search, {"collectionFilter": filter, "order": order}, per_page, start)
         self._search = _Search(search.api, search.organization, search.registry_filter, filter)
-
-    def _connection(self) -> dict[str, Any] | None:
-        return _org_entity(self.last_response, self.organization)["artifactCollections"]
 
     def convert_objects(self) -> list[ArtifactCollection]:
         from .collections import ArtifactCollection
@@ -234,11 +247,12 @@ class Collections(Paginator["ArtifactCollection"]):
         return self._search.versions(filter, order, per_page, start)
 
 
-class Versions(Paginator["Artifact"]):
+class Versions(_OrgSearch["Artifact"]):
     """Versions linked into the registries and collections a search selected, each seen
     through its link (``wandb-registry-<name>/<collection>:v<N>``)."""
 
     QUERY = queries.REGISTRY_VERSIONS
+    FIELD = "artifactMemberships"
 
     def __init__(
         self,
@@ -249,17 +263,11 @@ class Versions(Paginator["Artifact"]):
         start: str | None = None,
     ) -> None:
         variables = {
-            "organization": search.organization,
-            "registryFilter": search.registry_filter,
             "collectionFilter": search.collection_filter,
             "artifactFilter": filter,
             "order": order,
         }
-        super().__init__(search.api, variables, per_page, start)
-        self.organization = search.organization
-
-    def _connection(self) -> dict[str, Any] | None:
-        return _org_entity(self.last_response, self.organization)["artifactMemberships"]
+        super().__init__(search, variables, per_page, start)
 
     def convert_objects(self) -> list[Artifact]:
         from .artifact import Artifact

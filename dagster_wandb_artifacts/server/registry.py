@@ -11,10 +11,9 @@ import json
 import sqlite3
 from typing import Any
 
+from ..client.registries import PREFIX
 from .filters import COLLECTIONS, REGISTRIES, VERSIONS
 from .store import Store
-
-PREFIX = "wandb-registry-"
 
 #: W&B's ``access`` values of a registry: visible to the organization, or to members only.
 VISIBILITIES = ("PRIVATE", "RESTRICTED")
