@@ -140,6 +140,10 @@ def test_collections_and_versions_search(catalog):
     collections = r0.collections(per_page=2)
     assert [c.name for c in collections] == ["c0", "c1", "c2", "c3", "c4"]
     assert len(collections) == 5 and collections.length == 5
+    first_page = r0.collections(per_page=2)
+    assert [c.name for c in islice(first_page, 2)] == ["c0", "c1"] and first_page.more
+    resumed = r0.collections(per_page=2, start=first_page.cursor)
+    assert [c.name for c in resumed] == ["c2", "c3", "c4"] and not resumed.more
     assert [c.name for c in r0.collections(order="-name")][0] == "c4"
     assert [c.name for c in r0.collections(filter={"tag": "prod"})] == ["c3"]
     assert [c.name for c in r0.collections(filter={"name": {"$regex": "c[12]"}})] == ["c1", "c2"]
