@@ -34,6 +34,15 @@ FEATURES: tuple[str, ...] = (
     "ARTIFACT_REGISTRY_SEARCH",
     "INCLUDE_ARTIFACT_TYPES_IN_REGISTRY_CREATION",
     "ARTIFACT_COLLECTIONS_FILTERING_SORTING",
+    "ARTIFACT_DIGEST_ALGORITHM",
+    "ARTIFACT_TAGS",
+    "CLIENT_IDS",
+    "LARGE_FILENAMES",
+    "ARTIFACT_MEMBERSHIP_IN_LINK_ARTIFACT_RESPONSE",
+    "USE_ARTIFACT_WITH_ENTITY_AND_PROJECT_INFORMATION",
+    "TOTAL_COUNT_IN_FILE_CONNECTION",
+    "PROJECT_ARTIFACT_COLLECTION_MEMBERSHIP",
+    "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
 )
 
 DEFAULT_PAGE = 100
@@ -1254,7 +1263,13 @@ class Root:
     def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
         nodes = []
+        # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
+        # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
+        if input.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
+            raise InvalidInputError("this server stores files by md5 only (MANIFEST_MD5)")
         for spec in input["artifactFiles"]:
+            if spec.get("digest") not in (None, spec["md5"]):
+                raise InvalidInputError(f"{spec['name']}: digest and md5 differ")
             artifact = store.require_artifact(decode_id(spec["artifactID"], "Artifact"))
             md5_hex = _md5_hex(spec["md5"])
             blob = store.blob(md5_hex)

@@ -127,3 +127,45 @@ def test_sdk_reads_links_made_by_our_client(api, server, tmp_path):
     assert fetched.digest == logged.digest
     root = Path(fetched.download(root=str(tmp_path / "linked")))
     assert (root / "w.txt").read_text() == "weights"
+
+
+def test_sdk_paths_of_every_declared_feature(api, server, tmp_path):
+    """Each optional feature the server declares changes what the SDK sends; this walks the
+    SDK through all of them: tags and client IDs at creation, a long file name, a link that
+    answers with its membership, use by entity and project, file counts, and a download of a
+    Registry link through the collection membership."""
+    import wandb
+
+    from dagster_wandb_artifacts.server.graphql_api import FEATURES
+
+    assert {"ARTIFACT_TAGS", "ARTIFACT_DIGEST_ALGORITHM", "CLIENT_IDS"} <= set(FEATURES)
+    long_name = "d" * 200 + "/" + "f" * 200 + ".txt"
+    run = sdk_run(server, job_type="features")
+    artifact = wandb.Artifact("featured", type="model", metadata={"acc": 0.9})
+    with artifact.new_file(long_name) as file:
+        file.write("long")
+    run.log_artifact(artifact, tags=["candidate"])
+    artifact.wait()
+    run.link_artifact(artifact, "wandb-registry-model/featured", aliases=["prod"])
+    run.finish()
+
+    ours = api.artifact(f"{ENTITY}/{PROJECT}/featured:latest")
+    assert ours.tags == ["candidate"] and [f.name for f in ours.files()] == [long_name]
+    link = api.artifact(f"{server.entity}/wandb-registry-model/featured:prod")
+    assert link.is_link and link.digest == ours.digest
+
+    user = sdk_run(server, job_type="consume")
+    used = user.use_artifact(f"{server.entity}/wandb-registry-model/featured:prod")
+    root = Path(used.download(root=str(tmp_path / "used")))
+    assert (root / long_name).read_text() == "long"
+    user.finish()
+    assert [a.source_name for a in api.run(f"{ENTITY}/{PROJECT}/{user.id}").used_artifacts()] == [
+        "featured:v0"
+    ]
+
+    sdk = sdk_api(server)
+    fetched = sdk.artifact(f"{ENTITY}/{PROJECT}/featured:v0")
+    assert fetched.tags == ["candidate"] and len(fetched.files()) == 1
+    fetched.tags.append("reviewed")
+    fetched.save()
+    assert api.artifact(f"{ENTITY}/{PROJECT}/featured:v0").tags == ["candidate", "reviewed"]
