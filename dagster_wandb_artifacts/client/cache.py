@@ -27,8 +27,7 @@ _TEMP_PREFIX = ".tmp-"
 _STAT_SUFFIX = ".stat"
 
 
-def _stat_key(path: Path) -> list[int]:
-    stat = path.stat()
+def _stat_key(stat: os.stat_result) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
@@ -52,6 +51,7 @@ class _HashingWriter:
         self._file = file
         self.md5 = hashlib.md5()
         self.size = 0
+        self.path: Path | None = None
 
     def write(self, data: bytes) -> int:
         self.md5.update(data)
@@ -76,21 +76,21 @@ class ArtifactCache:
         hex_digest = b64_to_hex(b64_digest)
         return self._objects / hex_digest[:2] / hex_digest[2:]
 
-    def _record(self, path: Path) -> None:
-        stat_path = path.with_name(path.name + _STAT_SUFFIX)
-        _replace_atomically(
-            lambda temporary: temporary.write_text(json.dumps(_stat_key(path))), stat_path
-        )
+    def _record(self, path: Path, stat: os.stat_result) -> None:
+        # Written in place: a reader that meets a half-written record finds no match and
+        # hashes the object again, so the atomic rename is not needed here.
+        path.with_name(path.name + _STAT_SUFFIX).write_text(json.dumps(_stat_key(stat)))
 
     def get(self, b64_digest: str, size: int) -> Path | None:
         """The cached file when it holds exactly these bytes; None otherwise."""
         path = self.path_for(b64_digest)
         try:
-            current = _stat_key(path)
+            stat = path.stat()
         except FileNotFoundError:
             return None
-        if current[0] != size:
+        if stat.st_size != size:
             return None
+        current = _stat_key(stat)
         stat_path = path.with_name(path.name + _STAT_SUFFIX)
         try:
             recorded = json.loads(stat_path.read_text())
@@ -101,15 +101,16 @@ class ArtifactCache:
                 path.unlink(missing_ok=True)
                 stat_path.unlink(missing_ok=True)
                 return None
-            self._record(path)
+            self._record(path, stat)
         # Least-recently-used order by access time, set by hand for noatime mounts; the
         # modification time, part of the recorded stat, stays as it is.
-        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+        os.utime(path, ns=(time.time_ns(), stat.st_mtime_ns))
         return path
 
     @contextmanager
     def open_writer(self, b64_digest: str, size: int) -> Iterator[_HashingWriter]:
-        """A file to write the object's bytes into; checked and moved into place on exit."""
+        """A file to write the object's bytes into; checked and moved into place on exit
+        (``writer.path`` is then the cached object)."""
         target = self.path_for(b64_digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = _temporary(target.parent, target.name)
@@ -123,7 +124,8 @@ class ArtifactCache:
                     "try again (the file may have changed on the server)"
                 )
             os.replace(temporary, target)
-            self._record(target)
+            self._record(target, target.stat())
+            writer.path = target
         finally:
             temporary.unlink(missing_ok=True)
 
@@ -143,7 +145,7 @@ class ArtifactCache:
                 shutil.copyfile(source, temporary)
 
         _replace_atomically(write, target)
-        self._record(target)
+        self._record(target, target.stat())
         return target
 
     def link_to(self, b64_digest: str, destination: Path, *, copy: bool = False) -> None:
@@ -153,6 +155,14 @@ class ArtifactCache:
         (a modified one is detected by its stat and hashed again before any reuse).
         """
         source = self.path_for(b64_digest)
+        if not copy:
+            try:
+                os.link(source, destination)
+                return
+            except FileExistsError:
+                pass  # replaced below, atomically, so a reader never sees it missing
+            except OSError:
+                copy = True  # another filesystem, or one without hard links
 
         def write(temporary: Path) -> None:
             if not copy:
