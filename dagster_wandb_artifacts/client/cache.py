@@ -16,6 +16,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -46,10 +47,57 @@ def _replace_atomically(write: object, target: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
+#: Streams at least this large are hashed in a helper thread while they are written.
+THREADED_MD5_SIZE = 8 << 20
+
+
+class ThreadedMD5:
+    """md5 of a stream, updated in a helper thread: hashlib releases the GIL on large buffers,
+    so hashing one batch overlaps receiving and writing the next. Small chunks are gathered
+    into batches of ``batch`` bytes first (a hand-off costs more than hashing 64 KiB); at most
+    one batch waits."""
+
+    def __init__(self, batch: int = 1 << 20) -> None:
+        self._md5 = hashlib.md5()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md5")
+        self._pending: Future[None] | None = None
+        self._batch = batch
+        self._gathered: list[bytes] = []
+        self._gathered_size = 0
+
+    def update(self, data: bytes) -> None:
+        self._gathered.append(data)
+        self._gathered_size += len(data)
+        if self._gathered_size >= self._batch:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        batch = self._gathered[0] if len(self._gathered) == 1 else b"".join(self._gathered)
+        self._gathered, self._gathered_size = [], 0
+        self._pending = self._pool.submit(self._md5.update, batch)
+
+    def _finish(self) -> hashlib._Hash:
+        if self._gathered:
+            self._submit()
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        self._pool.shutdown()
+        return self._md5
+
+    def digest(self) -> bytes:
+        return self._finish().digest()
+
+    def hexdigest(self) -> str:
+        return self._finish().hexdigest()
+
+
 class _HashingWriter:
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: IO[bytes], size: int) -> None:
         self._file = file
-        self.md5 = hashlib.md5()
+        self.md5 = ThreadedMD5() if size >= THREADED_MD5_SIZE else hashlib.md5()
         self.size = 0
         self.path: Path | None = None
 
@@ -116,9 +164,9 @@ class ArtifactCache:
         temporary = _temporary(target.parent, target.name)
         try:
             with open(temporary, "wb") as file:
-                writer = _HashingWriter(file)
+                writer = _HashingWriter(file, size)
                 yield writer
-            if writer.size != size or writer.md5.hexdigest() != b64_to_hex(b64_digest):
+            if writer.md5.hexdigest() != b64_to_hex(b64_digest) or writer.size != size:
                 raise IntegrityError(
                     f"downloaded bytes do not match md5 {b64_digest} and size {size}; "
                     "try again (the file may have changed on the server)"
