@@ -4,18 +4,22 @@
 
 Prints a table of times and ratios (absolute times are noisy on shared machines; the ratios
 are what we track). The floor is ``hashlib.file_digest(f, "md5")`` plus ``shutil.copyfile``
-of the same bytes. Not part of the test run.
+of the same bytes. The embedded server runs in a process of its own, as a real W&B server is
+remote: in this process it would share the client's GIL. Not part of the test run.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from dagster_wandb_artifacts.client import Api, Artifact, ArtifactCache
@@ -55,7 +59,39 @@ def log(api: Api, name: str, source: Path) -> Artifact:
     return logged
 
 
-def measure(api: Api, server: LocalServer, name: str, source: Path, work: Path) -> dict:
+def serve(root: Path, channel: Connection) -> None:
+    """The server's process: sends (base URL, API key), then answers each message with the
+    bytes received so far, until the message is None."""
+    with LocalServer(root) as server:
+        channel.send((server.base_url, server.api_key))
+        while channel.recv() is not None:
+            channel.send(server.bytes_received)
+
+
+class ServerProcess:
+    def __init__(self, channel: Connection, base_url: str, api_key: str) -> None:
+        self._channel = channel
+        self.base_url, self.api_key = base_url, api_key
+
+    @property
+    def bytes_received(self) -> int:
+        self._channel.send("bytes_received")
+        return self._channel.recv()
+
+
+@contextmanager
+def server_process(root: Path) -> Iterator[ServerProcess]:
+    ours, theirs = multiprocessing.Pipe()
+    process = multiprocessing.get_context("spawn").Process(target=serve, args=(root, theirs))
+    process.start()
+    try:
+        yield ServerProcess(ours, *ours.recv())
+    finally:
+        ours.send(None)
+        process.join()
+
+
+def measure(api: Api, server: ServerProcess, name: str, source: Path, work: Path) -> dict:
     files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
     scratch = work / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -88,7 +124,7 @@ def main() -> None:
             size = 1024 + (index * 7919) % (63 * 1024)
             (small / f"{index // 1000:02d}" / f"f{index}.bin").parent.mkdir(exist_ok=True)
             (small / f"{index // 1000:02d}" / f"f{index}.bin").write_bytes(os.urandom(size))
-        with LocalServer(work / "server") as server:
+        with server_process(work / "server") as server:
             api = Api(
                 server.api_key,
                 {"base_url": server.base_url, "entity": "bench", "project": "bench"},
@@ -98,6 +134,7 @@ def main() -> None:
                 f"one {args.big_mib} MiB file": measure(api, server, "big", big, work / "b"),
                 f"{args.small_files} small files": measure(api, server, "small", small, work / "s"),
             }
+    print("server: in its own process on loopback")
     print(
         f"{'case':<22}{'floor s':>9}{'log s':>8}{'cold s':>8}{'warm s':>8}"
         f"{'(log+cold)/floor':>18}{'warm/cold':>10}{'relog/floor':>12}{'relog B':>9}"

@@ -32,7 +32,14 @@ from .names import (
     validate_tag,
     validate_type,
 )
-from .transfer import Downloader, Progress, hash_files, parallel_map, safe_target
+from .transfer import (
+    Downloader,
+    Progress,
+    hash_files,
+    parallel_map,
+    safe_target,
+    safe_targets,
+)
 
 if TYPE_CHECKING:
     from .api import Api
@@ -855,12 +862,19 @@ class Artifact:
         base.mkdir(parents=True, exist_ok=True)
         downloader = Downloader(api.client, api.cache, api.transfer)
         stored = [e for e in entries if e.ref is None]
-        targets = {e.path: safe_target(base, e.path) for e in entries}
+        targets = safe_targets(base, [e.path for e in entries])
+        for folder in {target.parent for target in targets.values()}:
+            folder.mkdir(parents=True, exist_ok=True)
         hits = (
-            {}
+            []
             if skip_cache
-            else {e.path: hit for e in stored if (hit := api.cache.get(e.digest, e.size or 0))}
+            else [e for e in stored if api.cache.get(e.digest, e.size or 0) is not None]
         )
+        # Hits are links made in this thread: a pool's hand-offs would cost more than they do.
+        for entry in hits:
+            api.cache.link_to(entry.digest, targets[entry.path])
+        hit_paths = {entry.path for entry in hits}
+        entries = [e for e in entries if e.path not in hit_paths]
         urls = self._file_urls() if len(hits) < len(stored) else {}
 
         def fetch(entry: ManifestEntry) -> None:
@@ -876,13 +890,12 @@ class Artifact:
                     storage_options=api.storage_options,
                 )
                 return
-            if entry.path not in hits and entry.path not in urls:
+            if entry.path not in urls:
                 raise NotFoundError(f"{entry.path}: the server lists no such file for {self.name}")
             if skip_cache:
                 downloader.fetch_to_path(urls[entry.path], entry, target)
                 return
-            if entry.path not in hits:
-                downloader.fetch_to_cache(urls[entry.path], entry)
+            downloader.fetch_to_cache(urls[entry.path], entry)
             api.cache.link_to(entry.digest, target)
 
         progress = Progress(

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -27,8 +28,7 @@ _TEMP_PREFIX = ".tmp-"
 _STAT_SUFFIX = ".stat"
 
 
-def _stat_key(path: Path) -> list[int]:
-    stat = path.stat()
+def _stat_key(stat: os.stat_result) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
@@ -47,11 +47,59 @@ def _replace_atomically(write: object, target: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
+#: Streams at least this large are hashed in a helper thread while they are written.
+THREADED_MD5_SIZE = 8 << 20
+
+
+class ThreadedMD5:
+    """md5 of a stream, updated in a helper thread: hashlib releases the GIL on large buffers,
+    so hashing one batch overlaps receiving and writing the next. Small chunks are gathered
+    into batches of ``batch`` bytes first (a hand-off costs more than hashing 64 KiB); at most
+    one batch waits."""
+
+    def __init__(self, batch: int = 1 << 20) -> None:
+        self._md5 = hashlib.md5()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md5")
+        self._pending: Future[None] | None = None
+        self._batch = batch
+        self._gathered: list[bytes] = []
+        self._gathered_size = 0
+
+    def update(self, data: bytes) -> None:
+        self._gathered.append(data)
+        self._gathered_size += len(data)
+        if self._gathered_size >= self._batch:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        batch = self._gathered[0] if len(self._gathered) == 1 else b"".join(self._gathered)
+        self._gathered, self._gathered_size = [], 0
+        self._pending = self._pool.submit(self._md5.update, batch)
+
+    def _finish(self) -> hashlib._Hash:
+        if self._gathered:
+            self._submit()
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        self._pool.shutdown()
+        return self._md5
+
+    def digest(self) -> bytes:
+        return self._finish().digest()
+
+    def hexdigest(self) -> str:
+        return self._finish().hexdigest()
+
+
 class _HashingWriter:
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: IO[bytes], size: int) -> None:
         self._file = file
-        self.md5 = hashlib.md5()
+        self.md5 = ThreadedMD5() if size >= THREADED_MD5_SIZE else hashlib.md5()
         self.size = 0
+        self.path: Path | None = None
 
     def write(self, data: bytes) -> int:
         self.md5.update(data)
@@ -76,21 +124,21 @@ class ArtifactCache:
         hex_digest = b64_to_hex(b64_digest)
         return self._objects / hex_digest[:2] / hex_digest[2:]
 
-    def _record(self, path: Path) -> None:
-        stat_path = path.with_name(path.name + _STAT_SUFFIX)
-        _replace_atomically(
-            lambda temporary: temporary.write_text(json.dumps(_stat_key(path))), stat_path
-        )
+    def _record(self, path: Path, stat: os.stat_result) -> None:
+        # Written in place: a reader that meets a half-written record finds no match and
+        # hashes the object again, so the atomic rename is not needed here.
+        path.with_name(path.name + _STAT_SUFFIX).write_text(json.dumps(_stat_key(stat)))
 
     def get(self, b64_digest: str, size: int) -> Path | None:
         """The cached file when it holds exactly these bytes; None otherwise."""
         path = self.path_for(b64_digest)
         try:
-            current = _stat_key(path)
+            stat = path.stat()
         except FileNotFoundError:
             return None
-        if current[0] != size:
+        if stat.st_size != size:
             return None
+        current = _stat_key(stat)
         stat_path = path.with_name(path.name + _STAT_SUFFIX)
         try:
             recorded = json.loads(stat_path.read_text())
@@ -101,29 +149,31 @@ class ArtifactCache:
                 path.unlink(missing_ok=True)
                 stat_path.unlink(missing_ok=True)
                 return None
-            self._record(path)
+            self._record(path, stat)
         # Least-recently-used order by access time, set by hand for noatime mounts; the
         # modification time, part of the recorded stat, stays as it is.
-        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+        os.utime(path, ns=(time.time_ns(), stat.st_mtime_ns))
         return path
 
     @contextmanager
     def open_writer(self, b64_digest: str, size: int) -> Iterator[_HashingWriter]:
-        """A file to write the object's bytes into; checked and moved into place on exit."""
+        """A file to write the object's bytes into; checked and moved into place on exit
+        (``writer.path`` is then the cached object)."""
         target = self.path_for(b64_digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = _temporary(target.parent, target.name)
         try:
             with open(temporary, "wb") as file:
-                writer = _HashingWriter(file)
+                writer = _HashingWriter(file, size)
                 yield writer
-            if writer.size != size or writer.md5.hexdigest() != b64_to_hex(b64_digest):
+            if writer.md5.hexdigest() != b64_to_hex(b64_digest) or writer.size != size:
                 raise IntegrityError(
                     f"downloaded bytes do not match md5 {b64_digest} and size {size}; "
                     "try again (the file may have changed on the server)"
                 )
             os.replace(temporary, target)
-            self._record(target)
+            self._record(target, target.stat())
+            writer.path = target
         finally:
             temporary.unlink(missing_ok=True)
 
@@ -143,7 +193,7 @@ class ArtifactCache:
                 shutil.copyfile(source, temporary)
 
         _replace_atomically(write, target)
-        self._record(target)
+        self._record(target, target.stat())
         return target
 
     def link_to(self, b64_digest: str, destination: Path, *, copy: bool = False) -> None:
@@ -153,6 +203,14 @@ class ArtifactCache:
         (a modified one is detected by its stat and hashed again before any reuse).
         """
         source = self.path_for(b64_digest)
+        if not copy:
+            try:
+                os.link(source, destination)
+                return
+            except FileExistsError:
+                pass  # replaced below, atomically, so a reader never sees it missing
+            except OSError:
+                copy = True  # another filesystem, or one without hard links
 
         def write(temporary: Path) -> None:
             if not copy:

@@ -215,21 +215,14 @@ class Downloader:
                     raise CommError(f"{what}: the download kept breaking off; retry later") from exc
                 time.sleep(delay)
 
-    def fetch_to_cache(self, url: str, entry: ManifestEntry) -> Path:
-        """The entry's bytes in the cache, downloading them unless a verified copy is there."""
-        cached = self.cache.get(entry.digest, entry.size or 0)
-        if cached is not None:
-            return cached
+    def fetch_to_cache(self, url: str, entry: ManifestEntry) -> None:
+        """Download the entry's bytes into the cache, verified."""
 
         def attempt() -> None:
             with self.cache.open_writer(entry.digest, entry.size or 0) as writer:
                 self._stream(url, writer)
 
         self._retrying(attempt, entry.path)
-        cached = self.cache.get(entry.digest, entry.size or 0)
-        if cached is None:
-            raise IntegrityError(f"{entry.path}: the cached copy vanished while it was written")
-        return cached
 
     def fetch_to_path(self, url: str, entry: ManifestEntry, target: Path) -> None:
         """The entry's bytes straight into ``target`` (no cache), verified, replaced atomically."""
@@ -273,10 +266,28 @@ class Downloader:
 
 def safe_target(root: Path, relative: str) -> Path:
     """``root/relative``, refusing any path that would land outside ``root``."""
-    target = (root / relative).resolve()
-    if root.resolve() not in target.parents:
-        raise InvalidInputError(f"manifest path {relative!r} points outside the download root")
-    return target
+    return safe_targets(root, [relative])[relative]
+
+
+def safe_targets(root: Path, relatives: Iterable[str]) -> dict[str, Path]:
+    """``root/relative`` for each path, refusing any that would land outside ``root``.
+
+    Each folder is resolved once, not each file: thousands of files share a few folders.
+    """
+    root = root.resolve()
+    folders: dict[str, Path] = {}
+    targets = {}
+    for relative in relatives:
+        folder, _, name = relative.rpartition("/")
+        if folder not in folders:
+            folders[folder] = (root / folder).resolve()
+        target = folders[folder] / name
+        if name in ("", ".", "..") or target.is_symlink():
+            target = target.resolve()
+        if root not in target.parents:
+            raise InvalidInputError(f"manifest path {relative!r} points outside the download root")
+        targets[relative] = target
+    return targets
 
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:

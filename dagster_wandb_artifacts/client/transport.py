@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_netrc_auth
 
 from .errors import (
     AuthenticationError,
@@ -98,6 +99,50 @@ def _graphql_error(errors: list[Any]) -> WandbError:
     return ServerError(messages)
 
 
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].rsplit('@', 1)[-1]}"
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
+class _Session(requests.Session):
+    """A session that reads its environment once per origin, not once per request.
+
+    With ``trust_env``, requests parses ``~/.netrc`` and scans ``os.environ`` for proxy and CA
+    settings on every request: for a small file that costs more CPU than the transfer. The
+    process's environment is taken as fixed from a session's first request to an origin on.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._netrc: dict[str, tuple[str, str] | None] = {}
+        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        if self.trust_env and not request.auth and not self.auth:
+            origin = _origin(request.url)
+            if origin not in self._netrc:
+                self._netrc[origin] = get_netrc_auth(request.url)
+            # A callable auth stops requests from reading ~/.netrc again.
+            request.auth = self._netrc[origin] or _no_auth
+        return super().prepare_request(request)
+
+    def merge_environment_settings(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if proxies or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (_origin(url), stream, verify, cert)
+        if key not in self._environment:
+            self._environment[key] = super().merge_environment_settings(
+                url, {}, stream, verify, cert
+            )
+        return dict(self._environment[key])
+
+
 class GraphQLClient:
     """Requests to one W&B server: GraphQL, authenticated endpoints and signed file URLs."""
 
@@ -116,7 +161,7 @@ class GraphQLClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         if session is None:
-            session = requests.Session()
+            session = _Session()
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
             session.mount("http://", adapter)
             session.mount("https://", adapter)

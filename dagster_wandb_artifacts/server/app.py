@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import json
 import logging
@@ -13,7 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, graphql_sync
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    execute_sync,
+    parse,
+    validate,
+)
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -33,6 +42,22 @@ log = logging.getLogger("dagster_wandb_artifacts.server")
 _EXPECTED_ERRORS = (StoreError, BadIdError)
 
 
+class _Documents:
+    """Parsed and validated GraphQL documents by query text. Clients send the same few queries
+    over and over, and parsing and validating one costs more than running it."""
+
+    def __init__(self, schema: GraphQLSchema, size: int = 256) -> None:
+        self._schema = schema
+        self.get = functools.lru_cache(maxsize=size)(self._load)
+
+    def _load(self, query: str) -> DocumentNode | list[GraphQLError]:
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return [exc]
+        return validate(self._schema, document) or document
+
+
 @dataclass
 class ServerState:
     """Everything the endpoints share; one per server (nothing global)."""
@@ -46,6 +71,9 @@ class ServerState:
     requests: Counter[str] = field(default_factory=Counter)
     bytes_received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.documents = _Documents(self.schema)
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -122,15 +150,19 @@ def create_app(state: ServerState) -> Starlette:
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return JSONResponse({"errors": [{"message": "expected {query, variables}"}]}, 400)
         ctx = state.context(request)
-        result = await run_in_threadpool(
-            graphql_sync,
-            state.schema,
-            body["query"],
-            root_value=Root(ctx),
-            context_value=ctx,
-            variable_values=body.get("variables"),
-            operation_name=body.get("operationName") or None,
-        )
+        document = state.documents.get(body["query"])
+        if isinstance(document, list):
+            result = ExecutionResult(data=None, errors=document)
+        else:
+            result = await run_in_threadpool(
+                execute_sync,
+                state.schema,
+                document,
+                root_value=Root(ctx),
+                context_value=ctx,
+                variable_values=body.get("variables"),
+                operation_name=body.get("operationName") or None,
+            )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [_format_error(exc) for exc in result.errors]

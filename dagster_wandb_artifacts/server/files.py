@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from ..client.cache import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
 from .store import StoreError
 
@@ -45,7 +46,7 @@ async def receive_to_staging(
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit():
         raise UploadRejected(411, "Content-Length is required")
-    md5 = hashlib.md5()
+    md5 = ThreadedMD5() if int(declared) >= THREADED_MD5_SIZE else hashlib.md5()
     received = 0
     with state.blobs.staging_file() as (file, path):
         async for chunk in request.stream():
@@ -107,6 +108,17 @@ def stream_blob(state: ServerState, key: str, request: Request) -> Response:
     headers = {"Content-Length": str(length), "Accept-Ranges": "bytes"}
     if wanted:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    if state.blobs.local and length <= _CHUNK:
+        # One read in the event loop: a stream would hand each chunk to a worker thread.
+        with state.blobs.open(key) as file:
+            file.seek(start)
+            body = file.read(length)
+        return Response(
+            body,
+            status_code=206 if wanted else 200,
+            headers=headers,
+            media_type="application/octet-stream",
+        )
     return StreamingResponse(
         chunks(),
         status_code=206 if wanted else 200,

@@ -26,6 +26,8 @@ from dagster_wandb_artifacts.client import (
     RetryPolicy,
     ServerError,
 )
+from dagster_wandb_artifacts.client.cache import THREADED_MD5_SIZE, ThreadedMD5
+from dagster_wandb_artifacts.client.transfer import safe_targets
 from dagster_wandb_artifacts.client.transport import GraphQLClient
 
 KEY = "k" * 40
@@ -181,6 +183,38 @@ def test_cache_refuses_wrong_bytes(tmp_path):
         writer.write(b"received")
     assert cache.get(b64(b"expected"), 8) is None
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_threaded_md5_matches_hashlib_for_any_chunking():
+    data = os.urandom(3_000_000)
+    threaded = ThreadedMD5(batch=100_000)
+    for start in range(0, len(data), 70_000):
+        threaded.update(data[start : start + 70_000])
+    assert threaded.hexdigest() == hashlib.md5(data).hexdigest()
+    assert threaded.digest() == hashlib.md5(data).digest()
+
+
+def test_cache_checks_large_objects_hashed_in_a_thread(tmp_path):
+    cache = ArtifactCache(tmp_path)
+    data = os.urandom(THREADED_MD5_SIZE + 1)
+    with cache.open_writer(b64(data), len(data)) as writer:
+        for start in range(0, len(data), 1 << 20):
+            writer.write(data[start : start + (1 << 20)])
+    assert cache.get(b64(data), len(data)).read_bytes() == data
+    corrupt = bytes([data[0] ^ 1]) + data[1:]
+    with pytest.raises(IntegrityError), cache.open_writer(b64(corrupt), len(data)) as writer:
+        writer.write(data)
+
+
+def test_download_targets_stay_inside_the_root(tmp_path):
+    root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "out").symlink_to(tmp_path)
+    targets = safe_targets(root, ["a/x.bin", "a/y.bin", "b/z.bin"])
+    assert targets["a/y.bin"] == root.resolve() / "a" / "y.bin"
+    for escaping in ("../x", "a/../../x", "a/out", "a/out/x"):
+        with pytest.raises(InvalidInputError):
+            safe_targets(root, [escaping])
 
 
 def test_cache_evicts_least_recently_used(tmp_path):
