@@ -1,0 +1,35 @@
+"""The benchmark chain through dagster-wandb's IO manager; runs in dagster-wandb's own venv.
+
+    WANDB_BASE_URL=... WANDB_API_KEY=... python bench/dagster_wandb_chain.py WORK_DIR
+
+``bench/dagster_chain.py`` builds that venv and starts this. It prints the seconds of one
+materialization as JSON; the W&B run files and dagster-wandb's download cache go to WORK_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from chain import timed_materialize
+from dagster import make_values_resource
+from dagster_wandb import wandb_artifacts_io_manager, wandb_resource
+
+
+def main() -> None:
+    work = sys.argv[1]
+    resources = {
+        "wandb_config": make_values_resource(entity=str, project=str).configured(
+            {"entity": "bench", "project": "dagster-wandb"}
+        ),
+        "wandb_resource": wandb_resource.configured(
+            {"api_key": {"env": "WANDB_API_KEY"}, "host": os.environ["WANDB_BASE_URL"]}
+        ),
+        "io_manager": wandb_artifacts_io_manager.configured({"base_dir": work}),
+    }
+    print(json.dumps({"seconds": timed_materialize(resources)}))
+
+
+if __name__ == "__main__":
+    main()
