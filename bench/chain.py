@@ -6,7 +6,9 @@ very same definitions.
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Callable
 
 from dagster import AssetIn, AssetKey, AssetsDefinition, DagsterInstance, asset, materialize
 
@@ -38,3 +40,8 @@ def timed_materialize(resources: dict[str, object]) -> float:
     result = materialize(chain(), resources=resources, instance=DagsterInstance.ephemeral())
     assert result.success
     return time.perf_counter() - started
+
+
+def median_materialize(resources: Callable[[int], dict[str, object]], repeat: int) -> float:
+    """The median of ``repeat`` materializations, the i-th with ``resources(i)``."""
+    return statistics.median(timed_materialize(resources(index)) for index in range(repeat))

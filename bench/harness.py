@@ -8,6 +8,7 @@ its own memory can be measured.
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import secrets
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _LISTENING = re.compile(r"on (http://\S+) ")
+SUMMARY_VARIABLE = "BENCH_SUMMARY"
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,15 @@ def run_json(command: Sequence[str], env: dict[str, str] | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A Markdown table, so that it pastes into RESULTS.md as it is."""
+def report(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], summary: Sequence[str] = ()
+) -> None:
+    """Print a Markdown table (it pastes into RESULTS.md as it is).
+
+    The ``summary`` columns of each row also go as JSON lines, with the row's ``target
+    <column>`` (else ``target``) cell if the table has one, to the file named by
+    $BENCH_SUMMARY: ``python -m bench`` sets it to gather one table of ratios from every script.
+    """
 
     def cell(value: object) -> str:
         if isinstance(value, float):
@@ -97,3 +106,22 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     for row in rows:
         print("| " + " | ".join(cell(value) for value in row) + " |")
     sys.stdout.flush()
+    destination = os.environ.get(SUMMARY_VARIABLE)
+    if not destination:
+        return
+    with open(destination, "a") as file:
+        for row in rows:
+            for metric in summary:
+                value = row[headers.index(metric)]
+                if value is None:
+                    continue
+                candidates = (f"target {metric}", "target")
+                column = next((name for name in candidates if name in headers), None)
+                line = {
+                    "script": Path(sys.argv[0]).stem,
+                    "case": str(row[0]),
+                    "metric": metric,
+                    "value": cell(value),
+                    "target": "" if column is None else cell(row[headers.index(column)]),
+                }
+                file.write(json.dumps(line) + "\n")
