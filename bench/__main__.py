@@ -83,7 +83,7 @@ def fixed_width_ratios(script: str, output: str) -> list[dict[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated benchmarks to run (default: all)")
     parser.add_argument("--skip", help="comma-separated benchmarks to leave out")
     parser.add_argument("--big-mib", type=int, default=1024, help="run.py's big file")
@@ -93,12 +93,13 @@ def main() -> None:
     parser.add_argument("--scaling-sizes", default="1000,10000,100000")
     parser.add_argument("--venv-dir", type=Path, help="dagster-wandb's virtualenv")
     args = parser.parse_args()
+    benchmarks = plan(args)
     logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     summary_file = logs / "summary.jsonl"
     summary_file.touch()
     env = dict(os.environ, **{SUMMARY_VARIABLE: str(summary_file)})
     failed = []
-    for benchmark in plan(args):
+    for benchmark in benchmarks:
         print(f"\n## {benchmark.name}: {benchmark.script} {' '.join(benchmark.arguments)}\n")
         sys.stdout.flush()
         log = logs / f"{benchmark.name}.log"
