@@ -1,0 +1,47 @@
+"""The chain of 10 small assets that the Dagster benchmarks materialize.
+
+It imports only ``dagster``, so the dagster-wandb virtualenv (without our package) runs the
+very same definitions.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from dagster import AssetIn, AssetKey, AssetsDefinition, DagsterInstance, asset, materialize
+
+LENGTH = 10
+
+
+def _step(index: int, upstream_key: AssetKey) -> AssetsDefinition:
+    @asset(name=f"step_{index}", ins={"upstream": AssetIn(key=upstream_key)})
+    def step(upstream: list[int]) -> list[int]:
+        return [value + 1 for value in upstream]
+
+    return step
+
+
+def chain() -> list[AssetsDefinition]:
+    @asset(name="step_0")
+    def first() -> list[int]:
+        return list(range(1000))
+
+    assets = [first]
+    for index in range(1, LENGTH):
+        assets.append(_step(index, assets[-1].key))
+    return assets
+
+
+def timed_materialize(resources: dict[str, object]) -> float:
+    """Seconds to materialize the chain once, on a fresh ephemeral instance."""
+    started = time.perf_counter()
+    result = materialize(chain(), resources=resources, instance=DagsterInstance.ephemeral())
+    assert result.success
+    return time.perf_counter() - started
+
+
+def median_materialize(resources: Callable[[int], dict[str, object]], repeat: int) -> float:
+    """The median of ``repeat`` materializations, the i-th with ``resources(i)``."""
+    return statistics.median(timed_materialize(resources(index)) for index in range(repeat))

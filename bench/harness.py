@@ -1,0 +1,127 @@
+"""What the bench scripts share: the server in its own process, timing, tables, peak RSS.
+
+The server runs as ``dagster-wandb-artifacts server`` in a subprocess so that neither our
+client nor the other side (the wandb SDK, dagster-wandb) shares a GIL with it, and so that
+its own memory can be measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_LISTENING = re.compile(r"on (http://\S+) ")
+SUMMARY_VARIABLE = "BENCH_SUMMARY"
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    base_url: str
+    api_key: str
+    process: subprocess.Popen[str]
+
+    def peak_rss_mib(self) -> float:
+        """The server's peak resident set so far (VmHWM), read while it still runs."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc status: peak RSS needs Linux")
+
+
+@contextmanager
+def server_process(root: Path) -> Iterator[ServerProcess]:
+    """``dagster-wandb-artifacts server`` on a free loopback port, from this interpreter."""
+    api_key = f"bench-{secrets.token_hex(24)}"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dagster_wandb_artifacts.cli",
+            "server",
+            "--root",
+            str(root),
+            "--port",
+            "0",
+            "--api-key",
+            api_key,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        match = _LISTENING.search(process.stdout.readline())
+        if match is None:
+            raise RuntimeError(f"the server did not start (exit code {process.wait()})")
+        yield ServerProcess(match.group(1), api_key, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def own_peak_rss_mib() -> float:
+    """This process's peak resident set (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_json(command: Sequence[str], env: dict[str, str] | None = None) -> dict:
+    """Run a child that prints one JSON object as its last stdout line; return that object."""
+    result = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def report(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], summary: Sequence[str] = ()
+) -> None:
+    """Print a Markdown table (it pastes into RESULTS.md as it is).
+
+    The ``summary`` columns of each row also go as JSON lines, with the row's ``target
+    <column>`` (else ``target``) cell if the table has one, to the file named by
+    $BENCH_SUMMARY: ``python -m bench`` sets it to gather one table of ratios from every script.
+    """
+
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+        return "" if value is None else str(value)
+
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "---|" * len(headers))
+    for row in rows:
+        print("| " + " | ".join(cell(value) for value in row) + " |")
+    sys.stdout.flush()
+    destination = os.environ.get(SUMMARY_VARIABLE)
+    if not destination:
+        return
+    with open(destination, "a") as file:
+        for row in rows:
+            for metric in summary:
+                value = row[headers.index(metric)]
+                if value is None:
+                    continue
+                candidates = (f"target {metric}", "target")
+                column = next((name for name in candidates if name in headers), None)
+                line = {
+                    "script": Path(sys.argv[0]).stem,
+                    "case": str(row[0]),
+                    "metric": metric,
+                    "value": cell(value),
+                    "target": "" if column is None else cell(row[headers.index(column)]),
+                }
+                file.write(json.dumps(line) + "\n")
