@@ -539,11 +539,21 @@ class RunNode(Node):
     def tags(self) -> list[str]:
         return json.loads(self.row["tags"])
 
+    def wandbConfig(self, info: Any, keys: list[str] | None = None) -> str:  # noqa: N802
+        # The SDK's own "_wandb" config entry; its "t" key tells a resumable (started) run.
+        wandb = (json.loads(self.config).get("_wandb") or {}).get("value") or {}
+        return json.dumps(wandb if keys is None else {k: wandb[k] for k in keys if k in wandb})
+
     @property
     def sweepName(self) -> str | None:  # noqa: N802
         return self.row["sweep_name"]
 
+    # Resuming a run (RunResumeStatus) reads these; this server keeps no history or events.
     historyLineCount = 0  # noqa: N815
+    logLineCount = 0  # noqa: N815
+    eventsLineCount = 0  # noqa: N815
+    historyTail = "[]"  # noqa: N815
+    eventsTail = "[]"  # noqa: N815
     commit = None
     readOnly = False  # noqa: N815
     systemMetrics = "{}"  # noqa: N815
@@ -886,7 +896,12 @@ class ArtifactNode(Node):
         sql = "SELECT * FROM artifact_files WHERE artifact_id = ? AND md5 IS NOT NULL"
         params: list[Any] = [self.row["id"]]
         if names is not None:
-            sql += f" AND name IN ({', '.join('?' * len(names))})"
+            # Looked up by (artifact, name) first: paging by id would scan the whole artifact.
+            sql = (
+                "WITH named AS MATERIALIZED (SELECT * FROM artifact_files WHERE artifact_id = ? "
+                f"AND name IN ({', '.join('?' * len(names))})) "
+                "SELECT * FROM named WHERE md5 IS NOT NULL"
+            )
             params.extend(names)
         return Connection(
             self.ctx,

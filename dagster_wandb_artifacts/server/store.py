@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS artifact_files (
     id INTEGER PRIMARY KEY, artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
     name TEXT NOT NULL, md5 TEXT, size INTEGER, ref TEXT, birth_artifact_id INTEGER,
     UNIQUE (artifact_id, name));
+CREATE INDEX IF NOT EXISTS artifact_files_by_artifact ON artifact_files (artifact_id, id);
 CREATE TABLE IF NOT EXISTS artifact_uses (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
     artifact_id INTEGER NOT NULL REFERENCES artifacts(id), used_as TEXT,

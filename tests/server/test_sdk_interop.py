@@ -169,3 +169,19 @@ def test_sdk_paths_of_every_declared_feature(api, server, tmp_path):
     fetched.tags.append("reviewed")
     fetched.save()
     assert api.artifact(f"{ENTITY}/{PROJECT}/featured:v0").tags == ["candidate", "reviewed"]
+
+
+def test_sdk_resumes_a_run(server):
+    """``wandb.init(resume=...)`` asks for the run's resume status (``RunResumeStatus``), as
+    dagster-wandb does around every output; the second init continues the same run."""
+    first = sdk_run(server, id="resumable", resume="allow", config={"lr": 0.1})
+    first.finish()
+    again = sdk_run(server, id="resumable", resume="must")
+    assert again.id == "resumable" and again.resumed
+    again.finish()
+    runs = graphql(
+        server,
+        '{ project(entityName: "%s", name: "%s") { runs { edges { node { name } } } } }'
+        % (ENTITY, PROJECT),
+    )
+    assert [e["node"]["name"] for e in runs["project"]["runs"]["edges"]] == ["resumable"]
