@@ -19,6 +19,7 @@ from . import queries
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotLoggedError,
+    AuthenticationError,
     IntegrityError,
     InvalidInputError,
     NotFoundError,
@@ -811,12 +812,16 @@ class Artifact:
 
     def _fetch_manifest(self) -> Manifest:
         api = self._require_api()
-        node = api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"]
-        manifest_node = node and node.get("currentManifest")
-        if not manifest_node:
+        url = _manifest_url(self._attrs)
+        if url is not None:
+            try:
+                return Manifest.from_bytes(api.client.request("GET", url).content)
+            except (AuthenticationError, InvalidInputError, NotFoundError):
+                pass  # the URL came with the version: its signature may have expired since
+        url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
+        if url is None:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
-        response = api.client.request("GET", manifest_node["file"]["directUrl"])
-        return Manifest.from_bytes(response.content)
+        return Manifest.from_bytes(api.client.request("GET", url).content)
 
     def _default_root(self) -> Path:
         base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
@@ -965,6 +970,11 @@ class Artifact:
         changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
         if changed:
             raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")
+
+
+def _manifest_url(node: dict[str, Any] | None) -> str | None:
+    manifest = (node or {}).get("currentManifest")
+    return manifest["file"]["directUrl"] if manifest else None
 
 
 def _normalize(name: str) -> str:

@@ -68,12 +68,12 @@ def log_artifact(
         },
     )["createArtifact"]["artifact"]
     artifact_id = created["id"]
-    if created["state"] != "COMMITTED":
-        _upload_and_commit(api, run, artifact, artifact_id)
+    if created["state"] == "COMMITTED":
+        logged = api.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"]
+    else:
+        logged = _upload_and_commit(api, run, artifact, artifact_id)
     manifest = artifact.manifest
-    artifact._become_logged(
-        api, api.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"]
-    )
+    artifact._become_logged(api, logged)
     # The local manifest has the same digest as the logged one: no need to fetch it back.
     artifact._manifest, artifact._manifest_loaded = manifest, True
     return artifact
@@ -98,7 +98,8 @@ def _manifest_mutation(
     )["createArtifactManifest"]["artifactManifest"]
 
 
-def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> None:
+def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> dict[str, Any]:
+    """Upload what the server lacks, then commit; returns the committed version's node."""
     manifest = artifact.manifest
     manifest_id = _manifest_mutation(api, run, artifact_id, artifact._base_id, "", False)["id"]
     uploader = Uploader(api.client, api.transfer)
@@ -169,5 +170,6 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     headers = dict(h.split(":", 1) for h in file.get("uploadHeaders") or [])
     headers["Content-Length"] = str(len(body))
     api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
-    api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
+    committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
     artifact._cache_logged_files(api)
+    return committed["commitArtifact"]["artifact"]

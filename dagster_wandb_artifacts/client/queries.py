@@ -159,6 +159,7 @@ mutation CreateProject($input: UpsertModelInput!) {
 }
 """
 
+# With the manifest's URL, so a download needs no ``FetchArtifactManifest`` first.
 ARTIFACT_BY_NAME = (
     """
 query ArtifactMembershipByName($entity: String!, $project: String!, $name: String!) {
@@ -181,6 +182,11 @@ query ArtifactMembershipByName($entity: String!, $project: String!, $name: Strin
       }
       artifact {
         ...ArtifactFragment
+        currentManifest {
+          file {
+            directUrl
+          }
+        }
       }
     }
   }
@@ -275,16 +281,19 @@ mutation CompleteMultipartUploadArtifact($completeMultipartAction: CompleteMulti
 }
 """
 
-COMMIT_ARTIFACT = """
+# The committed version comes back whole, so logging needs no ``ArtifactByID`` afterwards.
+COMMIT_ARTIFACT = (
+    """
 mutation CommitArtifact($artifactID: ID!) {
   commitArtifact(input: {artifactID: $artifactID}) {
     artifact {
-      id
-      digest
+      ...ArtifactFragment
     }
   }
 }
 """
+    + _ARTIFACT
+)
 
 FETCH_MANIFEST = """
 query FetchArtifactManifest($id: ID!) {

@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 
 from dagster_wandb_artifacts.client import (
+    Api,
     Artifact,
+    ArtifactCache,
     ArtifactFinalizedError,
     ArtifactNotLoggedError,
     IntegrityError,
     InvalidInputError,
     NotFoundError,
 )
+from dagster_wandb_artifacts.server import LocalServer
 from tests.support import graphql
 
 
@@ -63,6 +66,31 @@ def test_log_download_and_properties(api, server, tmp_path):
     assert api.artifact_exists("ds:best") and not api.artifact_exists("ds:nope")
     assert {f.name for f in fetched.files()} == set(FILES)
     assert fetched.logged_by().job_type == "test"
+
+
+def test_download_uses_the_manifest_url_fetched_with_the_version(tmp_path, wandb_home):
+    now = [1_000_000.0]
+    with LocalServer(tmp_path / "s", clock=lambda: now[0], url_ttl_seconds=60) as server:
+        api = Api(
+            api_key=server.api_key,
+            overrides={"base_url": server.base_url, "entity": "ent", "project": "proj"},
+            cache=ArtifactCache(tmp_path / "cache"),
+        )
+        artifact = Artifact("ds", "dataset")
+        artifact.add_dir(tree(tmp_path / "src", FILES))
+        log(api, artifact)
+        fetched, later = api.artifact("ds:latest"), api.artifact("ds:latest")
+        queries, manifest_gets = server.requests["POST graphql"], server.requests["GET manifest"]
+        fetched.download(tmp_path / "now")
+        # The manifest's URL came with the version and logging filled the cache: no query.
+        assert server.requests["POST graphql"] == queries
+        assert server.requests["GET manifest"] == manifest_gets + 1
+
+        now[0] += 61  # the URL fetched with ``later`` has expired: it is asked for again
+        root = Path(later.download(tmp_path / "later"))
+        assert server.requests["POST graphql"] == queries + 1
+        assert server.requests["GET manifest"] == manifest_gets + 3
+        assert {name: (root / name).read_bytes() for name in FILES} == FILES
 
 
 def test_unchanged_relog_uploads_nothing(api, server, tmp_path):

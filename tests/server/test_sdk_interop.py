@@ -181,7 +181,8 @@ def test_sdk_resumes_a_run(server):
     again.finish()
     runs = graphql(
         server,
-        '{ project(entityName: "%s", name: "%s") { runs { edges { node { name } } } } }'
-        % (ENTITY, PROJECT),
+        "query($e: String!, $p: String!) "
+        "{ project(entityName: $e, name: $p) { runs { edges { node { name } } } } }",
+        {"e": ENTITY, "p": PROJECT},
     )
     assert [e["node"]["name"] for e in runs["project"]["runs"]["edges"]] == ["resumable"]
