@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -60,28 +59,6 @@ def plan(args: argparse.Namespace) -> list[Benchmark]:
     return benchmarks
 
 
-def fixed_width_ratios(script: str, output: str) -> list[dict[str, str]]:
-    """The ``a/b`` columns of a right-aligned plain-text table (run.py prints one).
-
-    A value belongs to the header whose last character is in the same column.
-    """
-    lines = [line for line in output.splitlines() if line.strip()]
-    header = next((i for i, line in enumerate(lines) if line.startswith("case")), None)
-    if header is None:
-        return []
-    ratio_ends = {match.end(): match.group() for match in re.finditer(r"\S+", lines[header])}
-    found = []
-    for line in lines[header + 1 :]:
-        case = re.split(r"\s{2,}", line.strip())[0]
-        for match in re.finditer(r"\S+", line):
-            metric = ratio_ends.get(match.end())
-            if metric is not None and "/" in metric:
-                found.append(
-                    {"script": script, "case": case, "metric": metric, "value": match.group()}
-                )
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated benchmarks to run (default: all)")
@@ -103,7 +80,6 @@ def main() -> None:
         print(f"\n## {benchmark.name}: {benchmark.script} {' '.join(benchmark.arguments)}\n")
         sys.stdout.flush()
         log = logs / f"{benchmark.name}.log"
-        before = summary_file.stat().st_size
         with open(log, "w") as stderr:
             result = subprocess.run(
                 [sys.executable, str(BENCH / benchmark.script), *benchmark.arguments],
@@ -116,11 +92,6 @@ def main() -> None:
         if result.returncode != 0:
             failed.append(benchmark.name)
             print(f"FAILED (exit code {result.returncode}): see {log}")
-        # A script that does not report through harness (run.py) prints a plain table.
-        if summary_file.stat().st_size == before:
-            with open(summary_file, "a") as file:
-                for line in fixed_width_ratios(Path(benchmark.script).stem, result.stdout):
-                    file.write(json.dumps(line) + "\n")
     print("\n## All ratios\n")
     entries = [json.loads(line) for line in summary_file.read_text().splitlines()]
     report(
