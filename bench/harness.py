@@ -75,6 +75,19 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def touch_memory(folder: Path, gib: int) -> None:
+    """Write and delete ``gib`` GiB of zeros, so later writes reuse pages the machine has
+    already backed. On a VM whose memory the host hands out on first touch (this one: about
+    2 s per GiB), the first writer of fresh pages pays for them, and a ratio would measure
+    which side of it wrote first, not its own work."""
+    scratch = folder / "touch-memory"
+    block = bytes(1 << 20)
+    with open(scratch, "wb") as file:
+        for _ in range(gib * 1024):
+            file.write(block)
+    scratch.unlink()
+
+
 def own_peak_rss_mib() -> float:
     """This process's peak resident set (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

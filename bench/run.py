@@ -7,7 +7,8 @@ what any log-then-load must at least do. For one big file and for many small fil
 it times a log, a cold load (empty cache), a warm load (cache hit) and an unchanged re-log, and
 counts the bytes that re-log uploads. Then it re-materializes an unchanged big numpy asset
 through the IO manager, against ``np.save`` plus the md5 of the saved file. The server runs in
-a process of its own (``harness.server_process``). Not part of the test run.
+a process of its own (``harness.server_process``); memory is touched first (``--touch-gib``,
+see ``harness.touch_memory``). Not part of the test run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 from dagster import DagsterInstance, asset, materialize
-from harness import ServerProcess, report, server_process, timed
+from harness import ServerProcess, report, server_process, timed, touch_memory
 from requests.adapters import HTTPAdapter
 from requests.utils import super_len
 
@@ -200,13 +201,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--small-files", type=int, default=10_000)
+    parser.add_argument(
+        "--touch-gib", type=int, help="memory to touch first (default: 4 x the big file)"
+    )
     args = parser.parse_args()
+    touch_gib = args.touch_gib if args.touch_gib is not None else -(-4 * args.big_mib // 1024)
     with (
         tempfile.TemporaryDirectory(prefix="wandb-bench-") as tmp,
         server_process(Path(tmp) / "server") as server,
         counting_uploads() as uploads,
     ):
         work = Path(tmp)
+        touch_memory(work, touch_gib)
         big, small = make_sources(work, args.big_mib, args.small_files)
         api = Api(
             server.api_key,

@@ -9,7 +9,8 @@ download one artifact (logged by our client) into an empty cache and an empty fo
 each side's ``Api().artifact(name).download(root)``. Each time is the median of --repeat
 rounds, each on fresh random bytes; the SDK starts its ``wandb-core`` helper (about 1.5 s) in
 the first round only, so the median "init + log + finish" is a warm one.
-``Api().artifact(name)`` latency is the median of 20 calls after one warm-up.
+``Api().artifact(name)`` latency is the median of 20 calls after one warm-up. Memory is
+touched first (see ``harness.touch_memory``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import wandb
-from harness import ServerProcess, report, server_process, timed
+from harness import ServerProcess, report, server_process, timed, touch_memory
 
 from dagster_wandb_artifacts.client import Api, Artifact, ArtifactCache
 
@@ -147,6 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
         work = Path(tmp)
+        touch_memory(work, -(-6 * args.big_mib * args.repeat // 1024))
         # Each SDK folder in the temp dir: nothing leaks into the home folder, and emptying
         # WANDB_CACHE_DIR makes the SDK's next download cold.
         for variable in WANDB_DIRS:
