@@ -99,6 +99,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     )
 
     _runs: StepRuns = PrivateAttr(default_factory=StepRuns)
+    # (Dagster run id, asset key, partition) -> "entity/project/name:vN" logged by this process:
+    # a downstream step in the same process (the in-process executor) needs no event log query.
+    _logged_here: dict[tuple[str, AssetKey, str | None], str] = PrivateAttr(default_factory=dict)
 
     # W&B runs ------------------------------------------------------------------------------------
 
@@ -207,7 +210,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             run = self._run_for(context, project, entity)
             current = self._partition_version(artifact, partition, project, entity)
             if current is not None:
-                return current, run
+                return self._remember(context, asset_key, partition, current), run
             # Partitions dedup against their own version only, never against `latest`.
             with reporting_to(context.log.info):
                 logged = run.log_artifact(
@@ -216,7 +219,14 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if config.link and not guarded:
             linked = logged.link(config.link, aliases=config.link_aliases)
             context.add_output_metadata({"wandb/link": f"{config.link}:{linked.version}"})
-        return logged, run
+        return self._remember(context, asset_key, partition, logged), run
+
+    def _remember(
+        self, context: OutputContext, asset_key: AssetKey, partition: str | None, logged: Artifact
+    ) -> Artifact:
+        key = (context.run_id, asset_key, partition)
+        self._logged_here[key] = f"{_collection_path(logged)}:{logged.version}"
+        return logged
 
     def _partition_version(
         self, draft: Artifact, partition: str | None, project: str, entity: str | None
@@ -317,6 +327,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         """``entity/project/name:vN`` that the upstream's latest Dagster materialization logged."""
         if not context.has_asset_key:
             return None
+        if _in_step(context):
+            key = (context.step_context.run_id, context.asset_key, partition)
+            if key in self._logged_here:
+                return self._logged_here[key]
         records = context.instance.fetch_materializations(
             AssetRecordsFilter(
                 asset_key=context.asset_key,

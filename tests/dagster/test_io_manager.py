@@ -112,6 +112,31 @@ def test_downstream_loads_the_version_dagster_recorded(resources, api, server, t
     assert observed == ["v0"]
 
 
+def test_in_process_downstream_takes_the_version_from_this_run(resources, api, monkeypatch):
+    @asset(key_prefix=["warehouse"], deps=[raw])
+    def interloper() -> None:
+        run = api.create_run(job_type="outside")
+        newer = Artifact("warehouse.raw", "dataset")
+        with newer.new_file("value.json") as file:
+            file.write('{"rows": [9, 9, 9]}')
+        run.log_artifact(newer)
+        run.finish()
+
+    @asset(key_prefix=["warehouse"], deps=[interloper], ins={"raw": AssetIn(key=raw.key)})
+    def after(raw: dict) -> list:
+        return raw["rows"]
+
+    def no_event_log_query(*args, **kwargs):
+        raise AssertionError("the version logged in this process was asked of the event log")
+
+    # The in-process executor: the IO manager remembers what it logged in this run.
+    monkeypatch.setattr(DagsterInstance, "fetch_materializations", no_event_log_query)
+    result = materialize([raw, interloper, after], resources=resources)
+    assert result.success
+    assert api.artifact("warehouse.raw:latest").version == "v1"
+    assert result.output_for_node("warehouse__after") == [1, 2, 3]  # v0, logged by this run
+
+
 def test_sdk_reads_outputs_and_assets_read_sdk_artifacts(resources, server, wandb_home, tmp_path):
     import wandb
 
