@@ -84,16 +84,21 @@ def test_unchanged_rematerialization_uploads_nothing(resources, api, server):
     assert record.asset_materialization.metadata["wandb/version"].value == "v0"
 
 
+def log_newer_raw(api) -> None:
+    """A version of ``raw`` logged straight into W&B, outside Dagster."""
+    run = api.create_run(job_type="outside")
+    newer = Artifact("warehouse.raw", "dataset")
+    with newer.new_file("value.json") as file:
+        file.write('{"rows": [9, 9, 9]}')
+    run.log_artifact(newer)
+    run.finish()
+
+
 def test_downstream_loads_the_version_dagster_recorded(resources, api, server, tmp_path):
     instance = DagsterInstance.ephemeral()
     assert materialize([raw], resources=resources, instance=instance).success
     # Someone logs a newer version straight into W&B between the two steps.
-    run = api.create_run(job_type="outside")
-    intruder = Artifact("warehouse.raw", "dataset")
-    with intruder.new_file("value.json") as file:
-        file.write('{"rows": [9, 9, 9]}')
-    run.log_artifact(intruder)
-    run.finish()
+    log_newer_raw(api)
     assert api.artifact("warehouse.raw:latest").version == "v1"
 
     result = materialize(
@@ -115,12 +120,7 @@ def test_downstream_loads_the_version_dagster_recorded(resources, api, server, t
 def test_in_process_downstream_takes_the_version_from_this_run(resources, api, monkeypatch):
     @asset(key_prefix=["warehouse"], deps=[raw])
     def interloper() -> None:
-        run = api.create_run(job_type="outside")
-        newer = Artifact("warehouse.raw", "dataset")
-        with newer.new_file("value.json") as file:
-            file.write('{"rows": [9, 9, 9]}')
-        run.log_artifact(newer)
-        run.finish()
+        log_newer_raw(api)
 
     @asset(key_prefix=["warehouse"], deps=[interloper], ins={"raw": AssetIn(key=raw.key)})
     def after(raw: dict) -> list:
