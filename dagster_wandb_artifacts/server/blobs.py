@@ -1,12 +1,15 @@
 """File bytes of the embedded server, in any fsspec filesystem (a local folder by default).
 
-Bytes are received into a local staging file, checked, and only then moved or copied to
-their final key, so a key that exists always holds complete, verified bytes.
+Bytes are received into memory or a local staging file, checked, and only then written,
+moved or copied to their final key, so a key that exists always holds complete, verified
+bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +34,20 @@ def run_file_key(run_id: int, name: str) -> str:
 
 def part_key(upload_id: str, part_number: int) -> str:
     return f"multipart/{upload_id}/{part_number:05d}"
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+# Temporary names: unique in this process by the number, across processes by the prefix (and
+# O_EXCL refuses a clash), without a call for randomness per file.
+_TEMPORARY_PREFIX = secrets.token_hex(4)
+_temporary_numbers = itertools.count()
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """os.write, repeated until all is written (a file object would cost three more calls)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 class BlobStore:
@@ -83,6 +100,29 @@ class BlobStore:
                 yield file, path
         finally:
             path.unlink(missing_ok=True)
+
+    def write(self, key: str, data: bytes) -> None:
+        """Store ``data`` at ``key``; on a local folder through a temporary file beside it and a
+        rename, so no reader ever sees part of it."""
+        target = self._path(key)
+        if not self._local:
+            self.fs.pipe_file(target, data)
+            return
+        temporary = f"{target}.{_TEMPORARY_PREFIX}{next(_temporary_numbers)}.part"
+        try:
+            descriptor = os.open(temporary, _NEW_FILE, 0o600)
+        except FileNotFoundError:  # the key's folder is new (a failed mkdir costs more)
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(temporary, _NEW_FILE, 0o600)
+        try:
+            try:
+                _write_all(descriptor, data)
+            finally:
+                os.close(descriptor)
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
     def commit(self, staged: Path, key: str) -> None:
         """Move a complete staged file to ``key`` (atomically on a local filesystem)."""

@@ -1,12 +1,13 @@
 """File endpoints: signed PUTs and GETs of bytes, strict like a cloud store's presigned URLs.
 
-An upload is streamed to a staging file while its md5 and length are computed; only bytes
-whose ``Content-Length`` and md5 match what the URL was issued for are recorded, so one bad
-PUT can never poison deduplication.
+An upload is received (into memory when small, else into a staging file) while its md5 and
+length are computed; only bytes whose ``Content-Length`` and md5 match what the URL was
+issued for are stored and recorded, so one bad PUT can never poison deduplication.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -14,18 +15,22 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..client.cache import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
-from .store import StoreError
+from .store import Store, StoreError
 
 if TYPE_CHECKING:
     from .app import ServerState
     from .graphql_api import Context
 
 _CHUNK = 1 << 20
+# Objects up to this size are received into memory and written once, at their key: a staging
+# file would cost a second file creation, and creating files is what small uploads spend on.
+IN_MEMORY_UPLOAD = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -39,14 +44,32 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _declared_length(request: Request) -> int:
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        raise UploadRejected(411, "Content-Length is required")
+    return int(declared)
+
+
+def _verify(
+    request: Request, declared: int, received: int, md5: Any, expected_md5_hex: str | None
+) -> None:
+    """Refuse a body whose length or md5 is not what was declared and signed for."""
+    if received != declared:
+        raise UploadRejected(400, f"received {received} bytes, Content-Length said {declared}")
+    content_md5 = request.headers.get("content-md5")
+    if content_md5 is not None and content_md5 != base64.b64encode(md5.digest()).decode():
+        raise UploadRejected(400, "the body does not match its Content-MD5 header")
+    if expected_md5_hex is not None and md5.hexdigest() != expected_md5_hex:
+        raise UploadRejected(400, "the body's md5 does not match the object it was signed for")
+
+
 async def receive_to_staging(
     state: ServerState, request: Request, expected_md5_hex: str | None, key: str
 ) -> int:
     """Stream the body into staging, verify it, and move it to ``key``; returns its size."""
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        raise UploadRejected(411, "Content-Length is required")
-    md5 = ThreadedMD5() if int(declared) >= THREADED_MD5_SIZE else hashlib.md5()
+    declared = _declared_length(request)
+    md5 = ThreadedMD5() if declared >= THREADED_MD5_SIZE else hashlib.md5()
     received = 0
     with state.blobs.staging_file() as (file, path):
         async for chunk in request.stream():
@@ -55,16 +78,70 @@ async def receive_to_staging(
             received += len(chunk)
         file.flush()
         state.count_bytes(received)
-        if received != int(declared):
-            raise UploadRejected(400, f"received {received} bytes, Content-Length said {declared}")
-        content_md5 = request.headers.get("content-md5")
-        if content_md5 is not None and content_md5 != base64.b64encode(md5.digest()).decode():
-            raise UploadRejected(400, "the body does not match its Content-MD5 header")
-        if expected_md5_hex is not None and md5.hexdigest() != expected_md5_hex:
-            raise UploadRejected(400, "the body's md5 does not match the object it was signed for")
+        _verify(request, declared, received, md5, expected_md5_hex)
         file.close()
         state.blobs.commit(path, key)
     return received
+
+
+async def _read_body(request: Request, declared: int) -> bytes:
+    """The whole body, refused as soon as it outgrows its ``Content-Length``."""
+    chunks = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > declared:
+            raise UploadRejected(400, f"the body is longer than its Content-Length, {declared}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive_object(state: ServerState, request: Request, md5_hex: str) -> None:
+    """Receive, verify, store and record the object ``md5_hex``."""
+    key = blobs.object_key(md5_hex)
+    declared = _declared_length(request)
+    if declared > IN_MEMORY_UPLOAD:
+        size = await receive_to_staging(state, request, md5_hex, key)
+    else:
+        body = await _read_body(request, declared)
+        state.count_bytes(len(body))
+        _verify(request, declared, len(body), hashlib.md5(body), md5_hex)
+        size = len(body)
+        await _store_once(state, md5_hex, key, body)
+    await state.recorder.record(md5_hex, size)
+
+
+async def _store_once(state: ServerState, md5_hex: str, key: str, body: bytes) -> None:
+    """Write a verified object unless it is stored already: a key only ever holds verified
+    bytes, so an object there is this one."""
+    if state.blobs.local:
+        if not state.blobs.exists(key):
+            # In the event loop: writing a small file costs less than a hop to a worker thread.
+            state.blobs.write(key, body)
+    elif state.store.blob(md5_hex) is None:  # asking SQLite costs less than asking the bucket
+        await run_in_threadpool(state.blobs.write, key, body)
+
+
+class BlobRecorder:
+    """Records stored objects in the blobs table, from the event loop when it can.
+
+    A hop to a worker thread costs several times the insert itself, so the insert runs in the
+    loop whenever SQLite's write lock is free, and in a worker thread when it is not (a wait
+    there stalls no other request). Every ``checkpoint_every``-th record goes through a worker
+    too: the loop's connection never checkpoints the WAL, and that commit does when due.
+    """
+
+    def __init__(self, store: Store, checkpoint_every: int = 64) -> None:
+        self._store = store
+        self._checkpoint_every = checkpoint_every
+        self._recorded = 0
+
+    async def record(self, md5_hex: str, size: int) -> None:
+        rows = [(md5_hex, size)]
+        self._recorded += 1
+        if self._recorded % self._checkpoint_every and self._store.try_record_blobs(rows):
+            return
+        await asyncio.get_running_loop().run_in_executor(None, self._store.record_blobs, rows)
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -160,7 +237,7 @@ def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]
         if md5.hexdigest() != upload["md5"]:
             raise StoreError("the joined parts do not match the file's md5")
         ctx.blobs.commit(path, blobs.object_key(upload["md5"]))
-    store.record_blob(upload["md5"], size, None)
+    store.record_blobs([(upload["md5"], size)])
     ctx.blobs.remove(f"multipart/{upload_id}")
     return upload["md5"]
 

@@ -2,7 +2,8 @@
 
 Several server processes may share one root (each Dagster step process can start its own
 embedded server), so every write runs in a ``BEGIN IMMEDIATE`` transaction with a busy
-timeout, and the database is in WAL mode so readers never block writers.
+timeout (or none, from an event loop, which then leaves the write to a worker thread), and
+the database is in WAL mode so readers never block writers.
 """
 
 from __future__ import annotations
@@ -128,6 +129,18 @@ def _update(db: sqlite3.Connection, table: str, row_id: int, columns: dict[str, 
     db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*columns.values(), row_id))
 
 
+# SQLite's message for SQLITE_BUSY (sqlite3 names the code only from Python 3.11).
+_BUSY = "database is locked"
+
+
+def _insert_blobs(db: sqlite3.Connection, blobs: Sequence[tuple[str, int]]) -> None:
+    created_at = now()
+    db.executemany(
+        "INSERT INTO blobs (md5, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        [(md5_hex, size, created_at) for md5_hex, size in blobs],
+    )
+
+
 class Store:
     """All metadata reads and writes of the embedded server."""
 
@@ -153,17 +166,31 @@ class Store:
             db.execute("ROLLBACK")
             raise
 
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=timeout, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
     @property
     def db(self) -> sqlite3.Connection:
         """This thread's connection (sqlite3 connections are not shared across threads)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
+            conn = self._local.conn = self._connect(self._busy_timeout)
+        return conn
+
+    @property
+    def _db_nowait(self) -> sqlite3.Connection:
+        """This thread's connection that neither waits for the write lock nor checkpoints the
+        WAL (a checkpoint syncs the disk): fit for writes from an event loop."""
+        conn = getattr(self._local, "nowait", None)
+        if conn is None:
+            conn = self._local.nowait = self._connect(self._busy_timeout)
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
 
     @contextmanager
@@ -481,13 +508,30 @@ class Store:
     def blob(self, md5_hex: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM blobs WHERE md5 = ?", (md5_hex,))
 
-    def record_blob(self, md5_hex: str, size: int, birth_artifact_id: int | None) -> None:
+    def record_blobs(self, blobs: Sequence[tuple[str, int]]) -> None:
+        """Record stored objects as (md5 hex, size); ones already recorded are left as they are."""
         with self.write() as db:
-            db.execute(
-                "INSERT INTO blobs (md5, size, birth_artifact_id, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (md5_hex, size, birth_artifact_id, now()),
-            )
+            _insert_blobs(db, blobs)
+
+    def try_record_blobs(self, blobs: Sequence[tuple[str, int]]) -> bool:
+        """``record_blobs`` at once, or False when another connection holds the write lock.
+        It never waits and never syncs the disk, so an event loop may call it; the WAL is
+        checkpointed by the commits of other connections."""
+        db = self._db_nowait
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _BUSY in str(exc):
+                return False
+            raise
+        try:
+            _insert_blobs(db, blobs)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:  # a failed COMMIT leaves it open, and this connection is reused
+                db.execute("ROLLBACK")
+            raise
+        return True
 
     def commit_artifact(
         self, artifact_id: int, files: Sequence[tuple[str, str | None, int, str | None, int | None]]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,6 +18,8 @@ import pytest
 import requests
 
 from dagster_wandb_artifacts.server import LocalServer, api_key_path
+from dagster_wandb_artifacts.server.files import IN_MEMORY_UPLOAD, BlobRecorder
+from dagster_wandb_artifacts.server.store import Store
 from tests.support import ENTITY, PROJECT, graphql
 
 CREATE = """mutation($input: CreateArtifactInput!) {
@@ -245,6 +249,53 @@ def test_put_with_wrong_bytes_stores_nothing(server):
     assert requests.put(node["uploadUrl"], data=data, timeout=30).ok  # repeated PUT succeeds
     node = graphql(server, FILES, spec)["createArtifactFiles"]["files"]["edges"][0]["node"]
     assert node["uploadUrl"] is None  # the server has these bytes now
+
+
+def test_objects_are_stored_whole_and_once_from_memory_or_staging(server):
+    small, large = b"small bytes", os.urandom(IN_MEMORY_UPLOAD + 1)
+    commit(server, create_pending(server, {"small": small, "large": large})["id"])
+    membership = graphql(server, MEMBERSHIP, {"name": "raw:v0"})["project"][
+        "artifactCollectionMembership"
+    ]
+    urls = {e["node"]["name"]: e["node"]["directUrl"] for e in membership["files"]["edges"]}
+    assert requests.get(urls["small"], timeout=30).content == small
+    assert requests.get(urls["large"], timeout=30).content == large
+    stored = [p for p in (server.root / "storage" / "objects").rglob("*") if p.is_file()]
+    assert sorted(p.read_bytes() for p in stored) == sorted([large, small])  # nothing else left
+    assert not list((server.root / "staging").iterdir())
+
+    path = f"/storage/obj/{hashlib.md5(small).hexdigest()}"
+    url = f"{server.base_url}{path}?{server._state.signer.sign('PUT', path)}"
+    (small_file,) = (p for p in stored if p.stat().st_size == len(small))
+    inode = small_file.stat().st_ino
+    assert requests.put(url, data=small, timeout=30).ok
+    assert small_file.stat().st_ino == inode  # already stored: not written again
+    assert requests.put(url, data=b"other bytes", timeout=30).status_code == 400
+
+
+def test_blob_records_from_the_event_loop_never_wait_for_the_write_lock(tmp_path):
+    store = Store(tmp_path / "server.db")
+    other = sqlite3.connect(tmp_path / "server.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    assert store.try_record_blobs([("a" * 32, 1)]) is False
+    other.execute("ROLLBACK")
+    assert store.try_record_blobs([("a" * 32, 1)]) is True
+    assert store.blob("a" * 32)["size"] == 1
+
+
+def test_blob_records_from_the_event_loop_keep_the_wal_checkpointed(tmp_path):
+    store = Store(tmp_path / "server.db")
+
+    async def record_all() -> None:
+        recorder = BlobRecorder(store, checkpoint_every=64)
+        for index in range(3000):
+            await recorder.record(f"{index:032x}", index)
+
+    asyncio.run(record_all())
+    assert store.one("SELECT count(*) AS n FROM blobs")["n"] == 3000
+    # The loop's connection never checkpoints: without the commits of a worker thread in
+    # between, this WAL would grow past 25 MiB.
+    assert (tmp_path / "server.db-wal").stat().st_size < 8 << 20
 
 
 def test_restart_on_same_root_serves_everything(tmp_path):
