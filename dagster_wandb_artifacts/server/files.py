@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -64,6 +64,21 @@ def _verify(
         raise UploadRejected(400, "the body's md5 does not match the object it was signed for")
 
 
+async def _pieces(request: Request) -> AsyncIterator[bytes]:
+    """The body in pieces of about ``_CHUNK`` bytes: one md5 update and one write per piece
+    rather than per network read (about 64 KiB)."""
+    gathered: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        gathered.append(chunk)
+        size += len(chunk)
+        if size >= _CHUNK:
+            yield gathered[0] if len(gathered) == 1 else b"".join(gathered)
+            gathered, size = [], 0
+    if gathered:
+        yield b"".join(gathered)
+
+
 async def receive_to_staging(
     state: ServerState, request: Request, expected_md5_hex: str | None, key: str
 ) -> int:
@@ -72,10 +87,10 @@ async def receive_to_staging(
     md5 = ThreadedMD5() if declared >= THREADED_MD5_SIZE else hashlib.md5()
     received = 0
     with state.blobs.staging_file() as (file, path):
-        async for chunk in request.stream():
-            md5.update(chunk)
-            file.write(chunk)
-            received += len(chunk)
+        async for piece in _pieces(request):
+            md5.update(piece)
+            file.write(piece)
+            received += len(piece)
         file.flush()
         state.count_bytes(received)
         _verify(request, declared, received, md5, expected_md5_hex)
