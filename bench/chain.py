@@ -44,4 +44,17 @@ def timed_materialize(resources: dict[str, object]) -> float:
 
 def median_materialize(resources: Callable[[int], dict[str, object]], repeat: int) -> float:
     """The median of ``repeat`` materializations, the i-th with ``resources(i)``."""
-    return statistics.median(timed_materialize(resources(index)) for index in range(repeat))
+    return interleaved_medians({"only": resources}, repeat)["only"]
+
+
+def interleaved_medians(
+    contenders: dict[str, Callable[[int], dict[str, object]]], repeat: int
+) -> dict[str, float]:
+    """The median time of each contender over ``repeat`` rounds, each round materializing
+    once per contender in turn, so drift in the machine's speed (other load, caches) falls on
+    all of them alike rather than on whichever ran its rounds during it."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for index in range(repeat):
+        for name, resources in contenders.items():
+            times[name].append(timed_materialize(resources(index)))
+    return {name: statistics.median(samples) for name, samples in times.items()}

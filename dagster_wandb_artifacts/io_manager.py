@@ -9,6 +9,7 @@ import re
 import tempfile
 import typing
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -403,8 +404,14 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if not _in_step(context):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
             return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)
-        run = self._run_for(context, self.wandb.project, self.wandb.entity)
-        artifact = run.use_artifact(path)
+        # The step's run (created on first use) and the record of this use go to W&B while the
+        # version is fetched and downloaded: their round trips are off the step's path.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-use") as recorder:
+            run = recorder.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
+            artifact = self.wandb.get_api().artifact(path)
+            used = recorder.submit(lambda: run.result().use_artifact(artifact))
+            value = self._hand_over(context, artifact, input_config)
+            used.result()
         single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
         if context.has_asset_key and single:
             context.add_input_metadata(
@@ -414,7 +421,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                     COLLECTION_KEY: _collection_path(artifact),
                 }
             )
-        return self._hand_over(context, artifact, input_config)
+        return value
 
     def _download_root(self, artifact: Artifact) -> pathlib.Path:
         """Where inputs are downloaded: hard links into the cache, shared by steps."""

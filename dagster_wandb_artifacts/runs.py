@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from .client import Api, Run
+from .client.transfer import DEFAULT_WORKERS, parallel_map
 
 
 def wandb_run_id(dagster_run_id: str, step_key: str) -> str:
@@ -53,5 +54,9 @@ class StepRuns:
     def finish_all(self, failed_step_keys: set[str]) -> None:
         with self._lock:
             runs, self._runs = self._runs, {}
-        for (_, step_key), run in runs.items():
-            run.finish(exit_code=1 if step_key in failed_step_keys else 0)
+        # One request each, all independent: sent together.
+        parallel_map(
+            lambda item: item[1].finish(exit_code=1 if item[0][1] in failed_step_keys else 0),
+            list(runs.items()),
+            DEFAULT_WORKERS,
+        )

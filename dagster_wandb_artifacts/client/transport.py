@@ -8,6 +8,8 @@ Retried: 429, 5xx and connection errors, honouring ``Retry-After``. Not retried:
 from __future__ import annotations
 
 import email.utils
+import functools
+import json
 import logging
 import random
 import re
@@ -97,6 +99,15 @@ def _graphql_error(errors: list[Any]) -> WandbError:
     if "invalid" in lowered or "cannot query field" in lowered or "must" in lowered:
         return InvalidInputError(messages)
     return ServerError(messages)
+
+
+@functools.lru_cache(maxsize=256)
+def _request_start(query: str) -> bytes:
+    """A GraphQL request body up to its variables, JSON-encoded once per document: documents
+    are a few KiB and the same few are sent over and over."""
+    found = _OPERATION.search(query)
+    operation = json.dumps(found.group(1) if found else None)
+    return f'{{"operationName":{operation},"query":{json.dumps(query)},"variables":'.encode()
 
 
 def _origin(url: str) -> str:
@@ -240,14 +251,13 @@ class GraphQLClient:
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one GraphQL document; its ``data``, or a typed error."""
-        found = _OPERATION.search(query)
-        payload = {
-            "query": query,
-            "variables": variables or {},
-            "operationName": found.group(1) if found else None,
-        }
+        body = _request_start(query) + json.dumps(variables or {}, allow_nan=False).encode()
         response = self.request(
-            "POST", f"{self._base_url}/graphql", authenticated=True, json=payload
+            "POST",
+            f"{self._base_url}/graphql",
+            authenticated=True,
+            data=body + b"}",
+            headers={"Content-Type": "application/json"},
         )
         try:
             body = response.json()
