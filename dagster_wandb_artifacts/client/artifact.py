@@ -36,10 +36,10 @@ from .names import (
 from .transfer import (
     Downloader,
     Progress,
+    SafeTargets,
     hash_files,
     parallel_map,
     safe_target,
-    safe_targets,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +54,9 @@ _FILE_URL_PAGE = 5000
 
 class ArtifactFile:
     """A stored file of a logged version, as ``Artifact.files()`` lists it."""
+
+    # A listing keeps every file it has loaded: no per-object dict for 100,000s of them.
+    __slots__ = ("id", "name", "size", "md5", "digest", "direct_url", "url")
 
     def __init__(self, node: dict[str, Any]) -> None:
         self.id: str = node["id"]
@@ -829,7 +832,14 @@ class Artifact:
 
     def _file_urls(self) -> dict[str, str]:
         """Signed download URL of every stored file of this version."""
-        return {file.name: file.direct_url for file in self.files(per_page=_FILE_URL_PAGE)}
+        files = self.files(per_page=_FILE_URL_PAGE)
+        urls: dict[str, str] = {}
+        # Page by page, each page dropped once read: a paginator keeps every file it has
+        # loaded (as the SDK's does), and 100,000 files with their URLs weigh 50 MB or more.
+        while files._load_page():
+            urls.update((file.name, file.direct_url) for file in files.objects)
+            files.objects.clear()
+        return urls
 
     def download(
         self,
@@ -867,8 +877,8 @@ class Artifact:
         base.mkdir(parents=True, exist_ok=True)
         downloader = Downloader(api.client, api.cache, api.transfer)
         stored = [e for e in entries if e.ref is None]
-        targets = safe_targets(base, [e.path for e in entries])
-        for folder in {target.parent for target in targets.values()}:
+        targets = SafeTargets(base, (e.path for e in entries))
+        for folder in targets.folders:
             folder.mkdir(parents=True, exist_ok=True)
         hits = (
             []

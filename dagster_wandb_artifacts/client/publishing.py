@@ -3,8 +3,9 @@
 1. ``CreateArtifact`` (with dedup, the server may answer with the collection's ``latest``);
 2. ``CreateArtifactManifest`` to get the manifest's ID; 3. ``CreateArtifactFiles`` (a null
 upload URL means the server already has those bytes); 4. parallel PUTs, in parts for large
-files; 5. the manifest's own upload; 6. ``CommitArtifact``, after which the version is
-visible as ``vN`` and ``latest``.
+files (3 and 4 go batch by batch, so memory does not grow with the file count); 5. the
+manifest's own upload; 6. ``CommitArtifact``, after which the version is visible as ``vN``
+and ``latest``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 
 #: Files named in one ``CreateArtifactFiles`` request.
 FILES_PER_REQUEST = 1000
+
+#: A file to upload: its entry, its ``CreateArtifactFiles`` node, its parts' md5s if multipart.
+_Upload = tuple[ManifestEntry, dict[str, Any], list[dict[str, Any]] | None]
 
 
 def log_artifact(
@@ -104,45 +109,66 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     manifest_id = _manifest_mutation(api, run, artifact_id, artifact._base_id, "", False)["id"]
     uploader = Uploader(api.client, api.transfer)
     # Entries carried over from an earlier version already have their bytes on the server.
-    new_entries = [e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None]
-    uploads: list[tuple[ManifestEntry, dict[str, Any]]] = []
-    for batch in chunks(new_entries, FILES_PER_REQUEST):
-        specs = []
-        for entry in batch:
-            spec = {
-                "artifactID": artifact_id,
-                "artifactManifestID": manifest_id,
-                "name": entry.path,
-                "md5": entry.digest,
-            }
-            if (entry.size or 0) >= api.transfer.multipart_threshold:
-                spec["uploadPartsInput"] = part_md5s(
-                    Path(entry.local_path), entry.size, api.transfer.part_size
-                )
-            specs.append(spec)
-        edges = api.client.execute(
-            queries.CREATE_FILES, {"input": {"artifactFiles": specs, "storageLayout": "V2"}}
-        )["createArtifactFiles"]["files"]["edges"]
-        if len(edges) != len(batch):
-            raise ServerError("the server answered CreateArtifactFiles for a different file count")
-        for entry, spec, edge in zip(batch, specs, edges, strict=True):
-            node = edge["node"]
-            entry.birth_artifact_id = node["artifact"]["id"]
-            if node["uploadUrl"] or node.get("uploadMultipartUrls"):
-                uploads.append((entry, {**node, "parts": spec.get("uploadPartsInput")}))
+    # Big files first, so the pool's tail is small files, not one long transfer.
+    new_entries = sorted(
+        (e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None),
+        key=lambda e: -(e.size or 0),
+    )
+    # Files the server already has count as done: the totals are known before any reply.
+    progress = Progress(
+        "uploaded",
+        sum(e.size or 0 for e in new_entries),
+        len(new_entries),
+        api.transfer.progress_every,
+    )
 
-    def upload(item: tuple[ManifestEntry, dict[str, Any]]) -> None:
-        entry, node = item
+    def registered() -> Iterator[_Upload]:
+        """The files whose bytes the server still wants, registered one ``CreateArtifactFiles``
+        batch at a time as the pool asks for more: only a batch or two of replies is held,
+        and the first uploads overlap the next batch's request."""
+        for batch in chunks(new_entries, FILES_PER_REQUEST):
+            specs = []
+            for entry in batch:
+                spec = {
+                    "artifactID": artifact_id,
+                    "artifactManifestID": manifest_id,
+                    "name": entry.path,
+                    "md5": entry.digest,
+                }
+                if (entry.size or 0) >= api.transfer.multipart_threshold:
+                    spec["uploadPartsInput"] = part_md5s(
+                        Path(entry.local_path), entry.size, api.transfer.part_size
+                    )
+                specs.append(spec)
+            edges = api.client.execute(
+                queries.CREATE_FILES, {"input": {"artifactFiles": specs, "storageLayout": "V2"}}
+            )["createArtifactFiles"]["files"]["edges"]
+            if len(edges) != len(batch):
+                raise ServerError(
+                    "the server answered CreateArtifactFiles for a different file count"
+                )
+            for entry, spec, edge in zip(batch, specs, edges, strict=True):
+                node = edge["node"]
+                birth = node["artifact"]["id"]
+                # One shared string for the usual case, not a copy per file from each reply.
+                entry.birth_artifact_id = artifact_id if birth == artifact_id else birth
+                if node["uploadUrl"] or node.get("uploadMultipartUrls"):
+                    yield entry, node, spec.get("uploadPartsInput")
+                else:
+                    progress.add(entry.size or 0)
+
+    def upload(item: _Upload) -> None:
+        entry, node, parts = item
         path = Path(entry.local_path)
         multipart = node.get("uploadMultipartUrls")
-        if multipart and node["parts"]:
+        if multipart and parts:
             urls = {int(p["partNumber"]): p["uploadUrl"] for p in multipart["uploadUrlParts"]}
             uploader.put_parts(urls, path, entry.size)
             api.client.execute(
                 queries.COMPLETE_MULTIPART,
                 {
                     "completeMultipartAction": "Complete",
-                    "completedParts": node["parts"],
+                    "completedParts": parts,
                     "artifactID": artifact_id,
                     "storagePath": node["storagePath"],
                     "uploadID": multipart["uploadID"],
@@ -150,18 +176,9 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
             )
         else:
             uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size)
+        progress.add(entry.size or 0)
 
-    # Big files first, so the pool's tail is small files, not one long transfer.
-    uploads.sort(key=lambda item: -(item[0].size or 0))
-    progress = Progress(
-        "uploaded", sum(e.size or 0 for e, _ in uploads), len(uploads), api.transfer.progress_every
-    )
-
-    def upload_and_count(item: tuple[ManifestEntry, dict[str, Any]]) -> None:
-        upload(item)
-        progress.add(item[0].size or 0)
-
-    parallel_map(upload_and_count, uploads, api.transfer.workers)
+    parallel_map(upload, registered(), api.transfer.workers)
     progress.finish()
 
     body = manifest.to_bytes()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -38,12 +39,46 @@ _BROKEN_BODY = (
 
 
 def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
-    """``map`` on a thread pool; the first failure is raised once every task has stopped."""
-    items = list(items)
-    if len(items) <= 1 or workers <= 1:
-        return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(function, items))
+    """``map`` on a thread pool, results in the items' order; the first failure is raised once
+    every task has stopped, and no new item is started once a failure is seen.
+
+    Each worker takes the next item from ``items`` when it is free, so items are drawn lazily
+    (a generator may fetch more as it is consumed) and nothing is held per item but its
+    result: one future per item, as ``Executor.map`` makes, costs about 1 KiB.
+    """
+    iterator = iter(items)
+    head = list(islice(iterator, workers))
+    if len(head) <= 1 or workers <= 1:
+        return [function(item) for item in chain(head, iterator)]
+    numbered = enumerate(chain(head, iterator))
+    lock = threading.Lock()
+    results: list[Any] = []
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while not failures:
+                with lock:  # a generator must not be resumed by two threads at once
+                    taken = next(numbered, None)
+                    if taken is None:
+                        return
+                    results.append(None)
+                index, item = taken
+                results[index] = function(item)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failures.append(exc)
+
+    with ThreadPoolExecutor(max_workers=len(head)) as pool:
+        tasks = [pool.submit(work) for _ in head]
+        try:
+            for task in tasks:
+                task.result()
+        except BaseException as exc:  # interrupted while waiting: the workers stop too
+            failures.append(exc)
+            raise
+    if failures:
+        raise failures[0]
+    return results
 
 
 _reporter: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
@@ -100,7 +135,7 @@ class Progress:
             self._report(self._line())
 
 
-def hash_files(paths: list[Path], workers: int = DEFAULT_WORKERS) -> list[str]:
+def hash_files(paths: Iterable[Path], workers: int = DEFAULT_WORKERS) -> list[str]:
     """md5-base64 of each file, in parallel (hashlib releases the GIL on large buffers)."""
     return parallel_map(md5_b64_file, paths, workers)
 
@@ -266,28 +301,33 @@ class Downloader:
 
 def safe_target(root: Path, relative: str) -> Path:
     """``root/relative``, refusing any path that would land outside ``root``."""
-    return safe_targets(root, [relative])[relative]
+    return SafeTargets(root, [relative])[relative]
 
 
-def safe_targets(root: Path, relatives: Iterable[str]) -> dict[str, Path]:
-    """``root/relative`` for each path, refusing any that would land outside ``root``.
+class SafeTargets:
+    """``root/relative`` for artifact paths, every one checked when this is made: any path
+    that would land outside ``root`` is refused before anything is downloaded.
 
-    Each folder is resolved once, not each file: thousands of files share a few folders.
+    Each folder is resolved once, not each file: thousands of files share a few folders. A
+    target is made again when asked for rather than kept: 100,000 Paths hold some 30 MB.
     """
-    root = root.resolve()
-    folders: dict[str, Path] = {}
-    targets = {}
-    for relative in relatives:
+
+    def __init__(self, root: Path, relatives: Iterable[str]) -> None:
+        self.root = root.resolve()
+        self._folders: dict[str, Path] = {}
+        #: The folders the targets are in, to create before downloading.
+        self.folders = {self[relative].parent for relative in relatives}
+
+    def __getitem__(self, relative: str) -> Path:
         folder, _, name = relative.rpartition("/")
-        if folder not in folders:
-            folders[folder] = (root / folder).resolve()
-        target = folders[folder] / name
+        if folder not in self._folders:
+            self._folders[folder] = (self.root / folder).resolve()
+        target = self._folders[folder] / name
         if name in ("", ".", "..") or target.is_symlink():
             target = target.resolve()
-        if root not in target.parents:
+        if self.root not in target.parents:
             raise InvalidInputError(f"manifest path {relative!r} points outside the download root")
-        targets[relative] = target
-    return targets
+        return target
 
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:

@@ -22,12 +22,13 @@ from dagster_wandb_artifacts.client import (
     IntegrityError,
     InvalidInputError,
     Manifest,
+    ManifestEntry,
     NotFoundError,
     RetryPolicy,
     ServerError,
 )
 from dagster_wandb_artifacts.client.cache import THREADED_MD5_SIZE, ThreadedMD5
-from dagster_wandb_artifacts.client.transfer import safe_targets
+from dagster_wandb_artifacts.client.transfer import SafeTargets, parallel_map
 from dagster_wandb_artifacts.client.transport import GraphQLClient
 
 KEY = "k" * 40
@@ -210,11 +211,11 @@ def test_download_targets_stay_inside_the_root(tmp_path):
     root = tmp_path / "root"
     (root / "a").mkdir(parents=True)
     (root / "a" / "out").symlink_to(tmp_path)
-    targets = safe_targets(root, ["a/x.bin", "a/y.bin", "b/z.bin"])
+    targets = SafeTargets(root, ["a/x.bin", "a/y.bin", "b/z.bin"])
     assert targets["a/y.bin"] == root.resolve() / "a" / "y.bin"
     for escaping in ("../x", "a/../../x", "a/out", "a/out/x"):
         with pytest.raises(InvalidInputError):
-            safe_targets(root, [escaping])
+            SafeTargets(root, [escaping])
 
 
 def test_cache_evicts_least_recently_used(tmp_path):
@@ -307,3 +308,46 @@ def test_unknown_entry_keys_are_ignored_and_round_trip():
     assert again.get("a").extra == {"etag": "e"} and again.get("a").birth_artifact_id == "QQ=="
     with pytest.raises(InvalidInputError):
         Manifest.from_bytes(b'{"version": 2, "contents": {}}')
+
+
+def test_manifest_bytes_are_one_json_dump_of_the_whole_document():
+    # Entries are serialized a slice at a time; the bytes must not show the seams.
+    manifest = Manifest()
+    for i in range(2500):
+        manifest.add(
+            ManifestEntry(
+                path=f"d{i % 7}/f\u00e9{i}.bin",
+                digest=base64.b64encode(hashlib.md5(str(i).encode()).digest()).decode(),
+                size=i,
+                extra={"etag": f"e{i}"} if i % 5 == 0 else None,
+            )
+        )
+    document = {
+        "version": 1,
+        "storagePolicy": "wandb-storage-policy-v1",
+        "storagePolicyConfig": {"storageLayout": "V2"},
+        "contents": {e.path: e.to_json() for e in sorted(manifest, key=lambda e: e.path)},
+    }
+    assert manifest.to_bytes() == json.dumps(document, separators=(",", ":")).encode()
+    assert Manifest().to_bytes().endswith(b'"contents":{}}')
+
+
+def test_parallel_map_keeps_order_draws_lazily_and_stops_at_a_failure():
+    assert parallel_map(lambda x: x * 2, iter(range(1000)), 4) == list(range(0, 2000, 2))
+    started: list[int] = []
+
+    def fail_at_ten(item: int) -> None:
+        started.append(item)
+        if item == 10:
+            raise ValueError(item)
+
+    with pytest.raises(ValueError, match="10"):
+        parallel_map(fail_at_ten, iter(range(100_000)), 4)
+    assert len(started) < 1000
+
+    def failing_source() -> Iterator[int]:
+        yield from range(20)
+        raise ServerError("no more")
+
+    with pytest.raises(ServerError, match="no more"):
+        parallel_map(lambda x: x, failing_source(), 4)
