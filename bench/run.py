@@ -202,10 +202,10 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--small-files", type=int, default=10_000)
     parser.add_argument(
-        "--touch-gib", type=int, help="memory to touch first (default: 4 x the big file)"
+        "--touch-gib", type=int, help="memory to touch first (default: 8 x the big file)"
     )
     args = parser.parse_args()
-    touch_gib = args.touch_gib if args.touch_gib is not None else -(-4 * args.big_mib // 1024)
+    touch_gib = args.touch_gib if args.touch_gib is not None else -(-8 * args.big_mib // 1024)
     with (
         tempfile.TemporaryDirectory(prefix="wandb-bench-") as tmp,
         server_process(Path(tmp) / "server") as server,
