@@ -54,9 +54,10 @@ class StepRuns:
     def finish_all(self, failed_step_keys: set[str]) -> None:
         with self._lock:
             runs, self._runs = self._runs, {}
+
+        def finish(item: tuple[tuple[str, str], Run]) -> None:
+            (_, step_key), run = item
+            run.finish(exit_code=1 if step_key in failed_step_keys else 0)
+
         # One request each, all independent: sent together.
-        parallel_map(
-            lambda item: item[1].finish(exit_code=1 if item[0][1] in failed_step_keys else 0),
-            list(runs.items()),
-            DEFAULT_WORKERS,
-        )
+        parallel_map(finish, runs.items(), DEFAULT_WORKERS)

@@ -251,12 +251,12 @@ class GraphQLClient:
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one GraphQL document; its ``data``, or a typed error."""
-        body = _request_start(query) + json.dumps(variables or {}, allow_nan=False).encode()
+        encoded_variables = json.dumps(variables or {}, allow_nan=False).encode()
         response = self.request(
             "POST",
             f"{self._base_url}/graphql",
             authenticated=True,
-            data=body + b"}",
+            data=_request_start(query) + encoded_variables + b"}",
             headers={"Content-Type": "application/json"},
         )
         try:
