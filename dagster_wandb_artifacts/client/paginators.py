@@ -77,6 +77,13 @@ class Paginator(Generic[T]):
         self.objects.extend(page)
         return bool(page)
 
+    def _pages(self) -> Iterator[list[T]]:
+        """Each further page's objects, held by the caller alone: for listings too large to
+        keep (``__iter__`` keeps every object it has loaded, as the SDK's does)."""
+        while self._load_page():
+            page, self.objects = self.objects, []
+            yield page
+
     def __iter__(self) -> Iterator[T]:
         index = 0
         while True:
