@@ -15,8 +15,9 @@ from . import queries
 
 if TYPE_CHECKING:
     from .api import Api, Project
-    from .artifact import Artifact, ArtifactFile
+    from .artifact import Artifact
     from .collections import ArtifactCollection, ArtifactType
+    from .reading import ArtifactFile
     from .run import Run
 
 T = TypeVar("T")
@@ -261,7 +262,7 @@ class ArtifactFiles(Paginator["ArtifactFile"]):
         return (collection.get("artifactMembership") or {}).get("files")
 
     def convert_objects(self) -> list[ArtifactFile]:
-        from .artifact import ArtifactFile
+        from .reading import ArtifactFile
 
         return [ArtifactFile(edge["node"]) for edge in self._edges()]
 

@@ -25,7 +25,8 @@ def conformance(*members: str) -> pytest.MarkDecorator:
 @pytest.fixture(scope="module")
 def world(pair: Pair, conformance_server, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``data:v0`` (aliases ``best``, tags ``gold``) logged by an SDK run at step 3, ``data:v1``
-    by our client, ``single`` of one file, and ``data:v0`` linked into ``portfolio``."""
+    by our client, ``single`` of one file, ``data:v0`` linked into ``portfolio``, and ``refs``
+    (a file and a ``file://`` reference)."""
     import wandb
 
     folder = tmp_path_factory.mktemp("data")
@@ -52,6 +53,12 @@ def world(pair: Pair, conformance_server, tmp_path_factory: pytest.TempPathFacto
     writer.log_artifact(second)
     writer.finish()
     ours.artifact(f"{DATA}:v0").link(f"{ENTITY}/{PROJECT}/portfolio", aliases=["chosen"])
+    with_references = pair.ours.Artifact("refs", "dataset")
+    with_references.add_file(folder / "a.txt")
+    with_references.add_reference((folder / "sub").as_uri(), name="referenced")
+    writer = ours.create_run(project=PROJECT, job_type="conformance")
+    writer.log_artifact(with_references)
+    writer.finish()
     return {"folder": folder}
 
 
@@ -574,3 +581,24 @@ def test_save_takes_the_sdks_parameters(pair: Pair):
     import inspect
 
     pair.check(lambda side: list(inspect.signature(side.Artifact.save).parameters)[:3])
+
+
+@conformance("verify", "download", "get_entry")
+def test_verify_skips_references(pair: Pair, world: dict, tmp_path: Path):
+    refs = pair.each(lambda side: side.api.artifact(f"{ENTITY}/{PROJECT}/refs:v0"))
+
+    def call(side):
+        root = side.pick(refs).download(root=str(tmp_path / side.name))
+        return side.pick(refs).verify(root=root)
+
+    pair.check(call)
+    pair.check(lambda side: side.pick(refs).get_entry("referenced/b.txt").ref_url())
+    pair.check(lambda side: side.pick(refs).get_entry("referenced/b.txt").ref)
+
+
+@conformance("url", "link", "is_link")
+def test_url_of_a_registry_link(pair: Pair, world: dict):
+    pair.ours.api.create_registry("conformance", "organization")
+    pair.ours.api.artifact(f"{DATA}:v0").link("wandb-registry-conformance/data")
+    sdk, _ = pair.check(lambda side: side.api.artifact("wandb-registry-conformance/data:v0").url)
+    assert "/orgs/" in sdk and sdk.endswith("&view=membership&version=v0")
