@@ -602,3 +602,29 @@ def test_url_of_a_registry_link(pair: Pair, world: dict):
     pair.ours.api.artifact(f"{DATA}:v0").link("wandb-registry-conformance/data")
     sdk, _ = pair.check(lambda side: side.api.artifact("wandb-registry-conformance/data:v0").url)
     assert "/orgs/" in sdk and sdk.endswith("&view=membership&version=v0")
+
+
+@conformance("save", "logged_by", "version")
+def test_save_of_a_draft_logs_it_in_a_run_of_its_own(pair: Pair, conformance_server, files):
+    """``save(project, settings)`` without a run: the SDK starts one (job type ``auto``)."""
+    from tests.support import sdk_settings
+
+    def call(side):
+        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="coreweave-us")
+        draft.add_dir(str(files))
+        if side.is_sdk:
+            settings = sdk_settings(conformance_server)
+            settings.entity = ENTITY
+        else:  # ours takes what a wandb.Settings names, from a mapping too
+            settings = {"base_url": conformance_server.base_url, "entity": ENTITY}
+            settings["api_key"] = conformance_server.api_key
+        draft.save(project=PROJECT, settings=settings)
+        draft.wait()
+        found = side.api.artifact(f"{ENTITY}/{PROJECT}/saved-{side.name}:latest")
+        return (
+            found.version,
+            found.logged_by().job_type,
+            found.manifest.to_manifest_json()["storagePolicyConfig"],
+        )
+
+    pair.check(call)
