@@ -119,38 +119,33 @@ LOGGED_PROPERTIES = {
 }
 
 
-@pytest.mark.parametrize(
-    "member",
-    [pytest.param(name, marks=conformance(name)) for name in LOGGED_PROPERTIES],
-)
-def test_property_of_a_version_fetched_by_alias(pair: Pair, best: tuple, member: str):
-    pair.check(lambda side: getattr(side.pick(best), member), key=LOGGED_PROPERTIES[member])
-
-
+# A link's own names and where it comes from.
 LINK_PROPERTIES = [
     "name",
     "qualified_name",
     "version",
     "collection",
-    "source_entity",
-    "source_project",
-    "source_name",
-    "source_qualified_name",
-    "source_version",
-    "source_collection",
-    "is_link",
-    "linked_artifacts",
-    "source_artifact",
     "aliases",
     "url",
+    *(member for member in LOGGED_PROPERTIES if member.startswith(("source_", "is_", "linked_"))),
 ]
 
 
+def _properties_of(fixture: str, members) -> list:
+    return [
+        pytest.param(fixture, member, marks=conformance(member), id=f"{fixture}-{member}")
+        for member in members
+    ]
+
+
 @pytest.mark.parametrize(
-    "member", [pytest.param(name, marks=conformance(name)) for name in LINK_PROPERTIES]
+    "fetched,member",
+    [*_properties_of("best", LOGGED_PROPERTIES), *_properties_of("link", LINK_PROPERTIES)],
 )
-def test_property_of_a_link(pair: Pair, link: tuple, member: str):
-    pair.check(lambda side: getattr(side.pick(link), member), key=LOGGED_PROPERTIES[member])
+def test_property_of_a_logged_version(pair: Pair, request, fetched: str, member: str):
+    """Of ``data:best`` (a version fetched by alias) and of ``portfolio:chosen`` (a link)."""
+    both = request.getfixturevalue(fetched)
+    pair.check(lambda side: getattr(side.pick(both), member), key=LOGGED_PROPERTIES[member])
 
 
 # Every property and argument-less method of the seed page, on a draft: the SDK refuses
