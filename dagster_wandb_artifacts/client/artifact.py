@@ -127,9 +127,14 @@ class Artifact(VersionReading, VersionLinks):
         return artifact
 
     def _become_logged(
-        self, api: Api, node: dict[str, Any], membership: dict[str, Any] | None = None
+        self,
+        api: Api,
+        node: dict[str, Any],
+        membership: dict[str, Any] | None = None,
+        home: Home | None = None,
     ) -> None:
-        """Turn this object into the logged version ``node`` describes."""
+        """Turn this object into the logged version ``node`` describes, as seen from the
+        collection of ``membership`` or ``home`` (a link's), else from its own."""
         self._api = api
         self._attrs = node
         self._final = True
@@ -142,7 +147,7 @@ class Artifact(VersionReading, VersionLinks):
         self._ttl_changed = False
         sequence = node["artifactSequence"]
         self._source = Home.of(sequence, node["versionIndex"])
-        self._home = self._source
+        self._home = home or self._source
         if membership is not None:
             self._home = Home.of(membership["artifactCollection"], membership["versionIndex"])
             aliases = [a["alias"] for a in membership.get("aliases") or []]
@@ -150,14 +155,13 @@ class Artifact(VersionReading, VersionLinks):
             aliases = [
                 a["alias"]
                 for a in node.get("aliases") or []
-                if Home.of(a["artifactCollection"], None).same_collection(self._source)
+                if Home.of(a["artifactCollection"], None).same_collection(self._home)
             ]
         self._collection_name = self._home.collection
         self._aliases = [alias for alias in aliases if not _is_version(alias)]
         self._saved_aliases = list(self._aliases)
         self._tags = [t["name"] for t in node.get("tags") or []]
         self._saved_tags = list(self._tags)
-        self._asked = None
         self._manifest_loaded = False
 
     def __repr__(self) -> str:
@@ -306,6 +310,10 @@ class Artifact(VersionReading, VersionLinks):
             raise AttributeError(f"ttl must be a timedelta or None, not {type(value).__name__}")
         if value is not None and value.total_seconds() <= 0:
             raise InvalidInputError(f"ttl must be positive, not {value}")
+        if self.is_link:
+            raise InvalidInputError(
+                "a link has no TTL of its own: set the TTL of its source version (unlink first)"
+            )
         self._ttl_seconds = None if value is None else int(value.total_seconds())
         self._ttl_inherited = False
         self._ttl_changed = True
@@ -649,7 +657,7 @@ class Artifact(VersionReading, VersionLinks):
             "tagsToDelete": [{"tagName": t} for t in self._saved_tags if t not in self._tags],
         }
         node = api.client.execute(queries.UPDATE_ARTIFACT, {"input": update})["result"]["artifact"]
-        self._become_logged(api, node)
+        self._become_logged(api, node, home=self._home)
 
     def wait(self, timeout: int | None = None) -> Artifact:
         """Logging is synchronous here: a logged artifact is already committed."""

@@ -558,7 +558,7 @@ def test_saving_edits_of_a_logged_version(pair: Pair, world: dict):
             handle.write(side.name)
         run.log_artifact(draft)
         run.finish()
-        found = side.api.artifact(f"{ENTITY}/{PROJECT}/edit-{side.name}:v0")
+        found = side.api.artifact(f"{ENTITY}/{PROJECT}/edit-{side.name}:latest")
         found.description = "edited"
         found.metadata = {"edited": True}
         found.tags = ["kept"]
@@ -566,7 +566,8 @@ def test_saving_edits_of_a_logged_version(pair: Pair, world: dict):
         found.ttl = timedelta(days=3)
         found.save()
         again = side.api.artifact(f"{ENTITY}/{PROJECT}/edit-{side.name}:v0")
-        return (again.description, again.metadata, again.tags, sorted(again.aliases), again.ttl)
+        edited = (again.description, again.metadata, again.tags, sorted(again.aliases), again.ttl)
+        return found.name.replace(side.name, ""), edited
 
     pair.check(call)
 
@@ -623,3 +624,32 @@ def test_save_of_a_draft_logs_it_in_a_run_of_its_own(pair: Pair, conformance_ser
         )
 
     pair.check(call)
+
+
+@conformance("save", "is_link", "qualified_name", "aliases")
+def test_saving_edits_of_a_link(pair: Pair, world: dict):
+    """A link stays the link it was fetched as; its aliases are the link's."""
+
+    def call(side):
+        link = _linked(pair, side, f"edited-{side.name}", ["chosen"])
+        link.aliases = [*link.aliases, "also"]
+        link.save()
+        again = side.api.artifact(f"{ENTITY}/{PROJECT}/edited-{side.name}:v0")
+        return (
+            link.is_link,
+            link.qualified_name.replace(side.name, ""),
+            sorted(link.aliases),
+            sorted(again.aliases),
+        )
+
+    pair.check(call)
+
+
+@conformance("ttl")
+def test_ttl_of_a_link_is_refused(pair: Pair, link: tuple):
+    from datetime import timedelta
+
+    def assign(side):
+        side.pick(link).ttl = timedelta(days=1)
+
+    pair.check(assign)
