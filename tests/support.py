@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import selectors
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +90,68 @@ def run_example(cwd: Path, **extra_env: str) -> str:
     env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")])
     env.update(extra_env)
     return run_tool("python", "-m", "example_project", cwd=cwd, env=env)
+
+
+class Lines:
+    """A progress sink (what ``reporting_to`` takes) that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.infos: list[str] = []
+        self.warnings: list[str] = []
+
+    def warning(self, msg: str) -> None:
+        self.warnings.append(msg)
+
+    def info(self, msg: str) -> None:
+        self.infos.append(msg)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_line(process: subprocess.Popen, marker: str, timeout: float) -> str:
+    """Read the process's output until a line contains ``marker`` (bounded by ``timeout``)."""
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=deadline - time.monotonic()):
+            break
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if marker in line:
+            return line
+    raise AssertionError(f"{marker!r} not seen in time:\n{''.join(seen)[-3000:]}")
+
+
+@contextmanager
+def server_process(root: Path, port: int, api_key: str) -> Iterator[subprocess.Popen]:
+    """``dagster-wandb-artifacts server`` in a process of its own, so a test can kill it
+    mid-transfer the way a server dies."""
+    env = {**os.environ, "WANDB_API_KEY": api_key}
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster-wandb-artifacts")),
+            "server",
+            "--root",
+            str(root),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_line(process, "artifact server on", timeout=60)
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=30)
