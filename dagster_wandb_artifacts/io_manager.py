@@ -138,7 +138,11 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 )
                 if entry.step_key
             }
-        self._runs.finish_all(failed)
+        if context.log is not None:
+            with reporting_to(context.log):
+                self._runs.finish_all(failed)
+        else:
+            self._runs.finish_all(failed)
 
     # Output --------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,3 +156,21 @@ def server_process(root: Path, port: int, api_key: str) -> Iterator[subprocess.P
     finally:
         process.kill()
         process.wait(timeout=30)
+
+
+def kill_once_an_upload_starts(process: subprocess.Popen, root: Path) -> threading.Thread:
+    """A thread that kills the server process as soon as upload bytes reach its staging
+    folder: the server dies mid-transfer."""
+    staging = root / "staging"
+
+    def watch() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if any(p.stat().st_size > 0 for p in staging.glob("upload-*")):
+                process.kill()
+                return
+            time.sleep(0.002)  # polls the server's disk; bounded by the deadline
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

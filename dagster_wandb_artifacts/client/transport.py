@@ -9,6 +9,7 @@ signed and sent without credentials.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import functools
 import json
@@ -16,6 +17,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -43,6 +45,22 @@ _RETRIED_EXCEPTIONS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "dagster_wandb_artifacts_time_limit", default=None
+)
+
+
+@contextmanager
+def time_limited(seconds: float) -> Iterator[None]:
+    """Calls in this block wait at most ``seconds`` per request and retry for at most
+    ``seconds`` after their first failure (teardown, discovery, pre-flight checks)."""
+    token = _limit.set(seconds)
+    try:
+        yield
+    finally:
+        _limit.reset(token)
 
 
 @dataclass(frozen=True)
@@ -96,8 +114,14 @@ class Retries:
             return None
         delay = suggested if suggested is not None else delay
         deadline = self._policy.deadline
-        if deadline is not None and self.elapsed + delay > deadline:
-            return None
+        limit = _limit.get()
+        if limit is not None:
+            deadline = limit if deadline is None else min(deadline, limit)
+        if deadline is not None:
+            remaining = deadline - self.elapsed
+            if remaining < 0.05:
+                return None
+            delay = min(delay, remaining)  # a last try at the deadline, not none at all
         bound = f", giving up {deadline:g} s after the first failure" if deadline else ""
         progress.warn(
             f"{self._what} failed ({failure}): attempt {self.attempt} of "
@@ -263,7 +287,8 @@ class GraphQLClient:
         **kwargs: Any,
     ) -> requests.Response:
         """Send with retries; ``body_factory`` gives a fresh body (a reopened file) per try."""
-        kwargs.setdefault("timeout", self.timeout)
+        limit = _limit.get()
+        kwargs.setdefault("timeout", self.timeout if limit is None else min(self.timeout, limit))
         if authenticated:
             kwargs["auth"] = ("api", self._api_key or "")
         where = f"{method} {self._redact(url.split('?')[0])}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 import time
 from dataclasses import replace
 
@@ -15,7 +14,7 @@ import pytest
 from dagster_wandb_artifacts.client import Api, Artifact, CommError, RetryPolicy
 from dagster_wandb_artifacts.client.progress import reporting_to
 from dagster_wandb_artifacts.client.transfer import hash_files
-from tests.support import Lines, free_port, server_process
+from tests.support import Lines, free_port, kill_once_an_upload_starts, server_process
 
 BIG = 48 * 1024**2
 
@@ -85,18 +84,7 @@ def test_a_server_killed_mid_upload_fails_the_call_soon_with_every_retry_announc
         run = api.create_run()
         artifact = Artifact("big", "dataset")
         artifact.add_file(source)
-        staging = tmp_path / "root" / "staging"
-
-        def kill_once_bytes_arrive() -> None:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if any(p.stat().st_size > 0 for p in staging.glob("upload-*")):
-                    process.kill()
-                    return
-                time.sleep(0.002)  # polling the server's disk, not synchronising with it
-
-        killer = threading.Thread(target=kill_once_bytes_arrive)
-        killer.start()
+        killer = kill_once_an_upload_starts(process, tmp_path / "root")
         started = time.monotonic()
         with reporting_to(lines), pytest.raises(CommError, match="failed after .* attempts"):
             run.log_artifact(artifact)
