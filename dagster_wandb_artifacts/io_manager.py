@@ -32,6 +32,7 @@ from pydantic import Field, PrivateAttr
 from upath import UPath
 
 from . import partitions, serializers
+from .checks import legacy_key_hint
 from .client import Artifact, InvalidInputError, NotFoundError, Run
 from .client.fs import artifact_upath
 from .client.progress import reporting_to
@@ -157,6 +158,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return
         asset_key = _output_key(context)
         where = f"asset {asset_key.to_user_string()}"
+        hint = legacy_key_hint(context.definition_metadata, where)
+        if hint is not None:
+            context.log.warning(hint)
         config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
         with reporting_to(context.log):
             self._handle_output(context, obj, config, asset_key, where)
