@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from dagster import DagsterInstance, asset, materialize
 
 from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
@@ -107,3 +108,15 @@ def test_a_server_killed_mid_upload_fails_the_step_soon_and_its_run_ends_crashed
         api = Api(KEY, {"base_url": f"http://127.0.0.1:{port}", "entity": "local"})
         run_id = wandb_run_id(result.run_id, "model")
         assert api.run(f"local/dagster/{run_id}").state == "crashed"
+
+
+def test_discovery_with_the_host_down_fails_within_its_timeout_naming_the_host(wandb_home):
+    from dagster_wandb_artifacts import wandb_artifact_specs
+    from dagster_wandb_artifacts.client import CommError
+
+    host = f"http://127.0.0.1:{free_port()}"
+    resource = WandbArtifactsResource(host=host, api_key=KEY)
+    started = time.monotonic()
+    with pytest.raises(CommError, match=f"could not reach W&B at {host} within 1 s"):
+        wandb_artifact_specs(resource, timeout=1)
+    assert time.monotonic() - started < 10
