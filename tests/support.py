@@ -87,7 +87,7 @@ def run_tool(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
 def run_example(cwd: Path, **extra_env: str) -> str:
     """``python -m example_project``, as the README runs it, on the embedded server (no W&B key
     in the environment); its whole output."""
-    env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("WANDB_API_KEY", "DAGSTER_HOME")}
     env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")])
     env.update(extra_env)
     return run_tool("python", "-m", "example_project", cwd=cwd, env=env)

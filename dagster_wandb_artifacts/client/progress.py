@@ -24,6 +24,7 @@ log = logging.getLogger("dagster_wandb_artifacts.client")
 #: Seconds between two progress lines of a running phase.
 DEFAULT_EVERY = 5.0
 _BAR_REFRESH = 0.5
+_QUIET_BELOW = 1.0
 _BAR_WIDTH = 24
 
 
@@ -82,6 +83,10 @@ def _bar_wanted(bar: bool | None) -> bool:
     if bar is None:  # automatic: in a terminal, when no Dagster step listens
         return _sink.get() is None and sys.stderr.isatty()
     return bar
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 class Meter:
@@ -163,6 +168,7 @@ class Progress:
 
     def _tick(self) -> None:
         interval = min(self._every, _BAR_REFRESH) if self._bar else self._every
+        interval = max(interval, 0.005)  # never a busy loop
         last_line = time.monotonic()
         while not self._stop.wait(interval):
             if self._bar:
@@ -178,7 +184,7 @@ class Progress:
         share = f" ({100 * done / self._total_bytes:.0f}%)" if self._total_bytes else ""
         return (
             f"{self._phase} {size_text(done)} of {size_text(self._total_bytes)}{share}, "
-            f"{files} of {self._total_files} files, {size_text(done / max(elapsed, 1e-9))}/s, "
+            f"{files} of {_files(self._total_files)}, {size_text(done / max(elapsed, 1e-9))}/s, "
             f"{elapsed:.0f} s so far"
         )
 
@@ -201,13 +207,14 @@ class Progress:
         self._ticker.join()
         if self._bar:
             self._draw(end="\n")
-        if self._info is not None:
-            elapsed = time.monotonic() - self._started
+        elapsed = time.monotonic() - self._started
+        # A phase shorter than a second (or than the interval) is not worth a line of its own.
+        if self._info is not None and (failed or elapsed >= min(self._every, _QUIET_BELOW)):
             if failed:
                 self._info(f"{self._running_line()}: stopped by an error")
             else:
                 self._info(
-                    f"{self._phase} {self._files} files, {size_text(self._bytes)} in "
+                    f"{self._phase} {_files(self._files)}, {size_text(self._bytes)} in "
                     f"{elapsed:.1f} s ({size_text(self._bytes / max(elapsed, 1e-9))}/s)"
                 )
 
