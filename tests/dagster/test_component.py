@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -112,3 +113,47 @@ def test_the_component_has_every_resource_option_and_the_resource_defaults():
     assert WandbArtifactsComponent().resource().host == WandbArtifactsResource().host
     configured = WandbArtifactsComponent(host="local", retry_timeout=5, timeout=7).resource()
     assert (configured.retry_timeout, configured.timeout, configured.api_key) == (5, 7, None)
+
+
+TYPO_ASSET = """
+import dagster as dg
+
+
+@dg.asset(metadata={"wandb_artifact": {"type": "model", "aliase": ["best"]}})
+def detector_eval() -> dict:
+    return {}
+"""
+
+CHECKED_DEFINITIONS = """
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_wandb_artifacts import check_definitions
+
+
+@dg.definitions
+def defs():
+    return check_definitions(
+        dg.load_from_defs_folder(path_within_project=Path(__file__).parents[2])
+    )
+"""
+
+
+def test_dg_check_defs_names_an_asset_with_a_metadata_typo(dg_project):
+    root, env = dg_project
+    package = root / "src" / "wandbdemo"
+    (package / "definitions.py").write_text(CHECKED_DEFINITIONS)
+    (package / "defs" / "evaluation.py").write_text(TYPO_ASSET)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dg")), "check", "defs"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode != 0
+    output = " ".join((done.stdout + done.stderr).split())
+    assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output
