@@ -38,6 +38,12 @@ ASSETS = """
 def test_the_first_run_leaves_what_the_printed_dagster_dev_command_shows(tmp_path, wandb_home):
     """The README's first command, then the ``dagster dev`` command it prints: every asset
     materialized, with W&B links on the ports configured for the two servers."""
+    readme = (EXAMPLE.parent / "README.md").read_text()
+    # The commands this test follows are the README's.
+    assert "(cd example_project && ../.venv/bin/python -m example_project)" in readme
+    assert "DAGSTER_HOME=$PWD/.dagster ../.venv/bin/dagster dev -m example_project.definitions" in (
+        readme
+    )
     port, server_port = free_port(), free_port()
     output = run_example(
         tmp_path,
