@@ -44,6 +44,8 @@ VERSION_KEY = "wandb/version"
 COLLECTION_KEY = "wandb/collection"
 PARTITION_VERSIONS_KEY = "wandb/partition_versions"
 _FILES_TABLE_ROWS = 20
+#: Versions of at most this many files are kept as logged, for downstream steps in-process.
+_KEPT_VERSION_FILES = 1000
 
 
 def _branch_deployment() -> bool:
@@ -103,6 +105,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     # (Dagster run id, asset key, partition) -> "entity/project/name:vN" logged by this process:
     # a downstream step in the same process (the in-process executor) needs no event log query.
     _logged_here: dict[tuple[str, AssetKey, str | None], str] = PrivateAttr(default_factory=dict)
+    # "entity/project/name:vN" -> the version as logged here, manifest included, for the small
+    # ones: a downstream step loads it without asking W&B for the version or its manifest.
+    _logged_versions: dict[str, Artifact] = PrivateAttr(default_factory=dict)
 
     # W&B runs ------------------------------------------------------------------------------------
 
@@ -190,7 +195,12 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         name, project, entity = self._target(config, asset_key)
         guarded = _branch_deployment() and not config.move_protected_aliases_in_branches
         aliases = [a for a in config.aliases if not (guarded and a in config.protected_aliases)]
-        with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
+        # The step's run is made (a round trip) while the value is serialized and hashed.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-run") as starter,
+            tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging,
+        ):
+            started = starter.submit(self._run_for, context, project, entity)
             artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
             artifact.metadata = {
                 **config.metadata,
@@ -208,8 +218,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 artifact.description = config.description or spec_description
             if config.ttl_days:
                 artifact.ttl = timedelta(days=config.ttl_days)
-            run = self._run_for(context, project, entity)
             current = self._partition_version(artifact, partition, project, entity)
+            run = started.result()
             if current is not None:
                 return self._remember(context, asset_key, partition, current), run
             # Partitions dedup against their own version only, never against `latest`.
@@ -226,7 +236,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         self, context: OutputContext, asset_key: AssetKey, partition: str | None, logged: Artifact
     ) -> Artifact:
         key = (context.run_id, asset_key, partition)
-        self._logged_here[key] = f"{_collection_path(logged)}:{logged.version}"
+        path = f"{_collection_path(logged)}:{logged.version}"
+        self._logged_here[key] = path
+        if logged.file_count <= _KEPT_VERSION_FILES:
+            self._logged_versions[path] = logged
         return logged
 
     def _partition_version(
@@ -408,7 +421,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         # version is fetched and downloaded: their round trips are off the step's path.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-use") as recorder:
             run = recorder.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
-            artifact = self.wandb.get_api().artifact(path)
+            artifact = self._logged_versions.get(path) or self.wandb.get_api().artifact(path)
             used = recorder.submit(lambda: run.result().use_artifact(artifact))
             value = self._hand_over(context, artifact, input_config)
             used.result()
