@@ -78,12 +78,25 @@ def proxy_process(
         process.wait(timeout=30)
 
 
+def _label(request: requests.PreparedRequest) -> str:
+    """A request as the profile names it: its GraphQL operation, else method and path kind."""
+    body = request.body if isinstance(request.body, bytes) else b""
+    found = _OPERATION.match(body[:200])
+    if found:
+        return found.group(1).decode()
+    path = (request.path_url or "").split("?")[0]
+    return f"{request.method} {'/'.join(path.split('/')[:3])}"
+
+
+_OPERATION = re.compile(rb'\{"operationName":"(\w+)"')
+
+
 class RequestLog:
     """When each HTTP request of this process was in flight (from send to its reply's
     headers), to find the round trips on the critical path."""
 
     def __init__(self) -> None:
-        self._spans: list[tuple[float, float]] = []
+        self._spans: list[tuple[float, float, str]] = []
         self._lock = threading.Lock()
         original = requests.Session.send
 
@@ -93,22 +106,22 @@ class RequestLog:
                 return original(session, request, **kwargs)
             finally:
                 with self._lock:
-                    self._spans.append((started, time.perf_counter()))
+                    self._spans.append((started, time.perf_counter(), _label(request)))
 
         requests.Session.send = send  # type: ignore[method-assign]
 
     @contextmanager
-    def recording(self) -> Iterator[list[tuple[float, float]]]:
-        spans: list[tuple[float, float]] = []
+    def recording(self) -> Iterator[list[tuple[float, float, str]]]:
+        spans: list[tuple[float, float, str]] = []
         with self._lock:
             self._spans = spans
         yield spans
 
     @staticmethod
-    def busy_seconds(spans: list[tuple[float, float]]) -> float:
+    def busy_seconds(spans: list[tuple[float, float, str]]) -> float:
         """The time at least one request was in flight."""
         total, end = 0.0, float("-inf")
-        for start, stop in sorted(spans):
+        for start, stop, _ in sorted(spans):
             if stop > end:
                 total += stop - max(start, end)
                 end = stop

@@ -9,7 +9,6 @@ import re
 import tempfile
 import typing
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -163,6 +162,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             logged, run = self._log(context, obj, config, asset_key, keys[0])
             self._report(context, logged, obj, run)
             set_data_version(context, logged.digest)
+            self._runs.wait_for_uses(_step_of(context))
             return
         # A single-run backfill over a range: one version per partition key.
         if not isinstance(obj, Mapping) or set(obj) != set(keys):
@@ -182,6 +182,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 "wandb/run_url": MetadataValue.url(self._run_url(run)),
             }
         )
+        self._runs.wait_for_uses(_step_of(context))
 
     def _log(
         self,
@@ -196,11 +197,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         guarded = _branch_deployment() and not config.move_protected_aliases_in_branches
         aliases = [a for a in config.aliases if not (guarded and a in config.protected_aliases)]
         # The step's run is made (a round trip) while the value is serialized and hashed.
-        with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-run") as starter,
-            tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging,
-        ):
-            started = starter.submit(self._run_for, context, project, entity)
+        started = self._runs.submit(self._run_for, context, project, entity)
+        with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
             artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
             artifact.metadata = {
                 **config.metadata,
@@ -418,13 +416,12 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
             return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)
         # The step's run (created on first use) and the record of this use go to W&B while the
-        # version is fetched and downloaded: their round trips are off the step's path.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-use") as recorder:
-            run = recorder.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
-            artifact = self._logged_versions.get(path) or self.wandb.get_api().artifact(path)
-            used = recorder.submit(lambda: run.result().use_artifact(artifact))
-            value = self._hand_over(context, artifact, input_config)
-            used.result()
+        # version is fetched and downloaded and the step computes: their round trips are off
+        # the step's path. The step waits for them once its outputs are logged.
+        run = self._runs.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
+        artifact = self._logged_versions.get(path) or self.wandb.get_api().artifact(path)
+        self._runs.record_use(_step_of(context), run, artifact)
+        value = self._hand_over(context, artifact, input_config)
         single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
         if context.has_asset_key and single:
             context.add_input_metadata(
@@ -486,6 +483,11 @@ def _output_key(context: OutputContext | None) -> AssetKey:
     if context.has_asset_key:
         return context.asset_key
     return AssetKey([context.op_def.name, context.name])
+
+
+def _step_of(context: InputContext | OutputContext) -> tuple[str, str]:
+    """(Dagster run id, step key) of a context inside a step."""
+    return context.step_context.run_id, context.step_context.step.key
 
 
 def _in_step(context: InputContext | OutputContext) -> bool:
