@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -128,20 +128,32 @@ class RequestLog:
         return total
 
 
+def both_sides(
+    server: ServerProcess, work: Path, name: str, source: Callable[[Path], Path]
+) -> dict[str, tuple[float, float]]:
+    """(ours, SDK) seconds of logging (whole, alone) and of a cold load of our version, each
+    side logging bytes of its own from ``source(folder)``."""
+    sdk_whole, sdk_alone = sdk_log(server, f"sdk-{name}", source(work / "sdk"))
+    api = ours_api(server, empty(work / "ours-cache"))
+    ours_whole, ours_alone = ours_log(api, f"ours-{name}", source(work / "ours"))
+    return {
+        "whole": (ours_whole, sdk_whole),
+        "alone": (ours_alone, sdk_alone),
+        "load": cold_loads(server, f"bench/bench/ours-{name}:latest", work),
+    }
+
+
 def small_cases(
     server: ServerProcess, work: Path, rtt_ms: float, files: int, index: int
 ) -> list[tuple[object, ...]]:
     label = f"{files:,} files of 1-64 KiB"
     name = f"small-{rtt_ms:g}-{files}-{index}"
-    sdk_whole, sdk_alone = sdk_log(server, f"sdk-{name}", small_files(work / "sdk", files))
-    api = ours_api(server, empty(work / "ours-cache"))
-    ours_whole, ours_alone = ours_log(api, f"ours-{name}", small_files(work / "ours", files))
-    ours_load, sdk_load = cold_loads(server, f"bench/bench/ours-{name}:latest", work)
+    times = both_sides(server, work, name, lambda folder: small_files(folder, files))
     target = f"<= {SMALL_TARGET}"
     return [
-        (f"log {label}, log_artifact alone", rtt_ms, ours_alone, sdk_alone, None, target),
-        (f"log {label}, init + log + finish", rtt_ms, ours_whole, sdk_whole, None, target),
-        (f"cold load {label}", rtt_ms, ours_load, sdk_load, None, target),
+        (f"log {label}, log_artifact alone", rtt_ms, *times["alone"], None, target),
+        (f"log {label}, init + log + finish", rtt_ms, *times["whole"], None, target),
+        (f"cold load {label}", rtt_ms, *times["load"], None, target),
     ]
 
 
@@ -149,16 +161,12 @@ def big_cases(
     server: ServerProcess, work: Path, rtt_ms: float, mib: int, rate_mbit: float
 ) -> list[tuple[object, ...]]:
     label = f"one {mib} MiB file at {rate_mbit:g} Mbit/s"
-    name = f"big-{rtt_ms:g}"
     floor = mib * 1024**2 * 8 / (rate_mbit * 1e6)
-    _, sdk_alone = sdk_log(server, f"sdk-{name}", big_file(work / "sdk", mib))
-    api = ours_api(server, empty(work / "ours-cache"))
-    _, ours_alone = ours_log(api, f"ours-{name}", big_file(work / "ours", mib))
-    ours_load, sdk_load = cold_loads(server, f"bench/bench/ours-{name}:latest", work)
+    times = both_sides(server, work, f"big-{rtt_ms:g}", lambda folder: big_file(folder, mib))
     target = f"<= {FLOOR_TARGET} x floor, <= SDK"
     return [
-        (f"log {label}, log_artifact alone", rtt_ms, ours_alone, sdk_alone, floor, target),
-        (f"cold load {label}", rtt_ms, ours_load, sdk_load, floor, target),
+        (f"log {label}, log_artifact alone", rtt_ms, *times["alone"], floor, target),
+        (f"cold load {label}", rtt_ms, *times["load"], floor, target),
     ]
 
 
