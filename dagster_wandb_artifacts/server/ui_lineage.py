@@ -111,7 +111,7 @@ def _ordered_layers(graph: Graph) -> dict[int, list[tuple[str, int]]]:
     for source, target in sorted(graph.edges):
         neighbours[source].append(target)
         neighbours[target].append(source)
-    rank: dict[tuple[str, int], float] = {}
+    rank: dict[tuple[str, int], float] = {key: 0 for key in layers[0]}
     for layer in sorted(layers, key=abs)[1:]:  # layer 0 is the version alone
         inner = layer - 1 if layer > 0 else layer + 1
 
