@@ -57,26 +57,32 @@ def _producer(store: Store, artifact_id: int) -> list[int]:
     return [row[0]] if row else []
 
 
-def _neighbours(store: Store, key: tuple[str, int], upstream: bool) -> list[tuple[str, int]]:
-    """Up to ``FAN_OUT + 1`` neighbours of a node (one more tells that some are hidden)."""
+def _neighbours(
+    store: Store, key: tuple[str, int], upstream: bool
+) -> tuple[list[tuple[str, int]], int]:
+    """Up to ``FAN_OUT`` neighbours of a node, and how many it has."""
     kind, node_id = key
-    limit = FAN_OUT + 1
     if kind == "artifact" and upstream:
-        return [("run", run_id) for run_id in _producer(store, node_id)]
+        found = [("run", run_id) for run_id in _producer(store, node_id)]
+        return found, len(found)
     if kind == "artifact":
-        sql = "SELECT run_id FROM artifact_uses WHERE artifact_id = ? ORDER BY id LIMIT ?"
-        return [("run", row[0]) for row in store.all(sql, (node_id, limit))]
-    if upstream:
+        neighbour = "run"
+        sql = "SELECT run_id, COUNT(*) OVER () FROM artifact_uses WHERE artifact_id = ? ORDER BY id"
+    elif upstream:
+        neighbour = "artifact"
         sql = (
-            "SELECT u.artifact_id FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
-            "WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id LIMIT ?"
+            "SELECT u.artifact_id, COUNT(*) OVER () FROM artifact_uses u "
+            "JOIN artifacts a ON a.id = u.artifact_id "
+            "WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id"
         )
     else:
+        neighbour = "artifact"
         sql = (
-            "SELECT id FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED' "
-            "ORDER BY id LIMIT ?"
+            "SELECT id, COUNT(*) OVER () FROM artifacts "
+            "WHERE created_by_run_id = ? AND state = 'COMMITTED' ORDER BY id"
         )
-    return [("artifact", row[0]) for row in store.all(sql, (node_id, limit))]
+    rows = store.all(f"{sql} LIMIT ?", (node_id, FAN_OUT))
+    return [(neighbour, row[0]) for row in rows], rows[0][1] if rows else 0
 
 
 def lineage(store: Store, artifact_id: int) -> Graph:
@@ -90,9 +96,9 @@ def lineage(store: Store, artifact_id: int) -> Graph:
         for distance in range(1, DEPTH + 1):
             reached = []
             for key in frontier:
-                found = _neighbours(store, key, upstream)
-                graph.nodes[key].hidden_neighbours += max(0, len(found) - FAN_OUT)
-                for neighbour in found[:FAN_OUT]:
+                found, total = _neighbours(store, key, upstream)
+                graph.nodes[key].hidden_neighbours += total - len(found)
+                for neighbour in found:
                     graph.edges.add((neighbour, key) if upstream else (key, neighbour))
                     if neighbour not in graph.nodes:
                         graph.nodes[neighbour] = Node(*neighbour, layer=step * distance)

@@ -14,6 +14,7 @@ import requests
 from dagster_wandb_artifacts.client import Artifact
 from dagster_wandb_artifacts.server import ui_queries
 from dagster_wandb_artifacts.server.store import Store
+from tests.support import seed_big_collection
 
 XSS = "<script>alert('x')</script>"
 
@@ -217,30 +218,8 @@ def test_values_writers_control_are_escaped(server, logged):
 def test_big_collections_and_versions_page_in_sql(server):
     """10,000 versions in a collection, 100,000 files in a version: a page costs one page."""
     store: Store = server._state.store
-    project = store.ensure_project("ent", "big")
-    type_row = store.ensure_type(project["id"], "dataset")
-    sequence = store.ensure_sequence(project["id"], type_row, "many")
-    with store.write() as db:
-        for index in range(10_000):
-            cursor = db.execute(
-                "INSERT INTO artifacts (sequence_id, type_id, digest, digest_algorithm, state, "
-                "created_at, updated_at) VALUES (?, ?, ?, 'MANIFEST_MD5', 'COMMITTED', ?, ?)",
-                (sequence["id"], type_row["id"], f"{index:032x}", "2026", "2026"),
-            )
-            db.execute(
-                "INSERT INTO memberships (collection_id, artifact_id, version_index, created_at) "
-                "VALUES (?, ?, ?, '2026')",
-                (sequence["id"], cursor.lastrowid, index),
-            )
-            last = cursor.lastrowid
-        db.execute(
-            "INSERT INTO aliases (collection_id, artifact_id, alias) VALUES (?, ?, 'latest')",
-            (sequence["id"], last),
-        )
-        db.executemany(
-            "INSERT INTO artifact_files (artifact_id, name, md5, size) VALUES (?, ?, ?, 1)",
-            ((last, f"shard-{i % 100:03d}/part-{i:06d}.bin", f"{i:032x}") for i in range(100_000)),
-        )
+    seed_big_collection(store, versions=10_000, files=100_000, consumers=20)
+    sequence = store.find_collection(store.find_project("ent", "big")["id"], "many")
     newest = get(server, "/ent/big/artifacts/dataset/many")
     assert ">v9999</a>" in newest and ">v9950</a>" in newest and ">v9949</a>" not in newest
     second = get(server, "/ent/big/artifacts/dataset/many?page=2")
@@ -249,5 +228,7 @@ def test_big_collections_and_versions_page_in_sql(server):
     assert "shard-000/" in root and "1,000 files" not in root and "1000 files" in root
     folder = get(server, "/ent/big/artifacts/dataset/many/latest/files/shard-007/?page=3")
     assert "part-010707.bin" in folder  # 100 files after the first two pages of 50
+    lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
+    assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
     page = ui_queries.versions_of(store, sequence["id"], 200)
     assert [row["version_index"] for row in page.rows][:1] == [10_000 - 199 * 50 - 1]
