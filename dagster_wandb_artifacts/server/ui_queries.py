@@ -276,36 +276,60 @@ def run_of(store: Store, run_id: int | None) -> sqlite3.Row | None:
     )
 
 
-def directory(store: Store, artifact_id: int, prefix: str, number: int) -> Page:
-    """One page of the entries right under ``prefix`` (``""`` or ending in ``/``): each a
-    file, or a folder with its file count and total size. Served from the
-    ``(artifact_id, name)`` index by a name range, so a folder costs what it holds."""
-    start = len(prefix) + 1
-    rest = f"substr(name, {start})"
-    slash = f"instr({rest}, '/')"
-    child = f"CASE WHEN {slash} > 0 THEN substr({rest}, 1, {slash}) ELSE {rest} END"
-    # Every name under the prefix sorts in [prefix, prefix + U+10FFFF).
-    return _paged(
-        store,
-        f"SELECT {child} AS child, COUNT(*) AS files, SUM(size) AS size, MIN(md5) AS md5, "
-        "MIN(ref) AS ref, MIN(name) AS name FROM artifact_files "
-        "WHERE artifact_id = ? AND name >= ? AND name < ? GROUP BY child ORDER BY child",
-        (artifact_id, prefix, prefix + "\U0010ffff"),
-        number,
-    )
+#: Sorts after every character a file name may hold: ``name + _LAST`` bounds the names under
+#: ``name`` in the ``(artifact_id, name)`` index.
+_LAST = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a folder: its entries, and the name to continue after (None: the end)."""
+
+    entries: list[dict[str, Any]]
+    after: str | None
+
+
+def directory(store: Store, artifact_id: int, prefix: str, after: str | None) -> Listing:
+    """The entries right under ``prefix`` (``""`` or ending in ``/``) that sort after
+    ``after``: each a file, or a folder with its file count.
+
+    A loose index scan of ``(artifact_id, name)``: one seek per entry, jumping over a folder's
+    contents, so a page costs ``PAGE_SIZE`` seeks (plus counting each folder's files in the
+    index) however many files the folder holds, at any depth of paging.
+    """
+    end = prefix + _LAST
+    cursor = after + _LAST if after and after.endswith("/") else (after or prefix)
+    entries: list[dict[str, Any]] = []
+    while len(entries) <= PAGE_SIZE:
+        row = store.one(
+            "SELECT name, md5, size, ref FROM artifact_files WHERE artifact_id = ? "
+            "AND name > ? AND name < ? ORDER BY name LIMIT 1",
+            (artifact_id, cursor, end),
+        )
+        if row is None:
+            break
+        child, slash, _ = row["name"][len(prefix) :].partition("/")
+        if slash:
+            folder = prefix + child + "/"
+            files = store.one(
+                "SELECT COUNT(*) FROM artifact_files WHERE artifact_id = ? "
+                "AND name > ? AND name < ?",
+                (artifact_id, folder, folder + _LAST),
+            )[0]
+            entries.append({"child": child + "/", "name": folder, "files": files})
+            cursor = folder + _LAST
+        else:
+            entries.append({"child": child, **dict(row)})
+            cursor = row["name"]
+    more = len(entries) > PAGE_SIZE
+    entries = entries[:PAGE_SIZE]
+    return Listing(entries, prefix + entries[-1]["child"] if more else None)
 
 
 def file_entry(store: Store, artifact_id: int, name: str) -> sqlite3.Row | None:
     return store.one(
         "SELECT * FROM artifact_files WHERE artifact_id = ? AND name = ?", (artifact_id, name)
     )
-
-
-def reference_count(store: Store, artifact_id: int) -> int:
-    return store.one(
-        "SELECT COUNT(*) FROM artifact_files WHERE artifact_id = ? AND ref IS NOT NULL",
-        (artifact_id,),
-    )[0]
 
 
 # Runs ----------------------------------------------------------------------------------------
