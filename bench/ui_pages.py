@@ -24,17 +24,17 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from dagster_wandb_artifacts.server import LocalServer  # noqa: E402
 from tests.support import seed_big_collection  # noqa: E402
 
+VERSION = "/ent/big/artifacts/dataset/many/latest"
 PAGES = {
     "home": "/",
     "search": "/?q=man",
     "project": "/ent/big",
     "collection, page 1": "/ent/big/artifacts/dataset/many",
     "collection, page 200 (last)": "/ent/big/artifacts/dataset/many?page=200",
-    "version (root of 100 folders)": "/ent/big/artifacts/dataset/many/latest",
-    "version, folder (1,000 files) page 1": "/ent/big/artifacts/dataset/many/latest/files/shard-042/",
-    "version, folder page 20 (last)": "/ent/big/artifacts/dataset/many/latest/files/shard-042/"
-    "?after=shard-042/part-094942.bin",
-    "lineage": "/ent/big/artifacts/dataset/many/latest/lineage",
+    "version (root of 100 folders)": VERSION,
+    "version, folder (1,000 files) page 1": f"{VERSION}/files/shard-042/",
+    "version, folder page 20 (last)": f"{VERSION}/files/shard-042/?after=shard-042/part-094942.bin",
+    "lineage": f"{VERSION}/lineage",
     "run (logged 10,000 versions)": "/ent/big/runs/producer",
 }
 
@@ -52,7 +52,7 @@ def main() -> int:
         print(f"seeded in {time.perf_counter() - started:.1f} s\n")
         session = requests.Session()
         session.auth = ("api", server.api_key)
-        print(f"| page | median ms | slowest ms | KiB |\n|---|---:|---:|---:|")
+        print("| page | median ms | slowest ms | KiB |\n|---|---:|---:|---:|")
         for name, path in PAGES.items():
             url = server.base_url + path
             session.get(url, timeout=60).raise_for_status()
