@@ -27,7 +27,7 @@ from . import blobs, ui_queries
 from .registry import PREFIX as REGISTRY_PREFIX
 from .store import NotFound, is_version_alias
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
-from .ui_preview import IMAGE_TYPES, preview, previewable
+from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
 
 if TYPE_CHECKING:
     from .app import ServerState
@@ -42,6 +42,8 @@ _TEMPLATES = Jinja2Templates(
 _VERSION_TABS = ("overview", "metadata", "files", "usage")
 _RUN_TABS = ("overview", "artifacts", "files", "logs")
 _PROJECT_TABS = ("overview", "artifacts", "workspace", "runs", "table")
+#: Versions a run page lists of those it logged, and of those it used.
+_RUN_ARTIFACTS = 500
 #: Metadata keys the IO manager writes, shown in the version's Dagster section.
 _DAGSTER_KEYS = ("dagster/asset_key", "dagster/run_id", "dagster/code_version")
 
@@ -263,11 +265,13 @@ def _download_url(page: _Page, md5_hex: str) -> str:
 
 def _image(page: _Page, entry: Any) -> Response:
     """An image file's bytes, with its type, for an inline preview; only image types are served
-    so (so no file of a version can run script in the UI's origin)."""
+    so, never SVG or HTML, so that no file of a version can run script in the UI's origin."""
     content_type = IMAGE_TYPES.get(posixpath.splitext(entry["name"])[1].lower())
     key = blobs.object_key(entry["md5"]) if entry["md5"] else None
-    if content_type is None or key is None or not page.state.blobs.exists(key):
+    if content_type is None or key is None or (entry["size"] or 0) > IMAGE_BYTES:
         raise NotFound("no image to show")
+    if not page.state.blobs.exists(key):
+        raise NotFound("the image's bytes are missing from the storage")
     with page.state.blobs.open(key) as file:
         body = file.read()
     return Response(body, media_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
@@ -302,8 +306,8 @@ def run(page: _Page) -> Response:
     row = page.store.find_run(project_row["id"], page.params["run"])
     if row is None:
         raise NotFound(f"no run {page.params['run']!r} in {project_row['name']}")
-    logged = [r["id"] for r in ui_queries.logged_by(page.store, row["id"])]
-    used = [r["id"] for r in ui_queries.used_by(page.store, row["id"])]
+    logged = [r["id"] for r in ui_queries.logged_by(page.store, row["id"], _RUN_ARTIFACTS)]
+    used = [r["id"] for r in ui_queries.used_by(page.store, row["id"], _RUN_ARTIFACTS)]
     places = ui_queries.home_places(page.store, logged + used)
     config = _config(row["config"])
     return page.render(
@@ -317,6 +321,8 @@ def run(page: _Page) -> Response:
         tags=json.loads(row["tags"] or "[]"),
         logged=[places[i] for i in logged if i in places],
         used=[places[i] for i in used if i in places],
+        logged_total=ui_queries.logged_count(page.store, row["id"]),
+        used_total=ui_queries.used_count(page.store, row["id"]),
     )
 
 

@@ -18,6 +18,8 @@ TEXT_BYTES = 64 * 1024
 JSON_BYTES = 1024 * 1024
 #: Rows of a table shown.
 TABLE_ROWS = 50
+#: Images up to this size are shown inline (the page's image is read whole).
+IMAGE_BYTES = 16 * 1024 * 1024
 #: Images shown inline, with the type they are served as (never SVG: it can carry script).
 IMAGE_TYPES = {
     ".png": "image/png",
@@ -56,6 +58,8 @@ def preview(store: blobs.BlobStore, md5_hex: str | None, name: str, size: int) -
     if not previewable(name):
         return Preview("none", note="no preview for this kind of file: download it")
     if suffix in IMAGE_TYPES:
+        if size > IMAGE_BYTES:
+            return Preview("none", note="too large to show inline: download it")
         return Preview("image")
     key = blobs.object_key(md5_hex)
     if not store.exists(key):

@@ -335,7 +335,7 @@ def file_entry(store: Store, artifact_id: int, name: str) -> sqlite3.Row | None:
 # Runs ----------------------------------------------------------------------------------------
 
 
-def logged_by(store: Store, run_id: int, limit: int = 500) -> list[sqlite3.Row]:
+def logged_by(store: Store, run_id: int, limit: int) -> list[sqlite3.Row]:
     return store.all(
         "SELECT id FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED' "
         "ORDER BY id LIMIT ?",
@@ -343,12 +343,27 @@ def logged_by(store: Store, run_id: int, limit: int = 500) -> list[sqlite3.Row]:
     )
 
 
-def used_by(store: Store, run_id: int, limit: int = 500) -> list[sqlite3.Row]:
+def used_by(store: Store, run_id: int, limit: int) -> list[sqlite3.Row]:
     return store.all(
         "SELECT u.artifact_id AS id FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
         "WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id LIMIT ?",
         (run_id, limit),
     )
+
+
+def logged_count(store: Store, run_id: int) -> int:
+    return store.one(
+        "SELECT COUNT(*) FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED'",
+        (run_id,),
+    )[0]
+
+
+def used_count(store: Store, run_id: int) -> int:
+    return store.one(
+        "SELECT COUNT(*) FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
+        "WHERE u.run_id = ? AND a.state = 'COMMITTED'",
+        (run_id,),
+    )[0]
 
 
 def users_of(store: Store, artifact_id: int, limit: int) -> list[sqlite3.Row]:

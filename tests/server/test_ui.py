@@ -8,6 +8,7 @@ import re
 import struct
 import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -18,6 +19,7 @@ from dagster_wandb_artifacts.server.store import Store
 from tests.support import seed_big_collection
 
 XSS = "<script>alert('x')</script>"
+IMG = "<img src=x onerror=alert(1)>"
 
 
 def tiny_png() -> bytes:
@@ -50,6 +52,8 @@ def logged(api, tmp_path: Path) -> dict:
         description=f"described {XSS}",
         metadata={"note": XSS, "dagster/asset_key": "warehouse/table", "dagster/run_id": "r-1"},
     )
+    with dataset.new_file(f"{IMG}.txt") as file:
+        file.write(XSS)
     with dataset.new_file("notes.txt") as file:
         file.write("hello from a text file\n")
     with dataset.new_file("data/values.json") as file:
@@ -112,7 +116,7 @@ def test_every_page_answers_at_wandb_paths_and_links_onward(server, logged):
     assert f'href="/ent/proj/runs/{producer.id}"' in version  # logged by
     assert f'href="/ent/proj/runs/{consumer.id}"' in version  # used by
     assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/"' in version
-    assert "notes.txt" in version and "6 files" in version
+    assert "notes.txt" in version and "7 files" in version
     assert "file://" in get(server, "/ent/proj/artifacts/dataset/table/v0/files/ref/")  # its URI
     for tab in ("metadata", "files", "usage"):
         assert "table:v0" in get(server, f"/ent/proj/artifacts/dataset/table/v0/{tab}")
@@ -209,9 +213,12 @@ def test_values_writers_control_are_escaped(server, logged):
         get(server, f"/ent/proj/runs/{producer.id}"),
         get(server, "/ent/proj"),
     ]
+    pages.append(get(server, f"/ent/proj/artifacts/dataset/table/v0/files/{quote(IMG)}.txt"))
     for page in pages:
-        assert "<script>" not in page
+        assert "<script>" not in page and "<img src=x" not in page
     assert "&lt;script&gt;" in pages[0] and "&lt;script&gt;" in pages[2]
+    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in pages[0]
+    assert "&lt;script&gt;alert" in pages[4]  # the file's own text, previewed
     # A config URL that is not http(s) is shown, never linked.
     assert 'href="javascript:' not in pages[2]
 
@@ -238,7 +245,37 @@ def test_big_collections_and_versions_page_in_sql(server):
             server, folder + re.search(r'href="[^"?]*(\?after=[^"]+)" rel="next"', listing)[1]
         )
     assert "part-010707.bin" in listing and "part-009907.bin" not in listing  # 101st to 150th
+    assert "(the first 500 of 10000)" in get(server, "/ent/big/runs/producer")
     lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
     assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
     page = ui_queries.versions_of(store, sequence["id"], 200)
     assert [row["version_index"] for row in page.rows][:1] == [10_000 - 199 * 50 - 1]
+
+
+def test_the_urls_the_wandb_sdk_makes_open_pages(server, logged):
+    import wandb
+
+    from tests.support import sdk_api
+
+    run_id = logged["consumer"].id
+    settings = wandb.Settings(
+        base_url=server.base_url,
+        api_key=server.api_key,
+        entity="ent",
+        project="proj",
+        run_id=run_id,
+    )
+    sdk = sdk_api(server)
+    urls = [
+        settings.project_url,  # "View project at ..."
+        settings.run_url,  # "View run at ..."
+        sdk.project("proj", "ent").url,
+        sdk.run(f"ent/proj/{run_id}").url,
+        sdk.artifact("ent/proj/table:v0").url,
+        sdk.artifact(f"{server.entity}/wandb-registry-models/best-model:v0").url,
+    ]
+    for url in urls:
+        assert url.startswith(server.base_url), url
+        reply = requests.get(url, auth=("api", server.api_key), timeout=30)
+        assert reply.status_code == 200 and "Not found" not in reply.text, url
+    assert "/orgs/" in urls[-1] and 'class="highlight"' in reply.text
