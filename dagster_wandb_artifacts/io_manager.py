@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import pathlib
@@ -31,9 +32,10 @@ from pydantic import Field, PrivateAttr
 from upath import UPath
 
 from . import partitions, serializers
+from .checks import legacy_key_hint
 from .client import Artifact, InvalidInputError, NotFoundError, Run
 from .client.fs import artifact_upath
-from .client.transfer import reporting_to
+from .client.progress import reporting_to
 from .config import WandbArtifactConfig, WandbInputConfig, parse
 from .naming import collection_name
 from .resource import WandbArtifactsResource
@@ -137,7 +139,11 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 )
                 if entry.step_key
             }
-        self._runs.finish_all(failed)
+        if context.log is not None:
+            with reporting_to(context.log):
+                self._runs.finish_all(failed)
+        else:
+            self._runs.finish_all(failed)
 
     # Output --------------------------------------------------------------------------------------
 
@@ -152,7 +158,21 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return
         asset_key = _output_key(context)
         where = f"asset {asset_key.to_user_string()}"
+        hint = legacy_key_hint(context.definition_metadata, where)
+        if hint is not None:
+            context.log.warning(hint)
         config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
+        with reporting_to(context.log):
+            self._handle_output(context, obj, config, asset_key, where)
+
+    def _handle_output(
+        self,
+        context: OutputContext,
+        obj: Any,
+        config: WandbArtifactConfig,
+        asset_key: AssetKey,
+        where: str,
+    ) -> None:
         keys = context.asset_partition_keys if context.has_asset_partitions else [None]
         if len(keys) == 1:
             logged, run = self._log(context, obj, config, asset_key, keys[0])
@@ -213,10 +233,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             if current is not None:
                 return self._remember(context, asset_key, partition, current), run
             # Partitions dedup against their own version only, never against `latest`.
-            with reporting_to(context.log.info):
-                logged = run.log_artifact(
-                    artifact, aliases=aliases, tags=config.tags, dedup=partition is None
-                )
+            logged = run.log_artifact(
+                artifact, aliases=aliases, tags=config.tags, dedup=partition is None
+            )
         if config.link and not guarded:
             linked = logged.link(config.link, aliases=config.link_aliases)
             context.add_output_metadata({"wandb/link": f"{config.link}:{linked.version}"})
@@ -352,6 +371,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         return f"{collection.value}:{version.value}"
 
     def load_input(self, context: InputContext) -> Any:
+        with reporting_to(context.log):
+            return self._load_input(context)
+
+    def _load_input(self, context: InputContext) -> Any:
         where = f"input {context.name!r}"
         input_config: WandbInputConfig = parse(WandbInputConfig, context.definition_metadata, where)
         upstream_metadata: Mapping[str, Any] = (
@@ -407,9 +430,18 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         # The step's run (created on first use) and the record of this use go to W&B while the
         # version is fetched and downloaded: their round trips are off the step's path.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-use") as recorder:
-            run = recorder.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
+            # In a copy of this context, so retry notices reach the step's log.
+            run = recorder.submit(
+                contextvars.copy_context().run,
+                self._run_for,
+                context,
+                self.wandb.project,
+                self.wandb.entity,
+            )
             artifact = self.wandb.get_api().artifact(path)
-            used = recorder.submit(lambda: run.result().use_artifact(artifact))
+            used = recorder.submit(
+                contextvars.copy_context().run, lambda: run.result().use_artifact(artifact)
+            )
             value = self._hand_over(context, artifact, input_config)
             used.result()
         single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
@@ -446,8 +478,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if load_as == "upath":
             # Lazy: nothing is downloaded until the asset reads a file.
             return artifact_upath(artifact)
-        with reporting_to(context.log.info):
-            root = pathlib.Path(artifact.download(self._download_root(artifact)))
+        root = pathlib.Path(artifact.download(self._download_root(artifact)))
         if load_as == "path":
             if artifact.metadata.get("dagster/path_kind") == "file":
                 (only,) = [p for p in root.rglob("*") if p.is_file()]

@@ -33,9 +33,9 @@ from .names import (
     validate_tag,
     validate_type,
 )
+from .progress import DEFAULT_EVERY, Meter, Progress
 from .transfer import (
     Downloader,
-    Progress,
     SafeTargets,
     hash_files,
     parallel_map,
@@ -526,7 +526,9 @@ class Artifact:
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
-        digests = hash_files([source for source, _ in files], self._workers())
+        digests = hash_files(
+            [source for source, _ in files], self._workers(), *self._progress_settings()
+        )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
             name = _normalize(name)
@@ -553,6 +555,11 @@ class Artifact:
         from .transfer import DEFAULT_WORKERS
 
         return self._api.transfer.workers if self._api else DEFAULT_WORKERS
+
+    def _progress_settings(self) -> tuple[float, bool | None]:
+        if self._api is None:
+            return DEFAULT_EVERY, None
+        return self._api.transfer.progress_every, self._api.transfer.progress_bar
 
     def add_dir(
         self,
@@ -887,7 +894,7 @@ class Artifact:
         entries = [e for e in entries if e.path not in hit_paths]
         urls = self._file_urls() if len(hits) < len(stored) else {}
 
-        def fetch(entry: ManifestEntry) -> None:
+        def fetch(entry: ManifestEntry, meter: Meter | None) -> None:
             target = targets[entry.path]
             if entry.ref is not None:
                 from .references import download_reference
@@ -903,9 +910,9 @@ class Artifact:
             if entry.path not in urls:
                 raise NotFoundError(f"{entry.path}: the server lists no such file for {self.name}")
             if skip_cache:
-                downloader.fetch_to_path(urls[entry.path], entry, target)
+                downloader.fetch_to_path(urls[entry.path], entry, target, meter)
                 return
-            downloader.fetch_to_cache(urls[entry.path], entry)
+            downloader.fetch_to_cache(urls[entry.path], entry, meter)
             api.cache.link_to(entry.digest, target)
 
         progress = Progress(
@@ -913,14 +920,17 @@ class Artifact:
             sum(e.size or 0 for e in entries),
             len(entries),
             api.transfer.progress_every,
+            api.transfer.progress_bar,
         )
 
         def fetch_and_count(entry: ManifestEntry) -> None:
-            fetch(entry)
-            progress.add(entry.size or 0)
+            meter = progress.stream()
+            fetch(entry, meter if progress.active else None)
+            meter.settle(entry.size or 0)
+            progress.done()
 
-        parallel_map(fetch_and_count, entries, api.transfer.workers)
-        progress.finish()
+        with progress:
+            parallel_map(fetch_and_count, entries, api.transfer.workers)
         api.cache.cleanup()  # down to the cache's max_size, when it has one
 
     def _cache_logged_files(self, api: Api) -> None:
@@ -971,7 +981,9 @@ class Artifact:
                 f"missing files {missing[:5]}"
             )
         paths = sorted(stored)
-        digests = hash_files([present[p] for p in paths], self._workers())
+        digests = hash_files(
+            [present[p] for p in paths], self._workers(), *self._progress_settings()
+        )
         changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
         if changed:
             raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")

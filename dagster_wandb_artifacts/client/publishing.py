@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from . import queries
 from .errors import ArtifactFinalizedError, ServerError
 from .manifest import ManifestEntry
-from .transfer import Progress, Uploader, chunks, parallel_map, part_md5s
+from .progress import Progress
+from .transfer import Uploader, chunks, parallel_map, part_md5s
 
 if TYPE_CHECKING:
     from .api import Api
@@ -120,6 +121,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         sum(e.size or 0 for e in new_entries),
         len(new_entries),
         api.transfer.progress_every,
+        api.transfer.progress_bar,
     )
 
     def registered() -> Iterator[_Upload]:
@@ -155,7 +157,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
                 if node["uploadUrl"] or node.get("uploadMultipartUrls"):
                     yield entry, node, spec.get("uploadPartsInput")
                 else:
-                    progress.add(entry.size or 0)
+                    progress.done(entry.size or 0)
 
     def upload(item: _Upload) -> None:
         entry, node, parts = item
@@ -163,7 +165,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         multipart = node.get("uploadMultipartUrls")
         if multipart and parts:
             urls = {int(p["partNumber"]): p["uploadUrl"] for p in multipart["uploadUrlParts"]}
-            uploader.put_parts(urls, path, entry.size)
+            uploader.put_parts(urls, path, entry.size, progress)
             api.client.execute(
                 queries.COMPLETE_MULTIPART,
                 {
@@ -175,11 +177,14 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
                 },
             )
         else:
-            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size)
-        progress.add(entry.size or 0)
+            meter = progress.stream()
+            metered = meter if progress.active else None
+            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size, metered)
+            meter.settle(entry.size or 0)
+        progress.done()
 
-    parallel_map(upload, registered(), api.transfer.workers)
-    progress.finish()
+    with progress:
+        parallel_map(upload, registered(), api.transfer.workers)
 
     body = manifest.to_bytes()
     md5 = base64.b64encode(hashlib.md5(body).digest()).decode()

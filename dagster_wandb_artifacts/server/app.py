@@ -41,8 +41,8 @@ from .files import (
     receive_to_staging,
     stream_blob,
 )
-from .graphql_api import Context, Root, load_schema
 from .ids import BadIdError
+from .resolvers import Context, Root, load_schema
 from .signing import URLSigner
 from .store import NotFound, Store, StoreError
 

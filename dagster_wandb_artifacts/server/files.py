@@ -25,7 +25,7 @@ from .store import Store, StoreError
 
 if TYPE_CHECKING:
     from .app import ServerState
-    from .graphql_api import Context
+    from .resolvers import Context
 
 _CHUNK = 1 << 20
 # Objects up to this size are received into memory and written once, at their key: a staging

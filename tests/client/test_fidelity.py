@@ -17,7 +17,7 @@ from graphql import TypeInfo, TypeInfoVisitor, Visitor, get_named_type, parse, v
 from graphql.error import GraphQLSyntaxError
 
 from dagster_wandb_artifacts.client import queries
-from dagster_wandb_artifacts.server.graphql_api import load_schema
+from dagster_wandb_artifacts.server.resolvers import load_schema
 
 SHARED = Path(__file__).parents[3] / "shared" / "wandb-protocol"
 SCHEMA = load_schema()

@@ -136,7 +136,7 @@ def test_sdk_paths_of_every_declared_feature(api, server, tmp_path):
     Registry link through the collection membership."""
     import wandb
 
-    from dagster_wandb_artifacts.server.graphql_api import FEATURES
+    from dagster_wandb_artifacts.server.resolvers import FEATURES
 
     assert {"ARTIFACT_TAGS", "ARTIFACT_DIGEST_ALGORITHM", "CLIENT_IDS"} <= set(FEATURES)
     long_name = "d" * 200 + "/" + "f" * 200 + ".txt"

@@ -1,0 +1,251 @@
+"""Manifests and files: the upload and download URLs of an artifact's bytes and of run files."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from typing import Any
+
+from ...client.errors import InvalidInputError
+from ...client.manifest import Manifest, hex_to_b64
+from .. import blobs
+from ..ids import decode_id, encode_cursor, encode_id
+from ..store import NotFound, StoreError
+from . import artifacts
+from .common import Context, Node, md5_b64_to_hex
+
+
+class ManifestNode(Node):
+    def __init__(self, ctx: Context, row: sqlite3.Row, *, with_upload: bool) -> None:
+        super().__init__(ctx, row)
+        self._with_upload = with_upload
+
+    @property
+    def id(self) -> str:
+        return encode_id("ArtifactManifest", self.row["id"])
+
+    @property
+    def type(self) -> str:
+        return self.row["type"]
+
+    @property
+    def digest(self) -> str:
+        return self.row["digest"]
+
+    @property
+    def file(self) -> dict[str, Any]:
+        path = f"/storage/manifest/{self.row['artifact_id']}"
+        url = self.ctx.signed_url("GET", path)
+        return {
+            "id": encode_id("File", -self.row["id"]),
+            "name": self.row["name"],
+            "displayName": self.row["name"],
+            "url": url,
+            "directUrl": url,
+            "digest": self.row["digest"],
+            "md5": self.row["digest"],
+            "uploadUrl": self.ctx.signed_url("PUT", path) if self._with_upload else None,
+            "uploadHeaders": [],
+        }
+
+
+class FileNode(Node):
+    """A stored file of a committed version (references have no stored bytes)."""
+
+    @property
+    def id(self) -> str:
+        return encode_id("File", self.row["id"])
+
+    @property
+    def name(self) -> str:
+        return self.row["name"]
+
+    displayName = name  # noqa: N815
+
+    @property
+    def directUrl(self) -> str:  # noqa: N802
+        return self.ctx.signed_url("GET", f"/storage/obj/{self.row['md5']}")
+
+    url = directUrl
+
+    @property
+    def sizeBytes(self) -> int:  # noqa: N802
+        return self.row["size"]
+
+    @property
+    def storagePath(self) -> str:  # noqa: N802
+        return blobs.object_key(self.row["md5"])
+
+    mimetype = None
+    updatedAt = None  # noqa: N815
+
+    @property
+    def md5(self) -> str:
+        return hex_to_b64(self.row["md5"])
+
+    digest = md5
+    uploadUrl = None  # noqa: N815
+    uploadHeaders: list[str] = []  # noqa: N815, RUF012
+
+    @property
+    def artifact(self) -> artifacts.ArtifactNode:
+        birth = self.row["birth_artifact_id"] or self.row["artifact_id"]
+        return artifacts.ArtifactNode(self.ctx, self.ctx.store.get("artifacts", birth))
+
+
+class FileMutations:
+    """Mutation fields that hand out upload URLs and commit what was uploaded."""
+
+    ctx: Context
+
+    def createRunFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        run = self.ctx.store.require_run(
+            input["entityName"], input["projectName"], input["runName"]
+        )
+        files = []
+        for name in input["files"]:
+            path = f"/storage/runfile/{run['id']}/{name}"
+            files.append({"name": name, "uploadUrl": self.ctx.signed_url("PUT", path)})
+        return {"runID": encode_id("Run", run["id"]), "uploadHeaders": [], "files": files}
+
+    # Artifacts -----------------------------------------------------------------------------------
+
+    def createArtifactManifest(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        base = input.get("baseArtifactID")
+        row = self.ctx.store.upsert_manifest(
+            decode_id(input["artifactID"], "Artifact"),
+            name=input["name"],
+            digest=input["digest"],
+            manifest_type=input.get("type") or "FULL",
+            base_artifact_id=decode_id(base, "Artifact") if base else None,
+        )
+        return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
+
+    def updateArtifactManifest(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        current = self.ctx.store.get(
+            "manifests", decode_id(input["artifactManifestID"], "ArtifactManifest")
+        )
+        if current is None:
+            raise NotFound("artifact manifest not found")
+        base = input.get("baseArtifactID")
+        row = self.ctx.store.upsert_manifest(
+            current["artifact_id"],
+            name=current["name"],
+            digest=input.get("digest") or current["digest"],
+            manifest_type=current["type"],
+            base_artifact_id=decode_id(base, "Artifact") if base else current["base_artifact_id"],
+        )
+        return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
+
+    def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        store = self.ctx.store
+        nodes = []
+        # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
+        # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
+        if input.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
+            raise InvalidInputError("this server stores files by md5 only (MANIFEST_MD5)")
+        for spec in input["artifactFiles"]:
+            if spec.get("digest") not in (None, spec["md5"]):
+                raise InvalidInputError(f"{spec['name']}: digest and md5 differ")
+            artifact = store.require_artifact(decode_id(spec["artifactID"], "Artifact"))
+            md5_hex = md5_b64_to_hex(spec["md5"])
+            blob = store.blob(md5_hex)
+            node: dict[str, Any] = {
+                "name": spec["name"],
+                "displayName": spec["name"],
+                "storagePath": blobs.object_key(md5_hex),
+                "md5": spec["md5"],
+                "digest": spec["md5"],
+                "uploadUrl": None,
+                "uploadHeaders": [],
+                "uploadMultipartUrls": None,
+            }
+            birth = artifact
+            if blob is not None:
+                birth = store.get("artifacts", blob["birth_artifact_id"] or artifact["id"])
+            else:
+                node["uploadUrl"] = self.ctx.signed_url("PUT", f"/storage/obj/{md5_hex}")
+                node["uploadHeaders"] = [f"Content-MD5:{spec['md5']}"]
+                parts = spec.get("uploadPartsInput")
+                if parts:
+                    node["uploadMultipartUrls"] = self._begin_multipart(artifact, md5_hex, parts)
+            node["id"] = encode_id("File", 0)
+            node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
+            nodes.append(node)
+        edges = [{"node": node, "cursor": encode_cursor(i)} for i, node in enumerate(nodes)]
+        return {
+            "files": {
+                "totalCount": len(nodes),
+                "pageInfo": {"hasNextPage": False, "hasPreviousPage": False},
+                "edges": edges,
+            }
+        }
+
+    def _begin_multipart(
+        self, artifact: sqlite3.Row, md5_hex: str, parts: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        upload_id = secrets.token_hex(16)
+        self.ctx.store.begin_multipart(upload_id, md5_hex, artifact["id"], json.dumps(parts))
+        return {
+            "uploadID": upload_id,
+            "uploadUrlParts": [
+                {
+                    "partNumber": part["partNumber"],
+                    "uploadUrl": self.ctx.signed_url(
+                        "PUT", f"/storage/part/{upload_id}/{part['partNumber']}"
+                    ),
+                }
+                for part in parts
+            ],
+        }
+
+    def completeMultipartUploadArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        from ..files import complete_multipart
+
+        md5_hex = complete_multipart(self.ctx, input["uploadID"], input["completedParts"])
+        return {"digest": hex_to_b64(md5_hex)}
+
+    def commitArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        store = self.ctx.store
+        artifact_id = decode_id(input["artifactID"], "Artifact")
+        artifact = store.require_artifact(artifact_id)
+        if artifact["state"] == "COMMITTED":
+            return {"artifact": artifacts.ArtifactNode(self.ctx, artifact)}
+        manifest = store.manifest_of(artifact_id)
+        if manifest is None or not manifest["uploaded"]:
+            raise StoreError("upload the artifact's manifest before committing it")
+        with self.ctx.blobs.open(blobs.manifest_key(artifact_id)) as file:
+            data = file.read()
+        try:
+            manifest = Manifest.from_bytes(data)
+        except InvalidInputError as exc:
+            raise StoreError(f"the uploaded manifest is invalid: {exc}") from exc
+        digest = manifest.digest()
+        if digest != artifact["digest"]:
+            raise StoreError(
+                f"the manifest's digest {digest} differs from the artifact's {artifact['digest']}"
+            )
+        files = []
+        for entry in manifest:
+            birth = entry.birth_artifact_id
+            birth_id = decode_id(birth, "Artifact") if birth else None
+            if entry.ref is None:
+                md5_hex = md5_b64_to_hex(entry.digest)
+                blob = store.blob(md5_hex)
+                if blob is None or blob["size"] != entry.size:
+                    raise StoreError(
+                        f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
+                    )
+                birth_id = birth_id or blob["birth_artifact_id"] or artifact_id
+                if blob["birth_artifact_id"] is None:
+                    with store.write() as db:
+                        db.execute(
+                            "UPDATE blobs SET birth_artifact_id = ? WHERE md5 = ?",
+                            (birth_id, md5_hex),
+                        )
+                files.append((entry.path, md5_hex, entry.size, None, birth_id))
+            else:
+                files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
+        row = store.commit_artifact(artifact_id, files)
+        return {"artifact": artifacts.ArtifactNode(self.ctx, row)}

@@ -1,0 +1,513 @@
+"""Entities, users, projects and runs, with the queries and mutations on them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from functools import cached_property
+from typing import Any
+
+from ...client.errors import InvalidInputError
+from .. import registry
+from ..filters import RUNS, run_document
+from ..ids import decode_id, encode_id
+from ..store import NotFound
+from . import artifacts
+from .common import (
+    FEATURES,
+    NAME,
+    TYPE_NAME,
+    Connection,
+    Context,
+    Node,
+    check,
+    positional_page,
+    searched,
+    split_name,
+)
+
+
+def _organization(ctx: Context) -> dict[str, Any]:
+    """The server's one organization; its entity is the default entity."""
+    org_entity = ctx.store.ensure_entity(ctx.entity)
+    return {
+        "id": encode_id("Organization", org_entity["id"]),
+        "name": org_entity["name"],
+        "orgEntity": EntityNode(ctx, org_entity, registry_view=True),
+        "advancedRegistryFeatures": {"advancedSearch": False},
+    }
+
+
+class EntityNode(Node):
+    def __init__(self, ctx: Context, row: sqlite3.Row, *, registry_view: bool = False) -> None:
+        """``registry_view``: this entity seen as an organization's, whose projects are the
+        registries."""
+        super().__init__(ctx, row)
+        self._registry_view = registry_view
+
+    @property
+    def id(self) -> str:
+        return encode_id("Entity", self.row["id"])
+
+    @property
+    def name(self) -> str:
+        return self.row["name"]
+
+    isTeam = False  # noqa: N815
+
+    @property
+    def entityType(self) -> str:  # noqa: N802
+        return "organization" if self._registry_view else "user"
+
+    @property
+    def organization(self) -> dict[str, Any]:
+        return _organization(self.ctx)
+
+    @property
+    def user(self) -> UserNode:
+        return UserNode(self.ctx, organizations=[self.organization])
+
+    def _projects(self, filters: str | None, order: str | None = None) -> list[sqlite3.Row]:
+        if self._registry_view:
+            return searched(
+                lambda: registry.registries(self.ctx.store, self.row["id"], filters, order)
+            )
+        rows = self.ctx.store.all(
+            "SELECT * FROM projects WHERE entity_id = ? ORDER BY id", (self.row["id"],)
+        )
+        return searched(
+            lambda: registry.REGISTRIES.select(
+                ((registry.registry_document(row), row) for row in rows), filters, order
+            )
+        )
+
+    def projects(
+        self,
+        info: Any,
+        after: str | None = None,
+        first: int | None = None,
+        filters: str | None = None,
+        order: str | None = None,
+    ) -> dict[str, Any]:
+        return positional_page(
+            self._projects(filters, order),
+            lambda row: ProjectNode(self.ctx, row),
+            after=after,
+            first=first,
+        )
+
+    def project(self, info: Any, name: str | None = None) -> ProjectNode | None:
+        row = self.ctx.store.find_project(self.row["name"], name) if name else None
+        return ProjectNode(self.ctx, row) if row else None
+
+    def _collections(
+        self, project_filters: str | None, filters: str | None, order: str | None, kinds: Any
+    ) -> list[sqlite3.Row]:
+        projects = self._projects(project_filters)
+        return searched(
+            lambda: registry.collections(self.ctx.store, projects, filters, order, kinds)
+        )
+
+    def artifactCollections(  # noqa: N802
+        self,
+        info: Any,
+        projectFilters: str | None = None,  # noqa: N803
+        filters: str | None = None,
+        collectionTypes: list[str] | None = None,  # noqa: N803
+        after: str | None = None,
+        first: int | None = None,
+        order: str | None = None,
+    ) -> dict[str, Any]:
+        rows = self._collections(projectFilters, filters, order, collectionTypes)
+        return positional_page(
+            rows, lambda row: artifacts.CollectionNode(self.ctx, row), after=after, first=first
+        )
+
+    def artifactMemberships(  # noqa: N802
+        self,
+        info: Any,
+        projectFilters: str | None = None,  # noqa: N803
+        collectionFilters: str | None = None,  # noqa: N803
+        filters: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        order: str | None = None,
+    ) -> dict[str, Any]:
+        collections = self._collections(projectFilters, collectionFilters, None, None)
+        by_id = {row["id"]: row for row in collections}
+        rows = searched(lambda: registry.versions(self.ctx.store, collections, filters, order))
+
+        def node(row: sqlite3.Row) -> artifacts.MembershipNode:
+            membership = self.ctx.store.get("memberships", row["membership_id"])
+            return artifacts.MembershipNode(self.ctx, membership, by_id[row["collection_id"]], row)
+
+        return positional_page(rows, node, after=after, first=first)
+
+
+class UserNode:
+    typename = "User"
+
+    def __init__(self, ctx: Context, organizations: list[dict[str, Any]] | None = None) -> None:
+        self.ctx = ctx
+        self.organizations = organizations or []
+        self.id = encode_id("User", 1)
+        self.name = self.username = self.entity = ctx.entity
+        self.email = None
+        self.admin = False
+        self.flags = "{}"
+        self.deletedAt = None  # noqa: N815
+        self.apiKeys = {"edges": []}  # noqa: N815
+
+    def teams(self, info: Any, after: str | None = None, first: int | None = None) -> dict:
+        return {"pageInfo": {"hasNextPage": False, "hasPreviousPage": False}, "edges": []}
+
+
+class ProjectNode(Node):
+    @property
+    def id(self) -> str:
+        return encode_id("Project", self.row["id"])
+
+    @property
+    def internalId(self) -> str:  # noqa: N802
+        return encode_id("ProjectInternalId", self.row["id"])
+
+    @property
+    def name(self) -> str:
+        return self.row["name"]
+
+    @cached_property
+    def entity(self) -> EntityNode:
+        return EntityNode(self.ctx, self.ctx.store.get("entities", self.row["entity_id"]))
+
+    @property
+    def entityName(self) -> str:  # noqa: N802
+        return self.entity.name
+
+    @property
+    def description(self) -> str | None:
+        return self.row["description"]
+
+    @property
+    def updatedAt(self) -> str:  # noqa: N802
+        return self.row["updated_at"] or self.row["created_at"]
+
+    @property
+    def access(self) -> str:
+        return self.row["access"] or registry.VISIBILITIES[0]
+
+    @property
+    def allowAllArtifactTypesInRegistry(self) -> bool:  # noqa: N802
+        return bool(self.row["allow_all_types"])
+
+    isBenchmark = False  # noqa: N815
+    readOnly = False  # noqa: N815
+
+    @property
+    def user(self) -> UserNode:
+        return UserNode(self.ctx)
+
+    def _runs(self, filters: str | None, order: str | None) -> list[sqlite3.Row]:
+        rows = self.ctx.store.all(
+            "SELECT * FROM runs WHERE project_id = ? ORDER BY id", (self.row["id"],)
+        )
+        return searched(
+            lambda: RUNS.select(((run_document(row), row) for row in rows), filters, order)
+        )
+
+    def runCount(self, info: Any, filters: str | None = None) -> int:  # noqa: N802
+        return len(self._runs(filters, None))
+
+    def runs(
+        self,
+        info: Any,
+        filters: str | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+    ) -> dict[str, Any]:
+        return positional_page(
+            self._runs(filters, order), lambda row: RunNode(self.ctx, row), after=after, first=first
+        )
+
+    def run(self, info: Any, name: str) -> RunNode | None:
+        row = self.ctx.store.find_run(self.row["id"], name)
+        return RunNode(self.ctx, row) if row else None
+
+    def bucket(self, info: Any, name: str, missingOk: bool | None = None) -> RunNode | None:  # noqa: N803
+        return self.run(info, name)
+
+    def artifactType(self, info: Any, name: str) -> artifacts.ArtifactTypeNode | None:  # noqa: N802
+        row = self.ctx.store.find_type(self.row["id"], name)
+        return artifacts.ArtifactTypeNode(self.ctx, row) if row else None
+
+    def artifactTypes(  # noqa: N802
+        self,
+        info: Any,
+        after: str | None = None,
+        first: int | None = None,
+        includeAll: bool | None = None,  # noqa: N803 - a registry's types are its project's
+    ) -> Connection:
+        return Connection(
+            self.ctx,
+            "SELECT * FROM artifact_types WHERE project_id = ? AND {where}",
+            [self.row["id"]],
+            lambda row: artifacts.ArtifactTypeNode(self.ctx, row),
+            after=after,
+            first=first,
+        )
+
+    def artifactCollection(self, info: Any, name: str) -> artifacts.CollectionNode | None:  # noqa: N802
+        row = self.ctx.store.find_collection(self.row["id"], name)
+        return artifacts.CollectionNode(self.ctx, row) if row else None
+
+    def artifactCollectionMembership(  # noqa: N802
+        self, info: Any, name: str
+    ) -> artifacts.MembershipNode | None:
+        collection_name, alias = split_name(name)
+        collection = self.artifactCollection(info, collection_name)
+        return collection.artifactMembership(info, alias) if collection else None
+
+    def artifact(self, info: Any, name: str) -> artifacts.ArtifactNode | None:
+        membership = self.artifactCollectionMembership(info, name)
+        return membership.artifact if membership else None
+
+
+class RunNode(Node):
+    typename = "Run"
+
+    @property
+    def id(self) -> str:
+        return encode_id("Run", self.row["id"])
+
+    @property
+    def name(self) -> str:
+        return self.row["name"]
+
+    @property
+    def displayName(self) -> str:  # noqa: N802
+        return self.row["display_name"] or self.row["name"]
+
+    @property
+    def description(self) -> str | None:
+        return self.row["description"]
+
+    @property
+    def notes(self) -> str | None:
+        return self.row["notes"]
+
+    @property
+    def group(self) -> str | None:
+        return self.row["group_name"]
+
+    @property
+    def jobType(self) -> str | None:  # noqa: N802
+        return self.row["job_type"]
+
+    @property
+    def state(self) -> str:
+        return self.row["state"]
+
+    @property
+    def config(self) -> str:
+        return self.row["config"] or "{}"
+
+    @property
+    def summaryMetrics(self) -> str:  # noqa: N802
+        return self.row["summary"] or "{}"
+
+    @property
+    def tags(self) -> list[str]:
+        return json.loads(self.row["tags"])
+
+    def wandbConfig(self, info: Any, keys: list[str] | None = None) -> str:  # noqa: N802
+        # The SDK's own "_wandb" config entry; its "t" key tells a resumable (started) run.
+        wandb = (json.loads(self.config).get("_wandb") or {}).get("value") or {}
+        return json.dumps(wandb if keys is None else {k: wandb[k] for k in keys if k in wandb})
+
+    @property
+    def sweepName(self) -> str | None:  # noqa: N802
+        return self.row["sweep_name"]
+
+    # Resuming a run (RunResumeStatus) reads these; this server keeps no history or events.
+    historyLineCount = 0  # noqa: N815
+    logLineCount = 0  # noqa: N815
+    eventsLineCount = 0  # noqa: N815
+    historyTail = "[]"  # noqa: N815
+    eventsTail = "[]"  # noqa: N815
+    commit = None
+    readOnly = False  # noqa: N815
+    systemMetrics = "{}"  # noqa: N815
+    historyKeys = None  # noqa: N815
+
+    @property
+    def projectId(self) -> int:  # noqa: N802
+        return self.row["project_id"]
+
+    @property
+    def user(self) -> UserNode:
+        return UserNode(self.ctx)
+
+    @property
+    def heartbeatAt(self) -> str | None:  # noqa: N802
+        return self.row["heartbeat_at"]
+
+    @property
+    def project(self) -> ProjectNode:
+        return ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+
+    def outputArtifacts(  # noqa: N802
+        self, info: Any, after: str | None = None, first: int | None = None
+    ) -> Connection:
+        return Connection(
+            self.ctx,
+            "SELECT * FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED' "
+            "AND {where}",
+            [self.row["id"]],
+            lambda row: artifacts.ArtifactNode(self.ctx, row),
+            after=after,
+            first=first,
+        )
+
+    def inputArtifacts(  # noqa: N802
+        self, info: Any, after: str | None = None, first: int | None = None
+    ) -> Connection:
+        return Connection(
+            self.ctx,
+            "SELECT u.id AS use_id, u.used_as, a.* FROM artifact_uses u "
+            "JOIN artifacts a ON a.id = u.artifact_id WHERE u.run_id = ? AND {where}",
+            [self.row["id"]],
+            lambda row: artifacts.ArtifactNode(self.ctx, row),
+            after=after,
+            first=first,
+            key="u.id",
+            edge_fields=lambda row: {"usedAs": [row["used_as"]] if row["used_as"] else []},
+        )
+
+
+class RunQueries:
+    """Query and Mutation fields on entities, projects and runs."""
+
+    ctx: Context
+
+    def viewer(self, info: Any) -> UserNode:
+        return UserNode(self.ctx)
+
+    def serverInfo(self, info: Any) -> dict[str, Any]:  # noqa: N802
+        features = [{"name": name, "isEnabled": True} for name in FEATURES]
+        return {"features": features, "cliVersionInfo": {}}
+
+    def entity(self, info: Any, name: str | None = None) -> EntityNode:
+        # Every entity name is accepted (one user owns the server), so each exists.
+        return EntityNode(self.ctx, self.ctx.store.ensure_entity(name or self.ctx.entity))
+
+    def project(
+        self,
+        info: Any,
+        name: str | None = None,
+        entityName: str | None = None,  # noqa: N803
+    ) -> ProjectNode | None:
+        if not name:
+            return None
+        row = self.ctx.store.find_project(entityName or self.ctx.entity, name)
+        return ProjectNode(self.ctx, row) if row else None
+
+    model = project
+
+    def projects(
+        self,
+        info: Any,
+        entityName: str | None = None,  # noqa: N803
+        after: str | None = None,
+        first: int | None = None,
+    ) -> Connection:
+        entity = self.ctx.store.one(
+            "SELECT * FROM entities WHERE name = ?", (entityName or self.ctx.entity,)
+        )
+        return Connection(
+            self.ctx,
+            "SELECT * FROM projects WHERE entity_id = ? AND {where}",
+            [entity["id"] if entity else -1],
+            lambda row: ProjectNode(self.ctx, row),
+            after=after,
+            first=first,
+        )
+
+    models = projects
+
+    def organization(self, info: Any, name: str) -> dict[str, Any] | None:
+        found = _organization(self.ctx)
+        return found if found["name"] == name else None
+
+    def upsertBucket(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        store = self.ctx.store
+        entity = input.get("entityName") or self.ctx.entity
+        project = input.get("modelName") or "uncategorized"
+        name = input.get("name")
+        if input.get("id"):
+            existing = store.get("runs", decode_id(input["id"], "Run"))
+            if existing is None:
+                raise NotFound(f"run {input['id']} not found")
+            project_row = store.get("projects", existing["project_id"])
+            entity = store.get("entities", project_row["entity_id"])["name"]
+            project, name = project_row["name"], existing["name"]
+        name = name or secrets.token_hex(4)
+        check(NAME, name, "run id")
+        check(NAME, project, "project name")
+        tags = input.get("tags")
+        row, inserted = store.upsert_run(
+            entity,
+            project,
+            name,
+            {
+                "display_name": input.get("displayName"),
+                "description": input.get("description"),
+                "notes": input.get("notes"),
+                "group_name": input.get("groupName"),
+                "job_type": input.get("jobType"),
+                "config": input.get("config"),
+                "summary": input.get("summaryMetrics"),
+                "state": input.get("state"),
+                "sweep_name": input.get("sweep"),
+                "tags": None if tags is None else json.dumps(tags),
+            },
+        )
+        return {"bucket": RunNode(self.ctx, row), "inserted": inserted}
+
+    def upsertModel(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        name = check(NAME, input.get("name") or "", "project name")
+        access = input.get("access")
+        if access is not None and access not in registry.VISIBILITIES:
+            raise InvalidInputError(
+                f"access must be one of {', '.join(registry.VISIBILITIES)}, not {access!r}"
+            )
+        types = [
+            check(TYPE_NAME, spec["name"], "artifact type")
+            for spec in input.get("artifactTypes") or []
+        ]
+        row, inserted = self.ctx.store.upsert_project(
+            input.get("entityName") or self.ctx.entity,
+            name,
+            description=input.get("description"),
+            access=access,
+            allow_all_types=input.get("allowAllArtifactTypesInRegistry"),
+            types=types,
+        )
+        node = ProjectNode(self.ctx, row)
+        return {"project": node, "model": node, "inserted": inserted}
+
+    def renameProject(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        row = self.ctx.store.rename_project(
+            input["entityName"],
+            input["oldProjectName"],
+            check(NAME, input["newProjectName"], "project name"),
+        )
+        node = ProjectNode(self.ctx, row)
+        return {"project": node, "model": node, "inserted": False}
+
+    def deleteModel(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        project_id = decode_id(input["id"], "Project")
+        if self.ctx.store.get("projects", project_id) is None:
+            raise NotFound("project not found")
+        self.ctx.store.delete_project(project_id)
+        return {"success": True}
