@@ -32,6 +32,7 @@ from .names import (
     validate_tag,
     validate_type,
 )
+from .progress import DEFAULT_EVERY
 from .reading import VersionReading
 from .registries import PREFIX as REGISTRY_PREFIX
 from .transfer import (
@@ -482,7 +483,9 @@ class Artifact(VersionReading, VersionLinks):
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
-        digests = hash_files([source for source, _ in files], self._workers())
+        digests = hash_files(
+            [source for source, _ in files], self._workers(), *self._progress_settings()
+        )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
             name = normalize_path(name)
@@ -509,6 +512,11 @@ class Artifact(VersionReading, VersionLinks):
         from .transfer import DEFAULT_WORKERS
 
         return self._api.transfer.workers if self._api else DEFAULT_WORKERS
+
+    def _progress_settings(self) -> tuple[float, bool | None]:
+        if self._api is None:
+            return DEFAULT_EVERY, None
+        return self._api.transfer.progress_every, self._api.transfer.progress_bar
 
     def add_dir(
         self,
