@@ -24,7 +24,7 @@ from .errors import (
     InvalidInputError,
     NotFoundError,
 )
-from .manifest import Manifest, ManifestEntry, b64_to_hex
+from .manifest import Manifest, ManifestEntry, b64_to_hex, check_storable_path
 from .names import (
     ArtifactPath,
     validate_alias,
@@ -526,10 +526,12 @@ class Artifact:
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
+        files = [(source, _normalize(name)) for source, name in files]
+        for _, name in files:  # before any hashing: a name the disk refuses fails here
+            check_storable_path(name)
         digests = hash_files([source for source, _ in files], self._workers())
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
-            name = _normalize(name)
             if is_tmp:
                 folder, _, base = name.rpartition("/")
                 stem, dot, suffix = base.partition(".")
@@ -818,13 +820,24 @@ class Artifact:
         url = _manifest_url(self._attrs)
         if url is not None:
             try:
-                return Manifest.from_bytes(api.client.request("GET", url).content)
+                return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
             except (AuthenticationError, InvalidInputError, NotFoundError):
                 pass  # the URL came with the version: its signature may have expired since
         url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
         if url is None:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return Manifest.from_bytes(api.client.request("GET", url).content)
+        return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+
+    def _checked(self, manifest: Manifest) -> Manifest:
+        """The fetched manifest, if its entries are the ones the version's digest names: a
+        manifest rewritten after the commit is never read from."""
+        expected = self._attrs.get("digest") if self._attrs else None
+        if expected and manifest.digest() != expected:
+            raise IntegrityError(
+                f"{self.qualified_name}: its manifest does not match the version's digest "
+                f"{expected} (it was changed after the commit); nothing is read from it"
+            )
+        return manifest
 
     def _default_root(self) -> Path:
         base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")

@@ -41,8 +41,9 @@ from .files import (
     receive_to_staging,
     stream_blob,
 )
-from .ids import BadIdError
+from .ids import MAX_ROW_ID, BadIdError
 from .resolvers import Context, Root, load_schema
+from .resolvers.common import md5_b64_to_hex
 from .signing import URLSigner
 from .store import NotFound, Store, StoreError
 from .views import artifact_page, run_page
@@ -142,6 +143,25 @@ def _signed(state: ServerState, request: Request) -> Response | None:
     return None if reason is None else error(403, reason)
 
 
+def _path_id(request: Request, name: str) -> int:
+    """An integer of the URL's path, refused when SQLite could not hold it."""
+    value = int(request.path_params[name])
+    if value > MAX_ROW_ID:
+        raise UploadRejected(400, f"{name} {value} is out of range")
+    return value
+
+
+def _not_pending(state: ServerState, artifact_id: int) -> Response | None:
+    """A refusal when the version's bytes can no longer change (committed or deleted)."""
+    artifact = state.store.get("artifacts", artifact_id)
+    if artifact is None:
+        return error(404, f"artifact {artifact_id} not found")
+    if artifact["state"] != "PENDING":
+        state_name = artifact["state"]
+        return error(409, f"the version is {state_name}: its files can no longer change")
+    return None
+
+
 def _format_error(exc: GraphQLError) -> dict[str, Any]:
     original = exc.original_error
     if original is not None and not isinstance(original, _EXPECTED_ERRORS):
@@ -210,11 +230,17 @@ def create_app(state: ServerState) -> ASGIApp:
     async def put_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        artifact_id = int(request.path_params["artifact_id"])
+        artifact_id = _path_id(request, "artifact_id")
         manifest = state.store.manifest_of(artifact_id)
         if manifest is None:
             return error(404, "create the manifest before uploading it")
-        expected = base64.b64decode(manifest["digest"]).hex() if manifest["digest"] else None
+        if refused := _not_pending(state, artifact_id):
+            return refused
+        if not manifest["digest"]:
+            return error(
+                400, "the manifest has no md5: send its digest with updateArtifactManifest first"
+            )
+        expected = md5_b64_to_hex(manifest["digest"])
         await receive_to_staging(state, request, expected, blobs.manifest_key(artifact_id))
         await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
         return Response(status_code=200)
@@ -222,7 +248,7 @@ def create_app(state: ServerState) -> ASGIApp:
     async def get_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        key = blobs.manifest_key(int(request.path_params["artifact_id"]))
+        key = blobs.manifest_key(_path_id(request, "artifact_id"))
         if not state.blobs.exists(key):
             return error(404, "the manifest was not uploaded")
         return stream_blob(state, key, request)
@@ -230,21 +256,26 @@ def create_app(state: ServerState) -> ASGIApp:
     async def put_run_file(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        run_id, name = int(request.path_params["run_id"]), request.path_params["name"]
-        size = await receive_to_staging(state, request, None, blobs.run_file_key(run_id, name))
+        run_id, name = _path_id(request, "run_id"), request.path_params["name"]
+        key = blobs.run_file_key(run_id, name)
+        if not state.blobs.contains(blobs.run_file_folder(run_id), key):
+            return error(400, f"run file name {name!r} leads outside the run's folder")
+        size = await receive_to_staging(state, request, None, key)
         await run_in_threadpool(state.store.record_run_file, run_id, name, size)
         return Response(status_code=200)
 
     async def put_part(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        upload_id, number = request.path_params["upload_id"], int(request.path_params["number"])
+        upload_id, number = request.path_params["upload_id"], _path_id(request, "number")
         upload = state.store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
         if upload is None:
             return error(404, "no such multipart upload")
         declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
         if number not in declared:
             return error(400, f"part {number} was not declared")
+        if refused := _not_pending(state, upload["artifact_id"]):
+            return refused
         await receive_to_staging(
             state, request, declared[number], blobs.part_key(upload_id, number)
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -19,21 +20,48 @@ from typing import IO
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from ..client.errors import InvalidInputError
+from ..client.manifest import check_storable_path
+from .store import StoreError
+
+
+class UnsafeKeyError(StoreError):
+    """A name or id from a request that would make a key outside its folder; refused before
+    anything touches the disk."""
+
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+# Upload ids are this server's own ``secrets.token_hex(16)``.
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+
 
 def object_key(md5_hex: str) -> str:
+    if not _MD5_HEX.fullmatch(md5_hex):
+        raise UnsafeKeyError(f"{md5_hex[:64]!r} is not an md5 in lowercase hex")
     return f"objects/{md5_hex[:2]}/{md5_hex[2:]}"
 
 
 def manifest_key(artifact_id: int) -> str:
-    return f"manifests/{artifact_id}.json"
+    return f"manifests/{int(artifact_id)}.json"
+
+
+def run_file_folder(run_id: int) -> str:
+    return f"runs/{int(run_id)}"
 
 
 def run_file_key(run_id: int, name: str) -> str:
-    return f"runs/{run_id}/{name}"
+    """The key of a run's file; ``name`` obeys the rules of manifest paths."""
+    try:
+        check_storable_path(name)
+    except InvalidInputError as exc:
+        raise UnsafeKeyError(f"invalid run file name: {exc}") from None
+    return f"{run_file_folder(run_id)}/{name}"
 
 
 def part_key(upload_id: str, part_number: int) -> str:
-    return f"multipart/{upload_id}/{part_number:05d}"
+    if not _UPLOAD_ID.fullmatch(upload_id):
+        raise UnsafeKeyError(f"{upload_id[:64]!r} is not an upload id of this server")
+    return f"multipart/{upload_id}/{int(part_number):05d}"
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -86,6 +114,14 @@ class BlobStore:
         if self._local:
             return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
         return self.fs.open(self._path(key), "rb")
+
+    def contains(self, folder: str, key: str) -> bool:
+        """Whether ``key`` resolves inside ``folder`` (on a local folder: after following any
+        symbolic link; in a bucket, keys are names and validated ones cannot leave)."""
+        if not self._local:
+            return key.startswith(folder + "/")
+        inside = os.path.realpath(self._path(folder))
+        return os.path.realpath(self._path(key)).startswith(inside + os.sep)
 
     def remove(self, key: str) -> None:
         self.fs.rm(self._path(key), recursive=True)
