@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .server.local import DEFAULT_ENTITY, api_key_path, bind, build_state, serve
+from .server.blobs import BlobStore
+from .server.integrity import scrub
+from .server.local import DATABASE_FILE, DEFAULT_ENTITY, api_key_path, bind, build_state, serve
+from .server.store import Store
 
 
 def _server(args: argparse.Namespace) -> int:
@@ -26,10 +30,36 @@ def _server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scrub(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    if not (root / DATABASE_FILE).is_file():
+        print(f"{root} holds no server (no {DATABASE_FILE})", file=sys.stderr)
+        return 2
+    blob_store = BlobStore(args.storage or str(root / "storage"), root / "staging")
+    report = scrub(Store(root / DATABASE_FILE), blob_store)
+    print(
+        f"checked {report.checked} objects: {len(report.corrupt)} corrupt (set aside under "
+        f"corrupt/), {len(report.missing)} missing; the next log of their bytes repairs them"
+    )
+    for md5_hex in report.corrupt:
+        print(f"corrupt {md5_hex}")
+    for md5_hex in report.missing:
+        print(f"missing {md5_hex}")
+    return 1 if report.corrupt or report.missing else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts")
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the embedded W&B-compatible server")
+    server.add_argument(
+        "action",
+        nargs="?",
+        choices=["run", "scrub"],
+        default="run",
+        help="run (default) the server, or scrub: check every stored object's md5 and set "
+        "corrupt ones aside so that their next upload repairs them (exit code 1 if any)",
+    )
     server.add_argument("--root", required=True, help="folder for its database and files")
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     server.add_argument("--port", type=int, default=8080)
@@ -40,9 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "else one generated into ROOT/api-key)",
     )
     server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
-    server.set_defaults(run=_server)
     args = parser.parse_args(argv)
-    return args.run(args)
+    return _scrub(args) if args.action == "scrub" else _server(args)
 
 
 if __name__ == "__main__":

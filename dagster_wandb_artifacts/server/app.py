@@ -80,6 +80,8 @@ class ServerState:
     api_key: str
     entity: str
     schema: GraphQLSchema = field(default_factory=load_schema)
+    #: Hash every whole object as it is served (what detects rot on disk; costs CPU time).
+    verify_reads: bool = True
     requests: Counter[str] = field(default_factory=Counter)
     bytes_received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -141,6 +143,15 @@ def _signed(state: ServerState, request: Request) -> Response | None:
         request.method, request.scope["path"], query.get("expires"), query.get("signature")
     )
     return None if reason is None else error(403, reason)
+
+
+def _missing_object(state: ServerState, md5_hex: str) -> str:
+    if state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)):
+        return (
+            f"object {md5_hex} was found corrupt on the server and set aside: log a version "
+            "holding the same bytes again to repair it"
+        )
+    return "no such object"
 
 
 def _path_id(request: Request, name: str) -> int:
@@ -224,8 +235,8 @@ def create_app(state: ServerState) -> ASGIApp:
             return denied
         md5_hex = request.path_params["md5"]
         if state.store.blob(md5_hex) is None:
-            return error(404, "no such object")
-        return stream_blob(state, blobs.object_key(md5_hex), request)
+            return error(404, _missing_object(state, md5_hex))
+        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     async def put_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -308,8 +319,8 @@ def create_app(state: ServerState) -> ASGIApp:
         md5_hex = request.path_params["md5"]
         listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
         if listed is None or state.store.blob(md5_hex) is None:
-            return error(404, "no such file")
-        return stream_blob(state, blobs.object_key(md5_hex), request)
+            return error(404, _missing_object(state, md5_hex) if listed else "no such file")
+        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     async def artifact_view(request: Request) -> Response:
         return await run_in_threadpool(artifact_page, state, request)

@@ -123,6 +123,14 @@ class BlobStore:
         inside = os.path.realpath(self._path(folder))
         return os.path.realpath(self._path(key)).startswith(inside + os.sep)
 
+    def move(self, key: str, new_key: str) -> None:
+        source, target = self._path(key), self._path(new_key)
+        if self._local:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        else:
+            self.fs.mv(source, target)
+
     def remove(self, key: str) -> None:
         self.fs.rm(self._path(key), recursive=True)
 

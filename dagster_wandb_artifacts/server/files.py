@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..client.cache import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
+from .integrity import set_aside
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -176,8 +177,12 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def stream_blob(state: ServerState, key: str, request: Request) -> Response:
-    """The object's bytes, honouring a single HTTP Range."""
+def stream_blob(
+    state: ServerState, key: str, request: Request, md5_hex: str | None = None
+) -> Response:
+    """The object's bytes, honouring a single HTTP Range. A whole object ``md5_hex`` is
+    hashed as it is read: corrupt bytes are still sent (the client checks them too), and the
+    object is set aside so that its next upload repairs it."""
     size = state.blobs.size(key)
     try:
         wanted = _parse_range(request.headers.get("range"), size)
@@ -185,17 +190,25 @@ def stream_blob(state: ServerState, key: str, request: Request) -> Response:
         return Response(str(exc), status_code=exc.status, headers={"Content-Range": f"*/{size}"})
     start, end = wanted or (0, size - 1)
     length = end - start + 1 if size else 0
+    verified = md5_hex if state.verify_reads and not wanted else None
+
+    def check(md5: Any) -> None:
+        if verified is not None and md5.hexdigest() != verified:
+            set_aside(state.store, state.blobs, verified)
 
     def chunks() -> Iterator[bytes]:
+        md5 = hashlib.md5()
         with state.blobs.open(key) as file:
             file.seek(start)
             remaining = length
             while remaining > 0:
                 chunk = file.read(min(_CHUNK, remaining))
                 if not chunk:
-                    return
+                    break
                 remaining -= len(chunk)
+                md5.update(chunk)
                 yield chunk
+        check(md5)
 
     headers = {"Content-Length": str(length), "Accept-Ranges": "bytes"}
     if wanted:
@@ -205,6 +218,7 @@ def stream_blob(state: ServerState, key: str, request: Request) -> Response:
         with state.blobs.open(key) as file:
             file.seek(start)
             body = file.read(length)
+        check(hashlib.md5(body))
         return Response(
             body,
             status_code=206 if wanted else 200,

@@ -22,6 +22,7 @@ from .store import Store
 
 DEFAULT_ENTITY = "local"
 KEY_FILE = "api-key"
+DATABASE_FILE = "server.db"
 _SECRET_FILE = "url-signing-secret"
 
 
@@ -64,13 +65,14 @@ def build_state(
     entity: str = DEFAULT_ENTITY,
     clock: Callable[[], float] = time.time,
     url_ttl_seconds: int = 24 * 3600,
+    verify_reads: bool = True,
 ) -> ServerState:
     """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     key = api_key or _read_or_create(api_key_path(root), new_api_key)
     secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
-    store = Store(root / "server.db")
+    store = Store(root / DATABASE_FILE)
     store.ensure_entity(entity)
     return ServerState(
         store=store,
@@ -80,6 +82,7 @@ def build_state(
         signer=URLSigner(secret.encode(), ttl_seconds=url_ttl_seconds, clock=clock),
         api_key=key,
         entity=entity,
+        verify_reads=verify_reads,
     )
 
 
@@ -123,6 +126,7 @@ class LocalServer:
         entity: str = DEFAULT_ENTITY,
         clock: Callable[[], float] = time.time,
         url_ttl_seconds: int = 24 * 3600,
+        verify_reads: bool = True,
     ) -> None:
         self.root = Path(root)
         self._state = build_state(
@@ -133,6 +137,7 @@ class LocalServer:
             entity=entity,
             clock=clock,
             url_ttl_seconds=url_ttl_seconds,
+            verify_reads=verify_reads,
         )
         self._host = host
         self._port = port

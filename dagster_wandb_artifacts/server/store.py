@@ -435,7 +435,12 @@ class Store:
                 if retried is not None:
                     return retried
             latest = self.latest_of(sequence["id"])
-            if dedup and latest is not None and latest["digest"] == digest:
+            if (
+                dedup
+                and latest is not None
+                and latest["digest"] == digest
+                and not self._lost_files(latest["id"])
+            ):
                 self._set_aliases(sequence["id"], latest["id"], aliases)
                 self._add_tags("artifact_tags", "artifact_id", latest["id"], tags)
                 return latest
@@ -463,6 +468,18 @@ class Store:
             )
             self._add_tags("artifact_tags", "artifact_id", cursor.lastrowid, tags)
             return self.get("artifacts", cursor.lastrowid)
+
+    def _lost_files(self, artifact_id: int) -> bool:
+        """Whether a stored file of the version is no longer stored (found corrupt): a log of
+        the same files is then a new version whose upload repairs them, not a dedup."""
+        return (
+            self.one(
+                "SELECT 1 FROM artifact_files f LEFT JOIN blobs b ON b.md5 = f.md5 "
+                "WHERE f.artifact_id = ? AND f.md5 IS NOT NULL AND b.md5 IS NULL LIMIT 1",
+                (artifact_id,),
+            )
+            is not None
+        )
 
     def require_artifact(self, artifact_id: int) -> sqlite3.Row:
         row = self.get("artifacts", artifact_id)
@@ -507,6 +524,11 @@ class Store:
 
     def blob(self, md5_hex: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM blobs WHERE md5 = ?", (md5_hex,))
+
+    def forget_blob(self, md5_hex: str) -> None:
+        """No longer count an object as stored (it was found corrupt or missing)."""
+        with self.write() as db:
+            db.execute("DELETE FROM blobs WHERE md5 = ?", (md5_hex,))
 
     def record_blobs(self, blobs: Sequence[tuple[str, int]]) -> None:
         """Record stored objects as (md5 hex, size); ones already recorded are left as they are."""
