@@ -10,16 +10,33 @@ from pathlib import Path
 
 from .server.blobs import BlobStore
 from .server.integrity import scrub
-from .server.local import DATABASE_FILE, DEFAULT_ENTITY, api_key_path, bind, build_state, serve
+from .server.local import (
+    DATABASE_FILE,
+    DEFAULT_ENTITY,
+    api_key_path,
+    bind,
+    bound_url,
+    build_state,
+    serve,
+)
 from .server.store import Store
 
 
 def _server(args: argparse.Namespace) -> int:
     api_key = args.api_key or os.environ.get("WANDB_API_KEY")
-    state = build_state(args.root, api_key=api_key, storage=args.storage, entity=args.entity)
+    state = build_state(
+        args.root,
+        api_key=api_key,
+        storage=args.storage,
+        entity=args.entity,
+        public_url=args.public_url,
+    )
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
+    state.public_url = state.public_url or bound_url(sock)
     print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
+    if state.public_url is None:
+        print("Signed URLs: from the address each connection arrived at (set --public-url)")
     if api_key is None:
         key_file = api_key_path(args.root)
         print(f"API key: in {key_file}")
@@ -70,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "else one generated into ROOT/api-key)",
     )
     server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
+    server.add_argument(
+        "--public-url",
+        help="the URL clients reach the server at, which signed file URLs start with (behind "
+        "a proxy or TLS terminator: its URL); default: the bound address",
+    )
     args = parser.parse_args(argv)
     return _scrub(args) if args.action == "scrub" else _server(args)
 

@@ -11,7 +11,10 @@ import itertools
 import os
 import re
 import secrets
+import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +74,43 @@ _TEMPORARY_PREFIX = secrets.token_hex(4)
 _temporary_numbers = itertools.count()
 
 
+_HOST = socket.gethostname()
+#: Staging files this old are a killed server's even when their owner cannot be told.
+_STALE_STAGING_SECONDS = 24 * 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale_staging(staging: Path) -> list[Path]:
+    """Remove what killed servers left in ``staging``: the folders of this host's processes
+    that are gone, and anything not touched for a day. Returns what was removed."""
+    removed = []
+    for entry in staging.iterdir():
+        host, _, pid = entry.name.rpartition("-")
+        if host == _HOST and pid.isdigit():
+            stale = not _alive(int(pid))
+        else:
+            try:
+                stale = time.time() - entry.stat().st_mtime > _STALE_STAGING_SECONDS
+            except FileNotFoundError:
+                continue
+        if stale:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
 def _write_all(descriptor: int, data: bytes) -> None:
     """os.write, repeated until all is written (a file object would cost three more calls)."""
     view = memoryview(data)
@@ -84,8 +124,11 @@ class BlobStore:
     def __init__(self, url: str, staging: str | Path, **storage_options: object) -> None:
         self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
         self.root = root.rstrip("/")
-        self.staging = Path(staging)
-        self.staging.mkdir(parents=True, exist_ok=True)
+        # Each process stages in a folder of its own, so that a server starting on a shared
+        # root can tell the leftovers of a killed one from another's uploads in progress.
+        self.staging = Path(staging) / f"{_HOST}-{os.getpid()}"
+        self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+        remove_stale_staging(Path(staging))
         self._local = isinstance(self.fs, LocalFileSystem)
         if self._local:
             Path(self.root).mkdir(parents=True, exist_ok=True)

@@ -271,9 +271,23 @@ def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]
     return upload["md5"]
 
 
-async def read_json(request: Request) -> Any:
-    body = await request.body()
+def refuse_larger(request: Request, max_bytes: int, limit: str) -> None:
+    """Refuse at once a body whose declared length is over ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise UploadRejected(413, f"the body has {declared} bytes; at most {max_bytes} ({limit})")
+
+
+async def read_json(request: Request, max_bytes: int, limit: str) -> Any:
+    """The body's JSON, refused (413) past ``max_bytes``, declared or not."""
+    refuse_larger(request, max_bytes, limit)
+    chunks, received = [], 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > max_bytes:
+            raise UploadRejected(413, f"the body is over {max_bytes} bytes ({limit})")
+        chunks.append(chunk)
     try:
-        return json.loads(body or b"null")
-    except ValueError as exc:
-        raise UploadRejected(400, "the body is not JSON") from exc
+        return json.loads(b"".join(chunks) or b"null")
+    except (ValueError, RecursionError) as exc:
+        raise UploadRejected(400, "the body is not JSON (or nests too deep)") from exc

@@ -9,6 +9,7 @@ the database is in WAL mode so readers never block writers.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -133,6 +134,18 @@ def _update(db: sqlite3.Connection, table: str, row_id: int, columns: dict[str, 
 _BUSY = "database is locked"
 
 
+def _private_files(database: Path) -> None:
+    """Create the database readable by its owner only (SQLite gives its WAL and shared-memory
+    files the database's mode), and close up one an older version left open."""
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 def _insert_blobs(db: sqlite3.Connection, blobs: Sequence[tuple[str, int]]) -> None:
     created_at = now()
     db.executemany(
@@ -148,6 +161,8 @@ class Store:
         self._path = str(path)
         self._busy_timeout = busy_timeout
         self._local = threading.local()
+        if self._path != ":memory:":
+            _private_files(Path(path))
         self._create_schema()
 
     def _create_schema(self) -> None:
