@@ -9,6 +9,7 @@ the database is in WAL mode so readers never block writers.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -133,6 +134,18 @@ def _update(db: sqlite3.Connection, table: str, row_id: int, columns: dict[str, 
 _BUSY = "database is locked"
 
 
+def _private_files(database: Path) -> None:
+    """Create the database readable by its owner only (SQLite gives its WAL and shared-memory
+    files the database's mode), and close up one an older version left open."""
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 def _insert_blobs(db: sqlite3.Connection, blobs: Sequence[tuple[str, int]]) -> None:
     created_at = now()
     db.executemany(
@@ -148,6 +161,8 @@ class Store:
         self._path = str(path)
         self._busy_timeout = busy_timeout
         self._local = threading.local()
+        if self._path != ":memory:":
+            _private_files(Path(path))
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -435,7 +450,12 @@ class Store:
                 if retried is not None:
                     return retried
             latest = self.latest_of(sequence["id"])
-            if dedup and latest is not None and latest["digest"] == digest:
+            if (
+                dedup
+                and latest is not None
+                and latest["digest"] == digest
+                and not self._lost_files(latest["id"])
+            ):
                 self._set_aliases(sequence["id"], latest["id"], aliases)
                 self._add_tags("artifact_tags", "artifact_id", latest["id"], tags)
                 return latest
@@ -463,6 +483,18 @@ class Store:
             )
             self._add_tags("artifact_tags", "artifact_id", cursor.lastrowid, tags)
             return self.get("artifacts", cursor.lastrowid)
+
+    def _lost_files(self, artifact_id: int) -> bool:
+        """Whether a stored file of the version is no longer stored (found corrupt): a log of
+        the same files is then a new version whose upload repairs them, not a dedup."""
+        return (
+            self.one(
+                "SELECT 1 FROM artifact_files f LEFT JOIN blobs b ON b.md5 = f.md5 "
+                "WHERE f.artifact_id = ? AND f.md5 IS NOT NULL AND b.md5 IS NULL LIMIT 1",
+                (artifact_id,),
+            )
+            is not None
+        )
 
     def require_artifact(self, artifact_id: int) -> sqlite3.Row:
         row = self.get("artifacts", artifact_id)
@@ -507,6 +539,11 @@ class Store:
 
     def blob(self, md5_hex: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM blobs WHERE md5 = ?", (md5_hex,))
+
+    def forget_blob(self, md5_hex: str) -> None:
+        """No longer count an object as stored (it was found corrupt or missing)."""
+        with self.write() as db:
+            db.execute("DELETE FROM blobs WHERE md5 = ?", (md5_hex,))
 
     def record_blobs(self, blobs: Sequence[tuple[str, int]]) -> None:
         """Record stored objects as (md5 hex, size); ones already recorded are left as they are."""
