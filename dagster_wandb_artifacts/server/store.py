@@ -87,6 +87,9 @@ CREATE TABLE IF NOT EXISTS artifact_uses (
     artifact_id INTEGER NOT NULL REFERENCES artifacts(id), used_as TEXT,
     created_at TEXT NOT NULL, UNIQUE (run_id, artifact_id));
 CREATE INDEX IF NOT EXISTS artifact_uses_by_artifact ON artifact_uses (artifact_id);
+CREATE TABLE IF NOT EXISTS artifact_outputs (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id), UNIQUE (run_id, artifact_id));
 CREATE TABLE IF NOT EXISTS run_files (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
     size INTEGER, UNIQUE (run_id, name));
@@ -154,6 +157,9 @@ class Store:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            had_outputs = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'artifact_outputs'"
+            ).fetchone()
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
@@ -161,6 +167,13 @@ class Store:
                 existing = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
                 if column not in existing:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            if not had_outputs:
+                # A database from before the table: each version was an output of its creator.
+                db.execute(
+                    "INSERT INTO artifact_outputs (run_id, artifact_id) SELECT "
+                    "created_by_run_id, id FROM artifacts WHERE created_by_run_id IS NOT NULL "
+                    "ORDER BY id"
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -434,12 +447,14 @@ class Store:
                 ).fetchone()
                 if retried is not None:
                     return retried
+            run = self.find_run(project_row["id"], run_name) if run_name else None
             latest = self.latest_of(sequence["id"])
             if dedup and latest is not None and latest["digest"] == digest:
                 self._set_aliases(sequence["id"], latest["id"], aliases)
                 self._add_tags("artifact_tags", "artifact_id", latest["id"], tags)
+                if run is not None:
+                    self._record_output(run["id"], latest["id"])
                 return latest
-            run = self.find_run(project_row["id"], run_name) if run_name else None
             cursor = db.execute(
                 "INSERT INTO artifacts (sequence_id, type_id, digest, digest_algorithm, state, "
                 "description, metadata, ttl_seconds, history_step, client_id, pending_aliases, "
@@ -462,7 +477,18 @@ class Store:
                 ),
             )
             self._add_tags("artifact_tags", "artifact_id", cursor.lastrowid, tags)
+            if run is not None:
+                self._record_output(run["id"], cursor.lastrowid)
             return self.get("artifacts", cursor.lastrowid)
+
+    def _record_output(self, run_id: int, artifact_id: int) -> None:
+        """The version is among the run's outputs: it created it, or logged the same bytes."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO artifact_outputs (run_id, artifact_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (run_id, artifact_id),
+            )
 
     def require_artifact(self, artifact_id: int) -> sqlite3.Row:
         row = self.get("artifacts", artifact_id)

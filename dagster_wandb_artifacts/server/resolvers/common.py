@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from typing import Any
 
 from graphql import GraphQLSchema, build_schema
@@ -37,6 +38,9 @@ FEATURES: tuple[str, ...] = (
     "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
 )
 
+#: The newest ``wandb`` SDK line this server is tested with (``cliVersionInfo``).
+MAX_CLI_VERSION = "0.31.0"
+
 DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
 
@@ -57,6 +61,15 @@ def load_schema() -> GraphQLSchema:
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
     schema.type_map["ArtifactCreator"].resolve_type = lambda value, *_: value.typename
     return schema
+
+
+@functools.cache
+def server_version() -> str:
+    """This package's version, which is the embedded server's."""
+    try:
+        return metadata.version("dagster-wandb-artifacts")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 @dataclass
@@ -80,6 +93,37 @@ def check(pattern: re.Pattern[str], value: str, what: str) -> str:
             f"{MAX_NAME} characters"
         )
     return value
+
+
+#: What W&B refuses in a run id (the SDK's ``Settings.run_id`` rule), plus what is unsafe
+#: anywhere a name could end up: a backslash and control characters.
+RUN_ID_RESERVED = frozenset(":;,#?/'\\")
+
+#: The storage regions of this server: it keeps every artifact's bytes in one store.
+STORAGE_REGIONS = ("default",)
+
+
+def check_run_id(run_id: str) -> str:
+    if (
+        not run_id.strip()
+        or run_id != run_id.strip()
+        or len(run_id) > MAX_NAME
+        or run_id in (".", "..")
+        or any(c in RUN_ID_RESERVED or not c.isprintable() for c in run_id)
+    ):
+        raise StoreError(
+            f"invalid run id {run_id!r}: no {''.join(sorted(RUN_ID_RESERVED))} or control "
+            f"characters, no surrounding whitespace, at most {MAX_NAME} characters"
+        )
+    return run_id
+
+
+def check_storage_region(region: str | None) -> None:
+    if region is not None and region not in STORAGE_REGIONS:
+        raise StoreError(
+            f"unknown storage region {region!r}: this server stores artifacts in "
+            f"{', '.join(map(repr, STORAGE_REGIONS))}"
+        )
 
 
 def check_alias(alias: str) -> str:
@@ -137,10 +181,14 @@ class Connection:
         after: str | None,
         first: int | None,
         key: str = "id",
+        cursor_column: str | None = None,
         descending: bool = False,
         edge_fields: Callable[[sqlite3.Row], dict[str, Any]] | None = None,
     ) -> None:
-        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in."""
+        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in; ``key``
+        is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
+        that value among the selected columns (when ``key``'s own name is taken by a joined
+        table's ``id``)."""
         self._ctx = ctx
         self._sql = sql
         self._params = list(params)
@@ -158,7 +206,7 @@ class Connection:
         )
         self._has_next = len(rows) > limit
         self._rows = rows[:limit]
-        self._key = key.rsplit(".", 1)[-1]
+        self._key = cursor_column or key.rsplit(".", 1)[-1]
         self._make_node = make_node
         self._edge_fields = edge_fields
 

@@ -13,7 +13,13 @@ from .. import blobs
 from ..ids import decode_id, encode_cursor, encode_id
 from ..store import NotFound, StoreError
 from . import artifacts
-from .common import Context, Node, md5_b64_to_hex
+from .common import Context, Node, check_storage_region, md5_b64_to_hex
+
+
+def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
+    """A stored file's path as W&B shows it: under ``wandb_artifacts/``, by the version that
+    first stored it (this server keeps the bytes by md5 alone)."""
+    return f"wandb_artifacts/{birth_artifact_id}/{md5_hex}"
 
 
 class ManifestNode(Node):
@@ -35,7 +41,8 @@ class ManifestNode(Node):
 
     @property
     def file(self) -> dict[str, Any]:
-        path = f"/storage/manifest/{self.row['artifact_id']}"
+        # W&B's manifest URLs end in the file's name, as the SDK's own uploads name it.
+        path = f"/storage/manifest/{self.row['artifact_id']}/wandb_manifest.json"
         url = self.ctx.signed_url("GET", path)
         return {
             "id": encode_id("File", -self.row["id"]),
@@ -51,7 +58,8 @@ class ManifestNode(Node):
 
 
 class FileNode(Node):
-    """A stored file of a committed version (references have no stored bytes)."""
+    """A manifest entry of a committed version: a stored file, or a reference (no bytes here;
+    its URLs are the reference's URI)."""
 
     @property
     def id(self) -> str:
@@ -65,6 +73,8 @@ class FileNode(Node):
 
     @property
     def directUrl(self) -> str:  # noqa: N802
+        if self.row["md5"] is None:
+            return self.row["ref"]
         return self.ctx.signed_url("GET", f"/storage/obj/{self.row['md5']}")
 
     url = directUrl
@@ -74,15 +84,19 @@ class FileNode(Node):
         return self.row["size"]
 
     @property
-    def storagePath(self) -> str:  # noqa: N802
-        return blobs.object_key(self.row["md5"])
+    def storagePath(self) -> str | None:  # noqa: N802
+        if self.row["md5"] is None:
+            return None
+        return storage_path(
+            self.row["birth_artifact_id"] or self.row["artifact_id"], self.row["md5"]
+        )
 
     mimetype = None
     updatedAt = None  # noqa: N815
 
     @property
-    def md5(self) -> str:
-        return hex_to_b64(self.row["md5"])
+    def md5(self) -> str | None:
+        return None if self.row["md5"] is None else hex_to_b64(self.row["md5"])
 
     digest = md5
     uploadUrl = None  # noqa: N815
@@ -140,6 +154,7 @@ class FileMutations:
 
     def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
+        check_storage_region(input.get("storageRegion"))
         nodes = []
         # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
         # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
@@ -154,7 +169,6 @@ class FileMutations:
             node: dict[str, Any] = {
                 "name": spec["name"],
                 "displayName": spec["name"],
-                "storagePath": blobs.object_key(md5_hex),
                 "md5": spec["md5"],
                 "digest": spec["md5"],
                 "uploadUrl": None,
@@ -170,6 +184,7 @@ class FileMutations:
                 parts = spec.get("uploadPartsInput")
                 if parts:
                     node["uploadMultipartUrls"] = self._begin_multipart(artifact, md5_hex, parts)
+            node["storagePath"] = storage_path(birth["id"], md5_hex)
             node["id"] = encode_id("File", 0)
             node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
             nodes.append(node)
