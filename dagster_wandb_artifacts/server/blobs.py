@@ -28,6 +28,11 @@ def manifest_key(artifact_id: int) -> str:
     return f"manifests/{artifact_id}.json"
 
 
+def patches_key(artifact_id: int) -> str:
+    """The ``PATCH`` manifests a pending distributed version received before its latest."""
+    return f"manifests/{artifact_id}.patches.json"
+
+
 def run_file_key(run_id: int, name: str) -> str:
     return f"runs/{run_id}/{name}"
 

@@ -100,12 +100,17 @@ CREATE TABLE IF NOT EXISTS multipart_uploads (
 
 #: Columns added after the first release: ``(table, column, declaration)``, added to an
 #: existing database when missing. ``access`` is W&B's project access (a registry's
-#: visibility); ``allow_all_types`` 0 restricts a registry to the types it has.
+#: visibility); ``allow_all_types`` 0 restricts a registry to the types it has;
+#: ``distributed_id`` names the pending version that several writers build together.
 _ADDED_COLUMNS = (
     ("projects", "access", "TEXT"),
     ("projects", "allow_all_types", "INTEGER NOT NULL DEFAULT 1"),
     ("projects", "updated_at", "TEXT"),
+    ("artifacts", "distributed_id", "TEXT"),
 )
+
+#: The name of a version's whole manifest.
+MANIFEST_NAME = "wandb_manifest.json"
 
 #: Aliases the server manages itself: ``latest`` and ``v<N>``.
 LATEST = "latest"
@@ -433,8 +438,11 @@ class Store:
         tags: Iterable[str],
         client_id: str | None,
         dedup: bool,
+        distributed_id: str | None = None,
     ) -> sqlite3.Row:
-        """A PENDING version, or the collection's latest when dedup applies (its aliases added)."""
+        """A PENDING version, or the collection's latest when dedup applies (its aliases added),
+        or the pending version of ``distributed_id`` that another writer began (its digest now
+        that of this writer's manifest, which it uploads next)."""
         aliases = list(dict.fromkeys(aliases))
         with self.write() as db:
             project_row = self.ensure_project(entity, project)
@@ -448,6 +456,19 @@ class Store:
                 if retried is not None:
                     return retried
             run = self.find_run(project_row["id"], run_name) if run_name else None
+            shared = (
+                distributed_id
+                and db.execute(
+                    "SELECT id FROM artifacts WHERE sequence_id = ? AND distributed_id = ? "
+                    "AND state = 'PENDING'",
+                    (sequence["id"], distributed_id),
+                ).fetchone()
+            )
+            if shared:
+                _update(db, "artifacts", shared["id"], {"digest": digest, "updated_at": now()})
+                if run is not None:
+                    self._record_output(run["id"], shared["id"])
+                return self.get("artifacts", shared["id"])
             latest = self.latest_of(sequence["id"])
             if dedup and latest is not None and latest["digest"] == digest:
                 self._set_aliases(sequence["id"], latest["id"], aliases)
@@ -458,8 +479,8 @@ class Store:
             cursor = db.execute(
                 "INSERT INTO artifacts (sequence_id, type_id, digest, digest_algorithm, state, "
                 "description, metadata, ttl_seconds, history_step, client_id, pending_aliases, "
-                "created_by_run_id, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_by_run_id, distributed_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sequence["id"],
                     type_row["id"],
@@ -472,6 +493,7 @@ class Store:
                     client_id,
                     json.dumps(aliases),
                     run["id"] if run else None,
+                    distributed_id,
                     now(),
                     now(),
                 ),
@@ -527,6 +549,15 @@ class Store:
     def manifest_of(self, artifact_id: int) -> sqlite3.Row | None:
         return self.one("SELECT * FROM manifests WHERE artifact_id = ?", (artifact_id,))
 
+    def mark_manifest_merged(self, artifact_id: int, digest: str) -> None:
+        """The version's manifest is now a whole one (``digest``: its md5, base64), merged
+        from several uploads."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE manifests SET digest = ?, type = 'FULL', name = ? WHERE artifact_id = ?",
+                (digest, MANIFEST_NAME, artifact_id),
+            )
+
     def mark_manifest_uploaded(self, artifact_id: int) -> None:
         with self.write() as db:
             db.execute("UPDATE manifests SET uploaded = 1 WHERE artifact_id = ?", (artifact_id,))
@@ -560,10 +591,15 @@ class Store:
         return True
 
     def commit_artifact(
-        self, artifact_id: int, files: Sequence[tuple[str, str | None, int, str | None, int | None]]
+        self,
+        artifact_id: int,
+        files: Sequence[tuple[str, str | None, int, str | None, int | None]],
+        *,
+        digest: str,
     ) -> sqlite3.Row:
         """Give a PENDING version its index and aliases; ``files`` are its manifest entries as
-        (name, md5 hex or None for a reference, size, ref, birth artifact id)."""
+        (name, md5 hex or None for a reference, size, ref, birth artifact id), ``digest`` the
+        digest of its whole manifest."""
         with self.write() as db:
             artifact = self.require_artifact(artifact_id)
             if artifact["state"] == "COMMITTED":
@@ -585,9 +621,9 @@ class Store:
                 ((artifact_id, *file) for file in files),
             )
             db.execute(
-                "UPDATE artifacts SET state = 'COMMITTED', size = ?, file_count = ?, "
+                "UPDATE artifacts SET state = 'COMMITTED', digest = ?, size = ?, file_count = ?, "
                 "updated_at = ? WHERE id = ?",
-                (sum(file[2] for file in files), len(files), now(), artifact_id),
+                (digest, sum(file[2] for file in files), len(files), now(), artifact_id),
             )
             pending = json.loads(artifact["pending_aliases"])
             self._set_aliases(sequence_id, artifact_id, [*pending, LATEST, f"v{index}"])

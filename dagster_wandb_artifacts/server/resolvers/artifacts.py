@@ -436,6 +436,7 @@ class ArtifactMutations:
             tags=[check(TAG, tag["tagName"], "tag") for tag in input.get("tags") or []],
             client_id=input.get("clientID"),
             dedup=bool(input.get("enableDigestDeduplication")),
+            distributed_id=input.get("distributedID") or None,
         )
         return {"artifact": ArtifactNode(self.ctx, row)}
 

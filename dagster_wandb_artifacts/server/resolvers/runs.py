@@ -264,6 +264,27 @@ class ProjectNode(Node):
         row = self.ctx.store.find_collection(self.row["id"], name)
         return artifacts.CollectionNode(self.ctx, row) if row else None
 
+    def artifactCollections(  # noqa: N802
+        self,
+        info: Any,
+        after: str | None = None,
+        first: int | None = None,
+        filters: str | None = None,
+        order: str | None = None,
+        collectionTypes: list[str] | None = None,  # noqa: N803
+    ) -> dict[str, Any]:
+        """The project's collections of every kind unless ``collectionTypes`` says."""
+        kinds = collectionTypes or ["SEQUENCE", "PORTFOLIO"]
+        rows = searched(
+            lambda: registry.collections(self.ctx.store, [self.row], filters, order, kinds)
+        )
+        return positional_page(
+            rows, lambda row: artifacts.CollectionNode(self.ctx, row), after=after, first=first
+        )
+
+    # The project's saved workspace views; this server keeps none.
+    views = "{}"
+
     def artifactCollectionMembership(  # noqa: N802
         self, info: Any, name: str
     ) -> artifacts.MembershipNode | None:
