@@ -422,12 +422,12 @@ def create_app(state: ServerState) -> ASGIApp:
         Route("/storage/obj/{md5:str}", counted("object", put_object), methods=["PUT"]),
         Route("/storage/obj/{md5:str}", counted("object", get_object), methods=["GET"]),
         Route(
-            "/storage/manifest/{artifact_id:int}",
+            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", put_manifest),
             methods=["PUT"],
         ),
         Route(
-            "/storage/manifest/{artifact_id:int}",
+            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", get_manifest),
             methods=["GET"],
         ),
