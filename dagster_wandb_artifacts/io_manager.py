@@ -292,7 +292,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         collection = _collection_path(logged)
         url = f"{app}/{logged.entity}/{logged.project}/artifacts/{logged.type}/"
         url += f"{logged.collection_name}/{logged.version}"
-        entries = sorted(logged.manifest.entries(), key=lambda e: e.path)
+        entries = sorted(logged.manifest.entries.values(), key=lambda e: e.path)
         table = "| file | size |\n|---|---|\n" + "\n".join(
             f"| {e.path} | {e.size} |" for e in entries[:_FILES_TABLE_ROWS]
         )

@@ -6,12 +6,14 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 
@@ -33,6 +35,7 @@ from .names import (
     validate_tag,
     validate_type,
 )
+from .registries import PREFIX as REGISTRY_PREFIX
 from .transfer import (
     Downloader,
     Progress,
@@ -44,6 +47,7 @@ from .transfer import (
 
 if TYPE_CHECKING:
     from .api import Api
+    from .collections import ArtifactCollection
     from .paginators import ArtifactFiles
     from .run import Run
 
@@ -85,9 +89,8 @@ class Entry:
         return f"<Entry {self._entry.path} digest={self._entry.digest}>"
 
     def ref_url(self) -> str:
-        """The reference's URI, or ``wandb-artifact://<artifact id>/<path>`` for a stored file."""
-        if self._entry.ref is not None:
-            return self._entry.ref
+        """``wandb-artifact://<artifact id>/<path>``: this entry as another artifact references
+        it (a reference's too, as the SDK does)."""
         return f"wandb-artifact://{b64_to_hex(self._artifact.id)}/{self._entry.path}"
 
     def fsspec_uri(self) -> tuple[str, dict[str, Any]]:
@@ -136,20 +139,33 @@ class Artifact:
         metadata: dict[str, Any] | None = None,
         incremental: bool = False,
         use_as: str | None = None,
+        storage_region: str | None = None,
+        digest_algorithm: str = "MD5",
     ) -> None:
+        if digest_algorithm != "MD5":
+            raise InvalidInputError(
+                f"digest_algorithm {digest_algorithm!r} is not supported: this client computes "
+                "W&B's MD5 digests only"
+            )
         self._collection_name = validate_name(name)
         self._type = validate_type(type)
         self._description = description
-        self._metadata = dict(validate_metadata(metadata))
+        self._metadata = validate_metadata(metadata)
         self.incremental = incremental
-        self.use_as = use_as
-        self._manifest = Manifest()
+        if use_as is not None:
+            warnings.warn(
+                "use_as is deprecated and has no effect (as in the wandb SDK)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        #: Groups the parts of a distributed artifact (``Run.upsert_artifact``), as the SDK's.
+        self.distributed_id: str | None = None
+        self._manifest = Manifest(storage_region=storage_region)
+        self._asked: str | None = None
         self._final = False
         self._api: Api | None = None
         self._attrs: dict[str, Any] = {}
         self._base_id: str | None = None
-        self._pending_aliases: list[str] = []
-        self._pending_tags: list[str] = []
         self._aliases: list[str] = []
         self._saved_aliases: list[str] = []
         self._tags: list[str] = []
@@ -171,11 +187,17 @@ class Artifact:
         return artifact
 
     @classmethod
-    def _from_membership(cls, api: Api, membership: dict[str, Any]) -> Artifact:
-        """The version as seen from the collection it was fetched through (maybe a link)."""
+    def _from_membership(
+        cls, api: Api, membership: dict[str, Any], asked: str | None = None
+    ) -> Artifact:
+        """The version as seen from the collection it was fetched through (maybe a link).
+
+        ``asked`` is the ``collection:alias`` it was fetched by: its ``name`` stays that, as
+        the SDK's does (``data:best``), while ``version`` is the version's own."""
         node = membership["artifact"]
         artifact = cls(node["artifactSequence"]["name"], node["artifactType"]["name"])
         artifact._become_logged(api, node, membership)
+        artifact._asked = asked
         return artifact
 
     def _become_logged(
@@ -209,7 +231,7 @@ class Artifact:
         self._saved_aliases = list(self._aliases)
         self._tags = [t["name"] for t in node.get("tags") or []]
         self._saved_tags = list(self._tags)
-        self._pending_aliases, self._pending_tags = [], []
+        self._asked = None
         self._manifest_loaded = False
 
     def __repr__(self) -> str:
@@ -218,9 +240,10 @@ class Artifact:
     # Properties -------------------------------------------------------------------------------
 
     def _logged(self, what: str) -> dict[str, Any]:
+        """The logged version's fields; a draft raises, as the SDK's ``ensure_logged`` does."""
         if not self._attrs:
             raise ArtifactNotLoggedError(
-                f"Artifact.{what} is known once the artifact is logged: log it first"
+                f"'Artifact.{what}' is available once the artifact is logged: log it first"
             )
         return self._attrs
 
@@ -245,10 +268,11 @@ class Artifact:
 
     @property
     def name(self) -> str:
-        """``{collection}:{version}`` once logged, the bare collection name before."""
+        """``{collection}:{alias}`` once logged, by the alias it was fetched by (``vN`` when
+        none was asked); the bare collection name before."""
         if self.is_draft():
             return self._collection_name
-        return f"{self._collection_name}:{self.version}"
+        return self._asked or f"{self._collection_name}:{self.version}"
 
     @property
     def qualified_name(self) -> str:
@@ -270,8 +294,10 @@ class Artifact:
         return self._source.project
 
     @property
-    def source_collection(self) -> str:
-        return self._source.collection if self._attrs else self._collection_name
+    def source_collection(self) -> ArtifactCollection:
+        """The collection this version was logged to."""
+        self._logged("source_collection")
+        return self._fetch_collection(self._source)
 
     @property
     def source_version(self) -> str:
@@ -296,7 +322,8 @@ class Artifact:
     @property
     def linked_artifacts(self) -> list[Artifact]:
         """The links of this version in portfolios and the Registry (none for a link)."""
-        if self.is_draft() or self.is_link:
+        self._logged("linked_artifacts")
+        if self.is_link:
             return []
         api = self._require_api()
         node = api.client.execute(queries.FETCH_LINKED_ARTIFACTS, {"artifactID": self.id})
@@ -314,14 +341,14 @@ class Artifact:
 
     def unlink(self) -> None:
         """Remove this link from its portfolio (the source version stays)."""
+        self._logged("unlink")
         if not self.is_link:
-            raise InvalidInputError(f"{self.name} is not a link: unlink() applies to links only")
-        from .collections import ArtifactCollection
-
+            raise InvalidInputError(
+                f"{self.qualified_name} is not a link: unlink() applies to links only; "
+                "delete() deletes a version"
+            )
         api = self._require_api()
-        portfolio = ArtifactCollection.fetch(
-            api, self._home.entity, self._home.project, self.type, self._home.collection
-        )
+        portfolio = self._fetch_collection(self._home)
         api.client.execute(
             queries.UNLINK_ARTIFACT,
             {"input": {"artifactID": self._attrs["id"], "artifactPortfolioID": portfolio.id}},
@@ -330,6 +357,7 @@ class Artifact:
     @property
     def source_artifact(self) -> Artifact:
         """The logged version itself (this object, unless it is a link)."""
+        self._logged("source_artifact")
         if not self.is_link:
             return self
         return self._require_api().artifact_by_id(self._attrs["id"])
@@ -340,10 +368,20 @@ class Artifact:
 
     @property
     def url(self) -> str:
+        """The version's page in the W&B UI; a Registry link's is the Registry's page of it."""
+        self._logged("url")
         api = self._require_api()
+        if self.is_link and self.project.startswith(REGISTRY_PREFIX):
+            organization = api._org_of(self.entity)["name"]
+            selection = quote(f"{self.entity}/{self.project}/{self._collection_name}", safe="")
+            return (
+                f"{api.app_url}/orgs/{organization}/registry/"
+                f"{self.project[len(REGISTRY_PREFIX) :]}?selectionPath={selection}"
+                f"&view=membership&version={self.version}"
+            )
         return (
-            f"{api.app_url}/{self.entity}/{self.project}/artifacts/{self.type}/"
-            f"{self._collection_name}/{self.version}"
+            f"{api.app_url}/{self.entity}/{self.project}/artifacts/{quote(self.type)}/"
+            f"{quote(self._collection_name)}/{self.version}"
         )
 
     @property
@@ -364,13 +402,19 @@ class Artifact:
 
     @property
     def ttl(self) -> timedelta | None:
-        """Time to live: None means the version never expires."""
+        """Time to live: None means the version never expires. An inherited TTL is known once
+        logged (a draft raises, as the SDK's does, until ``ttl`` is set on it)."""
+        if self._ttl_inherited and (self.is_draft() or self._ttl_changed):
+            self._logged("ttl")
         return None if self._ttl_seconds is None else timedelta(seconds=self._ttl_seconds)
 
     @ttl.setter
     def ttl(self, value: timedelta | None) -> None:
-        if value is not None and (not isinstance(value, timedelta) or value.total_seconds() <= 0):
-            raise InvalidInputError("ttl must be a positive timedelta or None")
+        if value is not None and not isinstance(value, timedelta):
+            # The SDK's error for anything but a timedelta or None.
+            raise AttributeError(f"ttl must be a timedelta or None, not {type(value).__name__}")
+        if value is not None and value.total_seconds() <= 0:
+            raise InvalidInputError(f"ttl must be positive, not {value}")
         self._ttl_seconds = None if value is None else int(value.total_seconds())
         self._ttl_inherited = False
         self._ttl_changed = True
@@ -384,28 +428,30 @@ class Artifact:
 
     @property
     def aliases(self) -> list[str]:
-        """The version's custom aliases (edit the list, then ``save()``)."""
-        return self._aliases if not self.is_draft() else self._pending_aliases
+        """The version's custom aliases (edit the list, then ``save()``); a draft's are given
+        to ``log_artifact``."""
+        self._logged("aliases")
+        return self._aliases
 
     @aliases.setter
     def aliases(self, value: list[str]) -> None:
-        validated = [validate_alias(alias) for alias in value]
-        if self.is_draft():
-            self._pending_aliases = validated
-        else:
-            self._aliases = validated
+        self._logged("aliases")
+        self._aliases = [validate_alias(alias) for alias in value]
 
     @property
     def tags(self) -> list[str]:
-        return self._tags if not self.is_draft() else self._pending_tags
+        self._logged("tags")
+        return self._tags
 
     @tags.setter
     def tags(self, value: list[str]) -> None:
-        validated = [validate_tag(tag) for tag in value]
-        if self.is_draft():
-            self._pending_tags = validated
-        else:
-            self._tags = validated
+        self._logged("tags")
+        self._tags = [validate_tag(tag) for tag in value]
+
+    @property
+    def use_as(self) -> None:
+        """Deprecated in the SDK, where it is always None."""
+        return None
 
     @property
     def state(self) -> str:
@@ -423,7 +469,7 @@ class Artifact:
 
     @property
     def file_count(self) -> int:
-        return int(self._attrs["fileCount"]) if self._attrs else len(self._manifest)
+        return int(self._logged("file_count")["fileCount"])
 
     @property
     def commit_hash(self) -> str:
@@ -439,11 +485,23 @@ class Artifact:
 
     @property
     def history_step(self) -> int | None:
-        return self._attrs.get("historyStep")
+        """The step of the logging run's history nearest before this version was logged (the
+        server records the run's next step, as W&B's does; the SDK reports the one before)."""
+        step = self._logged("history_step").get("historyStep")
+        return None if step is None else max(0, step - 1)
 
     @property
-    def collection(self) -> str:
-        return self._collection_name
+    def collection(self) -> ArtifactCollection:
+        """The collection this version was fetched from (a link's portfolio, for a link)."""
+        self._logged("collection")
+        return self._fetch_collection(self._home)
+
+    def _fetch_collection(self, home: _Home) -> ArtifactCollection:
+        from .collections import ArtifactCollection
+
+        return ArtifactCollection.fetch(
+            self._require_api(), home.entity, home.project, self.type, home.collection
+        )
 
     @property
     def manifest(self) -> Manifest:
@@ -507,8 +565,7 @@ class Artifact:
         source = Path(local_path)
         if not source.is_file():
             raise InvalidInputError(f"{local_path} is not a file")
-        if policy not in ("mutable", "immutable"):
-            raise InvalidInputError("policy must be 'mutable' or 'immutable'")
+        _check_policy(policy)
         return self._add_hashed(
             [(source, name or source.name)],
             is_tmp=bool(is_tmp),
@@ -564,6 +621,7 @@ class Artifact:
     ) -> None:
         """Add every file below a folder, under ``name/`` when given."""
         self._check_editable()
+        _check_policy(policy)
         root = Path(local_path)
         if not root.is_dir():
             raise InvalidInputError(f"{local_path} is not a directory")
@@ -587,9 +645,13 @@ class Artifact:
         path.parent.mkdir(parents=True, exist_ok=True)
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
-        with open(path, mode, encoding=encoding) as file:
+        try:
+            file = open(path, mode, encoding=encoding)  # noqa: SIM115 - closed below
+        except FileExistsError:
+            raise InvalidInputError(f"{name!r} is already a new file of this artifact") from None
+        with file:
             yield file
-        self.add_file(path, name=name, policy="immutable")
+        self.add_file(path, name=name, policy="immutable", overwrite="x" not in mode)
 
     def add_reference(
         self,
@@ -623,9 +685,9 @@ class Artifact:
         self._check_editable()
         path = item.path if isinstance(item, ManifestEntry) else _normalize(str(item))
         removed = [
-            e.path
-            for e in self._manifest.entries()
-            if e.path == path or e.path.startswith(path.rstrip("/") + "/")
+            entry_path
+            for entry_path in self._manifest.entries
+            if entry_path == path or entry_path.startswith(path.rstrip("/") + "/")
         ]
         if not removed:
             raise FileNotFoundError(f"{path!r} is not in the artifact")
@@ -633,12 +695,16 @@ class Artifact:
             self._manifest.remove(entry_path)
 
     def get_entry(self, name: str) -> Entry:
+        """The entry at artifact path ``name`` of a logged version (``KeyError`` if none)."""
+        self._logged("get_entry")
         entry = self.manifest.get(_normalize(name))
         if entry is None:
             raise KeyError(f"{name!r} is not in artifact {self.name}")
         return Entry(self, entry)
 
-    get_path = get_entry
+    def get_path(self, name: str) -> Entry:
+        """Deprecated in the SDK for ``get_entry``."""
+        return self.get_entry(name)
 
     def get_added_local_path_name(self, local_path: str) -> str | None:
         """The artifact path a local file was added under, if it was."""
@@ -646,13 +712,16 @@ class Artifact:
 
     # Logging and editing ---------------------------------------------------------------------
 
-    def save(self, project: str | None = None, api: Api | None = None) -> None:
-        """Log a draft (in a run of its own, as the SDK does), or save edits of a logged version."""
+    def save(
+        self, project: str | None = None, settings: Any = None, *, api: Api | None = None
+    ) -> None:
+        """Log a draft (in a run of its own, as the SDK does), or save edits of a logged version.
+
+        ``settings`` (a ``wandb.Settings`` or a mapping) may name the ``base_url``,
+        ``api_key`` and ``entity`` of the run; ``api`` is this client's alternative to it."""
         if self.is_draft():
             if api is None:
-                from .api import Api
-
-                api = Api()
+                api = _api_of_settings(settings)
             run = api.create_run(project=project, job_type="auto")
             try:
                 run.log_artifact(self)
@@ -705,14 +774,14 @@ class Artifact:
 
     def wait(self, timeout: int | None = None) -> Artifact:
         """Logging is synchronous here: a logged artifact is already committed."""
-        self._require_api()
+        self._logged("wait")
         return self
 
     def new_draft(self) -> Artifact:
         """A draft holding this version's files, to log changes as a new version."""
-        self._require_api()
+        self._logged("new_draft")
         draft = Artifact(self._collection_name, self._type, self._description, dict(self._metadata))
-        for entry in self.manifest.entries():
+        for entry in self.manifest.entries.values():
             draft._manifest.add(
                 ManifestEntry(
                     path=entry.path,
@@ -733,6 +802,9 @@ class Artifact:
         ``target_path`` is ``[[entity/]project/]portfolio``; a Registry collection is
         ``wandb-registry-{registry}/{collection}``. The link gets its own ``vN`` and ``latest``.
         """
+        from .api import DEFAULT_PROJECT
+
+        self._logged("link")
         api = self._require_api()
         parts = target_path.strip("/").split("/")
         if not 1 <= len(parts) <= 3 or not all(parts):
@@ -740,10 +812,12 @@ class Artifact:
                 f"link target {target_path!r} must look like [[entity/]project/]portfolio"
             )
         portfolio = validate_name(parts[-1], "portfolio name")
+        # As the SDK: a path without a project links into $WANDB_PROJECT (else
+        # "uncategorized"), not this version's project; the entity is the source's.
         target = api.in_registry_entity(
             ArtifactPath(
-                parts[-3] if len(parts) == 3 else self.entity,
-                parts[-2] if len(parts) >= 2 else self.project,
+                parts[-3] if len(parts) == 3 else self.source_entity,
+                parts[-2] if len(parts) >= 2 else os.environ.get("WANDB_PROJECT", DEFAULT_PROJECT),
                 portfolio,
             )
         )
@@ -765,7 +839,14 @@ class Artifact:
         return api.artifact(f"{entity}/{project}/{portfolio}:v{index}")
 
     def delete(self, delete_aliases: bool = False) -> None:
-        """Delete this version (refused while it has custom aliases, unless told to drop them)."""
+        """Delete this version (refused while it has custom aliases, unless told to drop them).
+
+        On a link only the link goes, as ``unlink()`` (the version stays, and so does this
+        object's ``state``)."""
+        self._logged("delete")
+        if self.is_link:
+            self.unlink()
+            return
         api = self._require_api()
         api.client.execute(
             queries.DELETE_ARTIFACT,
@@ -776,6 +857,7 @@ class Artifact:
     def logged_by(self) -> Run | None:
         from .run import Run
 
+        self._logged("logged_by")
         api = self._require_api()
         node = api.client.execute(queries.ARTIFACT_CREATED_BY, {"id": self.id})["artifact"]
         creator = node and node.get("createdBy")
@@ -788,6 +870,7 @@ class Artifact:
     def used_by(self) -> list[Run]:
         from .run import Run
 
+        self._logged("used_by")
         api = self._require_api()
         node = api.client.execute(queries.ARTIFACT_USED_BY, {"id": self.id})["artifact"]
         runs = []
@@ -808,7 +891,7 @@ class Artifact:
             "id": self._logged("json_encode")["id"],
             "version": self.version,
             "sequenceName": self._collection_name,
-            "usedAs": self.use_as,
+            "usedAs": None,
         }
 
     # Reading ---------------------------------------------------------------------------------
@@ -826,9 +909,12 @@ class Artifact:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
         return Manifest.from_bytes(api.client.request("GET", url).content)
 
-    def _default_root(self) -> Path:
+    def _default_root(self, include_version: bool = True) -> Path:
+        """Where the SDK puts this version: ``$WANDB_ARTIFACT_DIR/<source collection>:vN``
+        (without ``:vN`` for ``checkout``)."""
         base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
-        return base / self.name
+        name = self.source_name if include_version else self._source.collection
+        return base / name
 
     def _file_urls(self) -> dict[str, str]:
         """Signed download URL of every stored file of this version."""
@@ -845,11 +931,11 @@ class Artifact:
         multipart: bool | None = None,
     ) -> str:
         """Download the version's files into ``root`` (``./artifacts/<name>``); returns it."""
-        self._require_api()
+        self._logged("download")
         base = Path(root) if root else self._default_root()
         entries = [
             entry
-            for entry in self.manifest.entries()
+            for entry in self.manifest.entries.values()
             if path_prefix is None or entry.path.startswith(path_prefix)
         ]
         self._download_entries(
@@ -930,11 +1016,12 @@ class Artifact:
             if entry.local_path and not entry.skip_cache and entry.ref is None:
                 api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
 
-        parallel_map(insert, list(self._manifest.entries()), api.transfer.workers)
+        parallel_map(insert, list(self._manifest.entries.values()), api.transfer.workers)
 
     def file(self, root: str | os.PathLike | None = None) -> str:
         """Download a single-file artifact; returns the file's path."""
-        entries = list(self.manifest.entries())
+        self._logged("file")
+        entries = list(self.manifest.entries.values())
         if len(entries) != 1:
             raise InvalidInputError(
                 f"{self.name} has {len(entries)} files; file() is for single-file artifacts: "
@@ -942,16 +1029,22 @@ class Artifact:
             )
         return Entry(self, entries[0]).download(root)
 
-    def files(self, names: list[str] | None = None, per_page: int = 50) -> ArtifactFiles:
-        """The version's stored files, paged from the server."""
+    def files(
+        self, names: list[str] | None = None, per_page: int = 50, start: str | None = None
+    ) -> ArtifactFiles:
+        """The version's stored files, paged from the server (from the ``cursor`` of an earlier
+        listing, with ``start``)."""
         from .paginators import ArtifactFiles
 
-        return ArtifactFiles(self._require_api(), self, names, per_page)
+        self._logged("files")
+        return ArtifactFiles(self._require_api(), self, names, per_page, start=start)
 
     def checkout(self, root: str | os.PathLike | None = None) -> str:
-        """Make ``root`` hold exactly this version's files (others are deleted)."""
-        base = Path(root) if root else self._default_root()
-        wanted = {e.path for e in self.manifest.entries()}
+        """Make ``root`` hold exactly this version's files (others are deleted); by default
+        ``$WANDB_ARTIFACT_DIR/<collection>``, without the version, as the SDK's."""
+        self._logged("checkout")
+        base = Path(root) if root else self._default_root(include_version=False)
+        wanted = set(self.manifest.entries)
         if base.is_dir():
             for path in base.rglob("*"):
                 if path.is_file() and path.relative_to(base).as_posix() not in wanted:
@@ -959,22 +1052,42 @@ class Artifact:
         return self.download(base)
 
     def verify(self, root: str | os.PathLike | None = None) -> None:
-        """Check that ``root`` holds exactly this version's stored files, byte for byte."""
+        """Check that ``root`` holds this version's stored files byte for byte and nothing
+        else; references are not checked (as the SDK's)."""
+        self._logged("verify")
         base = Path(root) if root else self._default_root()
-        stored = {e.path: e for e in self.manifest.entries() if e.ref is None}
+        entries = self.manifest.entries
+        stored = {path: e for path, e in entries.items() if e.ref is None}
         present = {p.relative_to(base).as_posix(): p for p in base.rglob("*") if p.is_file()}
-        extra = sorted(set(present) - set(stored))
+        extra = sorted(set(present) - set(entries))
+        if extra:
+            raise IntegrityError(f"{base} holds files not in {self.name}: {extra[:5]}")
         missing = sorted(set(stored) - set(present))
-        if extra or missing:
-            raise IntegrityError(
-                f"{base} differs from {self.name}: extra files {extra[:5]}, "
-                f"missing files {missing[:5]}"
-            )
+        if missing:
+            raise FileNotFoundError(f"{base} lacks files of {self.name}: {missing[:5]}")
         paths = sorted(stored)
         digests = hash_files([present[p] for p in paths], self._workers())
         changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
         if changed:
             raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")
+
+
+def _check_policy(policy: str | None) -> None:
+    if policy not in ("mutable", "immutable"):
+        raise InvalidInputError(f"policy must be 'mutable' or 'immutable', not {policy!r}")
+
+
+def _api_of_settings(settings: Any) -> Api:
+    """An ``Api`` for what a ``wandb.Settings`` (or a mapping) names; the environment's else."""
+    from .api import Api
+
+    def setting(name: str) -> Any:
+        if isinstance(settings, dict):
+            return settings.get(name)
+        return getattr(settings, name, None)
+
+    overrides = {"base_url": setting("base_url"), "entity": setting("entity")}
+    return Api(api_key=setting("api_key"), overrides={k: v for k, v in overrides.items() if v})
 
 
 def _manifest_url(node: dict[str, Any] | None) -> str | None:

@@ -27,12 +27,15 @@ class ServerError(WandbError):
     """The server answered with an error that is neither of the above."""
 
 
-class ArtifactNotLoggedError(WandbError):
-    """The operation needs a logged artifact, and this one is still a draft."""
+class ArtifactNotLoggedError(WandbError, AttributeError):
+    """The operation needs a logged artifact, and this one is still a draft.
+
+    An ``AttributeError``, as the SDK's: ``getattr(draft, "version", None)`` gives None."""
 
 
-class ArtifactFinalizedError(WandbError):
-    """The artifact is logged or finalized and can no longer change."""
+class ArtifactFinalizedError(WandbError, AttributeError):
+    """The artifact is logged or finalized and can no longer change (an ``AttributeError``, as
+    the SDK's)."""
 
 
 class IntegrityError(WandbError, ValueError):

@@ -240,7 +240,12 @@ class ArtifactFiles(Paginator["ArtifactFile"]):
     QUERY = queries.FILES
 
     def __init__(
-        self, api: Api, artifact: Artifact, names: list[str] | None = None, per_page: int = 50
+        self,
+        api: Api,
+        artifact: Artifact,
+        names: list[str] | None = None,
+        per_page: int = 50,
+        start: str | None = None,
     ) -> None:
         variables = {
             "entity": artifact.entity,
@@ -249,7 +254,7 @@ class ArtifactFiles(Paginator["ArtifactFile"]):
             "alias": artifact.version,
             "fileNames": names,
         }
-        super().__init__(api, variables, per_page)
+        super().__init__(api, variables, per_page, cursor=start)
 
     def _connection(self) -> dict[str, Any] | None:
         collection = _project(self.last_response).get("artifactCollection") or {}

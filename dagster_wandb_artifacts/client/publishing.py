@@ -46,8 +46,8 @@ def log_artifact(
     manifest = artifact.manifest
     digest = manifest.digest()
     collection = artifact._collection_name
-    sent_aliases = list(dict.fromkeys(["latest", *artifact._pending_aliases, *aliases]))
-    sent_tags = list(dict.fromkeys([*artifact._pending_tags, *tags]))
+    sent_aliases = list(dict.fromkeys(["latest", *aliases]))
+    sent_tags = list(dict.fromkeys(tags))
     created = api.client.execute(
         queries.CREATE_ARTIFACT,
         {
@@ -111,7 +111,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     # Entries carried over from an earlier version already have their bytes on the server.
     # Big files first, so the pool's tail is small files, not one long transfer.
     new_entries = sorted(
-        (e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None),
+        (e for e in manifest.entries.values() if e.ref is None and e.birth_artifact_id is None),
         key=lambda e: -(e.size or 0),
     )
     # Files the server already has count as done: the totals are known before any reply.

@@ -29,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
-    if hasattr(report, "wasxfail"):
+    if hasattr(report, "wasxfail") and not report.passed:
         return names.FAILING if report.wasxfail.startswith("server") else names.DIFFERENT
     if report.passed:
         return names.SAME
@@ -61,7 +61,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     counts = names.counts(table)
     terminalreporter.section("conformance with wandb " + names.sdk_version())
     terminalreporter.write_line(" / ".join(f"{count} {verdict}" for verdict, count in counts))
-    if config.get_verbosity() > 0:
+    if config.option.verbose > 0:
         for name, verdict in sorted(table.items()):
             terminalreporter.write_line(f"  {verdict:10} {name}")
 

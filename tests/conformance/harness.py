@@ -43,6 +43,10 @@ class Side:
     def is_sdk(self) -> bool:
         return self.name == "sdk"
 
+    def pick(self, both: tuple[Any, Any]) -> Any:
+        """This side's half of a pair of values from :meth:`Pair.each` (the SDK's comes first)."""
+        return both[0] if self.is_sdk else both[1]
+
     def __repr__(self) -> str:
         return f"<Side {self.name}>"
 
@@ -68,7 +72,11 @@ def outcome(call: Callable[[], Any]) -> Outcome:
 
 
 def shape(value: Any) -> str:
-    """The type of ``value`` by class name, with the shape of a container's first item."""
+    """The type of ``value`` by class name, with the shape of a container's first item (a
+    subclass of a plain type by the plain type: the SDK's paths are a str subclass of its own)."""
+    for plain in PRIMITIVES:  # bool before int
+        if isinstance(value, plain):
+            return plain.__name__
     if isinstance(value, list | tuple):
         inner = shape(value[0]) if value else ""
         return f"{type(value).__name__}[{inner}]"

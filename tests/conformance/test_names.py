@@ -60,10 +60,8 @@ CONSTRUCTED = sorted(
 #: Constructors that do not take the SDK's parameters yet, and why.
 KNOWN_DIFFERENT = {
     "Api": "Api(overrides, timeout, api_key) in the SDK's order (issue 17, Api part)",
-    "Artifact": "no storage_region or digest_algorithm",
     "ArtifactCollection": "ArtifactCollection(client, entity, project, name, type, ...)",
     "ArtifactCollections": "no filters, order or start",
-    "ArtifactFiles": "no start cursor",
     "ArtifactTypes": "no start cursor",
     "RunArtifacts": "no start cursor",
 }
