@@ -92,9 +92,9 @@ class WandbArtifactsResource(ConfigurableResource):
             self._server = LocalServer(Path(self.local_root), api_key=self.api_key).start()
             overrides["base_url"] = self._server.base_url
             return Api(
-                self._server.api_key,
                 overrides,
                 self.timeout,
+                self._server.api_key,
                 cache=cache,
                 storage_options=self.storage_options,
             )
@@ -109,7 +109,7 @@ class WandbArtifactsResource(ConfigurableResource):
             )
         overrides["base_url"] = self.host
         return Api(
-            self.api_key, overrides, self.timeout, cache=cache, storage_options=self.storage_options
+            overrides, self.timeout, self.api_key, cache=cache, storage_options=self.storage_options
         )
 
     @property

@@ -56,25 +56,6 @@ _TTL_DISABLED = -2
 _FILE_URL_PAGE = 5000
 
 
-class ArtifactFile:
-    """A stored file of a logged version, as ``Artifact.files()`` lists it."""
-
-    # A listing keeps every file it has loaded: no per-object dict for 100,000s of them.
-    __slots__ = ("id", "name", "size", "md5", "digest", "direct_url", "url")
-
-    def __init__(self, node: dict[str, Any]) -> None:
-        self.id: str = node["id"]
-        self.name: str = node["name"]
-        self.size: int = node["sizeBytes"]
-        self.md5: str = node["md5"]
-        self.digest: str = node["digest"]
-        self.direct_url: str = node["directUrl"]
-        self.url: str = node["url"]
-
-    def __repr__(self) -> str:
-        return f"<ArtifactFile {self.name} ({self.size} bytes)>"
-
-
 class Entry:
     """One manifest entry of an artifact, downloadable on its own once logged."""
 
@@ -652,6 +633,24 @@ class Artifact:
         with file:
             yield file
         self.add_file(path, name=name, policy="immutable", overwrite="x" not in mode)
+
+    def add(self, obj: Any, name: str, overwrite: bool = False) -> ManifestEntry:
+        """Add W&B media at ``name``: a pandas DataFrame or :class:`Table` as a W&B Table
+        (``name.table.json``), or any ``wandb`` media object as the SDK stores it."""
+        self._check_editable()
+        from . import media
+
+        return media.add(self, obj, name, overwrite)
+
+    def get(self, name: str) -> Any:
+        """The W&B media added at ``name``: a table as a pandas DataFrame (None if none)."""
+        self._logged("get")
+        from . import media
+
+        return media.get(self, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
 
     def add_reference(
         self,

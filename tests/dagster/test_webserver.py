@@ -123,7 +123,9 @@ def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home
     assert nodes["calibration"]["assetMaterializations"] == []  # made outside Dagster
 
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         for key, node in nodes.items():
             if key == "calibration":
                 continue
