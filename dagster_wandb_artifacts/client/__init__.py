@@ -14,7 +14,7 @@ Names, arguments and behaviour follow ``wandb.Api`` and ``wandb.Artifact``::
 """
 
 from .api import Api
-from .artifact import Artifact, Entry
+from .artifact import Artifact
 from .cache import ArtifactCache
 from .errors import (
     ArtifactFinalizedError,
@@ -30,6 +30,7 @@ from .errors import (
 from .files import ArtifactFile
 from .manifest import Manifest, ManifestEntry
 from .projects import Project
+from .reading import Entry
 from .registries import Registry
 from .run import Run
 from .transfer import TransferSettings

@@ -9,7 +9,6 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -21,91 +20,35 @@ from . import queries
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotLoggedError,
-    AuthenticationError,
-    IntegrityError,
     InvalidInputError,
-    NotFoundError,
 )
+from .links import Home, VersionLinks
 from .manifest import Manifest, ManifestEntry, b64_to_hex
 from .names import (
-    ArtifactPath,
+    normalize_path,
     validate_alias,
     validate_metadata,
     validate_name,
     validate_tag,
     validate_type,
 )
-from .progress import DEFAULT_EVERY, Meter, Progress
+from .progress import DEFAULT_EVERY
+from .reading import VersionReading
 from .registries import PREFIX as REGISTRY_PREFIX
 from .transfer import (
-    Downloader,
-    SafeTargets,
     hash_files,
-    parallel_map,
-    prefetched,
-    requests_in_flight,
-    safe_target,
 )
 
 if TYPE_CHECKING:
     from .api import Api
     from .collections import ArtifactCollection
-    from .files import ArtifactFile
-    from .paginators import ArtifactFiles
     from .run import Run
 
 _TTL_INHERIT = -1
 _TTL_DISABLED = -2
-_FILE_URL_PAGE = 5000
 
 
-class Entry:
-    """One manifest entry of an artifact, downloadable on its own once logged."""
-
-    def __init__(self, artifact: Artifact, entry: ManifestEntry) -> None:
-        self._artifact = artifact
-        self._entry = entry
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._entry, name)
-
-    def __repr__(self) -> str:
-        return f"<Entry {self._entry.path} digest={self._entry.digest}>"
-
-    def ref_url(self) -> str:
-        """``wandb-artifact://<artifact id>/<path>``: this entry as another artifact references
-        it (a reference's too, as the SDK does)."""
-        return f"wandb-artifact://{b64_to_hex(self._artifact.id)}/{self._entry.path}"
-
-    def fsspec_uri(self) -> tuple[str, dict[str, Any]]:
-        """The URI fsspec opens for this entry and the storage options it needs.
-
-        A reference maps to its object, pinned to the recorded version (S3 ``versionId``,
-        GCS generation); a stored file to its ``wandb-artifact://`` URL and this client.
-        """
-        from .references import fsspec_uri
-
-        if self._entry.ref is not None:
-            scheme = self._entry.ref.partition("://")[0]
-            api = self._artifact._api
-            options = dict(api.storage_options.get(scheme, {})) if api else {}
-            if scheme == "s3":
-                options["version_aware"] = True
-            return fsspec_uri(self._entry), options
-        artifact = self._artifact
-        url = f"wandb-artifact://{artifact.entity}/{artifact.project}/{artifact.name}"
-        return f"{url}/{self._entry.path}", {"api": artifact._require_api()}
-
-    def download(self, root: str | os.PathLike | None = None, skip_cache: bool = False) -> str:
-        """Download this entry alone; returns the local path of the file."""
-        base = Path(root) if root else self._artifact._default_root()
-        self._artifact._download_entries(
-            [self._entry], base, skip_cache=skip_cache, allow_missing_references=False
-        )
-        return str(safe_target(base, self._entry.path))
-
-
-class Artifact:
+class Artifact(VersionReading, VersionLinks):
     """A W&B Artifact, with the names and behaviour of ``wandb.Artifact``.
 
     Example::
@@ -185,9 +128,14 @@ class Artifact:
         return artifact
 
     def _become_logged(
-        self, api: Api, node: dict[str, Any], membership: dict[str, Any] | None = None
+        self,
+        api: Api,
+        node: dict[str, Any],
+        membership: dict[str, Any] | None = None,
+        home: Home | None = None,
     ) -> None:
-        """Turn this object into the logged version ``node`` describes."""
+        """Turn this object into the logged version ``node`` describes, as seen from the
+        collection of ``membership`` or ``home`` (a link's), else from its own."""
         self._api = api
         self._attrs = node
         self._final = True
@@ -199,23 +147,22 @@ class Artifact:
         self._ttl_seconds = ttl if ttl and ttl > 0 else None
         self._ttl_changed = False
         sequence = node["artifactSequence"]
-        self._source = _Home.of(sequence, node["versionIndex"])
-        self._home = self._source
+        self._source = Home.of(sequence, node["versionIndex"])
+        self._home = home or self._source
         if membership is not None:
-            self._home = _Home.of(membership["artifactCollection"], membership["versionIndex"])
+            self._home = Home.of(membership["artifactCollection"], membership["versionIndex"])
             aliases = [a["alias"] for a in membership.get("aliases") or []]
         else:
             aliases = [
                 a["alias"]
                 for a in node.get("aliases") or []
-                if _Home.of(a["artifactCollection"], None).same_collection(self._source)
+                if Home.of(a["artifactCollection"], None).same_collection(self._home)
             ]
         self._collection_name = self._home.collection
         self._aliases = [alias for alias in aliases if not _is_version(alias)]
         self._saved_aliases = list(self._aliases)
         self._tags = [t["name"] for t in node.get("tags") or []]
         self._saved_tags = list(self._tags)
-        self._asked = None
         self._manifest_loaded = False
 
     def __repr__(self) -> str:
@@ -304,41 +251,6 @@ class Artifact:
         return bool(self._attrs) and not self._home.same_collection(self._source)
 
     @property
-    def linked_artifacts(self) -> list[Artifact]:
-        """The links of this version in portfolios and the Registry (none for a link)."""
-        self._logged("linked_artifacts")
-        if self.is_link:
-            return []
-        api = self._require_api()
-        node = api.client.execute(queries.FETCH_LINKED_ARTIFACTS, {"artifactID": self.id})
-        edges = ((node["artifact"] or {}).get("artifactMemberships") or {}).get("edges", [])
-        links = []
-        for edge in edges:
-            collection = edge["node"]["artifactCollection"]
-            if collection["__typename"] != "ArtifactPortfolio":
-                continue
-            home = _Home.of(collection, edge["node"]["versionIndex"])
-            links.append(
-                api.artifact(f"{home.entity}/{home.project}/{home.collection}:v{home.index}")
-            )
-        return links
-
-    def unlink(self) -> None:
-        """Remove this link from its portfolio (the source version stays)."""
-        self._logged("unlink")
-        if not self.is_link:
-            raise InvalidInputError(
-                f"{self.qualified_name} is not a link: unlink() applies to links only; "
-                "delete() deletes a version"
-            )
-        api = self._require_api()
-        portfolio = self._fetch_collection(self._home)
-        api.client.execute(
-            queries.UNLINK_ARTIFACT,
-            {"input": {"artifactID": self._attrs["id"], "artifactPortfolioID": portfolio.id}},
-        )
-
-    @property
     def source_artifact(self) -> Artifact:
         """The logged version itself (this object, unless it is a link)."""
         self._logged("source_artifact")
@@ -399,6 +311,10 @@ class Artifact:
             raise AttributeError(f"ttl must be a timedelta or None, not {type(value).__name__}")
         if value is not None and value.total_seconds() <= 0:
             raise InvalidInputError(f"ttl must be positive, not {value}")
+        if self.is_link:
+            raise InvalidInputError(
+                "a link has no TTL of its own: set the TTL of its source version (unlink first)"
+            )
         self._ttl_seconds = None if value is None else int(value.total_seconds())
         self._ttl_inherited = False
         self._ttl_changed = True
@@ -480,7 +396,7 @@ class Artifact:
         self._logged("collection")
         return self._fetch_collection(self._home)
 
-    def _fetch_collection(self, home: _Home) -> ArtifactCollection:
+    def _fetch_collection(self, home: Home) -> ArtifactCollection:
         from .collections import ArtifactCollection
 
         return ArtifactCollection.fetch(
@@ -572,7 +488,7 @@ class Artifact:
         )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
-            name = _normalize(name)
+            name = normalize_path(name)
             if is_tmp:
                 folder, _, base = name.rpartition("/")
                 stem, dot, suffix = base.partition(".")
@@ -616,7 +532,7 @@ class Artifact:
         root = Path(local_path)
         if not root.is_dir():
             raise InvalidInputError(f"{local_path} is not a directory")
-        prefix = _normalize(name) + "/" if name else ""
+        prefix = normalize_path(name) + "/" if name else ""
         files = sorted(
             (path, prefix + path.relative_to(root).as_posix())
             for path in root.rglob("*")
@@ -632,7 +548,7 @@ class Artifact:
     ) -> Iterator[IO[Any]]:
         """Open a new file to write; it is added to the artifact when the block ends."""
         self._check_editable()
-        path = self._staging_dir() / "new" / _normalize(name)
+        path = self._staging_dir() / "new" / normalize_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
@@ -692,7 +608,7 @@ class Artifact:
     def remove(self, item: str | os.PathLike | ManifestEntry) -> None:
         """Remove a file (by artifact path or entry), or every file below a folder."""
         self._check_editable()
-        path = item.path if isinstance(item, ManifestEntry) else _normalize(str(item))
+        path = item.path if isinstance(item, ManifestEntry) else normalize_path(str(item))
         removed = [
             entry_path
             for entry_path in self._manifest.entries
@@ -702,18 +618,6 @@ class Artifact:
             raise FileNotFoundError(f"{path!r} is not in the artifact")
         for entry_path in removed:
             self._manifest.remove(entry_path)
-
-    def get_entry(self, name: str) -> Entry:
-        """The entry at artifact path ``name`` of a logged version (``KeyError`` if none)."""
-        self._logged("get_entry")
-        entry = self.manifest.get(_normalize(name))
-        if entry is None:
-            raise KeyError(f"{name!r} is not in artifact {self.name}")
-        return Entry(self, entry)
-
-    def get_path(self, name: str) -> Entry:
-        """Deprecated in the SDK for ``get_entry``."""
-        return self.get_entry(name)
 
     def get_added_local_path_name(self, local_path: str) -> str | None:
         """The artifact path a local file was added under, if it was."""
@@ -779,7 +683,7 @@ class Artifact:
             "tagsToDelete": [{"tagName": t} for t in self._saved_tags if t not in self._tags],
         }
         node = api.client.execute(queries.UPDATE_ARTIFACT, {"input": update})["result"]["artifact"]
-        self._become_logged(api, node)
+        self._become_logged(api, node, home=self._home)
 
     def wait(self, timeout: int | None = None) -> Artifact:
         """Logging is synchronous here: a logged artifact is already committed."""
@@ -804,48 +708,6 @@ class Artifact:
         draft._base_id = self.id
         draft._api = self._api
         return draft
-
-    def link(self, target_path: str, aliases: list[str] | None = None) -> Artifact:
-        """Link this version into a portfolio or Registry collection; returns the linked version.
-
-        ``target_path`` is ``[[entity/]project/]portfolio``; a Registry collection is
-        ``wandb-registry-{registry}/{collection}``. The link gets its own ``vN`` and ``latest``.
-        """
-        from .api import DEFAULT_PROJECT
-
-        self._logged("link")
-        api = self._require_api()
-        parts = target_path.strip("/").split("/")
-        if not 1 <= len(parts) <= 3 or not all(parts):
-            raise InvalidInputError(
-                f"link target {target_path!r} must look like [[entity/]project/]portfolio"
-            )
-        portfolio = validate_name(parts[-1], "portfolio name")
-        # As the SDK: a path without a project links into $WANDB_PROJECT (else
-        # "uncategorized"), not this version's project; the entity is the source's.
-        target = api.in_registry_entity(
-            ArtifactPath(
-                parts[-3] if len(parts) == 3 else self.source_entity,
-                parts[-2] if len(parts) >= 2 else os.environ.get("WANDB_PROJECT", DEFAULT_PROJECT),
-                portfolio,
-            )
-        )
-        entity, project = target.entity, target.project
-        reply = api.client.execute(
-            queries.LINK_ARTIFACT,
-            {
-                "artifactPortfolioName": portfolio,
-                "entityName": entity,
-                "projectName": project,
-                "aliases": [
-                    {"artifactCollectionName": portfolio, "alias": validate_alias(alias)}
-                    for alias in aliases or []
-                ],
-                "artifactId": self.id,
-            },
-        )
-        index = reply["linkArtifact"]["versionIndex"]
-        return api.artifact(f"{entity}/{project}/{portfolio}:v{index}")
 
     def delete(self, delete_aliases: bool = False) -> None:
         """Delete this version (refused while it has custom aliases, unless told to drop them).
@@ -903,200 +765,6 @@ class Artifact:
             "usedAs": None,
         }
 
-    # Reading ---------------------------------------------------------------------------------
-
-    def _fetch_manifest(self) -> Manifest:
-        api = self._require_api()
-        url = _manifest_url(self._attrs)
-        if url is not None:
-            try:
-                return Manifest.from_bytes(api.client.request("GET", url).content)
-            except (AuthenticationError, InvalidInputError, NotFoundError):
-                pass  # the URL came with the version: its signature may have expired since
-        url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
-        if url is None:
-            raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return Manifest.from_bytes(api.client.request("GET", url).content)
-
-    def _default_root(self, include_version: bool = True) -> Path:
-        """Where the SDK puts this version: ``$WANDB_ARTIFACT_DIR/<source collection>:vN``
-        (without ``:vN`` for ``checkout``)."""
-        base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
-        name = self.source_name if include_version else self._source.collection
-        return base / name
-
-    def _file_url_pages(self) -> Iterator[list[ArtifactFile]]:
-        """The version's stored files with their signed download URLs, page by page, each
-        dropped once read: 100,000 files with their URLs weigh 50 MB."""
-        return self.files(per_page=_FILE_URL_PAGE)._pages()
-
-    def download(
-        self,
-        root: str | os.PathLike | None = None,
-        allow_missing_references: bool = False,
-        skip_cache: bool | None = None,
-        path_prefix: str | None = None,
-        multipart: bool | None = None,
-    ) -> str:
-        """Download the version's files into ``root`` (``./artifacts/<name>``); returns it."""
-        self._logged("download")
-        base = Path(root) if root else self._default_root()
-        entries = [
-            entry
-            for entry in self.manifest.entries.values()
-            if path_prefix is None or entry.path.startswith(path_prefix)
-        ]
-        self._download_entries(
-            entries,
-            base,
-            skip_cache=bool(skip_cache),
-            allow_missing_references=allow_missing_references,
-        )
-        return str(base)
-
-    def _download_entries(
-        self,
-        entries: list[ManifestEntry],
-        base: Path,
-        *,
-        skip_cache: bool,
-        allow_missing_references: bool,
-    ) -> None:
-        api = self._require_api()
-        base.mkdir(parents=True, exist_ok=True)
-        downloader = Downloader(api.client, api.cache, api.transfer)
-        stored = [e for e in entries if e.ref is None]
-        targets = SafeTargets(base, (e.path for e in entries))
-        for folder in targets.folders:
-            folder.mkdir(parents=True, exist_ok=True)
-        hits = (
-            []
-            if skip_cache
-            else [e for e in stored if api.cache.get(e.digest, e.size or 0) is not None]
-        )
-        # Hits are links made in this thread: a pool's hand-offs would cost more than they do.
-        for entry in hits:
-            api.cache.link_to(entry.digest, targets[entry.path])
-        hit_paths = {entry.path for entry in hits}
-        entries = [e for e in entries if e.path not in hit_paths]
-        wanted = {e.path: e for e in entries if e.ref is None}
-
-        def with_urls() -> Iterator[tuple[ManifestEntry, str | None]]:
-            """References at once, then each stored file as its URL is listed: the next
-            page is fetched while the files of the one before download."""
-            yield from ((e, None) for e in entries if e.ref is not None)
-            if not wanted:
-                return
-            for page in prefetched(self._file_url_pages(), ahead=1):
-                for file in page:
-                    entry = wanted.pop(file.name, None)
-                    if entry is not None:
-                        yield entry, file.direct_url
-            if wanted:
-                path = next(iter(wanted))
-                raise NotFoundError(f"{path}: the server lists no such file for {self.name}")
-
-        def fetch(item: tuple[ManifestEntry, str | None], meter: Meter | None) -> None:
-            entry, url = item
-            target = targets[entry.path]
-            if url is None:
-                from .references import download_reference
-
-                download_reference(
-                    entry,
-                    target,
-                    api.client.session,
-                    allow_missing=allow_missing_references,
-                    storage_options=api.storage_options,
-                )
-            elif skip_cache:
-                downloader.fetch_to_path(url, entry, target, meter)
-            else:
-                downloader.fetch_to_cache(url, entry, meter)
-                api.cache.link_to(entry.digest, target)
-
-        progress = Progress(
-            "downloaded",
-            sum(e.size or 0 for e in entries),
-            len(entries),
-            api.transfer.progress_every,
-            api.transfer.progress_bar,
-        )
-
-        def fetch_and_count(item: tuple[ManifestEntry, str | None]) -> None:
-            meter = progress.stream()
-            fetch(item, meter if progress.active else None)
-            meter.settle(item[0].size or 0)
-            progress.done()
-
-        with progress:
-            parallel_map(fetch_and_count, with_urls(), requests_in_flight(api.transfer, api.client))
-        api.cache.cleanup()  # down to the cache's max_size, when it has one
-
-    def _cache_logged_files(self, api: Api) -> None:
-        """Put the files just uploaded into the cache, so a later download is a hit."""
-
-        def insert(entry: ManifestEntry) -> None:
-            if entry.local_path and not entry.skip_cache and entry.ref is None:
-                api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
-
-        parallel_map(insert, list(self._manifest.entries.values()), api.transfer.workers)
-
-    def file(self, root: str | os.PathLike | None = None) -> str:
-        """Download a single-file artifact; returns the file's path."""
-        self._logged("file")
-        entries = list(self.manifest.entries.values())
-        if len(entries) != 1:
-            raise InvalidInputError(
-                f"{self.name} has {len(entries)} files; file() is for single-file artifacts: "
-                "use download()"
-            )
-        return Entry(self, entries[0]).download(root)
-
-    def files(
-        self, names: list[str] | None = None, per_page: int = 50, start: str | None = None
-    ) -> ArtifactFiles:
-        """The version's stored files, paged from the server (from the ``cursor`` of an earlier
-        listing, with ``start``)."""
-        from .paginators import ArtifactFiles
-
-        self._logged("files")
-        return ArtifactFiles(self._require_api(), self, names, per_page, start=start)
-
-    def checkout(self, root: str | os.PathLike | None = None) -> str:
-        """Make ``root`` hold exactly this version's files (others are deleted); by default
-        ``$WANDB_ARTIFACT_DIR/<collection>``, without the version, as the SDK's."""
-        self._logged("checkout")
-        base = Path(root) if root else self._default_root(include_version=False)
-        wanted = set(self.manifest.entries)
-        if base.is_dir():
-            for path in base.rglob("*"):
-                if path.is_file() and path.relative_to(base).as_posix() not in wanted:
-                    path.unlink()
-        return self.download(base)
-
-    def verify(self, root: str | os.PathLike | None = None) -> None:
-        """Check that ``root`` holds this version's stored files byte for byte and nothing
-        else; references are not checked (as the SDK's)."""
-        self._logged("verify")
-        base = Path(root) if root else self._default_root()
-        entries = self.manifest.entries
-        stored = {path: e for path, e in entries.items() if e.ref is None}
-        present = {p.relative_to(base).as_posix(): p for p in base.rglob("*") if p.is_file()}
-        extra = sorted(set(present) - set(entries))
-        if extra:
-            raise IntegrityError(f"{base} holds files not in {self.name}: {extra[:5]}")
-        missing = sorted(set(stored) - set(present))
-        if missing:
-            raise FileNotFoundError(f"{base} lacks files of {self.name}: {missing[:5]}")
-        paths = sorted(stored)
-        digests = hash_files(
-            [present[p] for p in paths], self._workers(), *self._progress_settings()
-        )
-        changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
-        if changed:
-            raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")
-
 
 def _check_policy(policy: str | None) -> None:
     if policy not in ("mutable", "immutable"):
@@ -1114,44 +782,6 @@ def _api_of_settings(settings: Any) -> Api:
 
     overrides = {"base_url": setting("base_url"), "entity": setting("entity")}
     return Api(api_key=setting("api_key"), overrides={k: v for k, v in overrides.items() if v})
-
-
-def _manifest_url(node: dict[str, Any] | None) -> str | None:
-    manifest = (node or {}).get("currentManifest")
-    return manifest["file"]["directUrl"] if manifest else None
-
-
-def _normalize(name: str) -> str:
-    """An artifact path: forward slashes, no leading './' or '/'."""
-    path = Path(name).as_posix() if os.sep != "/" else name
-    path = path.lstrip("/")
-    while path.startswith("./"):
-        path = path[2:]
-    if not path or any(part == ".." for part in path.split("/")):
-        raise InvalidInputError(f"invalid artifact path {name!r}")
-    return path
-
-
-@dataclass(frozen=True)
-class _Home:
-    """Where a version is seen: a collection (its source sequence, or a link) and its index."""
-
-    entity: str
-    project: str
-    collection: str
-    index: int | None
-
-    @classmethod
-    def of(cls, collection: dict[str, Any], index: int | None) -> _Home:
-        project = collection["project"]
-        return cls(project["entity"]["name"], project["name"], collection["name"], index)
-
-    def same_collection(self, other: _Home) -> bool:
-        return (self.entity, self.project, self.collection) == (
-            other.entity,
-            other.project,
-            other.collection,
-        )
 
 
 def _is_version(alias: str) -> bool:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import InvalidInputError
 
@@ -109,3 +111,14 @@ class ArtifactPath:
 
     def __str__(self) -> str:
         return f"{self.entity}/{self.project}/{self.name}:{self.alias}"
+
+
+def normalize_path(name: str) -> str:
+    """An artifact path: forward slashes, no leading './' or '/'."""
+    path = Path(name).as_posix() if os.sep != "/" else name
+    path = path.lstrip("/")
+    while path.startswith("./"):
+        path = path[2:]
+    if not path or any(part == ".." for part in path.split("/")):
+        raise InvalidInputError(f"invalid artifact path {name!r}")
+    return path

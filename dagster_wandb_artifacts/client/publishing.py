@@ -76,6 +76,8 @@ def log_artifact(
                 ],
                 "tags": [{"tagName": tag} for tag in sent_tags],
                 "enableDigestDeduplication": dedup,
+                "storageRegion": manifest.storage_region,
+                "distributedID": artifact.distributed_id,
                 "clientID": secrets.token_hex(16),
                 "sequenceClientID": secrets.token_hex(16),
             }

@@ -89,7 +89,7 @@ def test_batches_in_flight_keep_every_file_and_its_birth_artifact(api, tmp_path,
     logged = _log(api, "many", tmp_path / "many")
 
     fetched = api.artifact("many:v0")
-    births = {entry.path: entry.birth_artifact_id for entry in fetched.manifest.entries()}
+    births = {entry.path: entry.birth_artifact_id for entry in fetched.manifest.entries.values()}
     assert births == {
         name: other.id if name.startswith("shared") else logged.id for name in contents
     }

@@ -25,7 +25,8 @@ def conformance(*members: str) -> pytest.MarkDecorator:
 @pytest.fixture(scope="module")
 def world(pair: Pair, conformance_server, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``data:v0`` (aliases ``best``, tags ``gold``) logged by an SDK run at step 3, ``data:v1``
-    by our client, ``single`` of one file, and ``data:v0`` linked into ``portfolio``."""
+    by our client, ``single`` of one file, ``data:v0`` linked into ``portfolio``, and ``refs``
+    (a file and a ``file://`` reference)."""
     import wandb
 
     folder = tmp_path_factory.mktemp("data")
@@ -52,6 +53,12 @@ def world(pair: Pair, conformance_server, tmp_path_factory: pytest.TempPathFacto
     writer.log_artifact(second)
     writer.finish()
     ours.artifact(f"{DATA}:v0").link(f"{ENTITY}/{PROJECT}/portfolio", aliases=["chosen"])
+    with_references = pair.ours.Artifact("refs", "dataset")
+    with_references.add_file(folder / "a.txt")
+    with_references.add_reference((folder / "sub").as_uri(), name="referenced")
+    writer = ours.create_run(project=PROJECT, job_type="conformance")
+    writer.log_artifact(with_references)
+    writer.finish()
     return {"folder": folder}
 
 
@@ -112,38 +119,33 @@ LOGGED_PROPERTIES = {
 }
 
 
-@pytest.mark.parametrize(
-    "member",
-    [pytest.param(name, marks=conformance(name)) for name in LOGGED_PROPERTIES],
-)
-def test_property_of_a_version_fetched_by_alias(pair: Pair, best: tuple, member: str):
-    pair.check(lambda side: getattr(side.pick(best), member), key=LOGGED_PROPERTIES[member])
-
-
+# A link's own names and where it comes from.
 LINK_PROPERTIES = [
     "name",
     "qualified_name",
     "version",
     "collection",
-    "source_entity",
-    "source_project",
-    "source_name",
-    "source_qualified_name",
-    "source_version",
-    "source_collection",
-    "is_link",
-    "linked_artifacts",
-    "source_artifact",
     "aliases",
     "url",
+    *(member for member in LOGGED_PROPERTIES if member.startswith(("source_", "is_", "linked_"))),
 ]
 
 
+def _properties_of(fixture: str, members) -> list:
+    return [
+        pytest.param(fixture, member, marks=conformance(member), id=f"{fixture}-{member}")
+        for member in members
+    ]
+
+
 @pytest.mark.parametrize(
-    "member", [pytest.param(name, marks=conformance(name)) for name in LINK_PROPERTIES]
+    "fetched,member",
+    [*_properties_of("best", LOGGED_PROPERTIES), *_properties_of("link", LINK_PROPERTIES)],
 )
-def test_property_of_a_link(pair: Pair, link: tuple, member: str):
-    pair.check(lambda side: getattr(side.pick(link), member), key=LOGGED_PROPERTIES[member])
+def test_property_of_a_logged_version(pair: Pair, request, fetched: str, member: str):
+    """Of ``data:best`` (a version fetched by alias) and of ``portfolio:chosen`` (a link)."""
+    both = request.getfixturevalue(fetched)
+    pair.check(lambda side: getattr(side.pick(both), member), key=LOGGED_PROPERTIES[member])
 
 
 # Every property and argument-less method of the seed page, on a draft: the SDK refuses
@@ -555,7 +557,7 @@ def test_saving_edits_of_a_logged_version(pair: Pair, world: dict):
             handle.write(side.name)
         run.log_artifact(draft)
         run.finish()
-        found = side.api.artifact(f"{ENTITY}/{PROJECT}/edit-{side.name}:v0")
+        found = side.api.artifact(f"{ENTITY}/{PROJECT}/edit-{side.name}:latest")
         found.description = "edited"
         found.metadata = {"edited": True}
         found.tags = ["kept"]
@@ -563,7 +565,8 @@ def test_saving_edits_of_a_logged_version(pair: Pair, world: dict):
         found.ttl = timedelta(days=3)
         found.save()
         again = side.api.artifact(f"{ENTITY}/{PROJECT}/edit-{side.name}:v0")
-        return (again.description, again.metadata, again.tags, sorted(again.aliases), again.ttl)
+        edited = (again.description, again.metadata, again.tags, sorted(again.aliases), again.ttl)
+        return found.name.replace(side.name, ""), edited
 
     pair.check(call)
 
@@ -573,3 +576,90 @@ def test_save_takes_the_sdks_parameters(pair: Pair):
     import inspect
 
     pair.check(lambda side: list(inspect.signature(side.Artifact.save).parameters)[:3])
+
+
+@conformance("verify", "download", "get_entry")
+def test_verify_skips_references(pair: Pair, world: dict, tmp_path: Path):
+    refs = pair.each(lambda side: side.api.artifact(f"{ENTITY}/{PROJECT}/refs:v0"))
+
+    def call(side):
+        root = side.pick(refs).download(root=str(tmp_path / side.name))
+        return side.pick(refs).verify(root=root)
+
+    pair.check(call)
+    pair.check(lambda side: side.pick(refs).get_entry("referenced/b.txt").ref_url())
+    pair.check(lambda side: side.pick(refs).get_entry("referenced/b.txt").ref)
+
+
+@conformance("url", "link", "is_link")
+def test_url_of_a_registry_link(pair: Pair, world: dict):
+    pair.ours.api.create_registry("conformance", "organization")
+    pair.ours.api.artifact(f"{DATA}:v0").link("wandb-registry-conformance/data")
+    sdk, _ = pair.check(lambda side: side.api.artifact("wandb-registry-conformance/data:v0").url)
+    assert "/orgs/" in sdk and sdk.endswith("&view=membership&version=v0")
+
+
+@conformance("save", "logged_by", "version")
+def test_save_of_a_draft_logs_it_in_a_run_of_its_own(pair: Pair, conformance_server, files):
+    """``save(project, settings)`` without a run: the SDK starts one (job type ``auto``)."""
+    from tests.support import sdk_settings
+
+    def call(side):
+        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="coreweave-us")
+        draft.add_dir(str(files))
+        if side.is_sdk:
+            settings = sdk_settings(conformance_server)
+            settings.entity = ENTITY
+        else:  # ours takes what a wandb.Settings names, from a mapping too
+            settings = {"base_url": conformance_server.base_url, "entity": ENTITY}
+            settings["api_key"] = conformance_server.api_key
+        draft.save(project=PROJECT, settings=settings)
+        draft.wait()
+        found = side.api.artifact(f"{ENTITY}/{PROJECT}/saved-{side.name}:latest")
+        return (
+            found.version,
+            found.logged_by().job_type,
+            found.manifest.to_manifest_json()["storagePolicyConfig"],
+        )
+
+    pair.check(call)
+
+
+@conformance("save", "is_link", "qualified_name", "aliases")
+def test_saving_edits_of_a_link(pair: Pair, world: dict):
+    """A link stays the link it was fetched as; its aliases are the link's."""
+
+    def call(side):
+        link = _linked(pair, side, f"edited-{side.name}", ["chosen"])
+        link.aliases = [*link.aliases, "also"]
+        link.save()
+        again = side.api.artifact(f"{ENTITY}/{PROJECT}/edited-{side.name}:v0")
+        return (
+            link.is_link,
+            link.qualified_name.replace(side.name, ""),
+            sorted(link.aliases),
+            sorted(again.aliases),
+        )
+
+    pair.check(call)
+
+
+@conformance("ttl")
+def test_ttl_of_a_link_is_refused(pair: Pair, link: tuple):
+    from datetime import timedelta
+
+    def assign(side):
+        side.pick(link).ttl = timedelta(days=1)
+
+    pair.check(assign)
+
+
+@conformance("download")
+@pytest.mark.xfail(
+    strict=False,
+    reason="server: the files connection leaves out reference entries, so the SDK's download() "
+    "skips them (issue 17, server part)",
+)
+def test_download_fetches_references(pair: Pair, world: dict, tmp_path: Path):
+    refs = pair.each(lambda side: side.api.artifact(f"{ENTITY}/{PROJECT}/refs:v0"))
+    pair.check(lambda side: side.pick(refs).download(root=str(tmp_path / side.name)), key=_tree)
