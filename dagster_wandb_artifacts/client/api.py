@@ -72,6 +72,10 @@ class Api:
         transfer: TransferSettings | None = None,
         storage_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
+        if isinstance(overrides, str):
+            raise TypeError(
+                "Api(overrides, timeout, api_key) takes the SDK's order: pass the key as api_key="
+            )
         overrides = dict(overrides or {})
         unknown = set(overrides) - set(SETTINGS)
         if unknown:

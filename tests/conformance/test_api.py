@@ -319,3 +319,11 @@ def test_outcome_of_a_listing_is_not_loaded_before_use(pair: Pair):
     """Making a listing asks the server nothing (the SDK's are lazy): a missing project only
     raises once the listing is read."""
     assert outcome(lambda: pair.ours.api.artifact_types(f"{ENTITY}/no-such-project")).error is None
+
+
+def test_a_key_passed_first_is_a_clear_type_error(conformance_server):
+    """Code written for the old ``Api(api_key, overrides)`` fails saying what to do."""
+    from dagster_wandb_artifacts.client import Api
+
+    with pytest.raises(TypeError, match="api_key="):
+        Api(conformance_server.api_key, {"base_url": conformance_server.base_url})
