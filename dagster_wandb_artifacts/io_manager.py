@@ -272,7 +272,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if partition is None:
             return None
         api = self.wandb.get_api()
-        path = f"{entity or api.default_entity}/{project}/{draft.collection_name}"
+        path = f"{entity or api.path_entity}/{project}/{draft.collection_name}"
         try:
             current = api.artifact(f"{path}:{partitions.partition_alias(partition)}")
         except NotFoundError:
@@ -406,7 +406,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             WandbArtifactConfig, upstream_metadata, f"asset {upstream_key.to_user_string()}"
         )
         name, project, entity = self._target(config, upstream_key)
-        collection = f"{entity or self.wandb.get_api().default_entity}/{project}/{name}"
+        collection = f"{entity or self.wandb.get_api().path_entity}/{project}/{name}"
         if not context.has_asset_partitions:
             return self._load(context, input_config, collection, None)
         keys = context.asset_partition_keys

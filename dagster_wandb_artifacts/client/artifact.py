@@ -562,6 +562,24 @@ class Artifact(VersionReading, VersionLinks):
             yield file
         self.add_file(path, name=name, policy="immutable", overwrite="x" not in mode)
 
+    def add(self, obj: Any, name: str, overwrite: bool = False) -> ManifestEntry:
+        """Add W&B media at ``name``: a pandas DataFrame or :class:`Table` as a W&B Table
+        (``name.table.json``), or any ``wandb`` media object as the SDK stores it."""
+        self._check_editable()
+        from . import media
+
+        return media.add(self, obj, name, overwrite)
+
+    def get(self, name: str) -> Any:
+        """The W&B media added at ``name``: a table as a pandas DataFrame (None if none)."""
+        self._logged("get")
+        from . import media
+
+        return media.get(self, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
+
     def add_reference(
         self,
         uri: str,

@@ -89,7 +89,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.api = api or Api(api_key, {"base_url": base_url} if base_url else None)
+        self.api = api or Api({"base_url": base_url} if base_url else None, api_key=api_key)
         self._versions: dict[str, Artifact] = {}
 
     @classmethod

@@ -26,28 +26,10 @@ from .transfer import (
 if TYPE_CHECKING:
     from .api import Api
     from .artifact import Artifact
+    from .files import ArtifactFile
     from .paginators import ArtifactFiles
 
 _FILE_URL_PAGE = 5000
-
-
-class ArtifactFile:
-    """A stored file of a logged version, as ``Artifact.files()`` lists it."""
-
-    # A listing keeps every file it has loaded: no per-object dict for 100,000s of them.
-    __slots__ = ("id", "name", "size", "md5", "digest", "direct_url", "url")
-
-    def __init__(self, node: dict[str, Any]) -> None:
-        self.id: str = node["id"]
-        self.name: str = node["name"]
-        self.size: int = node["sizeBytes"]
-        self.md5: str = node["md5"]
-        self.digest: str = node["digest"]
-        self.direct_url: str = node["directUrl"]
-        self.url: str = node["url"]
-
-    def __repr__(self) -> str:
-        return f"<ArtifactFile {self.name} ({self.size} bytes)>"
 
 
 class Entry:

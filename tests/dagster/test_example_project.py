@@ -25,7 +25,9 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         assert instance.get_latest_materialization_event(AssetKey(key)) is not None
     assert "Browse them: dagster-wandb-artifacts server --root" in output
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         raw = api.artifacts("dataset", "sensors.raw_measurements")
         assert len(raw) == 3  # one version per day
         assert all(a.metadata["dagster/serializer"] == "numpy" for a in raw)
