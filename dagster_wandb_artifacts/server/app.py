@@ -32,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import blobs
+from .automations import Automations
 from .files import (
     BlobRecorder,
     UploadRejected,
@@ -86,6 +87,7 @@ class ServerState:
     def __post_init__(self) -> None:
         self.documents = _Documents(self.schema)
         self.recorder = BlobRecorder(self.store)
+        self.automations = Automations(self.store)
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -150,6 +152,16 @@ def _format_error(exc: GraphQLError) -> dict[str, Any]:
     return exc.formatted
 
 
+def _error_status(errors: list[GraphQLError]) -> int:
+    """200, or the HTTP status W&B answers for an error the SDK tells apart by its status
+    (a taken name is 409, a missing automation 404)."""
+    for exc in errors:
+        status = getattr(exc.original_error, "http_status", None)
+        if status is not None:
+            return int(status)
+    return 200
+
+
 def create_app(state: ServerState) -> ASGIApp:
     def counted(route: str, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -184,6 +196,7 @@ def create_app(state: ServerState) -> ASGIApp:
                 context_value=ctx,
                 variable_values=body.get("variables"),
                 operation_name=body.get("operationName") or None,
+                middleware=[state.automations.recorder],
             )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
@@ -191,6 +204,7 @@ def create_app(state: ServerState) -> ASGIApp:
             if result.data is None:
                 # Validation failed: the document asked for something this API lacks.
                 return JSONResponse(payload, status_code=400)
+            return JSONResponse(payload, status_code=_error_status(result.errors))
         return JSONResponse(payload)
 
     async def put_object(request: Request) -> Response:

@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graphql import GraphQLSchema
+
 from ..ids import decode_id
+from . import automations, common
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
-from .common import FEATURES, Context, load_schema
+from .automations import AutomationMutations
+from .common import FEATURES, Context
 from .files import FileMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
@@ -37,7 +41,7 @@ def _node(type_name: str) -> Callable[[Root, Any, str], Any]:
     return fetch
 
 
-class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations):
+class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations, AutomationMutations):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
 
     def __init__(self, ctx: Context) -> None:
@@ -45,6 +49,12 @@ class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations):
 
     artifact = _node("Artifact")
     artifactCollection = _node("ArtifactCollection")  # noqa: N815
+
+
+def load_schema() -> GraphQLSchema:
+    schema = common.load_schema()
+    automations.bind(schema)
+    return schema
 
 
 __all__ = ["FEATURES", "Context", "Root", "load_schema"]

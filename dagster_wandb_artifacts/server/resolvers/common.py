@@ -35,6 +35,8 @@ FEATURES: tuple[str, ...] = (
     "TOTAL_COUNT_IN_FILE_CONNECTION",
     "PROJECT_ARTIFACT_COLLECTION_MEMBERSHIP",
     "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
+    # Automations: Entity.triggers answers Api.automations(entity=...) in one query.
+    "QUERY_AUTOMATIONS_ON_ENTITY",
 )
 
 DEFAULT_PAGE = 100
@@ -52,7 +54,10 @@ TTL_DISABLED = -2
 
 
 def load_schema() -> GraphQLSchema:
-    sdl = resources.files("dagster_wandb_artifacts.server").joinpath("schema.graphql").read_text()
+    # schema.graphql, then the schema_<domain>.graphql files that extend it.
+    folder = resources.files("dagster_wandb_artifacts.server")
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_"))
+    sdl = "\n".join(folder.joinpath(name).read_text() for name in ["schema.graphql", *names])
     schema = build_schema(sdl)
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
     schema.type_map["ArtifactCreator"].resolve_type = lambda value, *_: value.typename
