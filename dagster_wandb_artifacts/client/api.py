@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from . import queries
+from .automations_api import AutomationMethods
 from .cache import ArtifactCache
 from .collections import ArtifactCollection, ArtifactType
 from .errors import AuthenticationError, InvalidInputError, NotFoundError
@@ -56,7 +57,7 @@ class Project:
         return f"{self.entity}/{self.name}"
 
 
-class Api:
+class Api(AutomationMethods):
     """The W&B public API for artifacts, on ``requests``.
 
     Arguments and resolution follow ``wandb.Api``: the key comes from ``api_key``, then

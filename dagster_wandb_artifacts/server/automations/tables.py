@@ -23,8 +23,9 @@ _SCHEMA = (
     id INTEGER PRIMARY KEY, entity_id INTEGER NOT NULL REFERENCES entities(id),
     name TEXT NOT NULL, value TEXT NOT NULL, created_at TEXT NOT NULL,
     UNIQUE (entity_id, name))""",
+    # AUTOINCREMENT: a deleted automation's ID never names another one.
     """CREATE TABLE IF NOT EXISTS triggers (
-    id INTEGER PRIMARY KEY, entity_id INTEGER NOT NULL REFERENCES entities(id),
+    id INTEGER PRIMARY KEY AUTOINCREMENT, entity_id INTEGER NOT NULL REFERENCES entities(id),
     name TEXT NOT NULL, description TEXT, enabled INTEGER NOT NULL,
     scope_type TEXT NOT NULL, scope_id INTEGER NOT NULL, event_type TEXT NOT NULL,
     event_filter TEXT NOT NULL, action_type TEXT NOT NULL, action TEXT NOT NULL,
