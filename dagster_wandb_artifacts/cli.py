@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
+from .server.automations import AutomationTables, create_tables
 from .server.local import DEFAULT_ENTITY, api_key_path, bind, build_state, serve
+from .server.store import Store
 
 
 def _server(args: argparse.Namespace) -> int:
@@ -26,6 +30,51 @@ def _server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _integration(args: argparse.Namespace) -> int:
+    """Adds an integration to a server's database (W&B adds them in its UI; a running server
+    sees it at once, as both share the SQLite file)."""
+    store = Store(Path(args.root) / "server.db")
+    create_tables(store)
+    tables = AutomationTables(store)
+    if args.kind == "webhook":
+        tables.add_integration(
+            args.entity,
+            "GenericWebhookIntegration",
+            args.name,
+            args.url,
+            secret_ref=args.secret_ref,
+            access_token_ref=args.access_token_ref,
+        )
+    else:
+        tables.add_integration(
+            args.entity,
+            "SlackIntegration",
+            args.name,
+            args.url,
+            team_name=args.team,
+            channel_name=args.name,
+        )
+    print(f"{args.kind} integration {args.name!r} added to {args.entity!r}")
+    return 0
+
+
+def _add_integration_parser(commands: Any) -> None:
+    integration = commands.add_parser(
+        "integration", help="add a webhook or Slack integration to an embedded server's entity"
+    )
+    integration.add_argument("kind", choices=["webhook", "slack"])
+    integration.add_argument("--root", required=True, help="the server's root folder")
+    integration.add_argument("--entity", default=DEFAULT_ENTITY)
+    integration.add_argument("--name", required=True, help="the webhook's (or channel's) name")
+    integration.add_argument(
+        "--url", required=True, help="the endpoint (for Slack: an incoming-webhook URL)"
+    )
+    integration.add_argument("--team", default="local", help="Slack: the workspace's name")
+    integration.add_argument("--secret-ref", help="webhook: team secret that signs requests")
+    integration.add_argument("--access-token-ref", help="webhook: team secret sent as Bearer")
+    integration.set_defaults(run=_integration)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
     server.set_defaults(run=_server)
+    _add_integration_parser(commands)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 import pytest
 
@@ -35,7 +36,9 @@ def log_versions(server, name: str, count: int) -> None:
     run = sdk_run(server, job_type="train")
     for index in range(count):
         artifact = wandb.Artifact(name, type="model", metadata={"step": index})
-        artifact.add_file(_file(server, f"{name}-{index}.txt", f"weights {index}"))
+        # Fresh bytes each time: equal ones would be deduplicated into no new version.
+        weights = f"weights {index} {secrets.token_hex(4)}"
+        artifact.add_file(_file(server, f"{name}-{index}.txt", weights))
         run.log_artifact(artifact)
         artifact.wait()
     run.finish()
@@ -175,3 +178,32 @@ def test_link_webhook_with_secrets_retries_and_delivery_log(server):
     [entry] = server.automations.tables.deliveries()
     assert (entry["status"], entry["attempts"], entry["response_status"]) == ("delivered", 2, 200)
     assert "bearer-value" not in entry["payload"] and "***" in entry["payload"]
+
+
+def test_notification_to_a_slack_integration_added_by_the_cli(server):
+    from wandb.automations import OnCreateArtifact, SendNotification
+
+    from dagster_wandb_artifacts.cli import main
+
+    with WebhookReceiver().running() as receiver:
+        argv = ["integration", "slack", "--root", str(server.root), "--entity", ENTITY]
+        assert main([*argv, "--name", "ml-alerts", "--url", receiver.url, "--team", "acme"]) == 0
+        log_versions(server, "ds", 1)
+        api = sdk_api(server)
+        [slack] = list(api.slack_integrations(entity=ENTITY))
+        assert (slack.team_name, slack.channel_name) == ("acme", "ml-alerts")
+        collection = api.artifact_collection("model", f"{ENTITY}/{PROJECT}/ds")
+        saved = api.create_automation(
+            OnCreateArtifact(scope=collection)
+            >> SendNotification.from_integration(
+                slack, title="New ${artifact_collection_name}", text="${artifact_version_string}"
+            ),
+            name="tell-slack",
+        )
+        assert (saved.action.title, saved.action.message) == (
+            "New ${artifact_collection_name}",
+            "${artifact_version_string}",
+        )
+        log_versions(server, "ds", 1)
+        [request] = receiver.wait_for(1)
+    assert request.json == {"text": f"New ds\n{ENTITY}/{PROJECT}/ds:v1"}
