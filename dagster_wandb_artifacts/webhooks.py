@@ -274,7 +274,7 @@ class WandbWebhookReceiver:
         self._token = token
         self._signing_secret = signing_secret
         self._path = path
-        self._seen: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread: threading.Thread | None = None
@@ -318,7 +318,7 @@ class WandbWebhookReceiver:
         identity = (*identity, route.job or "", str(route.key))
         with self._lock:
             if identity in self._seen:
-                return [self._seen[identity]]
+                return self._seen[identity]
         done = []
         if route.key is not None:
             metadata = {
@@ -333,7 +333,7 @@ class WandbWebhookReceiver:
             run_id = self.dagster.launch_run(route.job, run_config, event.tags())
             done.append(f"run:{run_id}")
         with self._lock:
-            self._seen[identity] = ",".join(done)
+            self._seen[identity] = done
             while len(self._seen) > _REMEMBERED:
                 self._seen.popitem(last=False)
         log.info("W&B %s of %s: %s", event.event_type, event.version_string, ", ".join(done))
