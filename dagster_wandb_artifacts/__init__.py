@@ -21,6 +21,8 @@ _EXPORTS = {
     "wandb_artifact_specs": "lineage",
     "WandbArtifactsComponent": "component",
     "wandb_artifact_sensor": "lineage",
+    "WandbWebhookReceiver": "webhooks",
+    "WebhookRoute": "webhooks",
 }
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from .io_manager import WandbArtifactsIOManager
     from .lineage import wandb_artifact_sensor, wandb_artifact_specs
     from .resource import WandbArtifactsResource
+    from .webhooks import WandbWebhookReceiver, WebhookRoute
 
 
 def __getattr__(name: str) -> Any:
@@ -48,6 +51,8 @@ __all__ = [
     "WandbArtifactsIOManager",
     "WandbArtifactsResource",
     "WandbInputConfig",
+    "WandbWebhookReceiver",
+    "WebhookRoute",
     "__version__",
     "wandb_artifact_sensor",
     "wandb_artifact_specs",

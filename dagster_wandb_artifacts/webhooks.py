@@ -103,7 +103,9 @@ class WandbEvent:
     @classmethod
     def from_payload(cls, payload: Any) -> WandbEvent:
         if not isinstance(payload, dict):
-            raise WebhookError(400, "expected a JSON object (see dagster_wandb_artifacts.PAYLOAD)")
+            raise WebhookError(
+                400, "expected a JSON object (see dagster_wandb_artifacts.webhooks.PAYLOAD)"
+            )
         version_string = payload.get("artifact_version_string")
         event_type = payload.get("event_type")
         if not isinstance(version_string, str) or ":" not in version_string:
