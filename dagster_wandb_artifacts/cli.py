@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .server.accounts import Accounts
 from .server.automations import AutomationTables, create_tables
 from .server.local import DEFAULT_ENTITY, api_key_path, bind, build_state, serve
 from .server.store import Store
@@ -58,6 +59,32 @@ def _integration(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user(args: argparse.Namespace) -> int:
+    """Creates a user with one API key, written to ROOT/keys/<username> (mode 0600): the key
+    is never printed."""
+    root = Path(args.root)
+    accounts = Accounts(Store(root / "server.db"), args.entity)
+    user = accounts.create_user(args.email, args.admin)
+    key_file = root / "keys" / user.username
+    key_file.parent.mkdir(mode=0o700, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(accounts.generate_key(user.id, "created by the CLI"))
+    print(f"user {user.username!r} (entity {user.username!r}); API key in {key_file}")
+    return 0
+
+
+def _add_user_parser(commands: Any) -> None:
+    user = commands.add_parser("user", help="add a user (with an API key) to an embedded server")
+    user.add_argument("--root", required=True, help="the server's root folder")
+    user.add_argument("--email", required=True)
+    user.add_argument("--admin", action="store_true", help="an administrator of the server")
+    user.add_argument(
+        "--entity", default=DEFAULT_ENTITY, help="the server's default (organization) entity"
+    )
+    user.set_defaults(run=_user)
+
+
 def _add_integration_parser(commands: Any) -> None:
     integration = commands.add_parser(
         "integration", help="add a webhook or Slack integration to an embedded server's entity"
@@ -91,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
     server.set_defaults(run=_server)
     _add_integration_parser(commands)
+    _add_user_parser(commands)
     args = parser.parse_args(argv)
     return args.run(args)
 

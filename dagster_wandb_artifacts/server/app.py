@@ -32,6 +32,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import blobs
+from .access import AccessGuard
+from .accounts import Accounts, Viewer
 from .automations import Automations
 from .files import (
     BlobRecorder,
@@ -88,6 +90,8 @@ class ServerState:
         self.documents = _Documents(self.schema)
         self.recorder = BlobRecorder(self.store)
         self.automations = Automations(self.store)
+        self.accounts = Accounts(self.store, self.entity)
+        self.middleware = [AccessGuard(self.store, self.entity), self.automations.recorder]
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -97,25 +101,40 @@ class ServerState:
         with self._lock:
             self.bytes_received += n
 
-    def context(self, request: Request) -> Context:
+    def context(self, request: Request, viewer: Viewer | None = None) -> Context:
         return Context(
             store=self.store,
             blobs=self.blobs,
             signer=self.signer,
             base_url=_base_url(request),
             entity=self.entity,
+            viewer=viewer,
         )
 
-    def authenticated(self, request: Request) -> bool:
+    def viewer(self, request: Request) -> Viewer | None:
+        """The user whose key the request carries (the server's key: its administrator),
+        None without a valid key."""
         header = request.headers.get("authorization", "")
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
-            return False
+            return None
         try:
             user, _, key = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return False
-        return user == "api" and hmac.compare_digest(key.encode(), self.api_key.encode())
+            return None
+        if user != "api" or not key:
+            return None
+        if hmac.compare_digest(key.encode(), self.api_key.encode()):
+            return self.accounts.administrator()
+        return self.accounts.viewer_for_key(key)
+
+    def authenticated(self, request: Request) -> bool:
+        return self.viewer(request) is not None
+
+    def may_use(self, request: Request, entity: str, project: str) -> bool:
+        """Whether the request's key may use ``entity/project`` (file endpoints)."""
+        viewer = self.viewer(request)
+        return viewer is not None and viewer.may_use(entity, project, self.entity)
 
 
 def _base_url(request: Request) -> str:
@@ -178,12 +197,13 @@ def create_app(state: ServerState) -> ASGIApp:
         return endpoint
 
     async def graphql(request: Request) -> Response:
-        if not state.authenticated(request):
+        viewer = state.viewer(request)
+        if viewer is None:
             return _unauthorized()
         body = await read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return JSONResponse({"errors": [{"message": "expected {query, variables}"}]}, 400)
-        ctx = state.context(request)
+        ctx = state.context(request, viewer)
         document = state.documents.get(body["query"])
         if isinstance(document, list):
             result = ExecutionResult(data=None, errors=document)
@@ -196,7 +216,7 @@ def create_app(state: ServerState) -> ASGIApp:
                 context_value=ctx,
                 variable_values=body.get("variables"),
                 operation_name=body.get("operationName") or None,
-                middleware=[state.automations.recorder],
+                middleware=state.middleware,
             )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
@@ -265,12 +285,12 @@ def create_app(state: ServerState) -> ASGIApp:
         return Response(status_code=200, headers={"ETag": f'"{declared[number]}"'})
 
     async def file_stream(request: Request) -> Response:
-        if not state.authenticated(request):
+        params = request.path_params
+        if not state.may_use(request, params["entity"], params["project"]):
             return _unauthorized()
         body = await read_json(request)
         if not isinstance(body, dict):
             return error(400, "expected a JSON object")
-        params = request.path_params
         run = state.store.require_run(params["entity"], params["project"], params["run"])
         updates: dict[str, Any] = {}
         summary = (body.get("files") or {}).get("wandb-summary.json") or {}
@@ -286,7 +306,8 @@ def create_app(state: ServerState) -> ASGIApp:
 
     async def artifact_file_fallback(request: Request) -> Response:
         """W&B's authenticated download path for a file of an artifact version."""
-        if not state.authenticated(request):
+        params = request.path_params
+        if not state.may_use(request, params["entity"], params["project"]):
             return _unauthorized()
         md5_hex = request.path_params["md5"]
         listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))

@@ -14,13 +14,14 @@ from typing import Any
 from graphql import GraphQLSchema
 
 from ..ids import decode_id
-from . import automations, common
+from . import automations, common, users
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
 from .automations import AutomationMutations
 from .common import FEATURES, Context
 from .files import FileMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
+from .users import UserMutations
 
 # Root ------------------------------------------------------------------------------------------
 
@@ -41,7 +42,14 @@ def _node(type_name: str) -> Callable[[Root, Any, str], Any]:
     return fetch
 
 
-class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations, AutomationMutations):
+class Root(
+    RunQueries,
+    ArtifactMutations,
+    FileMutations,
+    RegistryMutations,
+    AutomationMutations,
+    UserMutations,
+):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
 
     def __init__(self, ctx: Context) -> None:
@@ -54,6 +62,7 @@ class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations, Auto
 def load_schema() -> GraphQLSchema:
     schema = common.load_schema()
     automations.bind(schema)
+    users.bind(schema)
     return schema
 
 

@@ -287,15 +287,6 @@ def _project_triggers(project: ProjectNode, info: Any) -> list[TriggerNode]:
     return [TriggerNode(project.ctx, row) for row in rows]
 
 
-def _viewer_projects(
-    user: Any, info: Any, after: str | None = None, first: int | None = None
-) -> dict[str, Any]:
-    # One user owns the server: every project is the viewer's.
-    ctx: Context = info.context
-    rows = ctx.store.all("SELECT * FROM projects ORDER BY id")
-    return positional_page(rows, lambda row: ProjectNode(ctx, row), after=after, first=first)
-
-
 def _scope_type(value: Any, *_: Any) -> str:
     if isinstance(value, CollectionNode):
         return value.typename
@@ -312,7 +303,6 @@ def bind(schema: GraphQLSchema) -> None:
         ("Entity", "triggers", _entity_triggers),
         ("Entity", "integrations", _entity_integrations),
         ("Project", "triggers", _project_triggers),
-        ("User", "projects", _viewer_projects),
     ):
         schema.type_map[type_name].fields[field_name].resolve = resolver  # type: ignore[union-attr]
     schema.type_map["TriggerScope"].resolve_type = _scope_type  # type: ignore[union-attr]

@@ -73,6 +73,9 @@ class Context:
     signer: URLSigner
     base_url: str
     entity: str
+    #: The user whose key the request carries (``accounts.Viewer``); None means the
+    #: server's administrator.
+    viewer: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
         return f"{self.base_url}{path}?{self.signer.sign(method, path)}"
