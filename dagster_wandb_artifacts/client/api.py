@@ -23,6 +23,7 @@ from .registries import PREFIX as REGISTRY_PREFIX
 from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
+from .users import UserMethods
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -57,7 +58,7 @@ class Project:
         return f"{self.entity}/{self.name}"
 
 
-class Api(AutomationMethods):
+class Api(AutomationMethods, UserMethods):
     """The W&B public API for artifacts, on ``requests``.
 
     Arguments and resolution follow ``wandb.Api``: the key comes from ``api_key``, then

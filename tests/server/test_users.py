@@ -90,3 +90,18 @@ def test_teams_and_users_through_the_sdk(server):
     assert as_bob_sdk.viewer.teams == ["research"]
     new_key = as_bob_sdk.viewer.generate_api_key("ci")
     assert client(server, new_key, "own").default_entity == "bob"
+
+
+def test_users_and_teams_through_our_client(server, api):
+    alice_key = add_user(server, "alice@example.com")
+    carol = api.create_user("carol@example.com")
+    assert (carol.username, carol.admin) == ("carol", False)
+    assert api.user("carol@example.com") == carol
+    assert sorted(u.username for u in api.users("@example.com")) == ["alice", "carol"]
+    as_alice = client(server, alice_key, "private")
+    with pytest.raises(AuthenticationError, match="permission denied"):
+        as_alice.create_user("dave@example.com")
+    team = as_alice.create_team("vision")
+    assert [(m.username, m.admin) for m in team.members] == [("alice", True)]
+    assert team.invite("carol@example.com")
+    assert [m.username for m in as_alice.team("vision").members] == ["alice", "carol"]
