@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import blobs
+from . import blobs, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
 from .automations import Automations
@@ -91,6 +91,7 @@ class ServerState:
         self.recorder = BlobRecorder(self.store)
         self.automations = Automations(self.store)
         self.accounts = Accounts(self.store, self.entity)
+        workspace.create_tables(self.store)
         self.middleware = [AccessGuard(self.store, self.entity), self.automations.recorder]
 
     def count_request(self, route: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLSchema
 
 from ..ids import decode_id
-from . import automations, common, users
+from . import automations, common, users, workspace
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
 from .automations import AutomationMutations
 from .common import FEATURES, Context
@@ -22,6 +22,7 @@ from .files import FileMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
 from .users import UserMutations
+from .workspace import WorkspaceMutations
 
 # Root ------------------------------------------------------------------------------------------
 
@@ -49,6 +50,7 @@ class Root(
     RegistryMutations,
     AutomationMutations,
     UserMutations,
+    WorkspaceMutations,
 ):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
 
@@ -63,6 +65,7 @@ def load_schema() -> GraphQLSchema:
     schema = common.load_schema()
     automations.bind(schema)
     users.bind(schema)
+    workspace.bind(schema)
     return schema
 
 
