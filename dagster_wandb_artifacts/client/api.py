@@ -24,6 +24,7 @@ from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
 from .users import UserMethods
+from .workspace import WorkspaceMethods
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -58,7 +59,7 @@ class Project:
         return f"{self.entity}/{self.name}"
 
 
-class Api(AutomationMethods, UserMethods):
+class Api(AutomationMethods, UserMethods, WorkspaceMethods):
     """The W&B public API for artifacts, on ``requests``.
 
     Arguments and resolution follow ``wandb.Api``: the key comes from ``api_key``, then
@@ -149,6 +150,13 @@ class Api(AutomationMethods, UserMethods):
     def server_features(self) -> frozenset[str]:
         reply = self.client.execute(queries.SERVER_FEATURES)["serverInfo"] or {}
         return frozenset(f["name"] for f in reply.get("features") or [] if f["isEnabled"])
+
+    def flush(self) -> None:
+        """Forget what this ``Api`` remembered from the server (the viewer, its features, the
+        organizations of entities), as ``wandb.Api.flush`` forgets its runs."""
+        for name in ("viewer", "server_features"):
+            self.__dict__.pop(name, None)
+        self._orgs_of_entities.clear()
 
     # Projects ------------------------------------------------------------------------------------
 

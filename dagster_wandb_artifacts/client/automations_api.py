@@ -54,33 +54,27 @@ class AutomationMethods:
     """Mixed into ``Api``."""
 
     client: GraphQLClient
-    default_entity: str | None
-
-    def _automations_entity(self, entity: str | None) -> str:
-        found = entity or self.default_entity
-        if not found:
-            raise InvalidInputError("no entity given and the viewer has no default entity")
-        return found
+    default_entity: str
 
     def integrations(
         self, entity: str | None = None, *, per_page: int = 50, start: str | None = None
     ) -> Integrations:
         """Every integration (webhooks and Slack channels) of ``entity``."""
-        found = Integrations(self, self._automations_entity(entity), per_page)  # type: ignore[arg-type]
+        found = Integrations(self, (entity or self.default_entity), per_page)  # type: ignore[arg-type]
         found.cursor = start
         return found
 
     def webhook_integrations(
         self, entity: str | None = None, *, per_page: int = 50, start: str | None = None
     ) -> Integrations:
-        found = Integrations(self, self._automations_entity(entity), per_page, WebhookIntegration)  # type: ignore[arg-type]
+        found = Integrations(self, (entity or self.default_entity), per_page, WebhookIntegration)  # type: ignore[arg-type]
         found.cursor = start
         return found
 
     def slack_integrations(
         self, *, entity: str | None = None, per_page: int = 50, start: str | None = None
     ) -> Integrations:
-        found = Integrations(self, self._automations_entity(entity), per_page, SlackIntegration)  # type: ignore[arg-type]
+        found = Integrations(self, (entity or self.default_entity), per_page, SlackIntegration)  # type: ignore[arg-type]
         found.cursor = start
         return found
 
@@ -100,7 +94,7 @@ class AutomationMethods:
             queries.CREATE_WEBHOOK_INTEGRATION,
             {
                 "input": {
-                    "entityName": self._automations_entity(entity),
+                    "entityName": (entity or self.default_entity),
                     "name": name,
                     "urlEndpoint": url_endpoint,
                     "secretRef": secret_ref,
@@ -116,7 +110,7 @@ class AutomationMethods:
             queries.INSERT_SECRET,
             {
                 "input": {
-                    "entityName": self._automations_entity(entity),
+                    "entityName": (entity or self.default_entity),
                     "secretName": name,
                     "secretValue": value,
                 }
@@ -136,7 +130,7 @@ class AutomationMethods:
         found = Automations(
             self,  # type: ignore[arg-type]
             {
-                "entity": self._automations_entity(entity),
+                "entity": (entity or self.default_entity),
                 "filters": json.dumps(filters) if filters else None,
             },
             per_page,

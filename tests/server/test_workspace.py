@@ -66,3 +66,50 @@ def test_sdk_sweeps_reports_charts_queues_and_jobs(server, monkeypatch):
 
     assert api.list_jobs(ENTITY, PROJECT) == []
     api.flush()
+
+
+def test_client_sweeps_reports_charts_queues_and_jobs(server, api, monkeypatch):
+    import wandb
+
+    from dagster_wandb_artifacts.client import NotFoundError
+
+    monkeypatch.setenv("WANDB_BASE_URL", server.base_url)
+    monkeypatch.setenv("WANDB_API_KEY", server.api_key)
+    sweep_id = wandb.sweep(
+        {"method": "grid", "parameters": {"x": {"values": [1]}}}, entity=ENTITY, project=PROJECT
+    )
+    sweep = api.sweep(f"{ENTITY}/{PROJECT}/{sweep_id}")
+    assert (sweep.method, sweep.config["parameters"]) == ("grid", {"x": {"values": [1]}})
+    assert api.sweep(sweep_id).path == [ENTITY, PROJECT, sweep_id]
+    with pytest.raises(NotFoundError):
+        api.sweep(f"{ENTITY}/{PROJECT}/missing")
+
+    view = {"entityName": ENTITY, "projectName": PROJECT, "name": "r1", "spec": '{"blocks": []}'}
+    graphql(server, UPSERT_VIEW, {"input": {**view, "displayName": "First", "type": "runs"}})
+    [report] = api.reports(PROJECT)
+    assert (report.display_name, report.spec) == ("First", {"blocks": []})
+    assert api.reports(PROJECT, name="other") == []
+
+    assert (
+        api.create_custom_chart(ENTITY, "line", "Line", "vega2", "private", {}) == f"{ENTITY}/line"
+    )
+
+    queue = api.create_run_queue("q", "kubernetes", config={"namespace": "ml"})
+    assert (queue.type, queue.items) == ("kubernetes", [])
+    assert queue.default_resource_config == {"resource_args": {"kubernetes": {"namespace": "ml"}}}
+    assert api.run_queue(ENTITY, "q").id == queue.id
+    again = api.upsert_run_queue("q", {"resource_args": {"kubernetes": {}}}, "kubernetes")
+    assert again.id == queue.id and again.default_resource_config["resource_args"] == {
+        "kubernetes": {}
+    }
+    with pytest.raises(NotFoundError):
+        api.queued_run(ENTITY, PROJECT, "q", "nope")
+
+    # Jobs are artifacts of type "job", which only W&B Launch may log.
+    assert api.list_jobs(ENTITY, PROJECT) == []
+    with pytest.raises(NotFoundError):
+        api.job(f"{ENTITY}/{PROJECT}/train-job:latest")
+    api.flush()
+    assert api.default_entity == ENTITY
+    with pytest.raises(NotImplementedError, match="wandb sync"):
+        api.sync_tensorboard("runs/")
