@@ -36,6 +36,14 @@ _SCHEMA = (
 )
 
 
+def _change(db: sqlite3.Connection, table: str, row_id: int, fields: dict[str, Any]) -> None:
+    """Set the given (non-None) columns of one row."""
+    fields = {column: value for column, value in fields.items() if value is not None}
+    if fields:
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*fields.values(), row_id))
+
+
 def create_tables(store: Store) -> None:
     with store.write() as db:
         for statement in _SCHEMA:
@@ -48,17 +56,11 @@ class Workspace:
 
     def upsert_sweep(self, project_id: int | None, sweep_id: int | None, **fields: Any) -> int:
         """A new sweep (a random 8-character name, as W&B's) or changed fields of one."""
-        fields = {k: v for k, v in fields.items() if v is not None}
         with self.store.write() as db:
             if sweep_id is not None:
                 if self.store.get("sweeps", sweep_id) is None:
                     raise StoreError(f"no sweep with ID {sweep_id}")
-                if fields:
-                    assignments = ", ".join(f"{column} = ?" for column in fields)
-                    db.execute(
-                        f"UPDATE sweeps SET {assignments}, updated_at = ? WHERE id = ?",
-                        (*fields.values(), now(), sweep_id),
-                    )
+                _change(db, "sweeps", sweep_id, {**fields, "updated_at": now()})
                 return sweep_id
             stamp = now()
             cursor = db.execute(
@@ -92,12 +94,7 @@ class Workspace:
     def upsert_view(self, project_id: int, view_id: int | None, **fields: Any) -> int:
         with self.store.write() as db:
             if view_id is not None and self.store.get("views", view_id) is not None:
-                fields = {k: v for k, v in fields.items() if v is not None}
-                assignments = ", ".join(f"{column} = ?" for column in fields)
-                db.execute(
-                    f"UPDATE views SET {assignments}, updated_at = ? WHERE id = ?",
-                    (*fields.values(), now(), view_id),
-                )
+                _change(db, "views", view_id, {**fields, "updated_at": now()})
                 return view_id
             stamp = now()
             cursor = db.execute(
@@ -164,13 +161,7 @@ class Workspace:
                 "SELECT id FROM run_queues WHERE project_id = ? AND name = ?", (project_id, name)
             ).fetchone()
             if found is not None:
-                fields = {k: v for k, v in fields.items() if v is not None}
-                if fields:
-                    assignments = ", ".join(f"{column} = ?" for column in fields)
-                    db.execute(
-                        f"UPDATE run_queues SET {assignments} WHERE id = ?",
-                        (*fields.values(), found[0]),
-                    )
+                _change(db, "run_queues", found[0], fields)
                 return int(found[0])
             cursor = db.execute(
                 "INSERT INTO run_queues (project_id, name, access, prioritization_mode, "
