@@ -23,9 +23,11 @@ _EXPORTS = {
     "wandb_artifact_sensor": "lineage",
     "WandbWebhookReceiver": "webhooks",
     "WebhookRoute": "webhooks",
+    "check_definitions": "checks",
 }
 
 if TYPE_CHECKING:
+    from .checks import check_definitions
     from .component import WandbArtifactsComponent
     from .config import WandbArtifactConfig, WandbInputConfig
     from .io_manager import WandbArtifactsIOManager
@@ -54,6 +56,7 @@ __all__ = [
     "WandbWebhookReceiver",
     "WebhookRoute",
     "__version__",
+    "check_definitions",
     "wandb_artifact_sensor",
     "wandb_artifact_specs",
 ]

@@ -9,16 +9,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .server.accounts import Accounts
 from .server.automations import AutomationTables, create_tables
 from .server.local import DEFAULT_ENTITY, api_key_path, bind, build_state, serve
 from .server.store import Store
 
+DESCRIPTION = (
+    "Dagster assets as versioned W&B Artifacts. `server` runs the embedded W&B-compatible "
+    "artifact server: the backend of host='local', and a server the wandb SDK can use."
+)
+
 
 def _server(args: argparse.Namespace) -> int:
     api_key = args.api_key or os.environ.get("WANDB_API_KEY")
     state = build_state(args.root, api_key=api_key, storage=args.storage, entity=args.entity)
-    sock = bind(args.host, args.port)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"dagster-wandb-artifacts: cannot listen on {args.host}:{args.port} "
+            f"({exc.strerror or exc}); is another server using port {args.port}? Choose another "
+            "with --port",
+            file=sys.stderr,
+        )
+        return 2
     host, port = sock.getsockname()[:2]
     print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
     if api_key is None:
@@ -103,12 +118,19 @@ def _add_integration_parser(commands: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts")
+    parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the embedded W&B-compatible server")
     server.add_argument("--root", required=True, help="folder for its database and files")
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    server.add_argument("--port", type=int, default=8080)
+    server.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to listen on (default 8080); links written by the resource point at "
+        "WANDB_ARTIFACTS_SERVER_URL, so keep the two in line",
+    )
     server.add_argument("--storage", help="fsspec URL for file bytes (default ROOT/storage)")
     server.add_argument(
         "--api-key",

@@ -33,12 +33,14 @@ from .names import (
     validate_tag,
     validate_type,
 )
+from .progress import DEFAULT_EVERY, Meter, Progress
 from .transfer import (
     Downloader,
-    Progress,
     SafeTargets,
     hash_files,
     parallel_map,
+    prefetched,
+    requests_in_flight,
     safe_target,
 )
 
@@ -526,7 +528,9 @@ class Artifact:
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
-        digests = hash_files([source for source, _ in files], self._workers())
+        digests = hash_files(
+            [source for source, _ in files], self._workers(), *self._progress_settings()
+        )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
             name = _normalize(name)
@@ -553,6 +557,11 @@ class Artifact:
         from .transfer import DEFAULT_WORKERS
 
         return self._api.transfer.workers if self._api else DEFAULT_WORKERS
+
+    def _progress_settings(self) -> tuple[float, bool | None]:
+        if self._api is None:
+            return DEFAULT_EVERY, None
+        return self._api.transfer.progress_every, self._api.transfer.progress_bar
 
     def add_dir(
         self,
@@ -830,11 +839,10 @@ class Artifact:
         base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
         return base / self.name
 
-    def _file_urls(self) -> dict[str, str]:
-        """Signed download URL of every stored file of this version."""
-        # Page by page, each dropped once read: 100,000 files with their URLs weigh 50 MB.
-        pages = self.files(per_page=_FILE_URL_PAGE)._pages()
-        return {file.name: file.direct_url for page in pages for file in page}
+    def _file_url_pages(self) -> Iterator[list[ArtifactFile]]:
+        """The version's stored files with their signed download URLs, page by page, each
+        dropped once read: 100,000 files with their URLs weigh 50 MB."""
+        return self.files(per_page=_FILE_URL_PAGE)._pages()
 
     def download(
         self,
@@ -885,11 +893,27 @@ class Artifact:
             api.cache.link_to(entry.digest, targets[entry.path])
         hit_paths = {entry.path for entry in hits}
         entries = [e for e in entries if e.path not in hit_paths]
-        urls = self._file_urls() if len(hits) < len(stored) else {}
+        wanted = {e.path: e for e in entries if e.ref is None}
 
-        def fetch(entry: ManifestEntry) -> None:
+        def with_urls() -> Iterator[tuple[ManifestEntry, str | None]]:
+            """References at once, then each stored file as its URL is listed: the next
+            page is fetched while the files of the one before download."""
+            yield from ((e, None) for e in entries if e.ref is not None)
+            if not wanted:
+                return
+            for page in prefetched(self._file_url_pages(), ahead=1):
+                for file in page:
+                    entry = wanted.pop(file.name, None)
+                    if entry is not None:
+                        yield entry, file.direct_url
+            if wanted:
+                path = next(iter(wanted))
+                raise NotFoundError(f"{path}: the server lists no such file for {self.name}")
+
+        def fetch(item: tuple[ManifestEntry, str | None], meter: Meter | None) -> None:
+            entry, url = item
             target = targets[entry.path]
-            if entry.ref is not None:
+            if url is None:
                 from .references import download_reference
 
                 download_reference(
@@ -899,28 +923,28 @@ class Artifact:
                     allow_missing=allow_missing_references,
                     storage_options=api.storage_options,
                 )
-                return
-            if entry.path not in urls:
-                raise NotFoundError(f"{entry.path}: the server lists no such file for {self.name}")
-            if skip_cache:
-                downloader.fetch_to_path(urls[entry.path], entry, target)
-                return
-            downloader.fetch_to_cache(urls[entry.path], entry)
-            api.cache.link_to(entry.digest, target)
+            elif skip_cache:
+                downloader.fetch_to_path(url, entry, target, meter)
+            else:
+                downloader.fetch_to_cache(url, entry, meter)
+                api.cache.link_to(entry.digest, target)
 
         progress = Progress(
             "downloaded",
             sum(e.size or 0 for e in entries),
             len(entries),
             api.transfer.progress_every,
+            api.transfer.progress_bar,
         )
 
-        def fetch_and_count(entry: ManifestEntry) -> None:
-            fetch(entry)
-            progress.add(entry.size or 0)
+        def fetch_and_count(item: tuple[ManifestEntry, str | None]) -> None:
+            meter = progress.stream()
+            fetch(item, meter if progress.active else None)
+            meter.settle(item[0].size or 0)
+            progress.done()
 
-        parallel_map(fetch_and_count, entries, api.transfer.workers)
-        progress.finish()
+        with progress:
+            parallel_map(fetch_and_count, with_urls(), requests_in_flight(api.transfer, api.client))
         api.cache.cleanup()  # down to the cache's max_size, when it has one
 
     def _cache_logged_files(self, api: Api) -> None:
@@ -971,7 +995,9 @@ class Artifact:
                 f"missing files {missing[:5]}"
             )
         paths = sorted(stored)
-        digests = hash_files([present[p] for p in paths], self._workers())
+        digests = hash_files(
+            [present[p] for p in paths], self._workers(), *self._progress_settings()
+        )
         changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
         if changed:
             raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,19 +30,22 @@ def md5_b64_bytes(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
-def md5_file(path: str | Path) -> bytes:
-    """The raw md5 of a file, streamed (hashlib releases the GIL on large buffers)."""
+def md5_file(path: str | Path, on_chunk: Callable[[int], None] | None = None) -> bytes:
+    """The raw md5 of a file, streamed (hashlib releases the GIL on large buffers);
+    ``on_chunk`` hears the size of each chunk read (progress)."""
     with open(path, "rb") as file:
-        if hasattr(hashlib, "file_digest"):  # Python 3.11+
+        if on_chunk is None and hasattr(hashlib, "file_digest"):  # Python 3.11+
             return hashlib.file_digest(file, "md5").digest()
         md5 = hashlib.md5()
         while chunk := file.read(_CHUNK):
             md5.update(chunk)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
         return md5.digest()
 
 
-def md5_b64_file(path: str | Path) -> str:
-    return base64.b64encode(md5_file(path)).decode()
+def md5_b64_file(path: str | Path, on_chunk: Callable[[int], None] | None = None) -> str:
+    return base64.b64encode(md5_file(path, on_chunk)).decode()
 
 
 def b64_to_hex(b64: str) -> str:
