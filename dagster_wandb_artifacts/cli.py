@@ -7,8 +7,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
+from .server.accounts import Accounts
+from .server.automations import AutomationTables, create_tables
 from .server.blobs import BlobStore
 from .server.integrity import scrub
 from .server.local import (
@@ -80,6 +83,81 @@ def _scrub(args: argparse.Namespace) -> int:
     return 1 if report.corrupt or report.missing else 0
 
 
+def _integration(args: argparse.Namespace) -> int:
+    """Adds an integration to a server's database (W&B adds them in its UI; a running server
+    sees it at once, as both share the SQLite file)."""
+    store = Store(Path(args.root) / DATABASE_FILE)
+    create_tables(store)
+    tables = AutomationTables(store)
+    if args.kind == "webhook":
+        tables.add_integration(
+            args.entity,
+            "GenericWebhookIntegration",
+            args.name,
+            args.url,
+            secret_ref=args.secret_ref,
+            access_token_ref=args.access_token_ref,
+        )
+    else:
+        tables.add_integration(
+            args.entity,
+            "SlackIntegration",
+            args.name,
+            args.url,
+            team_name=args.team,
+            channel_name=args.name,
+        )
+    print(f"{args.kind} integration {args.name!r} added to {args.entity!r}")
+    return 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    """Creates a user with one API key, written to ROOT/keys/<username> (mode 0600): the key
+    is never printed."""
+    root = Path(args.root)
+    accounts = Accounts(Store(root / DATABASE_FILE), args.entity)
+    user = accounts.create_user(args.email, args.admin)
+    key_file = root / "keys" / user.username
+    key_file.parent.mkdir(mode=0o700, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(accounts.generate_key(user.id, "created by the CLI"))
+    print(f"user {user.username!r} (entity {user.username!r}); API key in {key_file}")
+    return 0
+
+
+def _add_user_parser(commands: Any) -> None:
+    user = commands.add_parser("user", help="add a user (with an API key) to an embedded server")
+    user.add_argument("--root", required=True, help="the server's root folder")
+    user.add_argument("--email", required=True)
+    user.add_argument("--admin", action="store_true", help="an administrator of the server")
+    user.add_argument(
+        "--entity", default=DEFAULT_ENTITY, help="the server's default (organization) entity"
+    )
+    user.set_defaults(run=_user)
+
+
+def _add_integration_parser(commands: Any) -> None:
+    integration = commands.add_parser(
+        "integration", help="add a webhook or Slack integration to an embedded server's entity"
+    )
+    integration.add_argument("kind", choices=["webhook", "slack"])
+    integration.add_argument("--root", required=True, help="the server's root folder")
+    integration.add_argument("--entity", default=DEFAULT_ENTITY)
+    integration.add_argument("--name", required=True, help="the webhook's (or channel's) name")
+    integration.add_argument(
+        "--url", required=True, help="the endpoint (for Slack: an incoming-webhook URL)"
+    )
+    integration.add_argument("--team", default="local", help="Slack: the workspace's name")
+    integration.add_argument("--secret-ref", help="webhook: team secret that signs requests")
+    integration.add_argument("--access-token-ref", help="webhook: team secret sent as Bearer")
+    integration.set_defaults(run=_integration)
+
+
+def _server_command(args: argparse.Namespace) -> int:
+    return _scrub(args) if args.action == "scrub" else _server(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -114,8 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the URL clients reach the server at, which signed file URLs start with (behind "
         "a proxy or TLS terminator: its URL); default: the bound address",
     )
+    server.set_defaults(run=_server_command)
+    _add_integration_parser(commands)
+    _add_user_parser(commands)
     args = parser.parse_args(argv)
-    return _scrub(args) if args.action == "scrub" else _server(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

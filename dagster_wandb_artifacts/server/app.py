@@ -34,7 +34,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..client.errors import InvalidInputError
-from . import blobs, ui
+from . import blobs, ui, workspace
+from .access import AccessGuard
+from .accounts import Accounts, Viewer
+from .automations import Automations
 from .files import (
     BlobRecorder,
     UploadRejected,
@@ -107,6 +110,10 @@ class ServerState:
     def __post_init__(self) -> None:
         self.documents = _Documents(self.schema, self.limits)
         self.recorder = BlobRecorder(self.store)
+        self.automations = Automations(self.store)
+        self.accounts = Accounts(self.store, self.entity)
+        workspace.create_tables(self.store)
+        self.middleware = [AccessGuard(self.store, self.entity), self.automations.recorder]
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -116,7 +123,7 @@ class ServerState:
         with self._lock:
             self.bytes_received += n
 
-    def context(self, request: Request) -> Context:
+    def context(self, request: Request, viewer: Viewer | None = None) -> Context:
         return Context(
             store=self.store,
             blobs=self.blobs,
@@ -125,18 +132,33 @@ class ServerState:
             entity=self.entity,
             metadata_bytes=self.limits.metadata_bytes,
             deadline=time.monotonic() + self.limits.query_seconds,
+            viewer=viewer,
         )
 
-    def authenticated(self, request: Request) -> bool:
+    def viewer(self, request: Request) -> Viewer | None:
+        """The user whose key the request carries (the server's key: its administrator),
+        None without a valid key."""
         header = request.headers.get("authorization", "")
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
-            return False
+            return None
         try:
             user, _, key = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return False
-        return user == "api" and hmac.compare_digest(key.encode(), self.api_key.encode())
+            return None
+        if user != "api" or not key:
+            return None
+        if hmac.compare_digest(key.encode(), self.api_key.encode()):
+            return self.accounts.administrator()
+        return self.accounts.viewer_for_key(key)
+
+    def authenticated(self, request: Request) -> bool:
+        return self.viewer(request) is not None
+
+    def may_use(self, request: Request, entity: str, project: str) -> bool:
+        """Whether the request's key may use ``entity/project`` (file endpoints)."""
+        viewer = self.viewer(request)
+        return viewer is not None and viewer.may_use(entity, project, self.entity)
 
 
 def _local_address(request: Request) -> str:
@@ -249,7 +271,7 @@ def _graphql_reply(result: ExecutionResult) -> JSONResponse:
     malformed = result.data is None or any(
         isinstance(exc.original_error, _MALFORMED) for exc in result.errors
     )
-    return JSONResponse(payload, status_code=400 if malformed else 200)
+    return JSONResponse(payload, status_code=400 if malformed else _error_status(result.errors))
 
 
 def _format_error(exc: GraphQLError) -> dict[str, Any]:
@@ -258,6 +280,16 @@ def _format_error(exc: GraphQLError) -> dict[str, Any]:
         log.exception("resolver failed", exc_info=original)
         return {"message": f"internal server error: {type(original).__name__}", "path": exc.path}
     return exc.formatted
+
+
+def _error_status(errors: list[GraphQLError]) -> int:
+    """200, or the HTTP status W&B answers for an error the SDK tells apart by its status
+    (a taken name is 409, a missing automation 404)."""
+    for exc in errors:
+        status = getattr(exc.original_error, "http_status", None)
+        if status is not None:
+            return int(status)
+    return 200
 
 
 def create_app(state: ServerState) -> ASGIApp:
@@ -276,7 +308,8 @@ def create_app(state: ServerState) -> ASGIApp:
         return endpoint
 
     async def graphql(request: Request) -> Response:
-        if not state.authenticated(request):
+        viewer = state.viewer(request)
+        if viewer is None:
             return _unauthorized()
         body = await read_json(request, state.limits.graphql_body_bytes, "graphql_body_bytes")
         if refused := _malformed_request(body):
@@ -290,7 +323,7 @@ def create_app(state: ServerState) -> ASGIApp:
             check_cost(shape, variables, state.limits)
         except LimitExceeded as exc:
             return _graphql_reply(ExecutionResult(data=None, errors=[GraphQLError(str(exc))]))
-        ctx = state.context(request)
+        ctx = state.context(request, viewer)
 
         def execute() -> ExecutionResult:
             token = CURRENT.set(ctx)
@@ -302,6 +335,7 @@ def create_app(state: ServerState) -> ASGIApp:
                     context_value=ctx,
                     variable_values=variables,
                     operation_name=body.get("operationName") or None,
+                    middleware=state.middleware,
                 )
             finally:
                 CURRENT.reset(token)
@@ -388,12 +422,12 @@ def create_app(state: ServerState) -> ASGIApp:
         return Response(status_code=200, headers={"ETag": f'"{declared[number]}"'})
 
     async def file_stream(request: Request) -> Response:
-        if not state.authenticated(request):
+        params = request.path_params
+        if not state.may_use(request, params["entity"], params["project"]):
             return _unauthorized()
         body = await read_json(request, state.limits.file_stream_bytes, "file_stream_bytes")
         if refused := _malformed_file_stream(body):
             return error(400, refused)
-        params = request.path_params
         run = state.store.require_run(params["entity"], params["project"], params["run"])
         updates: dict[str, Any] = {}
         summary = (body.get("files") or {}).get("wandb-summary.json") or {}
@@ -409,7 +443,8 @@ def create_app(state: ServerState) -> ASGIApp:
 
     async def artifact_file_fallback(request: Request) -> Response:
         """W&B's authenticated download path for a file of an artifact version."""
-        if not state.authenticated(request):
+        params = request.path_params
+        if not state.may_use(request, params["entity"], params["project"]):
             return _unauthorized()
         md5_hex = request.path_params["md5"]
         listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))

@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from .app import ServerState, create_app
+from .automations import Automations
 from .blobs import BlobStore
 from .limits import Limits
 from .signing import URLSigner, signing_key
@@ -197,6 +198,11 @@ class LocalServer:
     def bytes_received(self) -> int:
         return self._state.bytes_received
 
+    @property
+    def automations(self) -> Automations:
+        """The server's automations: their tables (and delivery log) and their worker."""
+        return self._state.automations
+
     def start(self) -> LocalServer:
         # The socket listens before the thread starts, so clients can connect at once:
         # the kernel queues them until uvicorn accepts.
@@ -219,6 +225,7 @@ class LocalServer:
             self._thread.join(timeout)
         if self._socket is not None:
             self._socket.close()
+        self._state.automations.stop()
         self._server = self._thread = self._socket = None
 
     def __enter__(self) -> LocalServer:

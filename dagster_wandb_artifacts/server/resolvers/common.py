@@ -40,6 +40,8 @@ FEATURES: tuple[str, ...] = (
     "TOTAL_COUNT_IN_FILE_CONNECTION",
     "PROJECT_ARTIFACT_COLLECTION_MEMBERSHIP",
     "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
+    # Automations: Entity.triggers answers Api.automations(entity=...) in one query.
+    "QUERY_AUTOMATIONS_ON_ENTITY",
 )
 
 #: The newest ``wandb`` SDK line this server is tested with (``cliVersionInfo``).
@@ -60,7 +62,10 @@ TTL_DISABLED = -2
 
 
 def load_schema() -> GraphQLSchema:
-    sdl = resources.files("dagster_wandb_artifacts.server").joinpath("schema.graphql").read_text()
+    # schema.graphql, then the schema_<domain>.graphql files that extend it.
+    folder = resources.files("dagster_wandb_artifacts.server")
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_"))
+    sdl = "\n".join(folder.joinpath(name).read_text() for name in ["schema.graphql", *names])
     schema = build_schema(sdl)
     schema.type_map["JSONString"].parse_value = _json_string  # type: ignore[attr-defined]
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
@@ -107,6 +112,9 @@ class Context:
     deadline: float = math.inf
     #: Set when the client disconnects.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    #: The user whose key the request carries (``accounts.Viewer``); None means the
+    #: server's administrator.
+    viewer: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
         return f"{self.base_url}{path}?{self.signer.sign(method, path)}"
