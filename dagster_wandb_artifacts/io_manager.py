@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import os
 import pathlib
@@ -10,7 +9,6 @@ import re
 import tempfile
 import typing
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +44,8 @@ VERSION_KEY = "wandb/version"
 COLLECTION_KEY = "wandb/collection"
 PARTITION_VERSIONS_KEY = "wandb/partition_versions"
 _FILES_TABLE_ROWS = 20
+#: Versions of at most this many files are kept as logged, for downstream steps in-process.
+_KEPT_VERSION_FILES = 1000
 
 
 def _branch_deployment() -> bool:
@@ -105,6 +105,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     # (Dagster run id, asset key, partition) -> "entity/project/name:vN" logged by this process:
     # a downstream step in the same process (the in-process executor) needs no event log query.
     _logged_here: dict[tuple[str, AssetKey, str | None], str] = PrivateAttr(default_factory=dict)
+    # "entity/project/name:vN" -> the version as logged here, manifest included, for the small
+    # ones: a downstream step loads it without asking W&B for the version or its manifest.
+    _logged_versions: dict[str, Artifact] = PrivateAttr(default_factory=dict)
 
     # W&B runs ------------------------------------------------------------------------------------
 
@@ -178,6 +181,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             logged, run = self._log(context, obj, config, asset_key, keys[0])
             self._report(context, logged, obj, run)
             set_data_version(context, logged.digest)
+            self._runs.wait_for_uses(_step_of(context))
             return
         # A single-run backfill over a range: one version per partition key.
         if not isinstance(obj, Mapping) or set(obj) != set(keys):
@@ -197,6 +201,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 "wandb/run_url": MetadataValue.url(self._run_url(run)),
             }
         )
+        self._runs.wait_for_uses(_step_of(context))
 
     def _log(
         self,
@@ -210,6 +215,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         name, project, entity = self._target(config, asset_key)
         guarded = _branch_deployment() and not config.move_protected_aliases_in_branches
         aliases = [a for a in config.aliases if not (guarded and a in config.protected_aliases)]
+        # The step's run is made (a round trip) while the value is serialized and hashed.
+        started = self._runs.submit(self._run_for, context, project, entity)
         with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
             artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
             artifact.metadata = {
@@ -228,8 +235,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 artifact.description = config.description or spec_description
             if config.ttl_days:
                 artifact.ttl = timedelta(days=config.ttl_days)
-            run = self._run_for(context, project, entity)
             current = self._partition_version(artifact, partition, project, entity)
+            run = started.result()
             if current is not None:
                 return self._remember(context, asset_key, partition, current), run
             # Partitions dedup against their own version only, never against `latest`.
@@ -245,7 +252,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         self, context: OutputContext, asset_key: AssetKey, partition: str | None, logged: Artifact
     ) -> Artifact:
         key = (context.run_id, asset_key, partition)
-        self._logged_here[key] = f"{_collection_path(logged)}:{logged.version}"
+        path = f"{_collection_path(logged)}:{logged.version}"
+        self._logged_here[key] = path
+        if logged.file_count <= _KEPT_VERSION_FILES:
+            self._logged_versions[path] = logged
         return logged
 
     def _partition_version(
@@ -428,22 +438,12 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
             return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)
         # The step's run (created on first use) and the record of this use go to W&B while the
-        # version is fetched and downloaded: their round trips are off the step's path.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-use") as recorder:
-            # In a copy of this context, so retry notices reach the step's log.
-            run = recorder.submit(
-                contextvars.copy_context().run,
-                self._run_for,
-                context,
-                self.wandb.project,
-                self.wandb.entity,
-            )
-            artifact = self.wandb.get_api().artifact(path)
-            used = recorder.submit(
-                contextvars.copy_context().run, lambda: run.result().use_artifact(artifact)
-            )
-            value = self._hand_over(context, artifact, input_config)
-            used.result()
+        # version is fetched and downloaded and the step computes: their round trips are off
+        # the step's path. The step waits for them once its outputs are logged.
+        run = self._runs.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
+        artifact = self._logged_versions.get(path) or self.wandb.get_api().artifact(path)
+        self._runs.record_use(_step_of(context), run, artifact)
+        value = self._hand_over(context, artifact, input_config)
         single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
         if context.has_asset_key and single:
             context.add_input_metadata(
@@ -504,6 +504,11 @@ def _output_key(context: OutputContext | None) -> AssetKey:
     if context.has_asset_key:
         return context.asset_key
     return AssetKey([context.op_def.name, context.name])
+
+
+def _step_of(context: InputContext | OutputContext) -> tuple[str, str]:
+    """(Dagster run id, step key) of a context inside a step."""
+    return context.step_context.run_id, context.step_context.step.key
 
 
 def _in_step(context: InputContext | OutputContext) -> bool:

@@ -180,3 +180,48 @@ def kill_once_an_upload_starts(process: subprocess.Popen, root: Path) -> threadi
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
+
+
+def seed_big_collection(store: Any, versions: int, files: int, consumers: int = 0) -> None:
+    """``ent/big``: a collection ``many`` of ``versions`` committed versions, the newest
+    (``latest``) with ``files`` files in 100 folders, logged by run ``producer`` and used by
+    ``consumers`` runs that each log a version of ``out``: the scale the web UI must page.
+    Written straight into the store, since logging that much through the API takes minutes."""
+    project = store.ensure_project("ent", "big")
+    type_row = store.ensure_type(project["id"], "dataset")
+    sequence = store.ensure_sequence(project["id"], type_row, "many")
+    outputs = store.ensure_sequence(project["id"], type_row, "out")
+    producer, _ = store.upsert_run("ent", "big", "producer", {"job_type": "prepare"})
+
+    def add_version(collection_id: int, index: int, run_id: int) -> int:
+        cursor = db.execute(
+            "INSERT INTO artifacts (sequence_id, type_id, digest, digest_algorithm, state, "
+            "created_by_run_id, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'MANIFEST_MD5', 'COMMITTED', ?, '2026', '2026')",
+            (collection_id, type_row["id"], f"{collection_id}-{index:030x}", run_id),
+        )
+        db.execute(
+            "INSERT INTO memberships (collection_id, artifact_id, version_index, created_at) "
+            "VALUES (?, ?, ?, '2026')",
+            (collection_id, cursor.lastrowid, index),
+        )
+        return cursor.lastrowid
+
+    with store.write() as db:
+        for index in range(versions):
+            last = add_version(sequence["id"], index, producer["id"])
+        db.execute(
+            "INSERT INTO aliases (collection_id, artifact_id, alias) VALUES (?, ?, 'latest')",
+            (sequence["id"], last),
+        )
+        db.executemany(
+            "INSERT INTO artifact_files (artifact_id, name, md5, size) VALUES (?, ?, ?, 1)",
+            ((last, f"shard-{i % 100:03d}/part-{i:06d}.bin", f"{i:032x}") for i in range(files)),
+        )
+        for index in range(consumers):
+            run, _ = store.upsert_run("ent", "big", f"consumer-{index}", {"job_type": "train"})
+            db.execute(
+                "INSERT INTO artifact_uses (run_id, artifact_id, created_at) VALUES (?, ?, '2026')",
+                (run["id"], last),
+            )
+            add_version(outputs["id"], index, run["id"])

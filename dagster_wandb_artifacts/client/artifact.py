@@ -39,6 +39,8 @@ from .transfer import (
     SafeTargets,
     hash_files,
     parallel_map,
+    prefetched,
+    requests_in_flight,
     safe_target,
 )
 
@@ -837,11 +839,10 @@ class Artifact:
         base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
         return base / self.name
 
-    def _file_urls(self) -> dict[str, str]:
-        """Signed download URL of every stored file of this version."""
-        # Page by page, each dropped once read: 100,000 files with their URLs weigh 50 MB.
-        pages = self.files(per_page=_FILE_URL_PAGE)._pages()
-        return {file.name: file.direct_url for page in pages for file in page}
+    def _file_url_pages(self) -> Iterator[list[ArtifactFile]]:
+        """The version's stored files with their signed download URLs, page by page, each
+        dropped once read: 100,000 files with their URLs weigh 50 MB."""
+        return self.files(per_page=_FILE_URL_PAGE)._pages()
 
     def download(
         self,
@@ -892,11 +893,27 @@ class Artifact:
             api.cache.link_to(entry.digest, targets[entry.path])
         hit_paths = {entry.path for entry in hits}
         entries = [e for e in entries if e.path not in hit_paths]
-        urls = self._file_urls() if len(hits) < len(stored) else {}
+        wanted = {e.path: e for e in entries if e.ref is None}
 
-        def fetch(entry: ManifestEntry, meter: Meter | None) -> None:
+        def with_urls() -> Iterator[tuple[ManifestEntry, str | None]]:
+            """References at once, then each stored file as its URL is listed: the next
+            page is fetched while the files of the one before download."""
+            yield from ((e, None) for e in entries if e.ref is not None)
+            if not wanted:
+                return
+            for page in prefetched(self._file_url_pages(), ahead=1):
+                for file in page:
+                    entry = wanted.pop(file.name, None)
+                    if entry is not None:
+                        yield entry, file.direct_url
+            if wanted:
+                path = next(iter(wanted))
+                raise NotFoundError(f"{path}: the server lists no such file for {self.name}")
+
+        def fetch(item: tuple[ManifestEntry, str | None], meter: Meter | None) -> None:
+            entry, url = item
             target = targets[entry.path]
-            if entry.ref is not None:
+            if url is None:
                 from .references import download_reference
 
                 download_reference(
@@ -906,14 +923,11 @@ class Artifact:
                     allow_missing=allow_missing_references,
                     storage_options=api.storage_options,
                 )
-                return
-            if entry.path not in urls:
-                raise NotFoundError(f"{entry.path}: the server lists no such file for {self.name}")
-            if skip_cache:
-                downloader.fetch_to_path(urls[entry.path], entry, target, meter)
-                return
-            downloader.fetch_to_cache(urls[entry.path], entry, meter)
-            api.cache.link_to(entry.digest, target)
+            elif skip_cache:
+                downloader.fetch_to_path(url, entry, target, meter)
+            else:
+                downloader.fetch_to_cache(url, entry, meter)
+                api.cache.link_to(entry.digest, target)
 
         progress = Progress(
             "downloaded",
@@ -923,14 +937,14 @@ class Artifact:
             api.transfer.progress_bar,
         )
 
-        def fetch_and_count(entry: ManifestEntry) -> None:
+        def fetch_and_count(item: tuple[ManifestEntry, str | None]) -> None:
             meter = progress.stream()
-            fetch(entry, meter if progress.active else None)
-            meter.settle(entry.size or 0)
+            fetch(item, meter if progress.active else None)
+            meter.settle(item[0].size or 0)
             progress.done()
 
         with progress:
-            parallel_map(fetch_and_count, entries, api.transfer.workers)
+            parallel_map(fetch_and_count, with_urls(), requests_in_flight(api.transfer, api.client))
         api.cache.cleanup()  # down to the cache's max_size, when it has one
 
     def _cache_logged_files(self, api: Api) -> None:

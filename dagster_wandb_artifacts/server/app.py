@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import blobs
+from . import blobs, ui
 from .files import (
     BlobRecorder,
     UploadRejected,
@@ -45,7 +45,6 @@ from .ids import BadIdError
 from .resolvers import Context, Root, load_schema
 from .signing import URLSigner
 from .store import NotFound, Store, StoreError
-from .views import artifact_page, run_page
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
@@ -280,12 +279,6 @@ def create_app(state: ServerState) -> ASGIApp:
             return error(404, "no such file")
         return stream_blob(state, blobs.object_key(md5_hex), request)
 
-    async def artifact_view(request: Request) -> Response:
-        return await run_in_threadpool(artifact_page, state, request)
-
-    async def run_view(request: Request) -> Response:
-        return await run_in_threadpool(run_page, state, request)
-
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),
         Route("/storage/obj/{md5:str}", counted("object", put_object), methods=["PUT"]),
@@ -318,16 +311,8 @@ def create_app(state: ServerState) -> ASGIApp:
             counted("artifact_file", artifact_file_fallback),
             methods=["GET"],
         ),
-        Route(
-            "/{entity}/{project}/artifacts/{type}/{name}/{version}",
-            counted("page", artifact_view),
-            methods=["GET"],
-        ),
-        Route(
-            "/{entity}/{project}/runs/{run}",
-            counted("page", run_view),
-            methods=["GET"],
-        ),
+        # Last: the web UI's paths are as broad as /{entity}/{project}.
+        *ui.routes(state, counted),
     ]
     return _with_object_fast_path(
         Starlette(routes=routes),
