@@ -7,13 +7,16 @@ whole Dagster run's steps together.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .client import Api, Run, WandbError
+from .client import Api, Artifact, Run, WandbError
 from .client.progress import warn
 from .client.transfer import DEFAULT_WORKERS, parallel_map
 from .client.transport import time_limited
@@ -21,18 +24,48 @@ from .client.transport import time_limited
 #: Seconds teardown may spend finishing the step's W&B runs (per request, and retrying).
 TEARDOWN_SECONDS = 5.0
 
+T = TypeVar("T")
+#: (Dagster run id, step key)
+Step = tuple[str, str]
+
 
 def wandb_run_id(dagster_run_id: str, step_key: str) -> str:
     return hashlib.sha1(f"{dagster_run_id}/{step_key}".encode()).hexdigest()[:16]
 
 
 class StepRuns:
-    """The W&B runs this process opened, by (Dagster run id, step key)."""
+    """The W&B runs this process opened, by (Dagster run id, step key), and the requests of
+    each step sent in the background (its run, the records of its inputs)."""
 
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], Run] = {}
         self._api: Api | None = None
         self._lock = threading.Lock()
+        # Apart from _lock, which is held while a run is created (a round trip).
+        self._background_lock = threading.Lock()
+        self._background: ThreadPoolExecutor | None = None
+        self._uses: dict[Step, list[Future[None]]] = {}
+
+    def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """``work(*args)`` in the background: a round trip the step need not wait for yet."""
+        with self._background_lock:
+            if self._background is None:
+                self._background = ThreadPoolExecutor(4, thread_name_prefix="wandb-step")
+            # In a copy of the caller's context, so retry notices reach the step's log.
+            return self._background.submit(contextvars.copy_context().run, work, *args)
+
+    def record_use(self, step: Step, run: Future[Run], artifact: Artifact) -> None:
+        """Record on the step's run, in the background, that it used ``artifact``."""
+        used = self.submit(lambda: run.result().use_artifact(artifact))
+        with self._background_lock:
+            self._uses.setdefault(step, []).append(used)
+
+    def wait_for_uses(self, step: Step) -> None:
+        """Wait until W&B has the step's input records; raises the first that failed."""
+        with self._background_lock:
+            pending = self._uses.pop(step, [])
+        for used in pending:
+            used.result()
 
     def get(
         self,
@@ -61,6 +94,16 @@ class StepRuns:
             return self._runs[key]
 
     def finish_all(self, failed_step_keys: set[str]) -> None:
+        """Finish every run, once the records of the inputs still in flight are sent; a
+        record that failed is raised after the runs are finished."""
+        with self._background_lock:
+            steps = list(self._uses)
+        failure: BaseException | None = None
+        for step in steps:
+            try:
+                self.wait_for_uses(step)
+            except Exception as exc:  # noqa: BLE001 - raised once the runs are finished
+                failure = failure or exc
         with self._lock:
             runs, self._runs = self._runs, {}
             api = self._api
@@ -82,6 +125,12 @@ class StepRuns:
         # One request each, all independent: sent together, and never retried for long.
         with time_limited(TEARDOWN_SECONDS):
             parallel_map(finish, runs.items(), DEFAULT_WORKERS)
+        with self._background_lock:
+            background, self._background = self._background, None
+        if background is not None:
+            background.shutdown()
+        if failure is not None:
+            raise failure
 
 
 def _unfinished_folder(api: Api) -> Path:

@@ -14,7 +14,7 @@ Names, arguments and behaviour follow ``wandb.Api`` and ``wandb.Artifact``::
 """
 
 from .api import Api, Project
-from .artifact import Artifact, ArtifactFile, Entry
+from .artifact import Artifact
 from .cache import ArtifactCache
 from .errors import (
     ArtifactFinalizedError,
@@ -28,6 +28,7 @@ from .errors import (
     WandbError,
 )
 from .manifest import Manifest, ManifestEntry
+from .reading import ArtifactFile, Entry
 from .registries import Registry
 from .run import Run
 from .transfer import TransferSettings

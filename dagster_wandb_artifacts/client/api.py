@@ -252,7 +252,9 @@ class Api:
         membership = (reply["project"] or {}).get("artifactCollectionMembership")
         if membership is None:
             raise NotFoundError(f"artifact {path} not found")
-        artifact = Artifact._from_membership(self, membership)
+        # Asked by alias, the version keeps that name (``data:best``), as the SDK's does.
+        asked = f"{path.name}:{path.alias}" if ":" in name.rpartition("/")[2] else None
+        artifact = Artifact._from_membership(self, membership, asked)
         if type is not None and artifact.type != type:
             raise InvalidInputError(f"artifact {path} has type {artifact.type!r}, not {type!r}")
         return artifact

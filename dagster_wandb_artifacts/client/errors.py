@@ -27,16 +27,24 @@ class ServerError(WandbError):
     """The server answered with an error that is neither of the above."""
 
 
-class ArtifactNotLoggedError(WandbError):
-    """The operation needs a logged artifact, and this one is still a draft."""
+class ArtifactNotLoggedError(WandbError, AttributeError):
+    """The operation needs a logged artifact, and this one is still a draft.
+
+    An ``AttributeError``, as the SDK's: ``getattr(draft, "version", None)`` gives None."""
 
 
-class ArtifactFinalizedError(WandbError):
-    """The artifact is logged or finalized and can no longer change."""
+class ArtifactFinalizedError(WandbError, AttributeError):
+    """The artifact is logged or finalized and can no longer change (an ``AttributeError``, as
+    the SDK's)."""
 
 
 class IntegrityError(WandbError, ValueError):
-    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder)."""
+    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder).
+    ``received`` is the md5 (hex) of the bytes that arrived, when known."""
+
+    def __init__(self, message: str, *, received: str | None = None) -> None:
+        super().__init__(message)
+        self.received = received
 
 
 def redact(text: str, secret: str | None) -> str:

@@ -15,8 +15,9 @@ from . import queries
 
 if TYPE_CHECKING:
     from .api import Api, Project
-    from .artifact import Artifact, ArtifactFile
+    from .artifact import Artifact
     from .collections import ArtifactCollection, ArtifactType
+    from .reading import ArtifactFile
     from .run import Run
 
 T = TypeVar("T")
@@ -240,7 +241,12 @@ class ArtifactFiles(Paginator["ArtifactFile"]):
     QUERY = queries.FILES
 
     def __init__(
-        self, api: Api, artifact: Artifact, names: list[str] | None = None, per_page: int = 50
+        self,
+        api: Api,
+        artifact: Artifact,
+        names: list[str] | None = None,
+        per_page: int = 50,
+        start: str | None = None,
     ) -> None:
         variables = {
             "entity": artifact.entity,
@@ -249,14 +255,14 @@ class ArtifactFiles(Paginator["ArtifactFile"]):
             "alias": artifact.version,
             "fileNames": names,
         }
-        super().__init__(api, variables, per_page)
+        super().__init__(api, variables, per_page, cursor=start)
 
     def _connection(self) -> dict[str, Any] | None:
         collection = _project(self.last_response).get("artifactCollection") or {}
         return (collection.get("artifactMembership") or {}).get("files")
 
     def convert_objects(self) -> list[ArtifactFile]:
-        from .artifact import ArtifactFile
+        from .reading import ArtifactFile
 
         return [ArtifactFile(edge["node"]) for edge in self._edges()]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import math
 import os
+import queue
 import secrets
 import threading
 import time
@@ -18,10 +20,10 @@ from typing import IO, Any, TypeVar
 import requests
 
 from .cache import ArtifactCache
-from .errors import CommError, IntegrityError, InvalidInputError
+from .errors import CommError, IntegrityError, InvalidInputError, NotFoundError
 from .manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .progress import DEFAULT_EVERY, Meter, Progress
-from .transport import GraphQLClient
+from .transport import MAX_REQUESTS_IN_FLIGHT, GraphQLClient
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,6 +33,10 @@ MULTIPART_THRESHOLD = 2 * 1024**3
 PART_SIZE = 100 * 1024**2
 _CHUNK = 1 << 20
 DEFAULT_WORKERS = min(32, (os.cpu_count() or 1) * 4 + 4)
+#: The CPU a small transfer costs, client and server together: while one waits a round trip
+#: for its reply, about round trip / this many others can use the CPU. More requests in
+#: flight than that only queue; fewer leave the CPU idle waiting on the network.
+_REQUEST_CPU_SECONDS = 0.0005
 _BROKEN_BODY = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ConnectionError,
@@ -82,6 +88,63 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
     return results
 
 
+class _Failed:
+    """What a prefetching thread hands over instead of an item when its source failed."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetched(items: Iterable[T], ahead: int) -> Iterator[T]:
+    """``items``, drawn by a thread of their own up to ``ahead`` items before they are asked
+    for: a source that fetches (a batch of upload URLs, a page of a listing) does its round
+    trips while the consumer works on what came before. A failure of the source is raised
+    where the item it would have given is asked for; once the consumer stops asking (closes
+    this generator), the thread stops at its next item."""
+    handed: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stopped = threading.Event()
+    end = object()
+
+    def hand(item: Any) -> bool:
+        while not stopped.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised again in the consumer
+            hand(_Failed(exc))
+        else:
+            hand(end)
+
+    context = contextvars.copy_context()
+    producer = threading.Thread(target=context.run, args=(produce,), daemon=True)
+    producer.start()
+    try:
+        while (item := handed.get()) is not end:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stopped.set()
+
+
+def requests_in_flight(settings: TransferSettings, client: GraphQLClient) -> int:
+    """How many transfers to keep in flight: enough to cover the server's round trip (sized by
+    latency, not cores), never fewer than ``settings.workers``."""
+    if settings.requests_in_flight is not None:
+        return settings.requests_in_flight
+    covering = math.ceil((client.round_trip or 0.0) / _REQUEST_CPU_SECONDS)
+    return max(settings.workers, min(MAX_REQUESTS_IN_FLIGHT, covering))
+
+
 def hash_files(
     paths: Iterable[Path],
     workers: int = DEFAULT_WORKERS,
@@ -107,7 +170,10 @@ def hash_files(
 class TransferSettings:
     """Knobs for transfers; tests lower the multipart threshold to exercise parts."""
 
+    #: Threads for local work (hashing, the cache) and the least transfers kept in flight.
     workers: int = DEFAULT_WORKERS
+    #: Transfers kept in flight; None sizes them from the server's measured round trip.
+    requests_in_flight: int | None = None
     multipart_threshold: int = MULTIPART_THRESHOLD
     part_size: int = PART_SIZE
     #: Seconds between progress lines of a running transfer (see :mod:`.progress`).
@@ -201,7 +267,8 @@ class Uploader:
 
             self._client.request("PUT", urls[number], body_factory=body)
 
-        parallel_map(send, part_ranges(size, self.settings.part_size), self.settings.workers)
+        parts = part_ranges(size, self.settings.part_size)
+        parallel_map(send, parts, requests_in_flight(self.settings, self._client))
 
 
 class Downloader:
@@ -216,16 +283,31 @@ class Downloader:
 
     def _retrying(self, attempt: Callable[[], T], what: str) -> T:
         """``attempt()``, again when the body broke off mid-way or arrived wrong: a reply cut
-        short is not an HTTP error, so the transport's own retries never see it."""
+        short is not an HTTP error, so the transport's own retries never see it. The same
+        wrong bytes twice are what the server holds, not a glitch: that fails at once."""
         retries = self._client.retry.start(f"download of {what}")
+        wrong: IntegrityError | None = None
         while True:
             try:
                 return attempt()
-            except (*_BROKEN_BODY, IntegrityError) as exc:
-                delay = retries.next_delay(type(exc).__name__)
-                if delay is None:
-                    if isinstance(exc, IntegrityError):
-                        raise
+            except NotFoundError as exc:
+                if wrong is None:
+                    raise
+                # The server found its copy corrupt on the first read and set it aside.
+                raise IntegrityError(f"{what}: {exc}", received=wrong.received) from exc
+            except IntegrityError as exc:
+                if wrong is not None and exc.received == wrong.received:
+                    raise IntegrityError(
+                        f"{what}: the server sends the same wrong bytes each time (its copy is "
+                        "corrupt): log a version holding this file again to repair it",
+                        received=exc.received,
+                    ) from exc
+                wrong = exc
+                if (delay := retries.next_delay(type(exc).__name__)) is None:
+                    raise
+                time.sleep(delay)
+            except _BROKEN_BODY as exc:
+                if (delay := retries.next_delay(type(exc).__name__)) is None:
                     raise CommError(f"{what}: the download kept breaking off; retry later") from exc
                 time.sleep(delay)
 
@@ -261,7 +343,8 @@ class Downloader:
                 self._stream(url, sink, meter)
             if b64_to_hex(entry.digest) != digest.hexdigest():
                 raise IntegrityError(
-                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again"
+                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again",
+                    received=digest.hexdigest(),
                 )
 
         sink = _Hashing()

@@ -38,7 +38,9 @@ from .errors import (
 
 _RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 _OPERATION = re.compile(r"\b(?:query|mutation)\s+(\w+)")
-_POOL_SIZE = 64
+#: Most requests a transfer keeps in flight to one server; the connection pool keeps as many
+#: connections, so none of them pays a new handshake.
+MAX_REQUESTS_IN_FLIGHT = 256
 _RETRIED_EXCEPTIONS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -257,11 +259,12 @@ class GraphQLClient:
         self.retry = retry or RetryPolicy()
         if session is None:
             session = _Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=MAX_REQUESTS_IN_FLIGHT)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         session.headers["User-Agent"] = user_agent
         self._session = session
+        self._round_trip: float | None = None
 
     def __repr__(self) -> str:
         return f"<GraphQLClient {self._base_url}>"
@@ -273,6 +276,12 @@ class GraphQLClient:
     @property
     def session(self) -> requests.Session:
         return self._session
+
+    @property
+    def round_trip(self) -> float | None:
+        """Seconds of the fastest GraphQL request so far: the network's round trip plus the
+        least the server takes for a request (None before the first)."""
+        return self._round_trip
 
     def _redact(self, text: str) -> str:
         return redact(text, self._api_key)
@@ -330,6 +339,7 @@ class GraphQLClient:
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one GraphQL document; its ``data``, or a typed error."""
         encoded_variables = json.dumps(variables or {}, allow_nan=False).encode()
+        started = time.monotonic()
         response = self.request(
             "POST",
             f"{self._base_url}/graphql",
@@ -337,6 +347,9 @@ class GraphQLClient:
             data=_request_start(query) + encoded_variables + b"}",
             headers={"Content-Type": "application/json"},
         )
+        elapsed = time.monotonic() - started
+        if self._round_trip is None or elapsed < self._round_trip:
+            self._round_trip = elapsed
         try:
             body = response.json()
         except ValueError as exc:

@@ -346,7 +346,7 @@ def test_link_into_portfolio_and_registry(api, server):
             file.write(text)
         log(api, artifact)
     v0, v1 = api.artifact("linked-src:v0"), api.artifact("linked-src:v1")
-    first = v1.link("best-models", aliases=["production"])
+    first = v1.link("proj/best-models", aliases=["production"])
     assert first.digest == v1.digest and first.version == "v0"
     second = v0.link("ent/proj/best-models")
     assert second.is_link and second.source_version == "v0" and second.version == "v1"
@@ -370,7 +370,7 @@ def test_link_into_portfolio_and_registry(api, server):
     assert registry.source_project == "proj" and registry.source_version == "v1"
     assert api.artifact("ent/wandb-registry-model/detector:latest").digest == v1.digest
     with pytest.raises(Exception, match="portfolio"):
-        v0.link("linked-src")  # a collection of logged versions is no link target
+        v0.link("proj/linked-src")  # a collection of logged versions is no link target
     assert sorted((a.collection_name, a.version) for a in v1.linked_artifacts) == [
         ("best-models", "v0"),
         ("detector", "v0"),

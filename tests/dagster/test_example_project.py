@@ -36,7 +36,7 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         model = api.artifact("power_model:candidate", type="model")
         assert [run.job_type for run in model.used_by()] == ["evaluation"]
         archive = api.artifact("sensor_archive:latest", type="archive")
-        assert all(e.ref.startswith("file://") for e in archive.manifest.entries())
+        assert all(e.ref.startswith("file://") for e in archive.manifest.entries.values())
         calibration = api.artifact("calibration:latest")
         assert calibration.logged_by().job_type == "calibrate"  # made outside Dagster
         assert [run.job_type for run in calibration.used_by()] == ["evaluation"]
