@@ -21,9 +21,11 @@ _EXPORTS = {
     "wandb_artifact_specs": "lineage",
     "WandbArtifactsComponent": "component",
     "wandb_artifact_sensor": "lineage",
+    "check_definitions": "checks",
 }
 
 if TYPE_CHECKING:
+    from .checks import check_definitions
     from .component import WandbArtifactsComponent
     from .config import WandbArtifactConfig, WandbInputConfig
     from .io_manager import WandbArtifactsIOManager
@@ -49,6 +51,7 @@ __all__ = [
     "WandbArtifactsResource",
     "WandbInputConfig",
     "__version__",
+    "check_definitions",
     "wandb_artifact_sensor",
     "wandb_artifact_specs",
 ]

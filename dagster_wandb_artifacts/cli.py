@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
 from .server.blobs import BlobStore
 from .server.integrity import scrub
 from .server.local import (
@@ -21,6 +22,11 @@ from .server.local import (
 )
 from .server.store import Store
 
+DESCRIPTION = (
+    "Dagster assets as versioned W&B Artifacts. `server` runs the embedded W&B-compatible "
+    "artifact server: the backend of host='local', and a server the wandb SDK can use."
+)
+
 
 def _server(args: argparse.Namespace) -> int:
     api_key = args.api_key or os.environ.get("WANDB_API_KEY")
@@ -31,7 +37,16 @@ def _server(args: argparse.Namespace) -> int:
         entity=args.entity,
         public_url=args.public_url,
     )
-    sock = bind(args.host, args.port)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"dagster-wandb-artifacts: cannot listen on {args.host}:{args.port} "
+            f"({exc.strerror or exc}); is another server using port {args.port}? Choose another "
+            "with --port",
+            file=sys.stderr,
+        )
+        return 2
     host, port = sock.getsockname()[:2]
     state.public_url = state.public_url or bound_url(sock)
     print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
@@ -66,7 +81,8 @@ def _scrub(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts")
+    parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the embedded W&B-compatible server")
     server.add_argument(
@@ -79,7 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     server.add_argument("--root", required=True, help="folder for its database and files")
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    server.add_argument("--port", type=int, default=8080)
+    server.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to listen on (default 8080); links written by the resource point at "
+        "WANDB_ARTIFACTS_SERVER_URL, so keep the two in line",
+    )
     server.add_argument("--storage", help="fsspec URL for file bytes (default ROOT/storage)")
     server.add_argument(
         "--api-key",

@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .client import InvalidInputError
+from .client.media import Table, table_path
 
 SERIALIZER_KEY = "dagster/serializer"
+#: The file of the ``wandb-table`` serializer: the table ``artifact.get("table")`` reads.
+WANDB_TABLE = table_path("table")
 
 
 class SerializationError(InvalidInputError):
@@ -105,6 +108,19 @@ def _read_numpy(folder: Path) -> Any:
     return numpy.load(folder / "array.npy", allow_pickle=False)
 
 
+def _is_table(value: Any) -> bool:
+    return _is_pandas(value) or isinstance(value, Table)
+
+
+def _write_wandb_table(value: Any, folder: Path) -> None:
+    table = value if isinstance(value, Table) else Table(dataframe=value)
+    (folder / WANDB_TABLE).write_text(json.dumps(table.to_json(), sort_keys=True))
+
+
+def _read_wandb_table(folder: Path) -> Any:
+    return Table.from_json(json.loads((folder / WANDB_TABLE).read_text())).get_dataframe()
+
+
 @dataclass(frozen=True)
 class Serializer:
     """A named way to store values of some types as files."""
@@ -140,6 +156,9 @@ SERIALIZERS: dict[str, Serializer] = {
             lambda f: json.loads((f / "value.json").read_text()),
         ),
         Serializer("pickle", lambda v: True, _write_pickle, _read_pickle),
+        # Opt-in only (after pickle, which takes anything): a W&B Table the UI shows and the
+        # SDK reads with ``artifact.get("table")``, loaded back as a pandas DataFrame.
+        Serializer("wandb-table", _is_table, _write_wandb_table, _read_wandb_table),
     ]
 }
 

@@ -89,7 +89,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.api = api or Api(api_key, {"base_url": base_url} if base_url else None)
+        self.api = api or Api({"base_url": base_url} if base_url else None, api_key=api_key)
         self._versions: dict[str, Artifact] = {}
 
     @classmethod
@@ -135,7 +135,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         prefix = self._prefix(path)
         inner = inner.rstrip("/")
         children: dict[str, dict[str, Any]] = {}
-        for entry in artifact.manifest.entries():
+        for entry in artifact.manifest.entries.values():
             if inner and entry.path == inner:
                 children[entry.path] = self._file_info(prefix, entry)
                 continue
@@ -162,7 +162,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         if entry is not None:
             return self._file_info(prefix, entry)
         if not inner or any(
-            e.path.startswith(inner.rstrip("/") + "/") for e in artifact.manifest.entries()
+            e.path.startswith(inner.rstrip("/") + "/") for e in artifact.manifest.entries.values()
         ):
             return {"name": f"{prefix}/{inner}".rstrip("/"), "size": 0, "type": "directory"}
         raise FileNotFoundError(path)

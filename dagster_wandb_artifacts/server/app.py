@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..client.errors import InvalidInputError
-from . import blobs
+from . import blobs, ui
 from .files import (
     BlobRecorder,
     UploadRejected,
@@ -51,7 +51,6 @@ from .resolvers import Context, Root, load_schema
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
 from .signing import URLSigner
 from .store import NotFound, Store, StoreError
-from .views import artifact_page, run_page
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
@@ -418,23 +417,17 @@ def create_app(state: ServerState) -> ASGIApp:
             return error(404, _missing_object(state, md5_hex) if listed else "no such file")
         return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
-    async def artifact_view(request: Request) -> Response:
-        return await run_in_threadpool(artifact_page, state, request)
-
-    async def run_view(request: Request) -> Response:
-        return await run_in_threadpool(run_page, state, request)
-
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),
         Route("/storage/obj/{md5:str}", counted("object", put_object), methods=["PUT"]),
         Route("/storage/obj/{md5:str}", counted("object", get_object), methods=["GET"]),
         Route(
-            "/storage/manifest/{artifact_id:int}",
+            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", put_manifest),
             methods=["PUT"],
         ),
         Route(
-            "/storage/manifest/{artifact_id:int}",
+            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", get_manifest),
             methods=["GET"],
         ),
@@ -456,16 +449,8 @@ def create_app(state: ServerState) -> ASGIApp:
             counted("artifact_file", artifact_file_fallback),
             methods=["GET"],
         ),
-        Route(
-            "/{entity}/{project}/artifacts/{type}/{name}/{version}",
-            counted("page", artifact_view),
-            methods=["GET"],
-        ),
-        Route(
-            "/{entity}/{project}/runs/{run}",
-            counted("page", run_view),
-            methods=["GET"],
-        ),
+        # Last: the web UI's paths are as broad as /{entity}/{project}.
+        *ui.routes(state, counted),
     ]
     return _with_object_fast_path(
         Starlette(routes=routes),

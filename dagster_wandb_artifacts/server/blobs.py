@@ -52,6 +52,11 @@ def run_file_folder(run_id: int) -> str:
     return f"runs/{int(run_id)}"
 
 
+def patches_key(artifact_id: int) -> str:
+    """The ``PATCH`` manifests a pending distributed version received before its latest."""
+    return f"manifests/{artifact_id}.patches.json"
+
+
 def run_file_key(run_id: int, name: str) -> str:
     """The key of a run's file; ``name`` obeys the rules of manifest paths."""
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from upath import UPath
 from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
 from dagster_wandb_artifacts.client import Artifact
 from dagster_wandb_artifacts.serializers import SerializationError
+from tests.support import sdk_api
 
 
 class Point:
@@ -199,7 +201,12 @@ def test_lazy_upath_inputs_and_reference_outputs(resources, api, server, s3_opti
     resources = {"io_manager": WandbArtifactsIOManager(wandb=resource)}
     materialize([table, lake], resources=resources)
     gets = server.requests["GET object"]
-    result = materialize([table, lake, reader], selection=[reader.key], resources=resources)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = materialize([table, lake, reader], selection=[reader.key], resources=resources)
+    # UPath knows the protocol (our registered subclass): no "not explicitly implemented".
+    assert not [w for w in caught if "upath" in w.filename], [str(w.message) for w in caught]
+    assert type(UPath("e/p/n:v0", protocol="wandb-artifact")).__name__ == "WandbArtifactPath"
     assert result.output_for_node("reader") == [499500, ["part-0.csv", "part-1.csv"], "x\n2\n"]
     assert server.requests["GET object"] - gets <= 3  # one parquet file, read in ranges
     assert api.artifact("lake:latest").manifest.get("part-0.csv").ref.startswith("s3://")
@@ -274,3 +281,28 @@ def test_metadata_does_not_make_a_foreign_pickle_trusted(resources, api, tmp_pat
             [recorded, pinned], resources=resources, instance=instance, selection=[pinned.key]
         )
     assert not marker.exists()
+
+
+def test_wandb_table_serializer_is_opt_in_and_read_by_the_sdk(resources, api, server):
+    frame = pd.DataFrame({"id": [1, 2], "label": ["cat", None]})
+
+    @asset(metadata={"wandb_artifact": {"serializer": "wandb-table"}})
+    def labels() -> pd.DataFrame:
+        return frame
+
+    @asset
+    def plain() -> pd.DataFrame:
+        return frame
+
+    @asset
+    def check(labels: pd.DataFrame) -> list:
+        return labels.astype(object).where(labels.notna(), None).values.tolist()
+
+    result = materialize([labels, plain, check], resources=resources)
+    assert result.success and result.output_for_node("check") == [[1, "cat"], [2, None]]
+    logged = api.artifact("labels:latest")
+    assert logged.metadata["dagster/serializer"] == "wandb-table"
+    assert sorted(logged.manifest.entries) == ["table.table.json"]
+    assert api.artifact("plain:latest").metadata["dagster/serializer"] == "pandas-parquet"
+    table = sdk_api(server).artifact("ent/proj/labels:latest").get("table")
+    assert table.columns == ["id", "label"] and table.data == [[1, "cat"], [2, None]]

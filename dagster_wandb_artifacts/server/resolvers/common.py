@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from typing import Any
 
 from graphql import GraphQLSchema, build_schema
@@ -40,6 +41,9 @@ FEATURES: tuple[str, ...] = (
     "PROJECT_ARTIFACT_COLLECTION_MEMBERSHIP",
     "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
 )
+
+#: The newest ``wandb`` SDK line this server is tested with (``cliVersionInfo``).
+MAX_CLI_VERSION = "0.31.0"
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
@@ -77,6 +81,15 @@ def _json_string(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"a JSONString holds JSON as text, not a {type(value).__name__}")
     return value
+
+
+@functools.cache
+def server_version() -> str:
+    """This package's version, which is the embedded server's."""
+    try:
+        return metadata.version("dagster-wandb-artifacts")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 @dataclass
@@ -127,6 +140,37 @@ def check(pattern: re.Pattern[str], value: str, what: str) -> str:
             f"{MAX_NAME} characters"
         )
     return value
+
+
+#: What W&B refuses in a run id (the SDK's ``Settings.run_id`` rule), plus what is unsafe
+#: anywhere a name could end up: a backslash and control characters.
+RUN_ID_RESERVED = frozenset(":;,#?/'\\")
+
+#: The storage regions of this server: it keeps every artifact's bytes in one store.
+STORAGE_REGIONS = ("default",)
+
+
+def check_run_id(run_id: str) -> str:
+    if (
+        not run_id.strip()
+        or run_id != run_id.strip()
+        or len(run_id) > MAX_NAME
+        or run_id in (".", "..")
+        or any(c in RUN_ID_RESERVED or not c.isprintable() for c in run_id)
+    ):
+        raise StoreError(
+            f"invalid run id {run_id!r}: no {''.join(sorted(RUN_ID_RESERVED))} or control "
+            f"characters, no surrounding whitespace, at most {MAX_NAME} characters"
+        )
+    return run_id
+
+
+def check_storage_region(region: str | None) -> None:
+    if region is not None and region not in STORAGE_REGIONS:
+        raise StoreError(
+            f"unknown storage region {region!r}: this server stores artifacts in "
+            f"{', '.join(map(repr, STORAGE_REGIONS))}"
+        )
 
 
 def check_alias(alias: str) -> str:
@@ -188,10 +232,14 @@ class Connection:
         after: str | None,
         first: int | None,
         key: str = "id",
+        cursor_column: str | None = None,
         descending: bool = False,
         edge_fields: Callable[[sqlite3.Row], dict[str, Any]] | None = None,
     ) -> None:
-        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in."""
+        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in; ``key``
+        is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
+        that value among the selected columns (when ``key``'s own name is taken by a joined
+        table's ``id``)."""
         keep_going()
         self._ctx = ctx
         self._sql = sql
@@ -210,7 +258,7 @@ class Connection:
         )
         self._has_next = len(rows) > limit
         self._rows = rows[:limit]
-        self._key = key.rsplit(".", 1)[-1]
+        self._key = cursor_column or key.rsplit(".", 1)[-1]
         self._make_node = make_node
         self._edge_fields = edge_fields
 
