@@ -13,7 +13,7 @@ Names, arguments and behaviour follow ``wandb.Api`` and ``wandb.Artifact``::
     api.artifact("dataset:latest").download()
 """
 
-from .api import Api, Project
+from .api import Api
 from .artifact import Artifact
 from .cache import ArtifactCache
 from .errors import (
@@ -27,8 +27,10 @@ from .errors import (
     ServerError,
     WandbError,
 )
+from .files import ArtifactFile
 from .manifest import Manifest, ManifestEntry
-from .reading import ArtifactFile, Entry
+from .projects import Project
+from .reading import Entry
 from .registries import Registry
 from .run import Run
 from .transfer import TransferSettings

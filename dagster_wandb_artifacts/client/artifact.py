@@ -23,7 +23,7 @@ from .errors import (
     InvalidInputError,
 )
 from .links import Home, VersionLinks
-from .manifest import Manifest, ManifestEntry, b64_to_hex
+from .manifest import Manifest, ManifestEntry, b64_to_hex, check_storable_path
 from .names import (
     normalize_path,
     validate_alias,
@@ -483,12 +483,14 @@ class Artifact(VersionReading, VersionLinks):
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
+        files = [(source, normalize_path(name)) for source, name in files]
+        for _, name in files:  # before any hashing: a name the disk refuses fails here
+            check_storable_path(name)
         digests = hash_files(
             [source for source, _ in files], self._workers(), *self._progress_settings()
         )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
-            name = normalize_path(name)
             if is_tmp:
                 folder, _, base = name.rpartition("/")
                 stem, dot, suffix = base.partition(".")
@@ -559,6 +561,24 @@ class Artifact(VersionReading, VersionLinks):
         with file:
             yield file
         self.add_file(path, name=name, policy="immutable", overwrite="x" not in mode)
+
+    def add(self, obj: Any, name: str, overwrite: bool = False) -> ManifestEntry:
+        """Add W&B media at ``name``: a pandas DataFrame or :class:`Table` as a W&B Table
+        (``name.table.json``), or any ``wandb`` media object as the SDK stores it."""
+        self._check_editable()
+        from . import media
+
+        return media.add(self, obj, name, overwrite)
+
+    def get(self, name: str) -> Any:
+        """The W&B media added at ``name``: a table as a pandas DataFrame (None if none)."""
+        self._logged("get")
+        from . import media
+
+        return media.get(self, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
 
     def add_reference(
         self,

@@ -15,8 +15,15 @@ class AuthenticationError(WandbError):
     """The server refused the API key (or none was given)."""
 
 
-class NotFoundError(WandbError):
-    """The named entity, project, run, artifact or file does not exist."""
+class NotFoundError(CommError):
+    """The named entity, project, run, artifact or file does not exist (a ``CommError``, as the
+    SDK reports it)."""
+
+
+class ParentNotFoundError(NotFoundError, ValueError):
+    """What a listing or a project object stands for does not exist: a ``ValueError``, as the
+    SDK raises for a listing of a missing project, type or collection, or a missing project's
+    ``id``."""
 
 
 class InvalidInputError(WandbError, ValueError):
@@ -39,7 +46,12 @@ class ArtifactFinalizedError(WandbError, AttributeError):
 
 
 class IntegrityError(WandbError, ValueError):
-    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder)."""
+    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder).
+    ``received`` is the md5 (hex) of the bytes that arrived, when known."""
+
+    def __init__(self, message: str, *, received: str | None = None) -> None:
+        super().__init__(message)
+        self.received = received
 
 
 def redact(text: str, secret: str | None) -> str:

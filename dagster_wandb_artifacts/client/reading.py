@@ -26,28 +26,10 @@ from .transfer import (
 if TYPE_CHECKING:
     from .api import Api
     from .artifact import Artifact
+    from .files import ArtifactFile
     from .paginators import ArtifactFiles
 
 _FILE_URL_PAGE = 5000
-
-
-class ArtifactFile:
-    """A stored file of a logged version, as ``Artifact.files()`` lists it."""
-
-    # A listing keeps every file it has loaded: no per-object dict for 100,000s of them.
-    __slots__ = ("id", "name", "size", "md5", "digest", "direct_url", "url")
-
-    def __init__(self, node: dict[str, Any]) -> None:
-        self.id: str = node["id"]
-        self.name: str = node["name"]
-        self.size: int = node["sizeBytes"]
-        self.md5: str = node["md5"]
-        self.digest: str = node["digest"]
-        self.direct_url: str = node["directUrl"]
-        self.url: str = node["url"]
-
-    def __repr__(self) -> str:
-        return f"<ArtifactFile {self.name} ({self.size} bytes)>"
 
 
 class Entry:
@@ -116,13 +98,24 @@ class VersionReading:
         url = _manifest_url(self._attrs)
         if url is not None:
             try:
-                return Manifest.from_bytes(api.client.request("GET", url).content)
+                return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
             except (AuthenticationError, InvalidInputError, NotFoundError):
                 pass  # the URL came with the version: its signature may have expired since
         url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
         if url is None:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return Manifest.from_bytes(api.client.request("GET", url).content)
+        return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+
+    def _checked(self, manifest: Manifest) -> Manifest:
+        """The fetched manifest, if its entries are the ones the version's digest names: a
+        manifest rewritten after the commit is never read from."""
+        expected = self._attrs.get("digest") if self._attrs else None
+        if expected and manifest.digest() != expected:
+            raise IntegrityError(
+                f"{self.qualified_name}: its manifest does not match the version's digest "
+                f"{expected} (it was changed after the commit); nothing is read from it"
+            )
+        return manifest
 
     def _default_root(self, include_version: bool = True) -> Path:
         """Where the SDK puts this version: ``$WANDB_ARTIFACT_DIR/<source collection>:vN``

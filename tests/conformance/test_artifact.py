@@ -206,7 +206,6 @@ def test_entries_of_a_logged_version(pair: Pair, best: tuple, name: str):
 
 
 @conformance("get")
-@pytest.mark.xfail(strict=False, reason="Artifact.get: the Tables and media part of issue 17")
 def test_get_of_a_plain_file(pair: Pair, best: tuple):
     pair.check(lambda side: side.pick(best).get("a.txt"))
 
