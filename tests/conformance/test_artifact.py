@@ -605,7 +605,7 @@ def test_save_of_a_draft_logs_it_in_a_run_of_its_own(pair: Pair, conformance_ser
     from tests.support import sdk_settings
 
     def call(side):
-        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="coreweave-us")
+        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="default")
         draft.add_dir(str(files))
         if side.is_sdk:
             settings = sdk_settings(conformance_server)
