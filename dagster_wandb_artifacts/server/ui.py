@@ -165,15 +165,14 @@ def home(page: _Page) -> Response:
 def project(page: _Page) -> Response:
     row = page.project()
     type_name = page.params.get("type")
-    collections = ui_queries.collections_of(page.store, row["id"], type_name)
-    by_type: dict[str, list[dict]] = {}
-    for collection in collections:
-        by_type.setdefault(collection["type"], []).append(collection)
+    collections = ui_queries.collections_of(
+        page.store, row["id"], ui_queries.page_number(page.query("collections")), type_name
+    )
     return page.render(
         "project.html",
         project=row,
         owner=page.params["entity"],
-        by_type=by_type,
+        collections=collections,
         only_type=type_name,
         runs=ui_queries.runs_of(page.store, row["id"], page.page_number()),
     )
@@ -353,6 +352,7 @@ def registry(page: _Page) -> Response:
         if row is not None:
             selected = {
                 "collection": row,
+                "type": page.store.get("artifact_types", row["type_id"])["name"],
                 "versions": ui_queries.versions_of(page.store, row["id"], page.page_number()),
                 "total": ui_queries.version_count(page.store, row["id"]),
             }
@@ -361,7 +361,9 @@ def registry(page: _Page) -> Response:
         org=org,
         name=name,
         project=project_row,
-        collections=ui_queries.collections_of(page.store, project_row["id"]),
+        collections=ui_queries.collections_of(
+            page.store, project_row["id"], ui_queries.page_number(page.query("collections"))
+        ),
         selected=selected,
         highlight=page.query("version"),
     )

@@ -246,6 +246,17 @@ def test_big_collections_and_versions_page_in_sql(server):
         )
     assert "part-010707.bin" in listing and "part-009907.bin" not in listing  # 101st to 150th
     assert "(the first 500 of 10000)" in get(server, "/ent/big/runs/producer")
+    project = store.find_project("ent", "big")
+    for index in range(120):
+        store.ensure_sequence(
+            project["id"], store.find_type(project["id"], "dataset"), f"x{index:03d}"
+        )
+    collections = get(server, "/ent/big")
+    assert ">many</a>" in collections and ">x047</a>" in collections  # 50 a page, by name
+    assert ">x048</a>" not in collections
+    assert 'href="/ent/big/artifacts?collections=2"' in collections
+    last = get(server, "/ent/big/artifacts?collections=3")
+    assert ">x098</a>" in last and ">x119</a>" in last and ">x097</a>" not in last
     lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
     assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
     graph = ui_lineage.lineage(store, store.resolve_alias(sequence["id"], "latest")["id"])
