@@ -115,7 +115,8 @@ def test_every_page_answers_at_wandb_paths_and_links_onward(server, logged):
     assert "table:v0" in version and "warehouse/table" in version
     assert f'href="/ent/proj/runs/{producer.id}"' in version  # logged by
     assert f'href="/ent/proj/runs/{consumer.id}"' in version  # used by
-    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/"' in version
+    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/#files"' in version
+    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/notes.txt#preview"' in version
     assert "notes.txt" in version and "7 files" in version
     assert "file://" in get(server, "/ent/proj/artifacts/dataset/table/v0/files/ref/")  # its URI
     for tab in ("metadata", "files", "usage"):
