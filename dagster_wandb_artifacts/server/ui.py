@@ -194,22 +194,31 @@ def collection(page: _Page) -> Response:
     )
 
 
-def _version(page: _Page) -> tuple[Any, Any, Any, int]:
-    """The project, collection and artifact rows a version URL names, and its index there."""
+def _version(page: _Page) -> dict[str, Any]:
+    """What a version URL names, as its pages' header shows it: the project, the collection,
+    the version (``artifact``) and its index there."""
     project_row = page.project()
     collection_row = page.collection(project_row, page.params["name"])
     artifact = page.store.resolve_alias(collection_row["id"], page.params["version"])
     if artifact is None:
         raise NotFound(f"no version {page.params['version']!r} of {collection_row['name']}")
     index = page.store.membership(collection_row["id"], artifact["id"])["version_index"]
-    return project_row, collection_row, artifact, index
+    return {
+        "owner": page.params["entity"],
+        "project": project_row,
+        "collection": collection_row,
+        "type_name": page.params["type"],
+        "artifact": artifact,
+        "version_name": f"v{index}",
+    }
 
 
 def version(page: _Page) -> Response:
     tab = page.params.get("tab", "overview")
     if tab not in _VERSION_TABS:
         raise NotFound(f"no tab {tab!r}")
-    project_row, collection_row, artifact, index = _version(page)
+    header = _version(page)
+    artifact, collection_row = header["artifact"], header["collection"]
     store = page.store
     selected = page.params.get("file", "")
     folder = selected if selected.endswith("/") or not selected else posixpath.dirname(selected)
@@ -226,19 +235,13 @@ def version(page: _Page) -> Response:
             "preview": preview(page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0),
         }
     metadata = _stored(artifact["metadata"], dict)
-    location = (page.params["entity"], project_row["name"], "artifacts", page.params["type"])
-    location += (collection_row["name"], f"v{index}")
+    location = (header["owner"], header["project"]["name"], "artifacts", header["type_name"])
+    location += (collection_row["name"], header["version_name"])
     producer = ui_queries.run_of(store, artifact["created_by_run_id"])
     users = ui_queries.users_of(store, artifact["id"], limit=200)
     return page.render(
         "version.html",
-        owner=page.params["entity"],
-        project=project_row,
-        collection=collection_row,
-        type_name=page.params["type"],
-        artifact=artifact,
-        index=index,
-        version_name=f"v{index}",
+        **header,
         aliases=[row["alias"] for row in store.aliases_of(artifact["id"], collection_row["id"])],
         tags=[tag["name"] for tag in store.artifact_tags(artifact["id"])],
         metadata=_pretty(artifact["metadata"]),
@@ -282,18 +285,13 @@ def _image(page: _Page, entry: Any) -> Response:
 
 
 def version_lineage(page: _Page) -> Response:
-    project_row, collection_row, artifact, index = _version(page)
-    graph = lineage(page.store, artifact["id"])
+    header = _version(page)
+    graph = lineage(page.store, header["artifact"]["id"])
     places = ui_queries.home_places(page.store, graph.ids("artifact"))
     runs = ui_queries.run_names(page.store, graph.ids("run"))
     return page.render(
         "lineage.html",
-        owner=page.params["entity"],
-        project=project_row,
-        collection=collection_row,
-        type_name=page.params["type"],
-        version_name=f"v{index}",
-        artifact=artifact,
+        **header,
         graph=graph,
         places=places,
         runs=runs,
