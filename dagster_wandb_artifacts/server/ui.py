@@ -43,7 +43,8 @@ _TEMPLATES = Jinja2Templates(
 _VERSION_TABS = ("overview", "metadata", "files", "usage")
 _RUN_TABS = ("overview", "artifacts", "files", "logs")
 _PROJECT_TABS = ("overview", "artifacts", "workspace", "runs", "table")
-#: Versions a run page lists of those it logged, and of those it used.
+#: Versions a run page lists of those it logged and of those it used; runs a version page
+#: lists of those that used it.
 _RUN_ARTIFACTS = 500
 #: Metadata keys the IO manager writes, shown in the version's Dagster section.
 _DAGSTER_KEYS = ("dagster/asset_key", "dagster/run_id", "dagster/code_version")
@@ -238,7 +239,7 @@ def version(page: _Page) -> Response:
     location = (header["owner"], header["project"]["name"], "artifacts", header["type_name"])
     location += (collection_row["name"], header["version_name"])
     producer = ui_queries.run_of(store, artifact["created_by_run_id"])
-    users = ui_queries.users_of(store, artifact["id"], limit=200)
+    users = ui_queries.users_of(store, artifact["id"], limit=_RUN_ARTIFACTS)
     return page.render(
         "version.html",
         **header,
@@ -251,6 +252,7 @@ def version(page: _Page) -> Response:
         else None,
         producer=producer,
         users=ui_queries.run_names(store, [row["id"] for row in users]),
+        users_total=ui_queries.user_count(store, artifact["id"]),
         home=ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"]),
         links=ui_queries.links_of(store, artifact["id"]),
         folder=folder,

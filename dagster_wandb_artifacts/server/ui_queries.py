@@ -380,6 +380,10 @@ def used_count(store: Store, run_id: int) -> int:
     )[0]
 
 
+def user_count(store: Store, artifact_id: int) -> int:
+    return store.one("SELECT COUNT(*) FROM artifact_uses WHERE artifact_id = ?", (artifact_id,))[0]
+
+
 def users_of(store: Store, artifact_id: int, limit: int) -> list[sqlite3.Row]:
     """The runs that used a version."""
     return store.all(
