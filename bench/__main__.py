@@ -2,9 +2,10 @@
 
     python -m bench [--only NAMES] [--skip NAMES] [--big-mib 1024] [--small-files 10000]
                     [--sdk-files 1000] [--sdk-big-mib 256] [--scaling-sizes 1000,10000,100000]
+                    [--wan-rtts 40,150] [--wan-files 1000,10000] [--wan-big-mib 1024]
                     [--venv-dir DIR]
 
-NAMES, comma-separated, from: run, sdk, dagster, dagster-wandb, scaling. The benchmarks run
+NAMES, comma-separated, from: run, sdk, dagster, dagster-wandb, scaling, wan. The benchmarks run
 one after the other (on 2 cores they would disturb each other's timings), each as a subprocess
 of this interpreter; their own tables are printed as they finish, their stderr goes to a log
 file per benchmark. Not part of the test run (pytest collects tests/ only).
@@ -24,7 +25,7 @@ from pathlib import Path
 from bench.harness import SUMMARY_VARIABLE, report
 
 BENCH = Path(__file__).resolve().parent
-NAMES = ("run", "sdk", "dagster", "dagster-wandb", "scaling")
+NAMES = ("run", "sdk", "dagster", "dagster-wandb", "scaling", "wan")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ def plan(args: argparse.Namespace) -> list[Benchmark]:
         benchmarks.append(Benchmark("dagster", "dagster_chain.py", options))
     if "scaling" in chosen:
         benchmarks.append(Benchmark("scaling", "scaling.py", ["--sizes", args.scaling_sizes]))
+    if "wan" in chosen:
+        sizes = ["--rtts", args.wan_rtts, "--files", args.wan_files]
+        benchmarks.append(Benchmark("wan", "wan.py", [*sizes, "--big-mib", str(args.wan_big_mib)]))
     return benchmarks
 
 
@@ -68,6 +72,9 @@ def main() -> None:
     parser.add_argument("--sdk-files", type=int, default=1000)
     parser.add_argument("--sdk-big-mib", type=int, default=256)
     parser.add_argument("--scaling-sizes", default="1000,10000,100000")
+    parser.add_argument("--wan-rtts", default="40,150", help="wan.py's round trip times, ms")
+    parser.add_argument("--wan-files", default="1000,10000", help="wan.py's small-file counts")
+    parser.add_argument("--wan-big-mib", type=int, default=1024, help="wan.py's big file")
     parser.add_argument("--venv-dir", type=Path, help="dagster-wandb's virtualenv")
     args = parser.parse_args()
     benchmarks = plan(args)

@@ -36,8 +36,8 @@ WANDB_DIRS = ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR", "WANDB_DATA_DI
 
 def ours_api(server: ServerProcess, cache: Path) -> Api:
     return Api(
-        server.api_key,
         {"base_url": server.base_url, "entity": "bench", "project": "bench"},
+        api_key=server.api_key,
         cache=ArtifactCache(cache),
     )
 
@@ -104,16 +104,27 @@ def cold_loads(server: ServerProcess, name: str, work: Path) -> tuple[float, flo
     return ours, timed(lambda: sdk_api.artifact(name).download(sdk_root))
 
 
+def small_files(folder: Path, count: int) -> Path:
+    """``count`` files of 1-64 KiB of random bytes in an emptied ``folder``."""
+    empty(folder)
+    for index in range(count):
+        (folder / f"f{index}.bin").write_bytes(os.urandom(1024 + (index * 7919) % 64512))
+    return folder
+
+
+def big_file(folder: Path, mib: int) -> Path:
+    """One file of ``mib`` MiB of random bytes in an emptied ``folder``."""
+    empty(folder)
+    with open(folder / "big.bin", "wb") as file:
+        for _ in range(mib):
+            file.write(os.urandom(1 << 20))
+    return folder
+
+
 def make_sources(root: Path, files: int, big_mib: int) -> tuple[Path, Path]:
     """Random bytes of our own per side, so that neither logs what the other one uploaded
     already (the server would skip those uploads)."""
-    small, big = empty(root / "small"), empty(root / "big")
-    for index in range(files):
-        (small / f"f{index}.bin").write_bytes(os.urandom(1024 + (index * 7919) % 64512))
-    with open(big / "big.bin", "wb") as file:
-        for _ in range(big_mib):
-            file.write(os.urandom(1 << 20))
-    return small, big
+    return small_files(root / "small", files), big_file(root / "big", big_mib)
 
 
 KINDS = ("small", "big")

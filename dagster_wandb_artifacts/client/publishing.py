@@ -1,11 +1,11 @@
 """Logging a draft: the protocol's steps from ``CreateArtifact`` to ``CommitArtifact``.
 
 1. ``CreateArtifact`` (with dedup, the server may answer with the collection's ``latest``);
-2. ``CreateArtifactManifest`` to get the manifest's ID; 3. ``CreateArtifactFiles`` (a null
+2. ``CreateArtifactManifest``, with its upload URL; 3. ``CreateArtifactFiles`` (a null
 upload URL means the server already has those bytes); 4. parallel PUTs, in parts for large
-files (3 and 4 go batch by batch, so memory does not grow with the file count); 5. the
-manifest's own upload; 6. ``CommitArtifact``, after which the version is visible as ``vN``
-and ``latest``.
+files (3 and 4 go batch by batch, so memory does not grow with the file count, and the next
+batch is asked for while the one before uploads); 5. the manifest's own upload, alongside 3
+and 4; 6. ``CommitArtifact``, after which the version is visible as ``vN`` and ``latest``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,22 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import queries
 from .errors import ArtifactFinalizedError, ServerError
 from .manifest import ManifestEntry
-from .transfer import Progress, Uploader, chunks, parallel_map, part_md5s
+from .progress import Progress
+from .transfer import (
+    Uploader,
+    chunks,
+    parallel_map,
+    part_md5s,
+    prefetched,
+    requests_in_flight,
+)
 
 if TYPE_CHECKING:
     from .api import Api
@@ -46,8 +55,8 @@ def log_artifact(
     manifest = artifact.manifest
     digest = manifest.digest()
     collection = artifact._collection_name
-    sent_aliases = list(dict.fromkeys(["latest", *artifact._pending_aliases, *aliases]))
-    sent_tags = list(dict.fromkeys([*artifact._pending_tags, *tags]))
+    sent_aliases = list(dict.fromkeys(["latest", *aliases]))
+    sent_tags = list(dict.fromkeys(tags))
     created = api.client.execute(
         queries.CREATE_ARTIFACT,
         {
@@ -67,6 +76,8 @@ def log_artifact(
                 ],
                 "tags": [{"tagName": tag} for tag in sent_tags],
                 "enableDigestDeduplication": dedup,
+                "storageRegion": manifest.storage_region,
+                "distributedID": artifact.distributed_id,
                 "clientID": secrets.token_hex(16),
                 "sequenceClientID": secrets.token_hex(16),
             }
@@ -84,48 +95,68 @@ def log_artifact(
     return artifact
 
 
-def _manifest_mutation(
-    api: Api, run: Run, artifact_id: str, base_id: str | None, digest: str, include_upload: bool
-) -> dict[str, Any]:
-    return api.client.execute(
+def _create_manifest(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> dict[str, Any]:
+    """``CreateArtifactManifest`` for the manifest as it is now, its upload URL included; the
+    node and the bytes to upload there."""
+    body = artifact.manifest.to_bytes()
+    node = api.client.execute(
         queries.CREATE_MANIFEST,
         {
             "artifactID": artifact_id,
-            "baseArtifactID": base_id,
+            "baseArtifactID": artifact._base_id,
             "name": "wandb_manifest.json",
-            "digest": digest,
+            "digest": base64.b64encode(hashlib.md5(body).digest()).decode(),
             "entityName": run.entity,
             "projectName": run.project,
             "runName": run.id,
             "manifestType": "FULL",
-            "includeUpload": include_upload,
+            "includeUpload": True,
         },
     )["createArtifactManifest"]["artifactManifest"]
+    return {"node": node, "body": body}
+
+
+def _put_manifest(api: Api, created: dict[str, Any]) -> None:
+    file, body = created["node"]["file"], created["body"]
+    headers = dict(h.split(":", 1) for h in file.get("uploadHeaders") or [])
+    headers["Content-Length"] = str(len(body))
+    api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
 
 
 def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> dict[str, Any]:
-    """Upload what the server lacks, then commit; returns the committed version's node."""
+    """Upload what the server lacks, then commit; returns the committed version's node.
+
+    The manifest names each file's birth artifact, which ``CreateArtifactFiles`` answers. It
+    is created and uploaded first on the likely guess that every new file is born in this
+    version, while the files upload; only when the server already had some of them (born
+    elsewhere) is the corrected manifest sent again before the commit.
+    """
     manifest = artifact.manifest
-    manifest_id = _manifest_mutation(api, run, artifact_id, artifact._base_id, "", False)["id"]
     uploader = Uploader(api.client, api.transfer)
     # Entries carried over from an earlier version already have their bytes on the server.
     # Big files first, so the pool's tail is small files, not one long transfer.
     new_entries = sorted(
-        (e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None),
+        (e for e in manifest.entries.values() if e.ref is None and e.birth_artifact_id is None),
         key=lambda e: -(e.size or 0),
     )
+    for entry in new_entries:
+        entry.birth_artifact_id = artifact_id
+    guessed = _create_manifest(api, run, artifact, artifact_id)
+    manifest_id = guessed["node"]["id"]
+    born_elsewhere = False
     # Files the server already has count as done: the totals are known before any reply.
     progress = Progress(
         "uploaded",
         sum(e.size or 0 for e in new_entries),
         len(new_entries),
         api.transfer.progress_every,
+        api.transfer.progress_bar,
     )
 
     def registered() -> Iterator[_Upload]:
         """The files whose bytes the server still wants, registered one ``CreateArtifactFiles``
-        batch at a time as the pool asks for more: only a batch or two of replies is held,
-        and the first uploads overlap the next batch's request."""
+        batch at a time (only a batch or two of replies is held)."""
+        nonlocal born_elsewhere
         for batch in chunks(new_entries, FILES_PER_REQUEST):
             specs = []
             for entry in batch:
@@ -150,12 +181,13 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
             for entry, spec, edge in zip(batch, specs, edges, strict=True):
                 node = edge["node"]
                 birth = node["artifact"]["id"]
-                # One shared string for the usual case, not a copy per file from each reply.
-                entry.birth_artifact_id = artifact_id if birth == artifact_id else birth
+                if birth != artifact_id:
+                    entry.birth_artifact_id = birth
+                    born_elsewhere = True
                 if node["uploadUrl"] or node.get("uploadMultipartUrls"):
                     yield entry, node, spec.get("uploadPartsInput")
                 else:
-                    progress.add(entry.size or 0)
+                    progress.done(entry.size or 0)
 
     def upload(item: _Upload) -> None:
         entry, node, parts = item
@@ -163,7 +195,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         multipart = node.get("uploadMultipartUrls")
         if multipart and parts:
             urls = {int(p["partNumber"]): p["uploadUrl"] for p in multipart["uploadUrlParts"]}
-            uploader.put_parts(urls, path, entry.size)
+            uploader.put_parts(urls, path, entry.size, progress)
             api.client.execute(
                 queries.COMPLETE_MULTIPART,
                 {
@@ -175,18 +207,24 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
                 },
             )
         else:
-            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size)
-        progress.add(entry.size or 0)
+            meter = progress.stream()
+            metered = meter if progress.active else None
+            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size, metered)
+            meter.settle(entry.size or 0)
+        progress.done()
 
-    parallel_map(upload, registered(), api.transfer.workers)
-    progress.finish()
-
-    body = manifest.to_bytes()
-    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
-    file = _manifest_mutation(api, run, artifact_id, artifact._base_id, md5, True)["file"]
-    headers = dict(h.split(":", 1) for h in file.get("uploadHeaders") or [])
-    headers["Content-Length"] = str(len(body))
-    api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
-    committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
-    artifact._cache_logged_files(api)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-log") as pool:
+        manifest_upload = pool.submit(_put_manifest, api, guessed)
+        # The next batch of upload URLs is asked for while the one before uploads.
+        ahead = 2 * FILES_PER_REQUEST
+        in_flight = requests_in_flight(api.transfer, api.client)
+        with progress:
+            parallel_map(upload, prefetched(registered(), ahead), in_flight)
+        manifest_upload.result()
+        if born_elsewhere:
+            _put_manifest(api, _create_manifest(api, run, artifact, artifact_id))
+        # The files go into the cache while the commit's round trip is under way.
+        caching = pool.submit(artifact._cache_logged_files, api)
+        committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
+        caching.result()
     return committed["commitArtifact"]["artifact"]

@@ -9,6 +9,7 @@ the database is in WAL mode so readers never block writers.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -141,6 +142,18 @@ def _update(db: sqlite3.Connection, table: str, row_id: int, columns: dict[str, 
 _BUSY = "database is locked"
 
 
+def _private_files(database: Path) -> None:
+    """Create the database readable by its owner only (SQLite gives its WAL and shared-memory
+    files the database's mode), and close up one an older version left open."""
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 def _insert_blobs(db: sqlite3.Connection, blobs: Sequence[tuple[str, int]]) -> None:
     created_at = now()
     db.executemany(
@@ -156,6 +169,8 @@ class Store:
         self._path = str(path)
         self._busy_timeout = busy_timeout
         self._local = threading.local()
+        if self._path != ":memory:":
+            _private_files(Path(path))
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -470,7 +485,12 @@ class Store:
                     self._record_output(run["id"], shared["id"])
                 return self.get("artifacts", shared["id"])
             latest = self.latest_of(sequence["id"])
-            if dedup and latest is not None and latest["digest"] == digest:
+            if (
+                dedup
+                and latest is not None
+                and latest["digest"] == digest
+                and not self._lost_files(latest["id"])
+            ):
                 self._set_aliases(sequence["id"], latest["id"], aliases)
                 self._add_tags("artifact_tags", "artifact_id", latest["id"], tags)
                 if run is not None:
@@ -502,6 +522,18 @@ class Store:
             if run is not None:
                 self._record_output(run["id"], cursor.lastrowid)
             return self.get("artifacts", cursor.lastrowid)
+
+    def _lost_files(self, artifact_id: int) -> bool:
+        """Whether a stored file of the version is no longer stored (found corrupt): a log of
+        the same files is then a new version whose upload repairs them, not a dedup."""
+        return (
+            self.one(
+                "SELECT 1 FROM artifact_files f LEFT JOIN blobs b ON b.md5 = f.md5 "
+                "WHERE f.artifact_id = ? AND f.md5 IS NOT NULL AND b.md5 IS NULL LIMIT 1",
+                (artifact_id,),
+            )
+            is not None
+        )
 
     def _record_output(self, run_id: int, artifact_id: int) -> None:
         """The version is among the run's outputs: it created it, or logged the same bytes."""
@@ -564,6 +596,11 @@ class Store:
 
     def blob(self, md5_hex: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM blobs WHERE md5 = ?", (md5_hex,))
+
+    def forget_blob(self, md5_hex: str) -> None:
+        """No longer count an object as stored (it was found corrupt or missing)."""
+        with self.write() as db:
+            db.execute("DELETE FROM blobs WHERE md5 = ?", (md5_hex,))
 
     def record_blobs(self, blobs: Sequence[tuple[str, int]]) -> None:
         """Record stored objects as (md5 hex, size); ones already recorded are left as they are."""

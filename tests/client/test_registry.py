@@ -15,10 +15,9 @@ from tests.support import sdk_api
 def log(api, name: str, type_name: str, text: str, **fields):
     run = api.create_run()
     artifact = Artifact(name, type_name, metadata=fields.pop("metadata", None))
-    artifact.tags = fields.pop("tags", [])
     with artifact.new_file("f.txt") as file:
         file.write(text)
-    logged = run.log_artifact(artifact)
+    logged = run.log_artifact(artifact, tags=fields.pop("tags", []))
     run.finish()
     return logged
 

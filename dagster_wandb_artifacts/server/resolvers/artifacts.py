@@ -429,7 +429,7 @@ class ArtifactMutations:
             digest_algorithm=input["digestAlgorithm"],
             run_name=input.get("runName"),
             description=input.get("description"),
-            metadata=check_metadata(input.get("metadata")),
+            metadata=check_metadata(input.get("metadata"), self.ctx.metadata_bytes),
             ttl_seconds=ttl_to_db(input.get("ttlDurationSeconds")),
             history_step=input.get("historyStep"),
             aliases=aliases,
@@ -460,7 +460,7 @@ class ArtifactMutations:
             if input.get("description") is not None:
                 columns["description"] = input["description"]
             if input.get("metadata") is not None:
-                columns["metadata"] = check_metadata(input["metadata"])
+                columns["metadata"] = check_metadata(input["metadata"], self.ctx.metadata_bytes)
             if input.get("ttlDurationSeconds") is not None:
                 columns["ttl_seconds"] = ttl_to_db(input["ttlDurationSeconds"])
             store.update_artifact(artifact_id, **columns)

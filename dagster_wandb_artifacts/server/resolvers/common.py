@@ -6,10 +6,14 @@ import base64
 import binascii
 import functools
 import json
+import math
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from importlib import metadata, resources
 from typing import Any
 
@@ -36,6 +40,8 @@ FEATURES: tuple[str, ...] = (
     "TOTAL_COUNT_IN_FILE_CONNECTION",
     "PROJECT_ARTIFACT_COLLECTION_MEMBERSHIP",
     "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
+    # Automations: Entity.triggers answers Api.automations(entity=...) in one query.
+    "QUERY_AUTOMATIONS_ON_ENTITY",
 )
 
 #: The newest ``wandb`` SDK line this server is tested with (``cliVersionInfo``).
@@ -56,11 +62,30 @@ TTL_DISABLED = -2
 
 
 def load_schema() -> GraphQLSchema:
-    sdl = resources.files("dagster_wandb_artifacts.server").joinpath("schema.graphql").read_text()
+    # schema.graphql, then the schema_<domain>.graphql files that extend it.
+    folder = resources.files("dagster_wandb_artifacts.server")
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_"))
+    sdl = "\n".join(folder.joinpath(name).read_text() for name in ["schema.graphql", *names])
     schema = build_schema(sdl)
+    schema.type_map["JSONString"].parse_value = _json_string  # type: ignore[attr-defined]
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
     schema.type_map["ArtifactCreator"].resolve_type = lambda value, *_: value.typename
     return schema
+
+
+class InvalidRequest(StoreError):
+    """Malformed input (a bad filter, a wrongly typed operand): answered with HTTP 400."""
+
+
+class QueryStopped(StoreError):
+    """The query ran past its time, or its client went away: its work stops."""
+
+
+def _json_string(value: Any) -> str:
+    """A ``JSONString`` variable: JSON text, never a bare number, list or object."""
+    if not isinstance(value, str):
+        raise TypeError(f"a JSONString holds JSON as text, not a {type(value).__name__}")
+    return value
 
 
 @functools.cache
@@ -81,9 +106,39 @@ class Context:
     signer: URLSigner
     base_url: str
     entity: str
+    #: Bytes one version's metadata JSON may have.
+    metadata_bytes: int = 1 << 20
+    #: ``time.monotonic()`` past which the query's work stops.
+    deadline: float = math.inf
+    #: Set when the client disconnects.
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    #: The user whose key the request carries (``accounts.Viewer``); None means the
+    #: server's administrator.
+    viewer: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
         return f"{self.base_url}{path}?{self.signer.sign(method, path)}"
+
+    def keep_going(self) -> None:
+        """Stop the query's work (raise) once its client left or its time ran out."""
+        if self.cancelled.is_set():
+            raise QueryStopped("the client disconnected: the query was stopped")
+        if time.monotonic() > self.deadline:
+            raise QueryStopped(
+                "the query ran past its time limit (query_seconds): ask for smaller pages"
+            )
+
+
+#: The context of the query this thread executes (set by the endpoint around the execution).
+CURRENT: ContextVar[Context | None] = ContextVar("graphql_context", default=None)
+
+
+def keep_going() -> None:
+    """Raise :class:`QueryStopped` when the current query must stop; called wherever a
+    resolver starts a page of work, so a runaway query ends at its next page."""
+    ctx = CURRENT.get()
+    if ctx is not None:
+        ctx.keep_going()
 
 
 def check(pattern: re.Pattern[str], value: str, what: str) -> str:
@@ -132,9 +187,13 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def check_metadata(metadata: str | None) -> str | None:
+def check_metadata(metadata: str | None, max_bytes: int) -> str | None:
     if metadata is None:
         return None
+    if len(metadata) > max_bytes:
+        raise InvalidRequest(
+            f"metadata has {len(metadata)} characters; at most {max_bytes} (limit metadata_bytes)"
+        )
     try:
         parsed = json.loads(metadata)
     except ValueError as exc:
@@ -189,6 +248,7 @@ class Connection:
         is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
         that value among the selected columns (when ``key``'s own name is taken by a joined
         table's ``id``)."""
+        keep_going()
         self._ctx = ctx
         self._sql = sql
         self._params = list(params)
@@ -246,6 +306,7 @@ def positional_page(
     edge_fields: Callable[[Any], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A Relay page of items filtered and ordered in Python; its cursor is a position."""
+    keep_going()
     start = (decode_cursor(after) or 0) if after else 0
     limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
     edges = []
@@ -268,10 +329,11 @@ def positional_page(
 
 def searched(select: Callable[[], list[Any]]) -> list[Any]:
     """Runs a filtered selection, showing a bad filter to the client as a request error."""
+    keep_going()
     try:
         return select()
     except FilterError as exc:
-        raise StoreError(str(exc)) from exc
+        raise InvalidRequest(str(exc)) from exc
 
 
 class Node:

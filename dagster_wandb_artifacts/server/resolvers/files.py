@@ -131,6 +131,7 @@ class FileMutations:
         )
         files = []
         for name in input["files"]:
+            blobs.run_file_key(run["id"], name)  # refuses a name that is not a safe path
             path = f"/storage/runfile/{run['id']}/{name}"
             files.append({"name": name, "uploadUrl": self.ctx.signed_url("PUT", path)})
         return {"runID": encode_id("Run", run["id"]), "uploadHeaders": [], "files": files}
@@ -139,6 +140,8 @@ class FileMutations:
 
     def createArtifactManifest(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         base = input.get("baseArtifactID")
+        if input["digest"]:  # the SDK creates it without one, and sends it with the update
+            md5_b64_to_hex(input["digest"])
         artifact_id = decode_id(input["artifactID"], "Artifact")
         merging.fold_patch(self.ctx.store, self.ctx.blobs, artifact_id)
         row = self.ctx.store.upsert_manifest(
@@ -157,6 +160,8 @@ class FileMutations:
         if current is None:
             raise NotFound("artifact manifest not found")
         base = input.get("baseArtifactID")
+        if input.get("digest"):
+            md5_b64_to_hex(input["digest"])
         merging.fold_patch(self.ctx.store, self.ctx.blobs, current["artifact_id"])
         row = self.ctx.store.upsert_manifest(
             current["artifact_id"],

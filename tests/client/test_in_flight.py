@@ -1,0 +1,131 @@
+"""Many transfers in flight: prefetched batches and pages, results and failures intact."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench.latency_proxy import LatencyProxy
+from bench.latency_proxy import Path as NetworkPath
+from dagster_wandb_artifacts.client import (
+    Api,
+    Artifact,
+    ArtifactCache,
+    InvalidInputError,
+    publishing,
+)
+from dagster_wandb_artifacts.client.transfer import prefetched
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _files(root: Path, count: int, prefix: str = "f") -> dict[str, bytes]:
+    contents = {f"{prefix}{index:03d}.bin": os.urandom(100 + index) for index in range(count)}
+    for name, data in contents.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return contents
+
+
+def _log(api: Api, name: str, source: Path) -> Artifact:
+    run = api.create_run(job_type="test")
+    artifact = Artifact(name, "dataset")
+    artifact.add_dir(source)
+    logged = run.log_artifact(artifact)
+    run.finish()
+    return logged
+
+
+def test_prefetched_keeps_order_and_raises_the_sources_failure_where_it_is_reached():
+    def source() -> Iterator[int]:
+        yield from range(5)
+        raise ValueError("the sixth page failed")
+
+    received = []
+    with pytest.raises(ValueError, match="sixth page"):
+        for item in prefetched(source(), ahead=2):
+            received.append(item)
+    assert received == [0, 1, 2, 3, 4]
+
+
+def test_prefetched_stops_drawing_once_the_consumer_stops():
+    drawn = []
+
+    def endless() -> Iterator[int]:
+        while True:
+            drawn.append(len(drawn))
+            yield drawn[-1]
+
+    before = threading.active_count()
+    items = prefetched(endless(), ahead=3)
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    items.close()
+    assert _wait_for(lambda: threading.active_count() == before)
+    # What was asked for, what the queue held, and the one item the thread was handing over.
+    assert len(drawn) <= 3 + 3 + 1
+
+
+def test_batches_in_flight_keep_every_file_and_its_birth_artifact(api, tmp_path, monkeypatch):
+    monkeypatch.setattr(publishing, "FILES_PER_REQUEST", 7)
+    api.transfer = replace(api.transfer, requests_in_flight=8)
+    shared = _files(tmp_path / "other", 2, prefix="shared")
+    other = _log(api, "other", tmp_path / "other")
+    contents = _files(tmp_path / "many", 40) | shared
+    for name, data in shared.items():
+        (tmp_path / "many" / name).write_bytes(data)
+    logged = _log(api, "many", tmp_path / "many")
+
+    fetched = api.artifact("many:v0")
+    births = {entry.path: entry.birth_artifact_id for entry in fetched.manifest.entries.values()}
+    assert births == {
+        name: other.id if name.startswith("shared") else logged.id for name in contents
+    }
+    root = Path(fetched.download(tmp_path / "out", skip_cache=True))
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == contents
+
+
+def test_one_failed_upload_among_many_fails_the_log_and_commits_nothing(api, tmp_path):
+    api.transfer = replace(api.transfer, requests_in_flight=8)
+    _files(tmp_path / "src", 40)
+    run = api.create_run(job_type="test")
+    artifact = Artifact("broken", "dataset")
+    artifact.add_dir(tmp_path / "src", policy="immutable")
+    # Changed after it was hashed: the server refuses bytes that do not match their md5.
+    changed = tmp_path / "src" / "f017.bin"
+    changed.write_bytes(bytes(len(changed.read_bytes())))
+    with pytest.raises(InvalidInputError, match="Content-MD5"):
+        run.log_artifact(artifact)
+    assert not api.artifact_exists("broken:latest")
+
+
+def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
+    server, tmp_path, wandb_home
+):
+    contents = _files(tmp_path / "src", 60)
+    target = server.base_url.split("://", 1)[1]
+    with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
+        overrides = {"base_url": f"http://{proxy.address}", "entity": "ent", "project": "proj"}
+        api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
+        _log(api, "far", tmp_path / "src")
+        logged_over = proxy.connections
+        cold = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cold"))
+        root = Path(cold.artifact("far:latest").download(tmp_path / "out"))
+        loaded_over = proxy.connections - logged_over
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == contents
+    # Each connection is one request in flight at once: a 50 ms round trip asks for more than
+    # the thread count a loopback server gets.
+    assert logged_over > 2 * api.transfer.workers
+    assert loaded_over > 2 * api.transfer.workers
