@@ -22,6 +22,30 @@ ENTITY = "ent"
 PROJECT = "proj"
 
 
+def isolate_wandb(home: Path, monkeypatch: Any) -> None:
+    """W&B's folders under ``home`` and no W&B settings from the environment, so nothing leaks
+    between tests or into $HOME."""
+    for variable, folder in {
+        "WANDB_DIR": "dir",
+        "WANDB_CACHE_DIR": "cache",
+        "WANDB_CONFIG_DIR": "config",
+        "WANDB_DATA_DIR": "data",
+        "WANDB_ARTIFACT_DIR": "artifacts",
+    }.items():
+        (home / folder).mkdir(parents=True)
+        monkeypatch.setenv(variable, str(home / folder))
+    for variable in (
+        "WANDB_API_KEY",
+        "WANDB_BASE_URL",
+        "WANDB_ENTITY",
+        "WANDB_PROJECT",
+        "WANDB_MODE",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_ERROR_REPORTING", "false")
+
+
 def graphql(server: LocalServer, query: str, variables: dict | None = None) -> dict:
     """A GraphQL request of the test's own, to assert on the server's state."""
     reply = requests.post(

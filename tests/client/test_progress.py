@@ -74,8 +74,8 @@ def test_a_server_killed_mid_upload_fails_the_call_soon_with_every_retry_announc
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(256 * 1024**2))
     api = Api(
-        key,
         {"base_url": f"http://127.0.0.1:{port}", "entity": "local", "project": "p"},
+        api_key=key,
         retry=RetryPolicy(initial_backoff=0.2, deadline=2.0),
     )
     api.transfer = replace(api.transfer, progress_every=0.01)

@@ -24,7 +24,9 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         assert instance.get_latest_materialization_event(AssetKey(key)) is not None
     assert "Browse them: dagster-wandb-artifacts server --root" in output
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         raw = api.artifacts("dataset", "sensors.raw_measurements")
         assert len(raw) == 3  # one version per day
         assert all(a.metadata["dagster/serializer"] == "numpy" for a in raw)
@@ -35,7 +37,7 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         model = api.artifact("power_model:candidate", type="model")
         assert [run.job_type for run in model.used_by()] == ["evaluation"]
         archive = api.artifact("sensor_archive:latest", type="archive")
-        assert all(e.ref.startswith("file://") for e in archive.manifest.entries())
+        assert all(e.ref.startswith("file://") for e in archive.manifest.entries.values())
         calibration = api.artifact("calibration:latest")
         assert calibration.logged_by().job_type == "calibrate"  # made outside Dagster
         assert [run.job_type for run in calibration.used_by()] == ["evaluation"]

@@ -108,7 +108,7 @@ def test_a_server_killed_mid_upload_fails_the_step_soon_and_its_run_ends_crashed
     with server_process(root, port, KEY):
         ran: list[str] = []
         assert _materialize_marking(resource, ran).success
-        api = Api(KEY, {"base_url": f"http://127.0.0.1:{port}", "entity": "local"})
+        api = Api({"base_url": f"http://127.0.0.1:{port}", "entity": "local"}, api_key=KEY)
         run_id = wandb_run_id(result.run_id, "model")
         assert api.run(f"local/dagster/{run_id}").state == "crashed"
 

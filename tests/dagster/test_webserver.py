@@ -91,7 +91,9 @@ def test_the_first_run_leaves_what_the_printed_dagster_dev_command_shows(tmp_pat
     assert nodes["calibration"]["assetMaterializations"] == []  # made outside Dagster
 
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         for key, node in nodes.items():
             if key == "calibration":
                 continue
