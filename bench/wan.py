@@ -75,7 +75,12 @@ def proxy_process(
         yield ServerProcess(f"http://{match.group(1)}", server.api_key, server.process)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A child can inherit SIGTERM blocked (signal masks survive exec).
+            process.kill()
+            process.wait(timeout=30)
 
 
 def _label(request: requests.PreparedRequest) -> str:
