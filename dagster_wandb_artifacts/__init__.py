@@ -21,14 +21,19 @@ _EXPORTS = {
     "wandb_artifact_specs": "lineage",
     "WandbArtifactsComponent": "component",
     "wandb_artifact_sensor": "lineage",
+    "WandbWebhookReceiver": "webhooks",
+    "WebhookRoute": "webhooks",
+    "check_definitions": "checks",
 }
 
 if TYPE_CHECKING:
+    from .checks import check_definitions
     from .component import WandbArtifactsComponent
     from .config import WandbArtifactConfig, WandbInputConfig
     from .io_manager import WandbArtifactsIOManager
     from .lineage import wandb_artifact_sensor, wandb_artifact_specs
     from .resource import WandbArtifactsResource
+    from .webhooks import WandbWebhookReceiver, WebhookRoute
 
 
 def __getattr__(name: str) -> Any:
@@ -48,7 +53,10 @@ __all__ = [
     "WandbArtifactsIOManager",
     "WandbArtifactsResource",
     "WandbInputConfig",
+    "WandbWebhookReceiver",
+    "WebhookRoute",
     "__version__",
+    "check_definitions",
     "wandb_artifact_sensor",
     "wandb_artifact_specs",
 ]

@@ -1,7 +1,8 @@
-"""``WandbArtifactsComponent``: the resource, the IO manager and W&B-backed external assets,
-declared in YAML for ``dg``.
+"""``WandbArtifactsComponent``: the resource, the IO manager, W&B-backed external assets and
+an optional sensor, declared in YAML for ``dg``.
 
-Example ``defs.yaml``::
+Example ``defs.yaml`` (``dg scaffold defs dagster_wandb_artifacts.WandbArtifactsComponent
+wandb`` writes a commented one)::
 
     type: dagster_wandb_artifacts.WandbArtifactsComponent
     attributes:
@@ -15,23 +16,31 @@ Example ``defs.yaml``::
           type: model
           alias: production
           key: [models, detector]
+      sensor:
+        minimum_interval_seconds: 60
 
-The external assets are declared, not discovered, so loading the definitions never calls W&B
-(``dg check defs`` works offline); use :func:`~.lineage.wandb_artifact_specs` in Python to
-discover collections and their lineage.
+Every option left out takes the resource's (or the IO manager's) default, so the YAML and
+Python mean the same thing. The external assets are declared, not discovered, so loading the
+definitions never calls W&B (``dg check defs`` works offline); use
+:func:`~.lineage.wandb_artifact_specs` in Python to discover collections and their lineage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field
 
 from .config import METADATA_KEY
 from .io_manager import WandbArtifactsIOManager
-from .lineage import asset_key_for
-from .resource import WandbArtifactsResource
+from .lineage import asset_key_for, wandb_artifact_sensor
+from .resource import LOCAL_HOST, WandbArtifactsResource
+
+#: Component fields passed on to the resource, and to the IO manager, when set.
+_RESOURCE_OPTIONS = tuple(name for name in WandbArtifactsResource.model_fields if name != "api_key")
+_IO_MANAGER_OPTIONS = ("artifact_type", "download_dir", "dagster_url")
 
 
 class ExternalCollection(dg.Model, dg.Resolvable):
@@ -48,32 +57,114 @@ class ExternalCollection(dg.Model, dg.Resolvable):
     project: str | None = None
 
 
+class SensorOptions(dg.Model, dg.Resolvable):
+    """A sensor that reports new versions of the external assets (see
+    :func:`~.lineage.wandb_artifact_sensor`); its first tick records a baseline."""
+
+    name: str = "wandb_artifact_sensor"
+    alias: str | None = Field(
+        default=None, description="Watch this alias (default: each asset's own alias)."
+    )
+    minimum_interval_seconds: int = 60
+    report_as: Literal["materialization", "observation"] = "materialization"
+    report_existing: bool = Field(
+        default=False, description="Report the versions there are on the first tick, once."
+    )
+    running: bool = Field(default=False, description="Start the sensor running.")
+
+
+#: What ``dg scaffold defs`` writes: every option, the ones with defaults commented out.
+SCAFFOLD_YAML = """\
+type: TYPE_NAME
+
+attributes:
+  # The backend, chosen explicitly: W&B (an API URL, the key read from api_key_env_var), or
+  # "local" for the embedded W&B-compatible server in local_root (no account, no network).
+  host: https://api.wandb.ai
+  api_key_env_var: WANDB_API_KEY
+  project: dagster
+  # entity: my-team                  # default: the API key's default entity
+  # local_root: .wandb-artifacts     # host: local only
+  # local_url: http://127.0.0.1:8080 # where `dagster-wandb-artifacts server` serves (links)
+  # timeout: 60                      # seconds per HTTP request
+  # retry_timeout: 30                # seconds a failed call keeps retrying, then the step fails
+  # cache_dir: ~/.cache/wandb        # the artifact cache, shared with the wandb SDK
+  # storage_options:                 # fsspec options per scheme, for reference artifacts
+  #   s3: {endpoint_url: "http://127.0.0.1:9000"}
+  # io_manager_key: io_manager
+  # artifact_type: dataset           # type of new collections
+  # download_dir: /tmp/wandb-artifacts
+  # dagster_url: http://localhost:3000  # Dagster UI URL written into W&B runs
+
+  # W&B collections made outside Dagster, as external assets that Dagster assets can load:
+  external_assets: []
+  # external_assets:
+  #   - collection: detector
+  #     type: model
+  #     alias: production            # the version downstream assets load
+  #     key: [models, detector]      # default: from the collection name
+
+  # A sensor reporting their new versions (its first tick records what is there):
+  # sensor:
+  #   minimum_interval_seconds: 60
+  #   report_as: materialization     # or observation (staleness only)
+  #   report_existing: false         # true: report the current versions once
+  #   running: false
+"""
+
+
+class WandbArtifactsScaffolder(dg.Scaffolder):
+    """``dg scaffold defs``: a ``defs.yaml`` with every option, commented."""
+
+    def scaffold(self, request: dg.ScaffoldRequest) -> None:
+        if request.scaffold_format != "yaml":
+            dg.scaffold_component(request)
+            return
+        (request.target_path / "defs.yaml").write_text(
+            SCAFFOLD_YAML.replace("TYPE_NAME", request.type_name)
+        )
+
+
+@dg.scaffold_with(WandbArtifactsScaffolder)
 class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
     """W&B Artifacts for a Dagster project: the resource (as ``wandb``), the IO manager (as
-    ``io_manager_key``) and external assets for W&B collections."""
+    ``io_manager_key``), external assets for W&B collections and an optional sensor on them.
+    Options left out take the resource's defaults (``host``: W&B's cloud)."""
 
-    host: str = Field(default="local", description="W&B API URL, or 'local' (embedded).")
-    local_root: str = ".wandb-artifacts"
+    host: str | None = Field(
+        default=None, description="W&B API URL, or 'local' (default https://api.wandb.ai)."
+    )
     api_key_env_var: str | None = Field(
         default="WANDB_API_KEY", description="Environment variable holding the API key."
     )
+    local_root: str | None = Field(default=None, description="Embedded server folder.")
+    local_url: str | None = Field(default=None, description="Where its server serves.")
     entity: str | None = None
-    project: str = "dagster"
+    project: str | None = None
+    timeout: float | None = Field(default=None, description="Seconds per HTTP request.")
+    retry_timeout: float | None = Field(
+        default=None, description="Seconds a failed call keeps retrying."
+    )
+    cache_dir: str | None = None
+    storage_options: dict[str, dict[str, Any]] | None = None
     io_manager_key: str = "io_manager"
-    artifact_type: str = "dataset"
+    artifact_type: str | None = None
+    download_dir: str | None = None
+    dagster_url: str | None = Field(
+        default=None, description="Dagster UI URL written into W&B runs."
+    )
     external_assets: list[ExternalCollection] = Field(default_factory=list)
+    sensor: SensorOptions | None = Field(
+        default=None, description="A sensor on the external assets' new versions."
+    )
 
     def resource(self) -> WandbArtifactsResource:
-        api_key = dg.EnvVar(self.api_key_env_var) if self.api_key_env_var else None
-        if self.host == "local" and self.api_key_env_var:
-            api_key = None  # the embedded server keeps its own key
-        return WandbArtifactsResource(
-            host=self.host,
-            api_key=api_key,
-            local_root=self.local_root,
-            entity=self.entity,
-            project=self.project,
-        )
+        options = {name: getattr(self, name) for name in _RESOURCE_OPTIONS}
+        options = {name: value for name, value in options.items() if value is not None}
+        # The embedded server keeps its own key.
+        if self.api_key_env_var and self.host != LOCAL_HOST:
+            options["api_key"] = dg.EnvVar(self.api_key_env_var)
+        return WandbArtifactsResource(**options)
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         resource = self.resource()
@@ -97,12 +188,31 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
             )
             for external in self.external_assets
         ]
+        io_options = {name: getattr(self, name) for name in _IO_MANAGER_OPTIONS}
+        sensors = []
+        if self.sensor is not None and specs:
+            sensors.append(
+                wandb_artifact_sensor(
+                    resource,
+                    specs,
+                    name=self.sensor.name,
+                    alias=self.sensor.alias,
+                    minimum_interval_seconds=self.sensor.minimum_interval_seconds,
+                    report_as=self.sensor.report_as,
+                    report_existing=self.sensor.report_existing,
+                    default_status=dg.DefaultSensorStatus.RUNNING
+                    if self.sensor.running
+                    else dg.DefaultSensorStatus.STOPPED,
+                )
+            )
         return dg.Definitions(
             assets=specs,
+            sensors=sensors,
             resources={
                 "wandb": resource,
                 self.io_manager_key: WandbArtifactsIOManager(
-                    wandb=resource, artifact_type=self.artifact_type
+                    wandb=resource,
+                    **{name: value for name, value in io_options.items() if value is not None},
                 ),
             },
         )

@@ -31,7 +31,8 @@ from dagster import (
     sensor,
 )
 
-from .client import Api, Artifact, NotFoundError
+from .client import Api, Artifact, CommError, NotFoundError
+from .client.transport import time_limited
 from .config import METADATA_KEY
 from .resource import WandbArtifactsResource
 
@@ -96,6 +97,7 @@ def wandb_artifact_specs(
     collections: Iterable[str] | None = None,
     key_prefix: Sequence[str] = (),
     alias: str = "latest",
+    timeout: float = 10.0,
 ) -> list[AssetSpec]:
     """``AssetSpec``s for the W&B collections of a project (of some types, or some names).
 
@@ -103,14 +105,37 @@ def wandb_artifact_specs(
     at their Dagster keys. Each spec carries ``wandb_artifact`` metadata, so the IO manager
     loads the version ``alias`` names when a Dagster asset takes it as an input.
 
+    Discovery runs when the code location loads, so each request waits (and retries) for at
+    most ``timeout`` seconds: a W&B that cannot be reached fails the load with a
+    :class:`~.client.CommError` naming the host, instead of hanging it.
+
     Example::
 
         specs = wandb_artifact_specs(wandb, types=["model"], alias="production")
         defs = Definitions(assets=[*specs, evaluate],
                            sensors=[wandb_artifact_sensor(wandb, specs)])
     """
+    try:
+        with time_limited(timeout):
+            return _specs(resource, project, types, collections, key_prefix, alias)
+    except CommError as exc:
+        raise CommError(
+            f"wandb_artifact_specs could not reach W&B at {resource.host} within {timeout:g} s "
+            f"({exc}); the code location cannot list its W&B collections: check host= and the "
+            "network, or pass a larger timeout="
+        ) from None
+
+
+def _specs(
+    resource: WandbArtifactsResource,
+    project: str | None,
+    types: Iterable[str] | None,
+    collections: Iterable[str] | None,
+    key_prefix: Sequence[str],
+    alias: str,
+) -> list[AssetSpec]:
     api = resource.get_api()
-    entity = resource.entity or api.default_entity
+    entity = resource.entity or api.path_entity
     project = project or resource.project
     specs = []
     for collection in _collections(api, entity, project, types, collections):
@@ -170,7 +195,7 @@ def _url(resource: WandbArtifactsResource, artifact: Artifact) -> str:
 def _watched(spec: AssetSpec, resource: WandbArtifactsResource, api: Api) -> str:
     """The collection a spec stands for; entity and project default to the resource's."""
     config = spec.metadata.get(METADATA_KEY) or {}
-    entity = config.get("entity") or resource.entity or api.default_entity
+    entity = config.get("entity") or resource.entity or api.path_entity
     return f"{entity}/{config.get('project') or resource.project}/{config['name']}"
 
 
@@ -184,6 +209,7 @@ def wandb_artifact_sensor(
     minimum_interval_seconds: int = 60,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
     report_as: Literal["materialization", "observation"] = "materialization",
+    report_existing: bool = False,
 ) -> SensorDefinition:
     """Reports each new version (or move of the watched alias) of the specs' collections as an
     event whose data version is the artifact digest, and requests ``job`` (a job or a
@@ -193,6 +219,9 @@ def wandb_artifact_sensor(
     downstream assets turn stale and ``AutomationCondition.eager()`` reacts; with
     ``report_as="observation"`` it is an observation (staleness only). Its cursor maps each
     collection to the version and digest last reported, so a restart reports nothing twice.
+
+    The first tick records the versions there are as the baseline and reports nothing (no run
+    starts although nothing changed); ``report_existing=True`` reports them once instead.
     """
     event_class = AssetMaterialization if report_as == "materialization" else AssetObservation
     aliases = {spec.key: alias or spec.metadata.get("wandb/alias", "latest") for spec in specs}
@@ -205,6 +234,7 @@ def wandb_artifact_sensor(
     )
     def _sensor(context: SensorEvaluationContext) -> SensorResult:
         api = resource.get_api()
+        first_tick = not context.cursor
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         observations, changed = [], []
         for spec in specs:
@@ -219,6 +249,8 @@ def wandb_artifact_sensor(
             if seen.get(cursor_key) == state:
                 continue
             seen[cursor_key] = state
+            if first_tick and not report_existing:
+                continue  # the baseline
             changed.append(key)
             observations.append(
                 event_class(
@@ -227,7 +259,7 @@ def wandb_artifact_sensor(
                         "wandb/version": version.version,
                         "wandb/digest": version.digest,
                         "wandb/alias": watched_alias,
-                        "wandb/url": _url(resource, version),
+                        "wandb/url": MetadataValue.url(_url(resource, version)),
                     },
                     tags={DATA_VERSION_TAG: DataVersion(version.digest).value},
                 )

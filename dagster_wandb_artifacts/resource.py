@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -9,11 +11,28 @@ from typing import Any
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from .client import Api, ArtifactCache, AuthenticationError, InvalidInputError
+from .client import (
+    Api,
+    ArtifactCache,
+    AuthenticationError,
+    CommError,
+    InvalidInputError,
+    RetryPolicy,
+    WandbError,
+)
+from .client.progress import reporting_to, warn
+from .client.transport import time_limited
+from .runs import finish_unfinished
 from .server import LocalServer
 
 #: ``host`` value that selects the embedded server.
 LOCAL_HOST = "local"
+#: Environment variable for ``local_url``: where ``dagster-wandb-artifacts server`` serves.
+SERVER_URL_ENV = "WANDB_ARTIFACTS_SERVER_URL"
+DEFAULT_LOCAL_URL = "http://127.0.0.1:8080"
+#: (API URL, sha256 of the key) pairs that passed the pre-flight check in this process.
+_checked: set[tuple[str, str]] = set()
+_checked_lock = threading.Lock()
 
 
 class WandbArtifactsResource(ConfigurableResource):
@@ -50,13 +69,20 @@ class WandbArtifactsResource(ConfigurableResource):
         description="Folder of the embedded server (database, files, API key) for host='local'.",
     )
     local_url: str = Field(
-        default="http://127.0.0.1:8080",
+        default_factory=lambda: os.environ.get(SERVER_URL_ENV, DEFAULT_LOCAL_URL),
         description="Where `dagster-wandb-artifacts server --root LOCAL_ROOT` serves; links "
-        "written into Dagster metadata in embedded mode point there.",
+        f"written into Dagster metadata in embedded mode point there (default ${SERVER_URL_ENV}, "
+        f"else {DEFAULT_LOCAL_URL}).",
     )
     entity: str | None = Field(default=None, description="Default W&B entity (team or user).")
     project: str = Field(default="dagster", description="Default W&B project.")
     timeout: float = Field(default=60.0, description="Seconds before one HTTP request fails.")
+    retry_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a failed call keeps retrying (each retry is a Dagster warning) "
+        "before the step fails.",
+    )
     cache_dir: str | None = Field(
         default=None,
         description="Artifact cache folder (default $WANDB_CACHE_DIR or ~/.cache/wandb).",
@@ -83,8 +109,55 @@ class WandbArtifactsResource(ConfigurableResource):
                 self._api = self._connect()
             return self._api
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # Before the step's code runs: a wrong key or host fails the step now, not after it.
+        if context.log is not None:
+            with reporting_to(context.log):
+                self.check()
+        else:
+            self.check()
+
+    def check(self, timeout: float | None = None) -> None:
+        """Pre-flight: one cheap authenticated request (the viewer), once per process for a
+        host and key, bounded by ``timeout`` (default ``retry_timeout``) seconds. Runs that an
+        earlier teardown could not finish are finished then.
+
+        Raises :class:`~.client.CommError` (unreachable) or
+        :class:`~.client.AuthenticationError` (refused key), naming the host.
+        """
+        api = self.get_api()
+        if self.is_local:
+            return
+        checked = (api.base_url, hashlib.sha256((self.api_key or "").encode()).hexdigest())
+        with _checked_lock:
+            seen = checked in _checked
+        with time_limited(timeout or self.retry_timeout):
+            if not seen:
+                self._check_viewer(api)
+            try:
+                finish_unfinished(api)
+            except WandbError as exc:
+                warn(f"could not finish W&B runs left running by an earlier step: {exc}")
+        with _checked_lock:
+            _checked.add(checked)
+
+    def _check_viewer(self, api: Api) -> None:
+        try:
+            api.viewer  # noqa: B018 - the request is the check
+        except CommError as exc:
+            raise CommError(
+                f"W&B at {self.host} cannot be reached ({exc}); checked before the step's "
+                "code runs: check host= (WANDB_BASE_URL) and the network"
+            ) from None
+        except AuthenticationError:
+            raise AuthenticationError(
+                f"W&B at {self.host} refused the API key; checked before the step's code runs: "
+                "check api_key= (WANDB_API_KEY)"
+            ) from None
+
     def _connect(self) -> Api:
         cache = ArtifactCache(self.cache_dir) if self.cache_dir else None
+        retry = RetryPolicy(deadline=self.retry_timeout)
         overrides: dict[str, Any] = {"project": self.project}
         if self.entity:
             overrides["entity"] = self.entity
@@ -92,9 +165,10 @@ class WandbArtifactsResource(ConfigurableResource):
             self._server = LocalServer(Path(self.local_root), api_key=self.api_key).start()
             overrides["base_url"] = self._server.base_url
             return Api(
-                self._server.api_key,
                 overrides,
                 self.timeout,
+                self._server.api_key,
+                retry=retry,
                 cache=cache,
                 storage_options=self.storage_options,
             )
@@ -109,7 +183,12 @@ class WandbArtifactsResource(ConfigurableResource):
             )
         overrides["base_url"] = self.host
         return Api(
-            self.api_key, overrides, self.timeout, cache=cache, storage_options=self.storage_options
+            overrides,
+            self.timeout,
+            self.api_key,
+            retry=retry,
+            cache=cache,
+            storage_options=self.storage_options,
         )
 
     @property

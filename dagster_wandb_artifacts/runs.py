@@ -7,14 +7,22 @@ whole Dagster run's steps together.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
-from .client import Api, Artifact, Run
+from .client import Api, Artifact, Run, WandbError
+from .client.progress import warn
 from .client.transfer import DEFAULT_WORKERS, parallel_map
+from .client.transport import time_limited
+
+#: Seconds teardown may spend finishing the step's W&B runs (per request, and retrying).
+TEARDOWN_SECONDS = 5.0
 
 T = TypeVar("T")
 #: (Dagster run id, step key)
@@ -31,6 +39,7 @@ class StepRuns:
 
     def __init__(self) -> None:
         self._runs: dict[tuple[str, str], Run] = {}
+        self._api: Api | None = None
         self._lock = threading.Lock()
         # Apart from _lock, which is held while a run is created (a round trip).
         self._background_lock = threading.Lock()
@@ -42,7 +51,8 @@ class StepRuns:
         with self._background_lock:
             if self._background is None:
                 self._background = ThreadPoolExecutor(4, thread_name_prefix="wandb-step")
-            return self._background.submit(work, *args)
+            # In a copy of the caller's context, so retry notices reach the step's log.
+            return self._background.submit(contextvars.copy_context().run, work, *args)
 
     def record_use(self, step: Step, run: Future[Run], artifact: Artifact) -> None:
         """Record on the step's run, in the background, that it used ``artifact``."""
@@ -70,6 +80,7 @@ class StepRuns:
     ) -> Run:
         with self._lock:
             key = (dagster_run_id, step_key)
+            self._api = api
             if key not in self._runs:
                 self._runs[key] = api.create_run(
                     run_id=wandb_run_id(dagster_run_id, step_key),
@@ -95,16 +106,65 @@ class StepRuns:
                 failure = failure or exc
         with self._lock:
             runs, self._runs = self._runs, {}
+            api = self._api
 
         def finish(item: tuple[tuple[str, str], Run]) -> None:
             (_, step_key), run = item
-            run.finish(exit_code=1 if step_key in failed_step_keys else 0)
+            exit_code = 1 if step_key in failed_step_keys else 0
+            try:
+                run.finish(exit_code=exit_code)
+            except WandbError as exc:
+                assert api is not None  # every run was made with it
+                _remember_unfinished(api, run, exit_code)
+                state = "crashed" if exit_code else "finished"
+                warn(
+                    f"W&B run {run.path} could not be marked {state} ({exc}); it will be at "
+                    f"the next contact with {api.base_url}"
+                )
 
-        # One request each, all independent: sent together.
-        parallel_map(finish, runs.items(), DEFAULT_WORKERS)
+        # One request each, all independent: sent together, and never retried for long.
+        with time_limited(TEARDOWN_SECONDS):
+            parallel_map(finish, runs.items(), DEFAULT_WORKERS)
         with self._background_lock:
             background, self._background = self._background, None
         if background is not None:
             background.shutdown()
         if failure is not None:
             raise failure
+
+
+def _unfinished_folder(api: Api) -> Path:
+    return api.cache.root / "dagster-wandb-artifacts" / "unfinished-runs"
+
+
+def _remember_unfinished(api: Api, run: Run, exit_code: int) -> None:
+    record = {
+        "base_url": api.base_url,
+        "entity": run.entity,
+        "project": run.project,
+        "id": run.id,
+        "exit_code": exit_code,
+    }
+    folder = _unfinished_folder(api)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha1(f"{api.base_url}/{run.path}".encode()).hexdigest()
+    (folder / f"{name}.json").write_text(json.dumps(record))
+
+
+def finish_unfinished(api: Api) -> list[str]:
+    """Finish the runs an earlier teardown could not reach this server for (a failed step's run
+    ends ``crashed``); returns their paths."""
+    folder = _unfinished_folder(api)
+    finished = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # another process finished it (and removed the file) meanwhile
+        if record.get("base_url") != api.base_url:
+            continue
+        run = Run(api, record["entity"], record["project"], record["id"], {})
+        run.finish(exit_code=int(record["exit_code"]))
+        path.unlink(missing_ok=True)
+        finished.append(run.path)
+    return finished

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from . import queries
 from .errors import ArtifactFinalizedError, ServerError
 from .manifest import ManifestEntry
+from .progress import Progress
 from .transfer import (
-    Progress,
     Uploader,
     chunks,
     parallel_map,
@@ -55,8 +55,8 @@ def log_artifact(
     manifest = artifact.manifest
     digest = manifest.digest()
     collection = artifact._collection_name
-    sent_aliases = list(dict.fromkeys(["latest", *artifact._pending_aliases, *aliases]))
-    sent_tags = list(dict.fromkeys([*artifact._pending_tags, *tags]))
+    sent_aliases = list(dict.fromkeys(["latest", *aliases]))
+    sent_tags = list(dict.fromkeys(tags))
     created = api.client.execute(
         queries.CREATE_ARTIFACT,
         {
@@ -76,6 +76,8 @@ def log_artifact(
                 ],
                 "tags": [{"tagName": tag} for tag in sent_tags],
                 "enableDigestDeduplication": dedup,
+                "storageRegion": manifest.storage_region,
+                "distributedID": artifact.distributed_id,
                 "clientID": secrets.token_hex(16),
                 "sequenceClientID": secrets.token_hex(16),
             }
@@ -134,7 +136,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     # Entries carried over from an earlier version already have their bytes on the server.
     # Big files first, so the pool's tail is small files, not one long transfer.
     new_entries = sorted(
-        (e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None),
+        (e for e in manifest.entries.values() if e.ref is None and e.birth_artifact_id is None),
         key=lambda e: -(e.size or 0),
     )
     for entry in new_entries:
@@ -148,6 +150,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         sum(e.size or 0 for e in new_entries),
         len(new_entries),
         api.transfer.progress_every,
+        api.transfer.progress_bar,
     )
 
     def registered() -> Iterator[_Upload]:
@@ -184,7 +187,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
                 if node["uploadUrl"] or node.get("uploadMultipartUrls"):
                     yield entry, node, spec.get("uploadPartsInput")
                 else:
-                    progress.add(entry.size or 0)
+                    progress.done(entry.size or 0)
 
     def upload(item: _Upload) -> None:
         entry, node, parts = item
@@ -192,7 +195,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         multipart = node.get("uploadMultipartUrls")
         if multipart and parts:
             urls = {int(p["partNumber"]): p["uploadUrl"] for p in multipart["uploadUrlParts"]}
-            uploader.put_parts(urls, path, entry.size)
+            uploader.put_parts(urls, path, entry.size, progress)
             api.client.execute(
                 queries.COMPLETE_MULTIPART,
                 {
@@ -204,16 +207,19 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
                 },
             )
         else:
-            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size)
-        progress.add(entry.size or 0)
+            meter = progress.stream()
+            metered = meter if progress.active else None
+            uploader.put(node["uploadUrl"], path, node["uploadHeaders"] or [], entry.size, metered)
+            meter.settle(entry.size or 0)
+        progress.done()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-log") as pool:
         manifest_upload = pool.submit(_put_manifest, api, guessed)
         # The next batch of upload URLs is asked for while the one before uploads.
         ahead = 2 * FILES_PER_REQUEST
         in_flight = requests_in_flight(api.transfer, api.client)
-        parallel_map(upload, prefetched(registered(), ahead), in_flight)
-        progress.finish()
+        with progress:
+            parallel_map(upload, prefetched(registered(), ahead), in_flight)
         manifest_upload.result()
         if born_elsewhere:
             _put_manifest(api, _create_manifest(api, run, artifact, artifact_id))

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -21,8 +20,9 @@ from typing import IO, Any, TypeVar
 import requests
 
 from .cache import ArtifactCache
-from .errors import CommError, IntegrityError, InvalidInputError
+from .errors import CommError, IntegrityError, InvalidInputError, NotFoundError
 from .manifest import ManifestEntry, b64_to_hex, md5_b64_file
+from .progress import DEFAULT_EVERY, Meter, Progress
 from .transport import MAX_REQUESTS_IN_FLIGHT, GraphQLClient
 
 T = TypeVar("T")
@@ -75,7 +75,8 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
             failures.append(exc)
 
     with ThreadPoolExecutor(max_workers=len(head)) as pool:
-        tasks = [pool.submit(work) for _ in head]
+        # Each worker runs in a copy of the caller's context: retry notices reach its sink.
+        tasks = [pool.submit(contextvars.copy_context().run, work) for _ in head]
         try:
             for task in tasks:
                 task.result()
@@ -144,63 +145,25 @@ def requests_in_flight(settings: TransferSettings, client: GraphQLClient) -> int
     return max(settings.workers, min(MAX_REQUESTS_IN_FLIGHT, covering))
 
 
-_reporter: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
-    "transfer_progress_reporter", default=None
-)
-
-
-@contextmanager
-def reporting_to(report: Callable[[str], None]) -> Iterator[None]:
-    """Send progress lines of the transfers started in this block to ``report``
-    (the IO manager passes Dagster's ``context.log.info``)."""
-    token = _reporter.set(report)
-    try:
-        yield
-    finally:
-        _reporter.reset(token)
-
-
-class Progress:
-    """Counts finished files and bytes; reports at most every ``every`` seconds, and once at
-    the end of a transfer that took that long."""
-
-    def __init__(self, verb: str, total_bytes: int, total_files: int, every: float = 10.0):
-        self._report = _reporter.get()
-        self._verb, self._total_bytes, self._total_files = verb, total_bytes, total_files
-        self._every = every
-        self._bytes = self._files = 0
-        self._started = self._last = time.monotonic()
-        self._lock = threading.Lock()
-
-    def _line(self) -> str:
-        mib = 1 << 20
-        return (
-            f"{self._verb} {self._bytes / mib:.0f}/{self._total_bytes / mib:.0f} MiB "
-            f"({self._files}/{self._total_files} files, "
-            f"{time.monotonic() - self._started:.0f} s)"
-        )
-
-    def add(self, size: int) -> None:
-        if self._report is None:
-            return
-        with self._lock:
-            self._bytes += size
-            self._files += 1
-            now = time.monotonic()
-            if now - self._last < self._every:
-                return
-            self._last = now
-            line = self._line()
-        self._report(line)
-
-    def finish(self) -> None:
-        if self._report is not None and time.monotonic() - self._started >= self._every:
-            self._report(self._line())
-
-
-def hash_files(paths: Iterable[Path], workers: int = DEFAULT_WORKERS) -> list[str]:
+def hash_files(
+    paths: Iterable[Path],
+    workers: int = DEFAULT_WORKERS,
+    every: float = DEFAULT_EVERY,
+    bar: bool | None = False,
+) -> list[str]:
     """md5-base64 of each file, in parallel (hashlib releases the GIL on large buffers)."""
-    return parallel_map(md5_b64_file, paths, workers)
+    paths = list(paths)
+    # The sizes are read only when someone listens to the progress.
+    total = sum(p.stat().st_size for p in paths) if Progress.listened(bar) else 0
+    progress = Progress("hashed", total, len(paths), every, bar)
+
+    def hash_one(path: Path) -> str:
+        digest = md5_b64_file(path, progress.add if progress.active else None)
+        progress.done()
+        return digest
+
+    with progress:
+        return parallel_map(hash_one, paths, workers)
 
 
 @dataclass(frozen=True)
@@ -213,18 +176,21 @@ class TransferSettings:
     requests_in_flight: int | None = None
     multipart_threshold: int = MULTIPART_THRESHOLD
     part_size: int = PART_SIZE
-    #: Seconds between progress lines of a long transfer (see :func:`reporting_to`).
-    progress_every: float = 10.0
+    #: Seconds between progress lines of a running transfer (see :mod:`.progress`).
+    progress_every: float = DEFAULT_EVERY
+    #: A progress bar on stderr: ``None`` shows one in a terminal outside a Dagster step.
+    progress_bar: bool | None = None
 
 
 class _FileSlice:
     """A read-only view of ``length`` bytes of a file from ``offset``, for one part's PUT."""
 
-    def __init__(self, path: Path, offset: int, length: int) -> None:
+    def __init__(self, path: Path, offset: int, length: int, meter: Meter | None = None) -> None:
         self._file = open(path, "rb")  # noqa: SIM115 - closed by requests once sent
         self._file.seek(offset)
         self._remaining = length
         self.len = length
+        self._meter = meter
 
     def read(self, size: int = -1) -> bytes:
         if self._remaining <= 0:
@@ -232,6 +198,8 @@ class _FileSlice:
         size = self._remaining if size < 0 else min(size, self._remaining)
         data = self._file.read(size)
         self._remaining -= len(data)
+        if self._meter is not None:
+            self._meter.advance(len(data))
         return data
 
     def close(self) -> None:
@@ -270,23 +238,34 @@ class Uploader:
         self._client = client
         self.settings = settings
 
-    def put(self, url: str, path: Path, headers: Iterable[str], size: int) -> None:
+    def put(
+        self, url: str, path: Path, headers: Iterable[str], size: int, meter: Meter | None = None
+    ) -> None:
         header_map = dict(header.split(":", 1) for header in headers)
 
-        def body() -> IO[bytes] | bytes:
+        def body() -> IO[bytes] | _FileSlice | bytes:
+            if meter is not None:
+                meter.restart()
             # requests sends an empty file object chunked, which a presigned URL refuses.
-            return open(path, "rb") if size else b""  # noqa: SIM115 - closed after sending
+            if not size:
+                return b""
+            return _FileSlice(path, 0, size, meter) if meter else open(path, "rb")  # noqa: SIM115
 
         self._client.request("PUT", url, body_factory=body, headers=header_map)
 
-    def put_parts(self, urls: dict[int, str], path: Path, size: int) -> None:
+    def put_parts(
+        self, urls: dict[int, str], path: Path, size: int, progress: Progress | None = None
+    ) -> None:
         def send(part: tuple[int, int, int]) -> None:
             number, offset, length = part
-            self._client.request(
-                "PUT",
-                urls[number],
-                body_factory=lambda: _FileSlice(path, offset, length),
-            )
+            meter = progress.stream() if progress is not None and progress.active else None
+
+            def body() -> _FileSlice:
+                if meter is not None:
+                    meter.restart()
+                return _FileSlice(path, offset, length, meter)
+
+            self._client.request("PUT", urls[number], body_factory=body)
 
         parts = part_ranges(size, self.settings.part_size)
         parallel_map(send, parts, requests_in_flight(self.settings, self._client))
@@ -304,29 +283,46 @@ class Downloader:
 
     def _retrying(self, attempt: Callable[[], T], what: str) -> T:
         """``attempt()``, again when the body broke off mid-way or arrived wrong: a reply cut
-        short is not an HTTP error, so the transport's own retries never see it."""
-        delays = self._client.retry.delays()
+        short is not an HTTP error, so the transport's own retries never see it. The same
+        wrong bytes twice are what the server holds, not a glitch: that fails at once."""
+        retries = self._client.retry.start(f"download of {what}")
+        wrong: IntegrityError | None = None
         while True:
             try:
                 return attempt()
-            except (*_BROKEN_BODY, IntegrityError) as exc:
-                delay = next(delays, None)
-                if delay is None:
-                    if isinstance(exc, IntegrityError):
-                        raise
+            except NotFoundError as exc:
+                if wrong is None:
+                    raise
+                # The server found its copy corrupt on the first read and set it aside.
+                raise IntegrityError(f"{what}: {exc}", received=wrong.received) from exc
+            except IntegrityError as exc:
+                if wrong is not None and exc.received == wrong.received:
+                    raise IntegrityError(
+                        f"{what}: the server sends the same wrong bytes each time (its copy is "
+                        "corrupt): log a version holding this file again to repair it",
+                        received=exc.received,
+                    ) from exc
+                wrong = exc
+                if (delay := retries.next_delay(type(exc).__name__)) is None:
+                    raise
+                time.sleep(delay)
+            except _BROKEN_BODY as exc:
+                if (delay := retries.next_delay(type(exc).__name__)) is None:
                     raise CommError(f"{what}: the download kept breaking off; retry later") from exc
                 time.sleep(delay)
 
-    def fetch_to_cache(self, url: str, entry: ManifestEntry) -> None:
+    def fetch_to_cache(self, url: str, entry: ManifestEntry, meter: Meter | None = None) -> None:
         """Download the entry's bytes into the cache, verified."""
 
         def attempt() -> None:
             with self.cache.open_writer(entry.digest, entry.size or 0) as writer:
-                self._stream(url, writer)
+                self._stream(url, writer, meter)
 
         self._retrying(attempt, entry.path)
 
-    def fetch_to_path(self, url: str, entry: ManifestEntry, target: Path) -> None:
+    def fetch_to_path(
+        self, url: str, entry: ManifestEntry, target: Path, meter: Meter | None = None
+    ) -> None:
         """The entry's bytes straight into ``target`` (no cache), verified, replaced atomically."""
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
@@ -344,10 +340,11 @@ class Downloader:
             digest = hashlib.md5()
             with open(temporary, "wb") as file:
                 sink.file = file
-                self._stream(url, sink)
+                self._stream(url, sink, meter)
             if b64_to_hex(entry.digest) != digest.hexdigest():
                 raise IntegrityError(
-                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again"
+                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again",
+                    received=digest.hexdigest(),
                 )
 
         sink = _Hashing()
@@ -357,11 +354,15 @@ class Downloader:
         finally:
             temporary.unlink(missing_ok=True)
 
-    def _stream(self, url: str, sink: Any) -> None:
+    def _stream(self, url: str, sink: Any, meter: Meter | None) -> None:
+        if meter is not None:
+            meter.restart()
         response = self._client.request("GET", url, stream=True)
         try:
             for chunk in response.iter_content(_CHUNK):
                 sink.write(chunk)
+                if meter is not None:
+                    meter.advance(len(chunk))
         finally:
             response.close()
 

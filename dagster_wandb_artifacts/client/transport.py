@@ -1,20 +1,23 @@
 """HTTP transport: one ``requests.Session``, retries with backoff, typed errors.
 
-Retried: 429, 5xx and connection errors, honouring ``Retry-After``. Not retried: every other
-4xx (the request itself is wrong). GraphQL goes to ``{base_url}/graphql`` with basic auth
-``api:<key>``; file URLs the server hands out are signed and sent without credentials.
+Retried: 429, 5xx and connection errors, honouring ``Retry-After``, each retry announced (a
+Dagster warning in a step, see :mod:`.progress`) and all of a call's retries bounded in time.
+Not retried: every other 4xx (the request itself is wrong). GraphQL goes to
+``{base_url}/graphql`` with basic auth ``api:<key>``; file URLs the server hands out are
+signed and sent without credentials.
 """
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import functools
 import json
-import logging
 import random
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -22,6 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_netrc_auth
 
+from . import progress
 from .errors import (
     AuthenticationError,
     CommError,
@@ -31,8 +35,6 @@ from .errors import (
     WandbError,
     redact,
 )
-
-log = logging.getLogger("dagster_wandb_artifacts.client")
 
 _RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 _OPERATION = re.compile(r"\b(?:query|mutation)\s+(\w+)")
@@ -47,15 +49,35 @@ _RETRIED_EXCEPTIONS = (
 )
 
 
+_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "dagster_wandb_artifacts_time_limit", default=None
+)
+
+
+@contextmanager
+def time_limited(seconds: float) -> Iterator[None]:
+    """Calls in this block wait at most ``seconds`` per request and retry for at most
+    ``seconds`` after their first failure (teardown, discovery, pre-flight checks)."""
+    token = _limit.set(seconds)
+    try:
+        yield
+    finally:
+        _limit.reset(token)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long to keep trying: attempts, backoff (doubling, with jitter) and a deadline."""
+    """How long to keep trying: attempts, backoff (doubling, with jitter) and a deadline.
+
+    ``deadline`` bounds the seconds a call keeps retrying after its first failure (the time a
+    long upload took before it failed does not count); ``None`` leaves only ``max_attempts``.
+    """
 
     max_attempts: int = 8
     initial_backoff: float = 2.0
     max_backoff: float = 60.0
     jitter: float = 0.25
-    deadline: float | None = None
+    deadline: float | None = 30.0
 
     def delays(self) -> Iterator[float]:
         """The pause before each retry (one fewer than ``max_attempts``)."""
@@ -63,6 +85,52 @@ class RetryPolicy:
         for _ in range(self.max_attempts - 1):
             yield min(self.max_backoff, delay) * (1 + random.uniform(-self.jitter, self.jitter))
             delay *= 2
+
+    def start(self, what: str) -> Retries:
+        """The retries of one call of ``what`` (``"PUT https://..."``)."""
+        return Retries(self, what)
+
+
+class Retries:
+    """The retries of one call: each failure gets the pause before the next try, announced
+    with what failed, the attempt and the wait, or ``None`` when no try is left."""
+
+    def __init__(self, policy: RetryPolicy, what: str) -> None:
+        self._policy = policy
+        self._what = what
+        self._delays = policy.delays()
+        self._first_failure: float | None = None
+        #: The number of the attempt that just failed.
+        self.attempt = 1
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the first failure."""
+        return 0.0 if self._first_failure is None else time.monotonic() - self._first_failure
+
+    def next_delay(self, failure: str, suggested: float | None = None) -> float | None:
+        if self._first_failure is None:
+            self._first_failure = time.monotonic()
+        delay = next(self._delays, None)
+        if delay is None:
+            return None
+        delay = suggested or delay
+        deadline = self._policy.deadline
+        limit = _limit.get()
+        if limit is not None:
+            deadline = limit if deadline is None else min(deadline, limit)
+        if deadline is not None:
+            remaining = deadline - self.elapsed
+            if remaining < 0.05:
+                return None
+            delay = min(delay, remaining)  # a last try at the deadline, not none at all
+        bound = f", giving up {deadline:g} s after the first failure" if deadline else ""
+        progress.warn(
+            f"{self._what} failed ({failure}): attempt {self.attempt} of "
+            f"{self._policy.max_attempts}, next try in {delay:.1f} s{bound}"
+        )
+        self.attempt += 1
+        return delay
 
 
 def _retry_after(response: requests.Response | None, cap: float) -> float | None:
@@ -75,6 +143,22 @@ def _retry_after(response: requests.Response | None, cap: float) -> float | None
         parsed = email.utils.parsedate_to_datetime(header)
         seconds = parsed.timestamp() - time.time() if parsed else 0.0
     return max(0.0, min(cap, seconds))
+
+
+def _describe(exc: Exception) -> str:
+    """A short cause: requests' messages nest urllib3's whole retry story."""
+    text = str(exc)
+    for cause in (
+        "Connection refused",
+        "Connection reset",
+        "Name or service not known",
+        "timed out",
+        "Broken pipe",
+        "Remote end closed connection",
+    ):
+        if cause.lower() in text.lower():
+            return f"{type(exc).__name__}: {cause.lower()}"
+    return type(exc).__name__
 
 
 def _error_for(status: int, message: str) -> WandbError:
@@ -212,14 +296,13 @@ class GraphQLClient:
         **kwargs: Any,
     ) -> requests.Response:
         """Send with retries; ``body_factory`` gives a fresh body (a reopened file) per try."""
-        kwargs.setdefault("timeout", self.timeout)
+        limit = _limit.get()
+        kwargs.setdefault("timeout", self.timeout if limit is None else min(self.timeout, limit))
         if authenticated:
             kwargs["auth"] = ("api", self._api_key or "")
-        started = time.monotonic()
-        delays = self.retry.delays()
-        attempt = 0
+        where = f"{method} {self._redact(url.split('?')[0])}"
+        retries = self.retry.start(where)
         while True:
-            attempt += 1
             body = body_factory() if body_factory is not None else None
             failure: str
             response: requests.Response | None = None
@@ -228,32 +311,27 @@ class GraphQLClient:
                     kwargs["data"] = body
                 response = self._session.request(method, url, **kwargs)
             except _RETRIED_EXCEPTIONS as exc:
-                failure = f"{type(exc).__name__}"
+                failure = self._redact(_describe(exc))
             else:
                 if response.status_code not in _RETRIED_STATUS:
                     if response.status_code >= 400:
                         detail = self._redact(response.text[:500])
-                        where = self._redact(url.split("?")[0])
                         raise _error_for(
                             response.status_code,
-                            f"{method} {where} answered {response.status_code}: {detail}",
+                            f"{where} answered {response.status_code}: {detail}",
                         )
                     return response
                 failure = f"HTTP {response.status_code}"
             finally:
                 if body is not None and hasattr(body, "close"):
                     body.close()
-            delay = next(delays, None)
-            elapsed = time.monotonic() - started
-            if delay is None or (
-                self.retry.deadline is not None and elapsed + delay > self.retry.deadline
-            ):
+            delay = retries.next_delay(failure, _retry_after(response, self.retry.max_backoff))
+            if delay is None:
                 raise CommError(
-                    f"{method} {self._redact(url.split('?')[0])} failed after {attempt} "
-                    f"attempts ({failure}): check that the server is reachable, then retry"
+                    f"{where} failed after {retries.attempt} attempts in "
+                    f"{retries.elapsed:.0f} s ({failure}): check that the server is reachable, "
+                    "then retry"
                 )
-            delay = _retry_after(response, self.retry.max_backoff) or delay
-            log.debug("retrying %s %s after %s (%.2fs)", method, url.split("?")[0], failure, delay)
             if response is not None:
                 response.close()
             time.sleep(delay)

@@ -27,6 +27,7 @@ from dagster import (
 from dagster_wandb_artifacts import (
     WandbArtifactsIOManager,
     WandbArtifactsResource,
+    check_definitions,
     wandb_artifact_sensor,
 )
 from dagster_wandb_artifacts.client import Artifact
@@ -148,17 +149,20 @@ daily = define_asset_job(
 )
 main = define_asset_job("main", selection=[sensor_archive, power_model, evaluation])
 
-defs = Definitions(
-    assets=[
-        calibration,
-        raw_measurements,
-        cleaned_measurements,
-        sensor_archive,
-        power_model,
-        evaluation,
-    ],
-    jobs=[daily, main],
-    schedules=[build_schedule_from_partitioned_job(daily, hour_of_day=1)],
-    sensors=[wandb_artifact_sensor(wandb, [calibration], name="calibration_changed", job=main)],
-    resources={"io_manager": WandbArtifactsIOManager(wandb=wandb), "wandb": wandb},
+# Every asset's and input's wandb_artifact metadata is checked as the definitions load.
+defs = check_definitions(
+    Definitions(
+        assets=[
+            calibration,
+            raw_measurements,
+            cleaned_measurements,
+            sensor_archive,
+            power_model,
+            evaluation,
+        ],
+        jobs=[daily, main],
+        schedules=[build_schedule_from_partitioned_job(daily, hour_of_day=1)],
+        sensors=[wandb_artifact_sensor(wandb, [calibration], name="calibration_changed", job=main)],
+        resources={"io_manager": WandbArtifactsIOManager(wandb=wandb), "wandb": wandb},
+    )
 )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.support import run_tool
+from tests.support import run_process, run_tool, tool
 
 PYPROJECT = """
 [project]
@@ -48,6 +49,8 @@ attributes:
       type: model
       alias: production
       key: [models, detector]
+  sensor:
+    name: detector_changed
 """
 
 
@@ -83,3 +86,65 @@ def test_dg_discovers_checks_and_lists_the_component(dg_project):
     assert set(assets) == {"labels", "models/detector"}
     assert all(a["kinds"] == ["wandb"] for a in assets.values())
     assert {r["name"] for r in defs["resources"]} >= {"io_manager", "wandb"}
+    assert [s["name"] for s in defs["sensors"]] == ["detector_changed"]
+
+
+def test_dg_scaffold_writes_a_commented_defs_yaml_that_checks(dg_project):
+    root, _ = dg_project
+    shutil.rmtree(root / "src" / "wandbdemo" / "defs" / "wandb")
+    dg(dg_project, "scaffold", "defs", "dagster_wandb_artifacts.WandbArtifactsComponent", "w")
+    written = (root / "src" / "wandbdemo" / "defs" / "w" / "defs.yaml").read_text()
+    assert "attributes: {}" not in written
+    assert "  host: https://api.wandb.ai\n" in written
+    assert "  # retry_timeout: 30" in written and "  # sensor:" in written
+    dg(dg_project, "check", "defs")
+
+
+def test_the_component_has_every_resource_option_and_the_resource_defaults():
+    from dagster_wandb_artifacts import WandbArtifactsComponent, WandbArtifactsResource
+
+    options = set(WandbArtifactsResource.model_fields) - {"api_key"}
+    assert options <= set(WandbArtifactsComponent.model_fields)
+    assert {"dagster_url", "download_dir", "artifact_type", "sensor"} <= set(
+        WandbArtifactsComponent.model_fields
+    )
+    # Left out, host is the resource's (W&B's cloud), never a silent local folder.
+    assert WandbArtifactsComponent().resource().host == WandbArtifactsResource().host
+    configured = WandbArtifactsComponent(host="local", retry_timeout=5, timeout=7).resource()
+    assert (configured.retry_timeout, configured.timeout, configured.api_key) == (5, 7, None)
+
+
+TYPO_ASSET = """
+import dagster as dg
+
+
+@dg.asset(metadata={"wandb_artifact": {"type": "model", "aliase": ["best"]}})
+def detector_eval() -> dict:
+    return {}
+"""
+
+CHECKED_DEFINITIONS = """
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_wandb_artifacts import check_definitions
+
+
+@dg.definitions
+def defs():
+    return check_definitions(
+        dg.load_from_defs_folder(path_within_project=Path(__file__).parents[2])
+    )
+"""
+
+
+def test_dg_check_defs_names_an_asset_with_a_metadata_typo(dg_project):
+    root, env = dg_project
+    package = root / "src" / "wandbdemo"
+    (package / "definitions.py").write_text(CHECKED_DEFINITIONS)
+    (package / "defs" / "evaluation.py").write_text(TYPO_ASSET)
+    done = run_process([tool("dg"), "check", "defs"], cwd=root, env=env)
+    assert done.returncode != 0
+    output = " ".join((done.stdout + done.stderr).split())
+    assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import AssetKey, DagsterInstance, Definitions, asset, build_sensor_context
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    Definitions,
+    MetadataValue,
+    asset,
+    build_sensor_context,
+)
 
 from dagster_wandb_artifacts import WandbArtifactsIOManager
 from dagster_wandb_artifacts.lineage import (
@@ -64,14 +71,20 @@ def test_specs_deps_and_sensor_from_sdk_lineage(server, resource, wandb_home):
     graph_keys = defs.resolve_asset_graph().get_all_asset_keys()
     assert {AssetKey("model"), AssetKey("evaluation")} <= graph_keys
 
-    watched = wandb_artifact_sensor(resource, list(specs.values()), alias="latest")
+    watched = wandb_artifact_sensor(
+        resource, list(specs.values()), alias="latest", report_existing=True
+    )
     instance = DagsterInstance.ephemeral()
 
     def evaluate(cursor):
         return watched(build_sensor_context(instance=instance, cursor=cursor))
 
     first = evaluate(None)
-    assert {e.asset_key for e in first.asset_events} == set(specs)
+    assert {e.asset_key for e in first.asset_events} == set(specs)  # reported once, as asked
+    assert all(
+        e.metadata["wandb/url"] == MetadataValue.url(e.metadata["wandb/url"].value)
+        for e in first.asset_events
+    )
     data_versions = {e.asset_key: e.tags["dagster/data_version"] for e in first.asset_events}
     assert data_versions[AssetKey("model")] == specs[AssetKey("model")].metadata["wandb/digest"]
     assert evaluate(first.cursor).asset_events == []  # no change: nothing
@@ -87,7 +100,11 @@ def test_specs_deps_and_sensor_from_sdk_lineage(server, resource, wandb_home):
     triggering = wandb_artifact_sensor(
         resource, [specs[AssetKey("model")]], name="trigger", job=define_asset_job("retrain")
     )
-    requested = triggering(build_sensor_context(instance=instance))
+    baseline = triggering(build_sensor_context(instance=instance))
+    # The first tick records what is there: nothing changed, so no run and no event.
+    assert baseline.run_requests == [] and baseline.asset_events == []
+    sdk_log(server, "model", "model", "newer weights", uses=["dataset"], job_type="train")
+    requested = triggering(build_sensor_context(instance=instance, cursor=baseline.cursor))
     assert len(requested.run_requests) == 1
     assert (
         triggering(build_sensor_context(instance=instance, cursor=requested.cursor)).run_requests
@@ -106,7 +123,7 @@ def test_specs_deps_and_sensor_from_sdk_lineage(server, resource, wandb_home):
     v0.aliases.append("production")
     v0.save()
     moved_once = evaluate_production(None)
-    assert len(moved_once.asset_events) == 1
+    assert moved_once.asset_events == []  # the baseline
     v1 = api.artifact("model:v1")
     v1.aliases.append("production")
     v1.save()  # the alias moves to v1: one event

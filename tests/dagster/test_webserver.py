@@ -4,12 +4,6 @@ dagster-webserver's GraphQL API on loopback."""
 from __future__ import annotations
 
 import os
-import selectors
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -17,7 +11,7 @@ from urllib3.util.retry import Retry
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import EXAMPLE, run_example
+from tests.support import EXAMPLE, free_port, run_example, start_process, tool, wait_for_line
 
 ASSETS = """
 {
@@ -38,62 +32,36 @@ ASSETS = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_line(process: subprocess.Popen, marker: str, timeout: float) -> str:
-    """Read the process's output until a line contains ``marker`` (bounded by ``timeout``)."""
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=deadline - time.monotonic()):
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if marker in line:
-            return line
-    raise AssertionError(f"{marker!r} not seen in time:\n{''.join(seen)[-3000:]}")
-
-
-def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home):
-    home = tmp_path / "dagster-home"
-    home.mkdir()
+def test_the_first_run_leaves_what_the_printed_dagster_dev_command_shows(tmp_path, wandb_home):
+    """The README's first command, then the ``dagster dev`` command it prints: every asset
+    materialized, with W&B links on the ports configured for the two servers."""
+    readme = (EXAMPLE.parent / "README.md").read_text()
+    # The commands this test follows are the README's.
+    assert "(cd example_project && ../.venv/bin/python -m example_project)" in readme
+    assert "DAGSTER_HOME=$PWD/.dagster ../.venv/bin/dagster dev -m example_project.definitions" in (
+        readme
+    )
+    port, server_port = free_port(), free_port()
+    output = run_example(
+        tmp_path,
+        DAGSTER_WEBSERVER_URL=f"http://127.0.0.1:{port}",
+        WANDB_ARTIFACTS_SERVER_URL=f"http://127.0.0.1:{server_port}",
+    )
+    (dev_line,) = [line for line in output.splitlines() if "dagster dev" in line]
+    home = tmp_path / ".dagster"
+    assert f"DAGSTER_HOME={home} dagster dev -m example_project.definitions -p {port}" in dev_line
+    assert f"--port {server_port}" in output  # the browse command, on the port of the links
+    command = dev_line.split(": ", 1)[1].split("  (")[0].split()
     env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
     env.update(
         {
-            "DAGSTER_HOME": str(home),
+            command[0].split("=")[0]: command[0].split("=", 1)[1],
             "PYTHONPATH": os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")]),
         }
     )
-    run_example(tmp_path, DAGSTER_HOME=str(home))
-    bin_dir = Path(sys.executable).parent
-
-    port = _free_port()
-    webserver = subprocess.Popen(
-        [
-            str(bin_dir / "dagster-webserver"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-m",
-            "example_project.definitions",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    webserver = start_process([tool(command[1]), *command[2:]], cwd=tmp_path, env=env)
     try:
-        _wait_for_line(webserver, "Serving dagster-webserver", timeout=180)
+        wait_for_line(webserver, "Serving dagster-webserver", timeout=180)
         # The line comes just before the server binds: retry refused connections, bounded.
         session = requests.Session()
         retry = Retry(connect=60, backoff_factor=0.05, backoff_max=1.0)
@@ -123,7 +91,9 @@ def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home
     assert nodes["calibration"]["assetMaterializations"] == []  # made outside Dagster
 
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         for key, node in nodes.items():
             if key == "calibration":
                 continue
@@ -137,7 +107,11 @@ def test_webserver_shows_metadata_lineage_and_data_versions(tmp_path, wandb_home
             logged = api.artifact(f"{collection}:{entries['wandb/version']}")
             assert tags["dagster/data_version"] == logged.digest == entries["wandb/digest"]
             assert entries["wandb/collection"] == f"local/dagster-example/{collection}"
-            assert entries["wandb/url"].startswith("http://127.0.0.1:8080/local/dagster-example/")
+            assert entries["wandb/url"].startswith(
+                f"http://127.0.0.1:{server_port}/local/dagster-example/"
+            )
+            run = logged.logged_by()
+            assert run.config["dagster_run_url"].startswith(f"http://127.0.0.1:{port}/runs/")
             assert entries["dagster/uri"] == (
                 f"wandb-artifact://local/dagster-example/{collection}:{logged.version}"
             )

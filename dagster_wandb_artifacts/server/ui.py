@@ -1,0 +1,409 @@
+"""The web UI: server-rendered pages at W&B's own URL paths, so every link the IO manager
+writes into Dagster (``wandb/url``, ``wandb/run_url``) and every URL the ``wandb`` SDK prints
+opens a page here.
+
+A browser is asked for basic auth (user ``api``, password the API key), as every other
+request. Templates autoescape every value; links from data (a Dagster run URL in a run's
+config) are shown as links only when they are http(s).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from . import blobs, ui_queries
+from .registry import PREFIX as REGISTRY_PREFIX
+from .store import NotFound, is_version_alias
+from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
+from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
+
+if TYPE_CHECKING:
+    from .app import ServerState
+
+T = TypeVar("T", dict, list)
+_TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+)
+_VERSION_TABS = ("overview", "metadata", "files", "usage")
+_RUN_TABS = ("overview", "artifacts", "files", "logs")
+_PROJECT_TABS = ("overview", "artifacts", "workspace", "runs", "table")
+#: Versions a run page lists of those it logged, and of those it used.
+_RUN_ARTIFACTS = 500
+#: Metadata keys the IO manager writes, shown in the version's Dagster section.
+_DAGSTER_KEYS = ("dagster/asset_key", "dagster/run_id", "dagster/code_version")
+
+
+def _path(root: str, *segments: Any) -> str:
+    """An absolute path of the UI, each segment quoted."""
+    return root + "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+
+
+def _http_link(value: Any) -> str | None:
+    """``value`` when it is an http(s) URL, to be shown as a link (never ``javascript:``)."""
+    if isinstance(value, str) and urlsplit(value).scheme in ("http", "https"):
+        return value
+    return None
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _pretty(raw: str | None) -> str:
+    try:
+        return json.dumps(json.loads(raw or "{}"), indent=2, ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        return raw or ""
+
+
+def _stored(raw: str | None, kind: type[T]) -> T:
+    """Stored JSON of ``kind`` (a dict, a list); anything else (malformed) reads as empty."""
+    try:
+        value = json.loads(raw) if raw else kind()
+    except ValueError:
+        return kind()
+    return value if isinstance(value, kind) else kind()
+
+
+def _config(raw: str | None) -> dict[str, Any]:
+    """A run's config as W&B stores it (``{key: {"value": v, "desc": d}}``), unwrapped, less
+    the SDK's own ``_wandb`` entry."""
+    config = _stored(raw, dict)
+    return {
+        key: value["value"] if isinstance(value, dict) and "value" in value else value
+        for key, value in config.items()
+        if key != "_wandb"
+    }
+
+
+_TEMPLATES.env.tests["version_alias"] = is_version_alias
+_TEMPLATES.env.filters.update(size=_size, json=lambda v: json.dumps(v, indent=2, default=str))
+
+
+def _challenge() -> Response:
+    return Response(
+        "sign in with user 'api' and your API key as password",
+        status_code=401,
+        headers={"WWW-Authenticate": 'Basic realm="wandb-artifacts"'},
+    )
+
+
+class _Page:
+    """One request's rendering: the store, the URL root, and its template."""
+
+    def __init__(self, state: ServerState, request: Request) -> None:
+        self.state = state
+        self.store = state.store
+        self.request = request
+        self.params = request.path_params
+        self.root = request.scope.get("root_path", "").rstrip("/")
+
+    def path(self, *segments: Any) -> str:
+        return _path(self.root, *segments)
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        context.update(path=self.path, entity=self.state.entity)
+        return _TEMPLATES.TemplateResponse(self.request, template, context, status_code=status)
+
+    def query(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+    def page_number(self) -> int:
+        return ui_queries.page_number(self.query("page"))
+
+    def project(self) -> Any:
+        found = self.store.find_project(self.params["entity"], self.params["project"])
+        if found is None:
+            raise NotFound(f"no project {self.params['entity']}/{self.params['project']}")
+        return found
+
+    def collection(self, project: Any, name: str) -> Any:
+        found = self.store.find_collection(project["id"], name)
+        if found is None:
+            raise NotFound(f"no collection {name!r} in {project['name']}")
+        return found
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+
+def home(page: _Page) -> Response:
+    text = (page.query("q") or "").strip()[:200]
+    entity = page.params.get("entity")
+    return page.render(
+        "home.html",
+        projects=ui_queries.projects_overview(page.store, entity),
+        only_entity=entity,
+        query=text,
+        hits=ui_queries.search(page.store, text) if text else None,
+    )
+
+
+def project(page: _Page) -> Response:
+    row = page.project()
+    type_name = page.params.get("type")
+    collections = ui_queries.collections_of(page.store, row["id"], type_name)
+    by_type: dict[str, list[dict]] = {}
+    for collection in collections:
+        by_type.setdefault(collection["type"], []).append(collection)
+    return page.render(
+        "project.html",
+        project=row,
+        owner=page.params["entity"],
+        by_type=by_type,
+        only_type=type_name,
+        runs=ui_queries.runs_of(page.store, row["id"], page.page_number()),
+    )
+
+
+def collection(page: _Page) -> Response:
+    project_row = page.project()
+    row = page.collection(project_row, page.params["name"])
+    return page.render(
+        "collection.html",
+        owner=page.params["entity"],
+        project=project_row,
+        collection=row,
+        type_name=page.store.get("artifact_types", row["type_id"])["name"],
+        tags=[tag["name"] for tag in page.store.collection_tags(row["id"])],
+        versions=ui_queries.versions_of(page.store, row["id"], page.page_number()),
+        total=ui_queries.version_count(page.store, row["id"]),
+        highlight=None,
+    )
+
+
+def _version(page: _Page) -> tuple[Any, Any, Any, int]:
+    """The project, collection and artifact rows a version URL names, and its index there."""
+    project_row = page.project()
+    collection_row = page.collection(project_row, page.params["name"])
+    artifact = page.store.resolve_alias(collection_row["id"], page.params["version"])
+    if artifact is None:
+        raise NotFound(f"no version {page.params['version']!r} of {collection_row['name']}")
+    index = page.store.membership(collection_row["id"], artifact["id"])["version_index"]
+    return project_row, collection_row, artifact, index
+
+
+def version(page: _Page) -> Response:
+    tab = page.params.get("tab", "overview")
+    if tab not in _VERSION_TABS:
+        raise NotFound(f"no tab {tab!r}")
+    project_row, collection_row, artifact, index = _version(page)
+    store = page.store
+    selected = page.params.get("file", "")
+    folder = selected if selected.endswith("/") or not selected else posixpath.dirname(selected)
+    folder = folder.rstrip("/") + "/" if folder else ""
+    shown = None
+    if selected and not selected.endswith("/"):
+        entry = ui_queries.file_entry(store, artifact["id"], selected)
+        if entry is None:
+            raise NotFound(f"no file {selected!r} in this version")
+        if page.query("raw") is not None:
+            return _image(page, entry)
+        shown = {
+            "entry": entry,
+            "preview": preview(page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0),
+        }
+    metadata = _stored(artifact["metadata"], dict)
+    location = (page.params["entity"], project_row["name"], "artifacts", page.params["type"])
+    location += (collection_row["name"], f"v{index}")
+    producer = ui_queries.run_of(store, artifact["created_by_run_id"])
+    users = ui_queries.users_of(store, artifact["id"], limit=200)
+    return page.render(
+        "version.html",
+        owner=page.params["entity"],
+        project=project_row,
+        collection=collection_row,
+        type_name=page.params["type"],
+        artifact=artifact,
+        index=index,
+        version_name=f"v{index}",
+        aliases=[row["alias"] for row in store.aliases_of(artifact["id"], collection_row["id"])],
+        tags=[tag["name"] for tag in store.artifact_tags(artifact["id"])],
+        metadata=_pretty(artifact["metadata"]),
+        dagster={key: metadata[key] for key in _DAGSTER_KEYS if key in metadata},
+        dagster_run_url=_http_link(_config(producer["config"]).get("dagster_run_url"))
+        if producer
+        else None,
+        producer=producer,
+        users=ui_queries.run_names(store, [row["id"] for row in users]),
+        home=ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"]),
+        links=ui_queries.links_of(store, artifact["id"]),
+        folder=folder,
+        files=ui_queries.directory(store, artifact["id"], folder, page.query("after")),
+        first_page=page.query("after") is not None,
+        shown=shown,
+        previewable=previewable,
+        download=lambda md5: _download_url(page, md5),
+        file_url=lambda name: page.path(*location, "files", *name.split("/")),
+        parent=posixpath.dirname(folder.rstrip("/")) + "/" if "/" in folder.rstrip("/") else "",
+    )
+
+
+def _download_url(page: _Page, md5_hex: str) -> str:
+    """The file's signed URL, as the SDK would be given it."""
+    object_path = f"/storage/obj/{md5_hex}"
+    return f"{page.root}{object_path}?{page.state.signer.sign('GET', object_path)}"
+
+
+def _image(page: _Page, entry: Any) -> Response:
+    """An image file's bytes, with its type, for an inline preview; only image types are served
+    so, never SVG or HTML, so that no file of a version can run script in the UI's origin."""
+    content_type = IMAGE_TYPES.get(posixpath.splitext(entry["name"])[1].lower())
+    key = blobs.object_key(entry["md5"]) if entry["md5"] else None
+    if content_type is None or key is None or (entry["size"] or 0) > IMAGE_BYTES:
+        raise NotFound("no image to show")
+    if not page.state.blobs.exists(key):
+        raise NotFound("the image's bytes are missing from the storage")
+    with page.state.blobs.open(key) as file:
+        body = file.read()
+    return Response(body, media_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
+
+
+def version_lineage(page: _Page) -> Response:
+    project_row, collection_row, artifact, index = _version(page)
+    graph = lineage(page.store, artifact["id"])
+    places = ui_queries.home_places(page.store, graph.ids("artifact"))
+    runs = ui_queries.run_names(page.store, graph.ids("run"))
+    return page.render(
+        "lineage.html",
+        owner=page.params["entity"],
+        project=project_row,
+        collection=collection_row,
+        type_name=page.params["type"],
+        version_name=f"v{index}",
+        artifact=artifact,
+        graph=graph,
+        places=places,
+        runs=runs,
+        node_width=NODE_WIDTH,
+        node_height=NODE_HEIGHT,
+    )
+
+
+def run(page: _Page) -> Response:
+    tab = page.params.get("tab", "overview")
+    if tab not in _RUN_TABS:
+        raise NotFound(f"no tab {tab!r}")
+    project_row = page.project()
+    row = page.store.find_run(project_row["id"], page.params["run"])
+    if row is None:
+        raise NotFound(f"no run {page.params['run']!r} in {project_row['name']}")
+    logged = [r["id"] for r in ui_queries.logged_by(page.store, row["id"], _RUN_ARTIFACTS)]
+    used = [r["id"] for r in ui_queries.used_by(page.store, row["id"], _RUN_ARTIFACTS)]
+    places = ui_queries.home_places(page.store, logged + used)
+    config = _config(row["config"])
+    return page.render(
+        "run.html",
+        owner=page.params["entity"],
+        project=project_row,
+        run=row,
+        config=config,
+        dagster_run_url=_http_link(config.get("dagster_run_url")),
+        summary=_pretty(row["summary"]),
+        tags=_stored(row["tags"], list),
+        logged=[places[i] for i in logged if i in places],
+        used=[places[i] for i in used if i in places],
+        logged_total=ui_queries.logged_count(page.store, row["id"]),
+        used_total=ui_queries.used_count(page.store, row["id"]),
+    )
+
+
+def registries(page: _Page) -> Response:
+    org = page.params.get("org", page.state.entity)
+    return page.render(
+        "registries.html",
+        org=org,
+        registries=ui_queries.registries_of(page.store, org, REGISTRY_PREFIX),
+        prefix=REGISTRY_PREFIX,
+    )
+
+
+def registry(page: _Page) -> Response:
+    org, name = page.params["org"], page.params["registry"]
+    project_row = page.store.find_project(org, REGISTRY_PREFIX + name)
+    if project_row is None:
+        raise NotFound(f"no registry {name!r} in {org}")
+    selected = None
+    selection = (page.query("selectionPath") or "").split("/")
+    if len(selection) == 3 and selection[:2] == [org, project_row["name"]]:
+        row = page.store.find_collection(project_row["id"], selection[2])
+        if row is not None:
+            selected = {
+                "collection": row,
+                "versions": ui_queries.versions_of(page.store, row["id"], page.page_number()),
+                "total": ui_queries.version_count(page.store, row["id"]),
+            }
+    return page.render(
+        "registry.html",
+        org=org,
+        name=name,
+        project=project_row,
+        collections=ui_queries.collections_of(page.store, project_row["id"]),
+        selected=selected,
+        highlight=page.query("version"),
+    )
+
+
+# Routes ----------------------------------------------------------------------------------------
+
+
+def routes(state: ServerState, counted: Callable[[str, Callable], Callable]) -> list[Route]:
+    """The UI's routes, after the API's (they match broad paths like ``/{entity}/{project}``)."""
+
+    def endpoint(render: Callable[[_Page], Response]) -> Callable:
+        def respond(request: Request) -> Response:
+            if not state.authenticated(request):
+                return _challenge()
+            page = _Page(state, request)
+            try:
+                return render(page)
+            except NotFound as exc:
+                return page.render("missing.html", status=404, message=str(exc))
+
+        async def handler(request: Request) -> Response:
+            return await run_in_threadpool(respond, request)
+
+        return counted("page", handler)
+
+    artifact = "/{entity}/{project}/artifacts/{type}/{name}/{version}"
+    pages: list[tuple[str, Callable[[_Page], Response]]] = [
+        ("/", home),
+        ("/registry", registries),
+        ("/orgs/{org}/registry", registries),
+        ("/orgs/{org}/registry/{registry}", registry),
+        ("/{entity}/projects", home),
+        ("/{entity}/{project}", project),
+        *((f"/{{entity}}/{{project}}/{tab}", project) for tab in _PROJECT_TABS),
+        ("/{entity}/{project}/artifacts/{type}", project),
+        ("/{entity}/{project}/artifacts/{type}/{name}", collection),
+        (artifact, version),
+        (f"{artifact}/lineage", version_lineage),
+        (f"{artifact}/files/{{file:path}}", version),
+        (f"{artifact}/{{tab}}", version),
+        ("/{entity}/{project}/runs/{run}", run),
+        ("/{entity}/{project}/runs/{run}/{tab}", run),
+    ]
+    return [Route(path, endpoint(render), methods=["GET"]) for path, render in pages]
