@@ -39,9 +39,11 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(root: Path) -> Iterator[ServerProcess]:
-    """``dagster-wandb-artifacts server`` on a free loopback port, from this interpreter."""
+def server_process(root: Path, public_url: str | None = None) -> Iterator[ServerProcess]:
+    """``dagster-wandb-artifacts server`` on a free loopback port, from this interpreter;
+    ``public_url`` is where its signed URLs point (a proxy in front of it)."""
     api_key = f"bench-{secrets.token_hex(24)}"
+    public = ["--public-url", public_url] if public_url else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -54,6 +56,7 @@ def server_process(root: Path) -> Iterator[ServerProcess]:
             "0",
             "--api-key",
             api_key,
+            *public,
         ],
         stdout=subprocess.PIPE,
         text=True,

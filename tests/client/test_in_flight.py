@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.latency_proxy import LatencyProxy
+from bench.latency_proxy import LatencyProxy, free_port
 from bench.latency_proxy import Path as NetworkPath
 from dagster_wandb_artifacts.client import (
     Api,
@@ -21,6 +21,7 @@ from dagster_wandb_artifacts.client import (
     publishing,
 )
 from dagster_wandb_artifacts.client.transfer import prefetched
+from dagster_wandb_artifacts.server import LocalServer
 
 
 def _wait_for(condition, seconds: float = 10.0) -> bool:
@@ -111,12 +112,14 @@ def test_one_failed_upload_among_many_fails_the_log_and_commits_nothing(api, tmp
     assert not api.artifact_exists("broken:latest")
 
 
-def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
-    server, tmp_path, wandb_home
-):
+def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(tmp_path, wandb_home):
     contents = _files(tmp_path / "src", 60)
-    target = server.base_url.split("://", 1)[1]
-    with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
+    port = free_port()
+    # The server signs its file URLs for the proxy, so the transfers cross it too.
+    with (
+        LocalServer(tmp_path / "server", public_url=f"http://127.0.0.1:{port}") as server,
+        LatencyProxy(server.base_url.split("://", 1)[1], NetworkPath(rtt=0.05), port) as proxy,
+    ):
         overrides = {"base_url": f"http://{proxy.address}", "entity": "ent", "project": "proj"}
         api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
         _log(api, "far", tmp_path / "src")
