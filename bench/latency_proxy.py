@@ -215,11 +215,18 @@ class LatencyProxy:
         self._loop.close()
 
 
-def free_port() -> int:
-    """A port free on 127.0.0.1 now, for a proxy whose address the server must know first."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 now, for a proxy and a server that must know
+    each other's address before either starts (all probed at once: a port just released is
+    the next one the kernel hands out)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def path_from(rtt_ms: float, rate_mbit: float | None, window_mib: float | None) -> Path:
@@ -231,8 +238,8 @@ def path_from(rtt_ms: float, rate_mbit: float | None, window_mib: float | None) 
 
 
 async def _serve(target: str, path: Path, port: int) -> None:
-    host, _, port = target.rpartition(":")
-    proxy = _Proxy((host, int(port)), path)
+    host, _, target_port = target.rpartition(":")
+    proxy = _Proxy((host, int(target_port)), path)
     server = await asyncio.start_server(proxy.handle, "127.0.0.1", port)
     bound_host, bound_port = server.sockets[0].getsockname()[:2]
     print(f"listening on {bound_host}:{bound_port}", flush=True)

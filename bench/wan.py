@@ -36,7 +36,7 @@ import requests
 from chain import timed_materialize
 from dagster import FilesystemIOManager
 from harness import ServerProcess, report, server_process, timed, touch_memory
-from latency_proxy import free_port
+from latency_proxy import free_ports
 from sdk_compare import (
     WANDB_DIRS,
     big_file,
@@ -61,8 +61,8 @@ _LISTENING = re.compile(r"listening on (\S+)")
 def far_server(root: Path, rtt_ms: float, rate_mbit: float | None) -> Iterator[ServerProcess]:
     """The server on ``root`` as seen through a latency proxy in a process of its own; the
     server signs its file URLs for the proxy, so file transfers cross it too."""
-    port = free_port()
-    with server_process(root, public_url=f"http://127.0.0.1:{port}") as server:
+    port, server_port = free_ports(2)
+    with server_process(root, f"http://127.0.0.1:{port}", server_port) as server:
         target = server.base_url.split("://", 1)[1]
         command = [sys.executable, str(BENCH / "latency_proxy.py"), "--target", target]
         command += ["--rtt-ms", str(rtt_ms), "--port", str(port)]

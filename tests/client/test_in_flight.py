@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.latency_proxy import LatencyProxy, free_port
+from bench.latency_proxy import LatencyProxy, free_ports
 from bench.latency_proxy import Path as NetworkPath
 from dagster_wandb_artifacts.client import (
     Api,
@@ -114,7 +114,7 @@ def test_one_failed_upload_among_many_fails_the_log_and_commits_nothing(api, tmp
 
 def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(tmp_path, wandb_home):
     contents = _files(tmp_path / "src", 60)
-    port = free_port()
+    (port,) = free_ports(1)
     # The server signs its file URLs for the proxy, so the transfers cross it too.
     with (
         LocalServer(tmp_path / "server", public_url=f"http://127.0.0.1:{port}") as server,
