@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.latency_proxy import LatencyProxy, free_ports
+from bench.latency_proxy import LatencyProxy
 from bench.latency_proxy import Path as NetworkPath
 from dagster_wandb_artifacts.client import (
     Api,
@@ -21,7 +21,6 @@ from dagster_wandb_artifacts.client import (
     publishing,
 )
 from dagster_wandb_artifacts.client.transfer import prefetched
-from dagster_wandb_artifacts.server import LocalServer
 
 
 def _wait_for(condition, seconds: float = 10.0) -> bool:
@@ -112,15 +111,15 @@ def test_one_failed_upload_among_many_fails_the_log_and_commits_nothing(api, tmp
     assert not api.artifact_exists("broken:latest")
 
 
-def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(tmp_path, wandb_home):
+def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
+    server, tmp_path, wandb_home
+):
     contents = _files(tmp_path / "src", 60)
-    (port,) = free_ports(1)
-    # The server signs its file URLs for the proxy, so the transfers cross it too.
-    with (
-        LocalServer(tmp_path / "server", public_url=f"http://127.0.0.1:{port}") as server,
-        LatencyProxy(server.base_url.split("://", 1)[1], NetworkPath(rtt=0.05), port) as proxy,
-    ):
-        overrides = {"base_url": f"http://{proxy.address}", "entity": "ent", "project": "proj"}
+    target = server.base_url.split("://", 1)[1]
+    with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
+        # Signed file URLs through the proxy too, as behind any public URL.
+        server.public_url = f"http://{proxy.address}"
+        overrides = {"base_url": server.public_url, "entity": "ent", "project": "proj"}
         api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
         _log(api, "far", tmp_path / "src")
         logged_over = proxy.connections
