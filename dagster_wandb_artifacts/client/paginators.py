@@ -300,10 +300,15 @@ class ArtifactFiles(SizedPaginator["ArtifactFile"]):
             "fileNames": names,
         }
         super().__init__(api, variables, per_page, cursor=start)
-        self._artifact_name = artifact.qualified_name
+        self.artifact = artifact
+
+    @property
+    def path(self) -> list[str]:
+        """``[entity, project, name]`` of the version listed."""
+        return [self.artifact.entity, self.artifact.project, self.artifact.name]
 
     def _missing(self) -> str:
-        return f"artifact {self._artifact_name}"
+        return f"artifact {self.artifact.qualified_name}"
 
     def _connection(self) -> dict[str, Any] | None:
         collection = _project(self.last_response).get("artifactCollection") or {}

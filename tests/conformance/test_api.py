@@ -327,3 +327,8 @@ def test_a_key_passed_first_is_a_clear_type_error(conformance_server):
 
     with pytest.raises(TypeError, match="api_key="):
         Api(conformance_server.api_key, {"base_url": conformance_server.base_url})
+
+
+@pytest.mark.conformance("ArtifactFiles.path")
+def test_files_listing_path(pair: Pair, world: dict):
+    pair.check(lambda side: side.api.artifact(f"{DATA}:v1").files().path)
