@@ -21,6 +21,8 @@ _EXPORTS = {
     "wandb_artifact_specs": "lineage",
     "WandbArtifactsComponent": "component",
     "wandb_artifact_sensor": "lineage",
+    "WandbWebhookReceiver": "webhooks",
+    "WebhookRoute": "webhooks",
     "check_definitions": "checks",
 }
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from .io_manager import WandbArtifactsIOManager
     from .lineage import wandb_artifact_sensor, wandb_artifact_specs
     from .resource import WandbArtifactsResource
+    from .webhooks import WandbWebhookReceiver, WebhookRoute
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +53,8 @@ __all__ = [
     "WandbArtifactsIOManager",
     "WandbArtifactsResource",
     "WandbInputConfig",
+    "WandbWebhookReceiver",
+    "WebhookRoute",
     "__version__",
     "check_definitions",
     "wandb_artifact_sensor",

@@ -2,8 +2,9 @@
 
 Each serializer writes a value into a folder of files and reads it back; the IO manager
 records which one it used in the version's metadata (``dagster/serializer``), so loading
-never guesses. Pickle is only read back from versions this IO manager's pickle serializer
-wrote, or when an input opts in.
+never guesses. Metadata is not proof of who wrote a version (any W&B client can write it), so
+a pickle is only read back from the exact version this Dagster deployment recorded for the
+upstream materialization, or when an input opts in with ``allow_pickle``.
 """
 
 from __future__ import annotations
@@ -180,9 +181,18 @@ def choose(value: Any, name: str | None) -> Serializer:
 
 
 def read(folder: Path, metadata: dict[str, Any], *, allow_pickle: bool) -> Any:
-    """The value stored in a downloaded version, by the serializer its metadata names."""
+    """The value stored in a downloaded version, by the serializer its metadata names;
+    ``allow_pickle``: the version is trusted to hold a pickle (recorded by this Dagster
+    deployment, or an input's opt-in)."""
     name = metadata.get(SERIALIZER_KEY)
-    if name in SERIALIZERS and (name != "pickle" or metadata.get("dagster/asset_key")):
+    if name == "pickle" and not allow_pickle:
+        raise SerializationError(
+            "this version says it holds a pickle, but it is not the version this Dagster "
+            "deployment recorded for the upstream materialization (metadata proves nothing "
+            "about its writer): set allow_pickle=True on the input only if you trust whoever "
+            "can log to its collection"
+        )
+    if name in SERIALIZERS:
         return SERIALIZERS[name].read(folder)
     legacy = folder / LEGACY_PICKLE
     if legacy.is_file():

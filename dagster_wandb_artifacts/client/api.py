@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from . import queries
+from .automations_api import AutomationMethods
 from .cache import ArtifactCache
 from .collections import ArtifactCollection, ArtifactType
 from .errors import AuthenticationError, InvalidInputError, NotFoundError
@@ -22,7 +23,8 @@ from .registries import PREFIX as REGISTRY_PREFIX
 from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
-from .users import User
+from .users import User, UserMethods
+from .workspace import WorkspaceMethods
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -47,7 +49,7 @@ def _key_from_netrc(base_url: str) -> str | None:
     return found[2] if found else None
 
 
-class Api:
+class Api(AutomationMethods, UserMethods, WorkspaceMethods):
     """The W&B public API for artifacts, on ``requests``.
 
     Arguments and resolution follow ``wandb.Api``: the key comes from ``api_key``, then
@@ -165,6 +167,15 @@ class Api:
     def server_features(self) -> frozenset[str]:
         reply = self.client.execute(queries.SERVER_FEATURES)["serverInfo"] or {}
         return frozenset(f["name"] for f in reply.get("features") or [] if f["isEnabled"])
+
+    def flush(self) -> None:
+        """Forget what this ``Api`` remembered from the server (the viewer, its features, the
+        organizations of entities, the listings of runs), as ``wandb.Api.flush`` forgets its
+        runs: the next calls ask the server anew."""
+        for name in ("viewer", "server_features"):
+            self.__dict__.pop(name, None)
+        self._orgs_of_entities.clear()
+        self._runs = {}
 
     # Projects ------------------------------------------------------------------------------------
 
@@ -344,10 +355,6 @@ class Api:
             entity, project = self._project_path(path)
             self._runs[key] = Runs(self, entity, project, filters, order, per_page)
         return self._runs[key]
-
-    def flush(self) -> None:
-        """Forget the listings of runs made so far (``runs()`` asks the server anew)."""
-        self._runs = {}
 
     def artifact_types(self, project: str | None = None) -> ArtifactTypes:
         entity, name = self._project_path(project)

@@ -23,7 +23,7 @@ from .errors import (
     InvalidInputError,
 )
 from .links import Home, VersionLinks
-from .manifest import Manifest, ManifestEntry, b64_to_hex
+from .manifest import Manifest, ManifestEntry, b64_to_hex, check_storable_path
 from .names import (
     normalize_path,
     validate_alias,
@@ -483,12 +483,14 @@ class Artifact(VersionReading, VersionLinks):
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
+        files = [(source, normalize_path(name)) for source, name in files]
+        for _, name in files:  # before any hashing: a name the disk refuses fails here
+            check_storable_path(name)
         digests = hash_files(
             [source for source, _ in files], self._workers(), *self._progress_settings()
         )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
-            name = normalize_path(name)
             if is_tmp:
                 folder, _, base = name.rpartition("/")
                 stem, dot, suffix = base.partition(".")

@@ -190,7 +190,7 @@ class ArtifactCollection:
 
     @property
     def aliases(self) -> list[str]:
-        """Every alias in the collection (``latest``, ``vN`` and custom ones)."""
+        """The collection's aliases (``latest`` and custom ones; W&B leaves out ``vN``)."""
         reply = self._api.client.execute(
             queries.COLLECTION_ALIASES, {"id": self.id, "perPage": _ALIAS_PAGE}
         )

@@ -46,7 +46,12 @@ class ArtifactFinalizedError(WandbError, AttributeError):
 
 
 class IntegrityError(WandbError, ValueError):
-    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder)."""
+    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder).
+    ``received`` is the md5 (hex) of the bytes that arrived, when known."""
+
+    def __init__(self, message: str, *, received: str | None = None) -> None:
+        super().__init__(message)
+        self.received = received
 
 
 def redact(text: str, secret: str | None) -> str:

@@ -88,7 +88,7 @@ class ManifestEntry:
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any]) -> ManifestEntry:
         """An entry from a manifest; keys this client does not know are ignored."""
-        _check_path(path)
+        check_path(path)
         if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
             raise InvalidInputError(f"manifest entry {path!r} has no digest")
         size = data.get("size")
@@ -109,7 +109,11 @@ class ManifestEntry:
         )
 
 
-def _check_path(path: str) -> None:
+#: The longest file or folder name that common filesystems accept, in bytes (NAME_MAX).
+MAX_NAME_BYTES = 255
+
+
+def check_path(path: str) -> None:
     """Refuse paths that could escape a download root (a hostile manifest's trick)."""
     parts = path.split("/") if isinstance(path, str) else []
     if (
@@ -122,6 +126,18 @@ def _check_path(path: str) -> None:
         or any(part in ("", ".", "..") for part in parts)
     ):
         raise InvalidInputError(f"manifest path {path!r} is not a safe relative path")
+
+
+def check_storable_path(path: str) -> None:
+    """``check_path``, and every part short enough to be a file or folder name on disk (a
+    longer one would only fail when the version is downloaded)."""
+    check_path(path)
+    for part in path.split("/"):
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            raise InvalidInputError(
+                f"path {path!r}: the part {part[:40]!r}... is longer than the "
+                f"{MAX_NAME_BYTES} bytes a file or folder name may have on disk; shorten it"
+            )
 
 
 class Manifest:
@@ -137,7 +153,7 @@ class Manifest:
             self.add(entry)
 
     def add(self, entry: ManifestEntry) -> None:
-        _check_path(entry.path)
+        check_path(entry.path)
         self._entries[entry.path] = entry
 
     def remove(self, path: str) -> None:

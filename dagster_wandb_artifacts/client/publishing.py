@@ -213,7 +213,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
             meter.settle(entry.size or 0)
         progress.done()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-manifest") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-log") as pool:
         manifest_upload = pool.submit(_put_manifest, api, guessed)
         # The next batch of upload URLs is asked for while the one before uploads.
         ahead = 2 * FILES_PER_REQUEST
@@ -221,8 +221,10 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         with progress:
             parallel_map(upload, prefetched(registered(), ahead), in_flight)
         manifest_upload.result()
-    if born_elsewhere:
-        _put_manifest(api, _create_manifest(api, run, artifact, artifact_id))
-    committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
-    artifact._cache_logged_files(api)
+        if born_elsewhere:
+            _put_manifest(api, _create_manifest(api, run, artifact, artifact_id))
+        # The files go into the cache while the commit's round trip is under way.
+        caching = pool.submit(artifact._cache_logged_files, api)
+        committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
+        caching.result()
     return committed["commitArtifact"]["artifact"]

@@ -98,13 +98,24 @@ class VersionReading:
         url = _manifest_url(self._attrs)
         if url is not None:
             try:
-                return Manifest.from_bytes(api.client.request("GET", url).content)
+                return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
             except (AuthenticationError, InvalidInputError, NotFoundError):
                 pass  # the URL came with the version: its signature may have expired since
         url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
         if url is None:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return Manifest.from_bytes(api.client.request("GET", url).content)
+        return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+
+    def _checked(self, manifest: Manifest) -> Manifest:
+        """The fetched manifest, if its entries are the ones the version's digest names: a
+        manifest rewritten after the commit is never read from."""
+        expected = self._attrs.get("digest") if self._attrs else None
+        if expected and manifest.digest() != expected:
+            raise IntegrityError(
+                f"{self.qualified_name}: its manifest does not match the version's digest "
+                f"{expected} (it was changed after the commit); nothing is read from it"
+            )
+        return manifest
 
     def _default_root(self, include_version: bool = True) -> Path:
         """Where the SDK puts this version: ``$WANDB_ARTIFACT_DIR/<source collection>:vN``

@@ -388,6 +388,16 @@ class Registry:
         """A new registry (use :meth:`Api.create_registry`); no types means all types."""
         entity = api.organization_entity(organization)
         types = list(artifact_types or [])
+        # upsertModel updates an existing project, so a taken name is refused before it (as the
+        # SDK does); ``inserted`` still catches a registry created in between.
+        existing = api.client.execute(
+            queries.FETCH_REGISTRY, {"name": PREFIX + name, "entity": entity}
+        )["entity"]
+        if existing and existing.get("project"):
+            raise InvalidInputError(
+                f"Registry {name!r} already exists in organization {organization!r}, please use "
+                "a different name."
+            )
         reply = api.client.execute(
             queries.UPSERT_REGISTRY,
             {

@@ -67,8 +67,6 @@ class FaultProxy:
                     self.end_headers()
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-                # Keep the proxy's Host, so the server's signed URLs lead back through it.
-                headers["Host"] = self.headers["Host"]
                 upstream = requests.request(
                     self.command,
                     f"{proxy.target}{self.path}",
@@ -123,6 +121,7 @@ class FaultProxy:
 @pytest.fixture
 def proxied(server, tmp_path, wandb_home) -> Iterator[tuple[FaultProxy, Api]]:
     with FaultProxy(server.base_url, fault_rate=0.3) as proxy:
+        server.public_url = proxy.url  # so that file transfers go through the proxy too
         api = Api(
             {"base_url": proxy.url, "entity": "ent", "project": "proj"},
             api_key=server.api_key,

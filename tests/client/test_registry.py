@@ -32,6 +32,9 @@ def test_create_edit_rename_delete(api, server):
 
     with pytest.raises(InvalidInputError, match="already exists"):
         api.create_registry("models", "organization")
+    # The refused creation left the existing registry as it was (no type opened up).
+    unchanged = api.registry("models")
+    assert unchanged.artifact_types == ["model"] and not unchanged.allow_all_artifact_types
     for bad in (
         lambda: api.create_registry("bad/name", "organization"),
         lambda: api.create_registry("fine", "public"),

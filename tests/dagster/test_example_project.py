@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 
@@ -11,7 +10,7 @@ from dagster import AssetKey, DagsterInstance
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import EXAMPLE, free_port, run_example
+from tests.support import EXAMPLE, free_port, run_example, run_process
 
 
 def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, wandb_home):
@@ -57,15 +56,7 @@ def test_the_example_fails_within_seconds_when_its_backend_cannot_be_reached(tmp
         }
     )
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "example_project"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_process([sys.executable, "-m", "example_project"], cwd=tmp_path, env=env)
     assert time.monotonic() - started < 30
     assert done.returncode == 1
     assert f"Using W&B at {host}" in done.stdout

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from dagster import AssetIn, AssetSpec, asset, materialize
+from dagster import AssetIn, AssetSpec, DagsterInstance, asset, materialize
 from upath import UPath
 
 from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
@@ -222,6 +222,65 @@ def test_values_that_cannot_be_stored_are_a_typed_error_and_log_nothing(resource
     with pytest.raises(SerializationError, match="cannot be pickled"):
         materialize([holder], resources=resources)
     assert not api.artifact_exists("holder:latest")
+
+
+class _Marker:
+    """A pickle whose loading creates a file: proof that attacker code ran."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_metadata_does_not_make_a_foreign_pickle_trusted(resources, api, tmp_path):
+    marker = tmp_path / "pwned"
+    folder = tmp_path / "payload"
+    folder.mkdir()
+    (folder / "value.pickle").write_bytes(pickle.dumps(_Marker(str(marker))))
+    spoofed = Artifact("spoofed", "dataset")
+    spoofed.add_dir(folder)
+    spoofed.metadata = {"dagster/serializer": "pickle", "dagster/asset_key": "spoofed"}
+    run = api.create_run()
+    run.log_artifact(spoofed, aliases=["prod"])
+    run.finish()
+    spec = AssetSpec("spoofed")
+
+    @asset(ins={"spoofed": AssetIn(key="spoofed")})
+    def external(spoofed: object) -> int:
+        return 1
+
+    with pytest.raises(SerializationError, match="allow_pickle"):
+        materialize([spec, external], resources=resources, selection=[external.key])
+    assert not marker.exists()
+
+    # Dagster's record makes its own version trusted (from the event log, in a later run);
+    # the same collection pinned by alias is not that record.
+    instance = DagsterInstance.ephemeral()
+
+    @asset(name="spoofed")
+    def recorded() -> Point:
+        return Point(1)
+
+    @asset(ins={"spoofed": AssetIn(key="spoofed")})
+    def reader(spoofed: Point) -> int:
+        return spoofed.x
+
+    @asset(ins={"spoofed": AssetIn(key="spoofed", metadata={"wandb_artifact": {"alias": "prod"}})})
+    def pinned(spoofed: object) -> int:
+        return 1
+
+    assert materialize([recorded], resources=resources, instance=instance).success
+    later = materialize(
+        [recorded, reader], resources=resources, instance=instance, selection=[reader.key]
+    )
+    assert later.output_for_node("reader") == 1
+    with pytest.raises(SerializationError, match="allow_pickle"):
+        materialize(
+            [recorded, pinned], resources=resources, instance=instance, selection=[pinned.key]
+        )
+    assert not marker.exists()
 
 
 def test_wandb_table_serializer_is_opt_in_and_read_by_the_sdk(resources, api, server):

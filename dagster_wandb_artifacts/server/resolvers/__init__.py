@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graphql import GraphQLSchema
+
 from ..ids import decode_id
+from . import automations, common, users, workspace
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
-from .common import FEATURES, Context, load_schema
+from .automations import AutomationMutations
+from .common import FEATURES, Context
 from .files import FileMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
+from .users import UserMutations
+from .workspace import WorkspaceMutations
 
 # Root ------------------------------------------------------------------------------------------
 
@@ -37,7 +43,15 @@ def _node(type_name: str) -> Callable[[Root, Any, str], Any]:
     return fetch
 
 
-class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations):
+class Root(
+    RunQueries,
+    ArtifactMutations,
+    FileMutations,
+    RegistryMutations,
+    AutomationMutations,
+    UserMutations,
+    WorkspaceMutations,
+):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
 
     def __init__(self, ctx: Context) -> None:
@@ -45,6 +59,14 @@ class Root(RunQueries, ArtifactMutations, FileMutations, RegistryMutations):
 
     artifact = _node("Artifact")
     artifactCollection = _node("ArtifactCollection")  # noqa: N815
+
+
+def load_schema() -> GraphQLSchema:
+    schema = common.load_schema()
+    automations.bind(schema)
+    users.bind(schema)
+    workspace.bind(schema)
+    return schema
 
 
 __all__ = ["FEATURES", "Context", "Root", "load_schema"]

@@ -1,0 +1,128 @@
+"""Who may touch what: a GraphQL middleware that checks each root field's arguments against
+the request's user (see :mod:`.accounts`).
+
+Every query and mutation reaches its data through an entity and project name, or through
+global IDs; both are checked before the resolver runs, so a resolver never sees a
+project its caller may not use. Fields under a checked root need no check of their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .accounts import PermissionDenied, Viewer
+from .ids import BadIdError, decode_id
+from .store import Store
+
+#: Root fields whose ``name`` argument is an entity, not a project.
+_ENTITY_NAMED = frozenset({"entity"})
+#: Root fields anyone may ask.
+_OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
+_PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
+_ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
+
+
+def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[int, str | None]]:
+    """(entity id, project name) pairs that own the object an ID names."""
+    if type_name == "Artifact":
+        rows = store.all(
+            "SELECT p.entity_id, p.name FROM memberships m "
+            "JOIN collections c ON c.id = m.collection_id JOIN projects p ON p.id = c.project_id "
+            "WHERE m.artifact_id = ? UNION SELECT p.entity_id, p.name FROM artifacts a "
+            "JOIN collections c ON c.id = a.sequence_id JOIN projects p ON p.id = c.project_id "
+            "WHERE a.id = ?",
+            (row_id, row_id),
+        )
+    elif type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
+        rows = store.all(
+            "SELECT p.entity_id, p.name FROM collections c JOIN projects p "
+            "ON p.id = c.project_id WHERE c.id = ?",
+            (row_id,),
+        )
+    elif type_name == "Project":
+        rows = store.all("SELECT entity_id, name FROM projects WHERE id = ?", (row_id,))
+    elif type_name == "ArtifactManifest":
+        artifact = store.one("SELECT artifact_id FROM manifests WHERE id = ?", (row_id,))
+        yield from _entity_of_row(store, "Artifact", artifact[0] if artifact else -1)
+        return
+    elif type_name in ("Trigger", "Integration"):
+        table = "triggers" if type_name == "Trigger" else "integrations"
+        rows = store.all(f"SELECT entity_id, NULL FROM {table} WHERE id = ?", (row_id,))
+    else:
+        return
+    for row in rows:
+        yield row[0], row[1]
+
+
+class AccessGuard:
+    """Refuses a root field whose arguments name an entity or project the user may not use."""
+
+    def __init__(self, store: Store, org_entity: str) -> None:
+        self._store = store
+        self._org_entity = org_entity
+
+    def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
+        viewer: Viewer | None = getattr(info.context, "viewer", None)
+        if (
+            viewer is not None
+            and not viewer.admin
+            and info.parent_type.name in ("Query", "Mutation")
+            and info.field_name not in _OPEN
+        ):
+            self._check(viewer, info.field_name, args)
+        return next_(root, info, **args)
+
+    def _check(self, viewer: Viewer, field: str, args: dict[str, Any]) -> None:
+        """Every named entity or project must be the user's; an ID must name an object that
+        one of the user's projects holds (a version is also held where it is linked)."""
+        for owners in [[target] for target in self._named(field, args)] + list(
+            self._identified(args)
+        ):
+            if owners and not any(viewer.may_use(e, p, self._org_entity) for e, p in owners):
+                entity, project = owners[0]
+                where = f"{entity}/{project}" if project else entity
+                raise PermissionDenied(f"permission denied: {viewer.username} may not use {where}")
+
+    def _named(self, field: str, args: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+        if field in _ENTITY_NAMED:
+            # Listing an entity's projects is harmless for the organization (its registries).
+            name = args.get("name") or self._org_entity
+            if name != self._org_entity:
+                yield name, None
+            return
+        fields = args.get("input") if isinstance(args.get("input"), dict) else args
+        entity = next((fields[k] for k in _ENTITY_KEYS if isinstance(fields.get(k), str)), None)
+        project = next((fields[k] for k in _PROJECT_KEYS if isinstance(fields.get(k), str)), None)
+        if entity or project or field in ("projects", "models", "project", "model"):
+            yield entity or self._org_entity, project
+
+    def _identified(self, value: Any, key: str = "") -> Iterator[list[tuple[str, str | None]]]:
+        """The owners of each global ID in the arguments."""
+        if isinstance(value, dict):
+            for inner_key, inner in value.items():
+                yield from self._identified(inner, inner_key)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from self._identified(inner, key)
+        elif isinstance(value, str) and (key == "id" or key.endswith("ID")):
+            try:
+                type_name, row_id = _decode(value)
+            except BadIdError:
+                return
+            owners = []
+            for entity_id, project in _entity_of_row(self._store, type_name, row_id):
+                entity = self._store.get("entities", entity_id)
+                if entity is not None:
+                    owners.append((entity["name"], project))
+            yield owners
+
+
+def _decode(global_id: str) -> tuple[str, int]:
+    try:
+        type_name = base64.b64decode(global_id, validate=True).decode().partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise BadIdError(global_id) from exc
+    return type_name, decode_id(global_id, type_name)

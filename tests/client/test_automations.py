@@ -1,0 +1,76 @@
+"""Our client's automations and integrations against the embedded server: the SDK's method
+names and shapes, a webhook POSTed on an alias move, and the SDK reading what we saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from dagster_wandb_artifacts.client import Artifact
+from dagster_wandb_artifacts.client.automations import (
+    ArtifactEvent,
+    Automation,
+    DoNothing,
+    OnAddArtifactAlias,
+    OnCreateArtifact,
+    SendWebhook,
+    WebhookIntegration,
+)
+from tests.support import ENTITY, PROJECT, sdk_api
+from tests.webhooks import WebhookReceiver
+
+
+def log(api, name: str, text: str):
+    run = api.create_run()
+    artifact = Artifact(name, "model", metadata={"text": text})
+    with artifact.new_file("weights.txt") as file:
+        file.write(text)
+    logged = run.log_artifact(artifact)
+    run.finish()
+    return logged
+
+
+def test_client_automations_end_to_end(api, server):
+    with WebhookReceiver().running() as receiver:
+        hook = api.create_webhook_integration("dagster", receiver.url, access_token_ref="TOKEN")
+        api.insert_secret("TOKEN", "s3cret")
+        assert list(api.webhook_integrations()) == [hook]
+        assert isinstance(hook, WebhookIntegration) and hook.url_endpoint == receiver.url
+        assert list(api.slack_integrations()) == []
+
+        first = log(api, "clf", "one")
+        project = api.project(PROJECT)
+        created = api.create_automation(
+            OnAddArtifactAlias(scope=project, filter=ArtifactEvent.alias.eq("production"))
+            >> SendWebhook.from_integration(
+                hook, payload={"version": "${artifact_version_string}", "auth": "${ACCESS_TOKEN}"}
+            ),
+            name="deploy",
+        )
+        assert isinstance(created, Automation) and created.enabled
+        assert created.event.event_type == "ADD_ARTIFACT_ALIAS"
+        with pytest.raises(ValueError, match="exists"):
+            api.create_automation(OnCreateArtifact(scope=project) >> DoNothing(), name="deploy")
+        assert api.create_automation(
+            OnCreateArtifact(scope=project) >> DoNothing(), name="deploy", fetch_existing=True
+        ) == api.automation("deploy")
+
+        # The SDK reads what our client saved, as wandb.automations objects.
+        [theirs] = list(sdk_api(server).automations(entity=ENTITY))
+        assert theirs.name == "deploy"
+        assert theirs.action.request_payload == created.action.request_payload
+
+        first.aliases.append("production")
+        first.save()
+        [request] = receiver.wait_for(1)
+    assert request.json == {"version": f"{ENTITY}/{PROJECT}/clf:v0", "auth": "s3cret"}
+    assert request.headers["Authorization"] == "Bearer s3cret"
+
+    created.description = "promote"
+    updated = api.update_automation(created, enabled=False)
+    assert (updated.description, updated.enabled) == ("promote", False)
+    assert api.delete_automation(updated) is True
+    assert list(api.automations()) == []
+    with pytest.raises(ValueError, match="not found"):
+        api.update_automation(updated)
+    again = api.update_automation(updated, create_missing=True)
+    assert again.name == "deploy" and again.id != updated.id

@@ -1,0 +1,153 @@
+"""W&B automation to Dagster without polling: an alias moved on the embedded server POSTs a
+webhook to the receiver, which launches a job on a real dagster-webserver and reports the
+collection's asset materialized."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from dagster_wandb_artifacts.client import Artifact
+from dagster_wandb_artifacts.client.automations import (
+    ArtifactEvent,
+    OnAddArtifactAlias,
+    SendWebhook,
+)
+from dagster_wandb_artifacts.webhooks import PAYLOAD, WandbWebhookReceiver, WebhookRoute
+from tests.dagster.test_webserver import _free_port, _wait_for_line
+from tests.support import ENTITY, PROJECT
+
+DEFS = Path(__file__).with_name("webhook_defs.py")
+
+RUN = """query($id: ID!) { runOrError(runId: $id) {
+  __typename ... on Run { status jobName tags { key value } } } }"""
+
+MATERIALIZATIONS = """{ assetNodes { assetKey { path }
+  assetMaterializations(limit: 1) { tags { key value }
+    metadataEntries { label ... on TextMetadataEntry { text } } } } }"""
+
+
+def _session() -> requests.Session:
+    # The webserver says it serves just before it binds: retry refused connections, bounded.
+    session = requests.Session()
+    retry = Retry(connect=60, backoff_factor=0.05, backoff_max=1.0)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+@pytest.fixture
+def dagster_webserver(tmp_path):
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    # Launched runs start at once (the default queue needs a dagster-daemon to dequeue them).
+    (home / "dagster.yaml").write_text(
+        "run_coordinator:\n"
+        "  module: dagster._core.run_coordinator\n"
+        "  class: DefaultRunCoordinator\n"
+    )
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            *("-h", "127.0.0.1", "-p", str(port), "-f", str(DEFS)),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_line(process, "Serving dagster-webserver", timeout=180)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def _graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    reply = _session().post(f"{url}/graphql", json={"query": query, "variables": variables or {}})
+    return reply.json()["data"]
+
+
+def _finished_run(url: str, run_id: str, timeout: float = 120) -> dict:
+    """The run once it has finished (its status polled, bounded by ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = _graphql(url, RUN, {"id": run_id})["runOrError"]
+        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            return run
+        time.sleep(0.2)  # polling Dagster's run status, each poll bounded by the deadline
+    raise AssertionError(f"run {run_id} did not finish in {timeout}s: {run}")
+
+
+def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_webserver):
+    route = WebhookRoute(
+        f"{ENTITY}/{PROJECT}/classifier",
+        job="deploy_model",
+        asset_key="classifier",
+        aliases=frozenset({"production"}),
+        run_config=lambda e: {"ops": {"deploy": {"config": {"version": e.version_string}}}},
+    )
+    receiver = WandbWebhookReceiver(dagster_webserver, [route], token="hook-token")
+    with receiver:
+        api.insert_secret("HOOK_TOKEN", "hook-token")
+        hook = api.create_webhook_integration(
+            "dagster", receiver.url, access_token_ref="HOOK_TOKEN"
+        )
+        run = api.create_run()
+        artifact = Artifact("classifier", "model")
+        with artifact.new_file("weights.txt") as file:
+            file.write("trained")
+        logged = run.log_artifact(artifact)
+        run.finish()
+        collection = api.artifact_collection("model", "classifier")
+        api.create_automation(
+            OnAddArtifactAlias(scope=collection, filter=ArtifactEvent.alias.eq("production"))
+            >> SendWebhook.from_integration(hook, payload=PAYLOAD),
+            name="deploy-on-production",
+        )
+
+        started = time.monotonic()
+        logged.aliases.append("production")
+        logged.save()
+        assert server.automations.dispatcher.wait_idle(60)
+        latency = time.monotonic() - started
+        [(event, done)] = receiver.handled
+        [entry] = server.automations.tables.deliveries()
+        # A replayed delivery does not start a second run; an unproven one does nothing.
+        replay = requests.post(
+            receiver.url,
+            data=entry["payload"],
+            headers={"Authorization": "Bearer hook-token"},
+            timeout=30,
+        )
+        assert replay.json() == {"done": done}
+        forged = requests.post(receiver.url, data=entry["payload"], timeout=30)
+        assert forged.status_code == 401
+    assert entry["status"] == "delivered", dict(entry)
+    assert latency < 30, latency
+    assert event.version_string == f"{ENTITY}/{PROJECT}/classifier:v0"
+    assert event.digest == logged.digest
+    materialized, launched = done
+    assert materialized == "materialized:classifier"
+
+    run = _finished_run(dagster_webserver, launched.removeprefix("run:"))
+    assert (run["jobName"], run["status"]) == ("deploy_model", "SUCCESS")
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert tags["wandb/artifact"] == event.version_string
+    assert tags["wandb/alias"] == "production"
+
+    nodes = _graphql(dagster_webserver, MATERIALIZATIONS)["assetNodes"]
+    [node] = [n for n in nodes if n["assetKey"]["path"] == ["classifier"]]
+    [materialization] = node["assetMaterializations"]
+    assert {"key": "dagster/data_version", "value": logged.digest} in materialization["tags"]
