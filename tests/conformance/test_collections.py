@@ -147,3 +147,47 @@ def test_projects_and_flush(pair: Pair, world: dict):
         return before is side.api.runs(f"{ENTITY}/{PROJECT}")
 
     assert pair.check(flushed) == (False, False)
+
+
+@pytest.mark.conformance(
+    "ArtifactFiles.cursor", "ArtifactFiles.more", "RunArtifacts.cursor", "RunArtifacts.more"
+)
+def test_paging_members_of_files_and_run_artifacts(pair: Pair, world: dict):
+    def files(side):
+        listing = side.api.artifact(f"{DATA}:v0").files(per_page=1)
+        before = [listing.more, listing.cursor]
+        names = [f.name for f in listing]
+        return before + [names, listing.more, listing.cursor is not None]
+
+    pair.check(files)
+
+    def logged(side):
+        run = next(side.api.runs(f"{ENTITY}/{PROJECT}"))
+        listing = run.logged_artifacts(per_page=2)
+        first = next(listing)
+        return [first.version, listing.more, listing.cursor is not None, len(list(listing))]
+
+    pair.check(logged)
+
+
+@pytest.mark.conformance("ArtifactCollection.change_type", "ArtifactCollection.delete")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_change_type_and_delete(pair: Pair, world: dict, tmp_path: Path):
+    """Each side changes the type of a collection of its own, then deletes it."""
+    (tmp_path / "a.txt").write_text("a\n")
+    writer = pair.ours.api.create_run(project=PROJECT)
+    for side in ("sdk", "ours"):
+        draft = pair.ours.Artifact(f"doomed-{side}", "dataset")
+        draft.add_file(str(tmp_path / "a.txt"))
+        writer.log_artifact(draft)
+    writer.finish()
+
+    def change_then_delete(side):
+        path = f"{ENTITY}/{PROJECT}/doomed-{side.name}"
+        collection = side.api.artifact_collection("dataset", path)
+        collection.change_type("model")
+        moved = [collection.type, side.api.artifact(f"{path}:v0").type]
+        collection.delete()
+        return moved + [side.api.artifact_collection_exists(path, "model")]
+
+    assert pair.check(change_then_delete)[1] == ["model", "model", False]
