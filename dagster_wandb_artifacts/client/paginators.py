@@ -203,6 +203,42 @@ class ArtifactCollections(SizedPaginator["ArtifactCollection"]):
         return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
 
 
+class ProjectArtifactCollections(SizedPaginator["ArtifactCollection"]):
+    """Every collection of a project, of any type (``Project.collections()``)."""
+
+    QUERY = queries.PROJECT_ARTIFACT_COLLECTIONS
+
+    def __init__(
+        self,
+        api: Api,
+        entity: str,
+        project: str,
+        filters: dict[str, Any] | None = None,
+        order: str | None = None,
+        per_page: int = 50,
+        start: str | None = None,
+    ) -> None:
+        variables = {
+            "entity": entity,
+            "project": project,
+            "filters": json.dumps(filters) if filters else None,
+            "order": order,
+        }
+        super().__init__(api, variables, per_page, start)
+        self.entity, self.project = entity, project
+
+    def _connection(self) -> dict[str, Any] | None:
+        return _project(self.last_response).get("artifactCollections")
+
+    def _missing(self) -> str:
+        return f"project {self.entity}/{self.project}"
+
+    def convert_objects(self) -> list[ArtifactCollection]:
+        from .collections import ArtifactCollection
+
+        return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
+
+
 class Artifacts(SizedPaginator["Artifact"]):
     """The versions of one collection, newest first."""
 

@@ -622,6 +622,30 @@ query ArtifactTypeArtifactCollections($entity: String!, $project: String!, $type
     + _PAGE_INFO
 )
 
+PROJECT_ARTIFACT_COLLECTIONS = (
+    """
+query ProjectArtifactCollections($entity: String!, $project: String!, $cursor: String,
+    $perPage: Int, $filters: JSONString, $order: String) {
+  project(entityName: $entity, name: $project) {
+    artifactCollections(after: $cursor, first: $perPage, filters: $filters, order: $order) {
+      totalCount
+      pageInfo {
+        ...PageInfoFragment
+      }
+      edges {
+        node {
+          __typename
+          ...ArtifactCollectionFragment
+        }
+      }
+    }
+  }
+}
+"""
+    + _COLLECTION
+    + _PAGE_INFO
+)
+
 PROJECT_ARTIFACT_COLLECTION = (
     """
 query ProjectArtifactCollection($entity: String!, $project: String!, $type: String!,

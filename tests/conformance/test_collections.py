@@ -191,3 +191,16 @@ def test_change_type_and_delete(pair: Pair, world: dict, tmp_path: Path):
         return moved + [side.api.artifact_collection_exists(path, "model")]
 
     assert pair.check(change_then_delete)[1] == ["model", "model", False]
+
+
+def test_project_collections(pair: Pair, world: dict):
+    """``Project.collections()``: every collection of the project, whatever its type."""
+
+    def names(side, **kwargs):
+        found = side.api.project(PROJECT, ENTITY).collections(per_page=1, **kwargs)
+        return [len(found), sorted(c.name for c in found)]
+
+    sdk, ours = pair.check(names)
+    assert {"data", "picked"} <= set(ours[1])
+    pair.check(lambda side: names(side, filters={"name": "data"}))
+    pair.check(lambda side: list(side.api.project("no-such-project", ENTITY).collections()))
