@@ -167,42 +167,6 @@ class ArtifactTypes(Paginator["ArtifactType"]):
         ]
 
 
-class ArtifactCollections(SizedPaginator["ArtifactCollection"]):
-    QUERY = queries.TYPE_ARTIFACT_COLLECTIONS
-
-    def __init__(
-        self,
-        api: Api,
-        entity: str,
-        project: str,
-        type_name: str,
-        filters: dict[str, Any] | None = None,
-        order: str | None = None,
-        per_page: int = 50,
-        start: str | None = None,
-    ) -> None:
-        variables = {
-            "entity": entity,
-            "project": project,
-            "type": type_name,
-            "filters": json.dumps(filters) if filters else None,
-            "order": order,
-        }
-        super().__init__(api, variables, per_page, start)
-        self.entity, self.project, self.type_name = entity, project, type_name
-
-    def _connection(self) -> dict[str, Any] | None:
-        return (_project(self.last_response).get("artifactType") or {}).get("artifactCollections")
-
-    def _missing(self) -> str:
-        return f"artifact type {self.type_name!r} in {self.entity}/{self.project}"
-
-    def convert_objects(self) -> list[ArtifactCollection]:
-        from .collections import ArtifactCollection
-
-        return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
-
-
 class ProjectArtifactCollections(SizedPaginator["ArtifactCollection"]):
     """Every collection of a project, of any type (``Project.collections()``)."""
 
@@ -237,6 +201,32 @@ class ProjectArtifactCollections(SizedPaginator["ArtifactCollection"]):
         from .collections import ArtifactCollection
 
         return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
+
+
+class ArtifactCollections(ProjectArtifactCollections):
+    """The collections of one artifact type of a project."""
+
+    QUERY = queries.TYPE_ARTIFACT_COLLECTIONS
+
+    def __init__(
+        self,
+        api: Api,
+        entity: str,
+        project: str,
+        type_name: str,
+        filters: dict[str, Any] | None = None,
+        order: str | None = None,
+        per_page: int = 50,
+        start: str | None = None,
+    ) -> None:
+        super().__init__(api, entity, project, filters, order, per_page, start)
+        self.variables["type"] = self.type_name = type_name
+
+    def _connection(self) -> dict[str, Any] | None:
+        return (_project(self.last_response).get("artifactType") or {}).get("artifactCollections")
+
+    def _missing(self) -> str:
+        return f"artifact type {self.type_name!r} in {self.entity}/{self.project}"
 
 
 class Artifacts(SizedPaginator["Artifact"]):

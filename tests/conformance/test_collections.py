@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.harness import Pair
+from tests.conformance.versions import log_one_per_side
 from tests.support import ENTITY
 
 PROJECT = "conf-collections"
@@ -174,13 +175,7 @@ def test_paging_members_of_files_and_run_artifacts(pair: Pair, world: dict):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_change_type_and_delete(pair: Pair, world: dict, tmp_path: Path):
     """Each side changes the type of a collection of its own, then deletes it."""
-    (tmp_path / "a.txt").write_text("a\n")
-    writer = pair.ours.api.create_run(project=PROJECT)
-    for side in ("sdk", "ours"):
-        draft = pair.ours.Artifact(f"doomed-{side}", "dataset")
-        draft.add_file(str(tmp_path / "a.txt"))
-        writer.log_artifact(draft)
-    writer.finish()
+    log_one_per_side(pair, PROJECT, "doomed", tmp_path)
 
     def change_then_delete(side):
         path = f"{ENTITY}/{PROJECT}/doomed-{side.name}"
