@@ -50,7 +50,9 @@ class User(Attrs):
         return reply["result"]["apiKey"]["name"]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, User) and self._attrs.get("id") == other._attrs.get("id")
+        if not isinstance(other, User):
+            return NotImplemented
+        return self._attrs.get("id") == other._attrs.get("id")
 
     def __hash__(self) -> int:
         return hash(self._attrs.get("id"))

@@ -602,10 +602,11 @@ def test_url_of_a_registry_link(pair: Pair, world: dict):
 @conformance("save", "logged_by", "version")
 def test_save_of_a_draft_logs_it_in_a_run_of_its_own(pair: Pair, conformance_server, files):
     """``save(project, settings)`` without a run: the SDK starts one (job type ``auto``)."""
+    # The embedded server keeps one store, the SDK's "default" region; others are refused.
     from tests.support import sdk_settings
 
     def call(side):
-        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="coreweave-us")
+        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="default")
         draft.add_dir(str(files))
         if side.is_sdk:
             settings = sdk_settings(conformance_server)
