@@ -656,11 +656,6 @@ def test_ttl_of_a_link_is_refused(pair: Pair, link: tuple):
 
 
 @conformance("download")
-@pytest.mark.xfail(
-    strict=False,
-    reason="server: the files connection leaves out reference entries, so the SDK's download() "
-    "skips them (issue 17, server part)",
-)
 def test_download_fetches_references(pair: Pair, world: dict, tmp_path: Path):
     refs = pair.each(lambda side: side.api.artifact(f"{ENTITY}/{PROJECT}/refs:v0"))
     pair.check(lambda side: side.pick(refs).download(root=str(tmp_path / side.name)), key=_tree)
