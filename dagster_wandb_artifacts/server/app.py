@@ -91,7 +91,7 @@ class ServerState:
         self.automations = Automations(self.store)
         self.accounts = Accounts(self.store, self.entity)
         workspace.create_tables(self.store)
-        self.middleware = [AccessGuard(self.store, self.entity), self.automations.recorder]
+        self.guard = AccessGuard(self.store, self.entity)
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -127,6 +127,17 @@ class ServerState:
         if hmac.compare_digest(key.encode(), self.api_key.encode()):
             return self.accounts.administrator()
         return self.accounts.viewer_for_key(key)
+
+    def middleware(self, document: DocumentNode, viewer: Viewer) -> list[Any] | None:
+        """The GraphQL middleware a request needs: graphql-core calls each for every field
+        resolved, so the access guard runs only for a user's key (the administrator may use
+        everything) and the event recorder only for mutations that can cause events."""
+        chosen: list[Any] = []
+        if not viewer.admin:
+            chosen.append(self.guard)
+        if self.automations.recorder.watches(document):
+            chosen.append(self.automations.recorder)
+        return chosen or None
 
     def authenticated(self, request: Request) -> bool:
         return self.viewer(request) is not None
@@ -216,7 +227,7 @@ def create_app(state: ServerState) -> ASGIApp:
                 context_value=ctx,
                 variable_values=body.get("variables"),
                 operation_name=body.get("operationName") or None,
-                middleware=state.middleware,
+                middleware=state.middleware(document, viewer),
             )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
