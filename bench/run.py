@@ -215,8 +215,8 @@ def main() -> None:
         touch_memory(work, touch_gib)
         big, small = make_sources(work, args.big_mib, args.small_files)
         api = Api(
-            server.api_key,
             {"base_url": server.base_url, "entity": "bench", "project": "bench"},
+            api_key=server.api_key,
             cache=ArtifactCache(work / "cache"),
         )
         rows = [

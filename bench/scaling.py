@@ -43,8 +43,8 @@ def child(count: int, base_url: str, api_key: str, work: Path) -> dict[str, floa
 
     def api(cache: str) -> Api:
         return Api(
-            api_key,
             {"base_url": base_url, "entity": "bench", "project": "scaling"},
+            api_key=api_key,
             cache=ArtifactCache(work / cache),
         )
 

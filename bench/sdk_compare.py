@@ -36,8 +36,8 @@ WANDB_DIRS = ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR", "WANDB_DATA_DI
 
 def ours_api(server: ServerProcess, cache: Path) -> Api:
     return Api(
-        server.api_key,
         {"base_url": server.base_url, "entity": "bench", "project": "bench"},
+        api_key=server.api_key,
         cache=ArtifactCache(cache),
     )
 

@@ -203,6 +203,56 @@ def chain_case(
     return (case, rtt_ms, seconds, None, None, "")
 
 
+def timeline(spans: list[tuple[float, float, str]], rtt: float) -> list[list[object]]:
+    """Requests in the order they started, those of one kind in a row merged: (request,
+    count, from, to), times in round trips from the first request."""
+    first = min(start for start, _, _ in spans)
+    rows: list[list[object]] = []
+    for start, stop, label in sorted(spans):
+        if rows and rows[-1][0] == label:
+            rows[-1][1] += 1  # type: ignore[operator]
+            rows[-1][3] = max(rows[-1][3], (stop - first) / rtt)  # type: ignore[call-overload]
+        else:
+            rows.append([label, 1, (start - first) / rtt, (stop - first) / rtt])
+    return rows
+
+
+def profile(server: ServerProcess, work: Path, rtt_ms: float, files: int, log: RequestLog) -> None:
+    """Our requests, case by case, on the time line of round trips: what is on the critical
+    path. Each case's last row sums it up: its wall time and the time at least one request
+    was in flight, in round trips."""
+    rtt = rtt_ms / 1000
+    api = ours_api(server, empty(work / "profile-cache"))
+    source = small_files(work / "profile", files)
+    cases: list[tuple[str, Callable[[], object]]] = [
+        (
+            f"create_run + log_artifact + finish, {files:,} files",
+            lambda: ours_log(api, "profiled", source),
+        ),
+        (
+            f"cold load, {files:,} files",
+            lambda: (
+                ours_api(server, empty(work / "profile-cold"))
+                .artifact("profiled:latest")
+                .download(empty(work / "profile-out"))
+            ),
+        ),
+        ("Api().artifact(name)", lambda: api.artifact("profiled:latest")),
+    ]
+    wandb = WandbArtifactsResource(
+        host=server.base_url, api_key=server.api_key, entity="bench", project="profile-chain"
+    )
+    chain = {"io_manager": WandbArtifactsIOManager(wandb=wandb)}
+    cases.append(("Dagster chain of 10 assets", lambda: timed_materialize(chain)))
+    for case, action in cases:
+        with log.recording() as spans:
+            seconds = timed(action)
+        rows = timeline(spans, rtt)
+        rows.append(["(wall / busy)", len(spans), seconds / rtt, log.busy_seconds(spans) / rtt])
+        print(f"\n### {case} at RTT {rtt_ms:g} ms\n")
+        report(["request", "count", "from RTT", "to RTT"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rtts", default="40,150", help="round trip times, ms")
@@ -210,6 +260,11 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024, help="0 to skip the big file")
     parser.add_argument("--rate-mbit", type=float, default=1000.0, help="the big file's cap")
     parser.add_argument("--no-chain", action="store_true", help="skip the Dagster chain")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only our client's requests on a time line, at the first RTT and file count",
+    )
     args = parser.parse_args()
     rtts = [float(value) for value in args.rtts.split(",")]
     counts = [int(value) for value in args.files.split(",") if value]
@@ -226,6 +281,10 @@ def main() -> None:
             # Dagster's first materialization in a process pays its warm-up: not measured.
             timed_materialize({"io_manager": FilesystemIOManager(base_dir=str(work / "fs"))})
         with server_process(work / "server") as server:
+            if args.profile:
+                with proxy_process(server, rtts[0], None) as far:
+                    profile(far, work, rtts[0], counts[0], log)
+                return
             for rtt_ms in rtts:
                 with proxy_process(server, rtt_ms, None) as far:
                     for index, count in enumerate(counts):

@@ -12,7 +12,17 @@ from typing import Any
 from . import __version__
 from .server.accounts import Accounts
 from .server.automations import AutomationTables, create_tables
-from .server.local import DEFAULT_ENTITY, api_key_path, bind, build_state, serve
+from .server.blobs import BlobStore
+from .server.integrity import scrub
+from .server.local import (
+    DATABASE_FILE,
+    DEFAULT_ENTITY,
+    api_key_path,
+    bind,
+    bound_url,
+    build_state,
+    serve,
+)
 from .server.store import Store
 
 DESCRIPTION = (
@@ -23,7 +33,13 @@ DESCRIPTION = (
 
 def _server(args: argparse.Namespace) -> int:
     api_key = args.api_key or os.environ.get("WANDB_API_KEY")
-    state = build_state(args.root, api_key=api_key, storage=args.storage, entity=args.entity)
+    state = build_state(
+        args.root,
+        api_key=api_key,
+        storage=args.storage,
+        entity=args.entity,
+        public_url=args.public_url,
+    )
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
@@ -35,7 +51,10 @@ def _server(args: argparse.Namespace) -> int:
         )
         return 2
     host, port = sock.getsockname()[:2]
+    state.public_url = state.public_url or bound_url(sock)
     print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
+    if state.public_url is None:
+        print("Signed URLs: from the address each connection arrived at (set --public-url)")
     if api_key is None:
         key_file = api_key_path(args.root)
         print(f"API key: in {key_file}")
@@ -46,10 +65,28 @@ def _server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scrub(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    if not (root / DATABASE_FILE).is_file():
+        print(f"{root} holds no server (no {DATABASE_FILE})", file=sys.stderr)
+        return 2
+    blob_store = BlobStore(args.storage or str(root / "storage"), root / "staging")
+    report = scrub(Store(root / DATABASE_FILE), blob_store)
+    print(
+        f"checked {report.checked} objects: {len(report.corrupt)} corrupt (set aside under "
+        f"corrupt/), {len(report.missing)} missing; the next log of their bytes repairs them"
+    )
+    for md5_hex in report.corrupt:
+        print(f"corrupt {md5_hex}")
+    for md5_hex in report.missing:
+        print(f"missing {md5_hex}")
+    return 1 if report.corrupt or report.missing else 0
+
+
 def _integration(args: argparse.Namespace) -> int:
     """Adds an integration to a server's database (W&B adds them in its UI; a running server
     sees it at once, as both share the SQLite file)."""
-    store = Store(Path(args.root) / "server.db")
+    store = Store(Path(args.root) / DATABASE_FILE)
     create_tables(store)
     tables = AutomationTables(store)
     if args.kind == "webhook":
@@ -78,7 +115,7 @@ def _user(args: argparse.Namespace) -> int:
     """Creates a user with one API key, written to ROOT/keys/<username> (mode 0600): the key
     is never printed."""
     root = Path(args.root)
-    accounts = Accounts(Store(root / "server.db"), args.entity)
+    accounts = Accounts(Store(root / DATABASE_FILE), args.entity)
     user = accounts.create_user(args.email, args.admin)
     key_file = root / "keys" / user.username
     key_file.parent.mkdir(mode=0o700, exist_ok=True)
@@ -117,11 +154,23 @@ def _add_integration_parser(commands: Any) -> None:
     integration.set_defaults(run=_integration)
 
 
+def _server_command(args: argparse.Namespace) -> int:
+    return _scrub(args) if args.action == "scrub" else _server(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dagster-wandb-artifacts", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the embedded W&B-compatible server")
+    server.add_argument(
+        "action",
+        nargs="?",
+        choices=["run", "scrub"],
+        default="run",
+        help="run (default) the server, or scrub: check every stored object's md5 and set "
+        "corrupt ones aside so that their next upload repairs them (exit code 1 if any)",
+    )
     server.add_argument("--root", required=True, help="folder for its database and files")
     server.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     server.add_argument(
@@ -138,7 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "else one generated into ROOT/api-key)",
     )
     server.add_argument("--entity", default=DEFAULT_ENTITY, help="the viewer's default entity")
-    server.set_defaults(run=_server)
+    server.add_argument(
+        "--public-url",
+        help="the URL clients reach the server at, which signed file URLs start with (behind "
+        "a proxy or TLS terminator: its URL); default: the bound address",
+    )
+    server.set_defaults(run=_server_command)
     _add_integration_parser(commands)
     _add_user_parser(commands)
     args = parser.parse_args(argv)

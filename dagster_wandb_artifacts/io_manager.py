@@ -43,6 +43,9 @@ from .runs import StepRuns
 VERSION_KEY = "wandb/version"
 COLLECTION_KEY = "wandb/collection"
 PARTITION_VERSIONS_KEY = "wandb/partition_versions"
+PARTITION_DIGESTS_KEY = "wandb/partition_digests"
+#: The tag Dagster stores an asset materialization's data version under.
+_DATA_VERSION_TAG = "dagster/data_version"
 _FILES_TABLE_ROWS = 20
 #: Versions of at most this many files are kept as logged, for downstream steps in-process.
 _KEPT_VERSION_FILES = 1000
@@ -102,9 +105,12 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     )
 
     _runs: StepRuns = PrivateAttr(default_factory=StepRuns)
-    # (Dagster run id, asset key, partition) -> "entity/project/name:vN" logged by this process:
-    # a downstream step in the same process (the in-process executor) needs no event log query.
-    _logged_here: dict[tuple[str, AssetKey, str | None], str] = PrivateAttr(default_factory=dict)
+    # (Dagster run id, asset key, partition) -> ("entity/project/name:vN", digest) logged by this
+    # process: a downstream step in the same process (the in-process executor) needs no event
+    # log query.
+    _logged_here: dict[tuple[str, AssetKey, str | None], tuple[str, str]] = PrivateAttr(
+        default_factory=dict
+    )
     # "entity/project/name:vN" -> the version as logged here, manifest included, for the small
     # ones: a downstream step loads it without asking W&B for the version or its manifest.
     _logged_versions: dict[str, Artifact] = PrivateAttr(default_factory=dict)
@@ -190,14 +196,15 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 "return a dict keyed by partition key with one value per partition, or run "
                 "one partition per run"
             )
-        versions = {}
+        versions, digests = {}, {}
         for key in keys:
             logged, run = self._log(context, obj[key], config, asset_key, key)
-            versions[key] = logged.version
+            versions[key], digests[key] = logged.version, logged.digest
         context.add_output_metadata(
             {
                 COLLECTION_KEY: _collection_path(logged),
                 PARTITION_VERSIONS_KEY: MetadataValue.json(versions),
+                PARTITION_DIGESTS_KEY: MetadataValue.json(digests),
                 "wandb/run_url": MetadataValue.url(self._run_url(run)),
             }
         )
@@ -253,7 +260,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     ) -> Artifact:
         key = (context.run_id, asset_key, partition)
         path = f"{_collection_path(logged)}:{logged.version}"
-        self._logged_here[key] = path
+        self._logged_here[key] = (path, logged.digest)
         if logged.file_count <= _KEPT_VERSION_FILES:
             self._logged_versions[path] = logged
         return logged
@@ -265,7 +272,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if partition is None:
             return None
         api = self.wandb.get_api()
-        path = f"{entity or api.default_entity}/{project}/{draft.collection_name}"
+        path = f"{entity or api.path_entity}/{project}/{draft.collection_name}"
         try:
             current = api.artifact(f"{path}:{partitions.partition_alias(partition)}")
         except NotFoundError:
@@ -321,7 +328,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         collection = _collection_path(logged)
         url = f"{app}/{logged.entity}/{logged.project}/artifacts/{logged.type}/"
         url += f"{logged.collection_name}/{logged.version}"
-        entries = sorted(logged.manifest.entries(), key=lambda e: e.path)
+        entries = sorted(logged.manifest.entries.values(), key=lambda e: e.path)
         table = "| file | size |\n|---|---|\n" + "\n".join(
             f"| {e.path} | {e.size} |" for e in entries[:_FILES_TABLE_ROWS]
         )
@@ -353,8 +360,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
 
     # Input ---------------------------------------------------------------------------------------
 
-    def _recorded(self, context: InputContext, partition: str | None) -> str | None:
-        """``entity/project/name:vN`` that the upstream's latest Dagster materialization logged."""
+    def _recorded(self, context: InputContext, partition: str | None) -> tuple[str, str] | None:
+        """``entity/project/name:vN`` that the upstream's latest Dagster materialization logged,
+        and its digest (the data version) when Dagster recorded one, else ``""``."""
         if not context.has_asset_key:
             return None
         if _in_step(context):
@@ -373,12 +381,15 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return None
         metadata = materialization.metadata
         collection, version = metadata.get(COLLECTION_KEY), metadata.get(VERSION_KEY)
+        digest = (materialization.tags or {}).get(_DATA_VERSION_TAG, "")
         by_partition = metadata.get(PARTITION_VERSIONS_KEY)
         if by_partition is not None and partition in by_partition.value:
             version = MetadataValue.text(by_partition.value[partition])
+            digests = metadata.get(PARTITION_DIGESTS_KEY)
+            digest = digests.value.get(partition, "") if digests is not None else ""
         if collection is None or version is None:
             return None
-        return f"{collection.value}:{version.value}"
+        return f"{collection.value}:{version.value}", digest
 
     def load_input(self, context: InputContext) -> Any:
         with reporting_to(context.log):
@@ -395,7 +406,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             WandbArtifactConfig, upstream_metadata, f"asset {upstream_key.to_user_string()}"
         )
         name, project, entity = self._target(config, upstream_key)
-        collection = f"{entity or self.wandb.get_api().default_entity}/{project}/{name}"
+        collection = f"{entity or self.wandb.get_api().path_entity}/{project}/{name}"
         if not context.has_asset_partitions:
             return self._load(context, input_config, collection, None)
         keys = context.asset_partition_keys
@@ -421,9 +432,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         partition: str | None,
     ) -> Any:
         """One version: pinned on the input, else the one Dagster recorded, else by alias."""
-        recorded = self._recorded(context, partition)
+        recorded, recorded_digest = self._recorded(context, partition) or (None, "")
         if input_config.alias is not None:
             path = f"{recorded.rpartition(':')[0] if recorded else collection}:{input_config.alias}"
+            recorded_digest = ""  # a pinned alias names whatever it points to now
         elif recorded is not None:
             path = recorded
         elif partition is not None:
@@ -436,14 +448,15 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             path = f"{collection}:{(upstream or {}).get('wandb/alias') or 'latest'}"
         if not _in_step(context):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
-            return self._hand_over(context, self.wandb.get_api().artifact(path), input_config)
+            artifact = self.wandb.get_api().artifact(path)
+            return self._hand_over(context, artifact, input_config, recorded_digest)
         # The step's run (created on first use) and the record of this use go to W&B while the
         # version is fetched and downloaded and the step computes: their round trips are off
         # the step's path. The step waits for them once its outputs are logged.
         run = self._runs.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
         artifact = self._logged_versions.get(path) or self.wandb.get_api().artifact(path)
         self._runs.record_use(_step_of(context), run, artifact)
-        value = self._hand_over(context, artifact, input_config)
+        value = self._hand_over(context, artifact, input_config, recorded_digest)
         single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
         if context.has_asset_key and single:
             context.add_input_metadata(
@@ -470,8 +483,14 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         return base / server / artifact.entity / artifact.project / artifact.name
 
     def _hand_over(
-        self, context: InputContext, artifact: Artifact, config: WandbInputConfig
+        self,
+        context: InputContext,
+        artifact: Artifact,
+        config: WandbInputConfig,
+        recorded_digest: str,
     ) -> Any:
+        """The version as the input wants it; ``recorded_digest`` is the data version Dagster
+        recorded for it (empty when there is none), the only proof of who wrote it."""
         load_as = config.load_as or _load_as_from_annotation(context)
         if load_as == "artifact":
             return artifact
@@ -486,7 +505,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return root
         if artifact.metadata.get(serializers.SERIALIZER_KEY) == "path":
             return root
-        return serializers.read(root, artifact.metadata, allow_pickle=config.allow_pickle)
+        recorded_here = bool(recorded_digest) and artifact.digest == recorded_digest
+        return serializers.read(
+            root, artifact.metadata, allow_pickle=config.allow_pickle or recorded_here
+        )
 
 
 def _code_version(context: OutputContext) -> str | None:

@@ -135,7 +135,7 @@ def _specs(
     alias: str,
 ) -> list[AssetSpec]:
     api = resource.get_api()
-    entity = resource.entity or api.default_entity
+    entity = resource.entity or api.path_entity
     project = project or resource.project
     specs = []
     for collection in _collections(api, entity, project, types, collections):
@@ -195,7 +195,7 @@ def _url(resource: WandbArtifactsResource, artifact: Artifact) -> str:
 def _watched(spec: AssetSpec, resource: WandbArtifactsResource, api: Api) -> str:
     """The collection a spec stands for; entity and project default to the resource's."""
     config = spec.metadata.get(METADATA_KEY) or {}
-    entity = config.get("entity") or resource.entity or api.default_entity
+    entity = config.get("entity") or resource.entity or api.path_entity
     return f"{entity}/{config.get('project') or resource.project}/{config['name']}"
 
 

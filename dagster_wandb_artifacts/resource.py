@@ -165,9 +165,9 @@ class WandbArtifactsResource(ConfigurableResource):
             self._server = LocalServer(Path(self.local_root), api_key=self.api_key).start()
             overrides["base_url"] = self._server.base_url
             return Api(
-                self._server.api_key,
                 overrides,
                 self.timeout,
+                self._server.api_key,
                 retry=retry,
                 cache=cache,
                 storage_options=self.storage_options,
@@ -183,9 +183,9 @@ class WandbArtifactsResource(ConfigurableResource):
             )
         overrides["base_url"] = self.host
         return Api(
-            self.api_key,
             overrides,
             self.timeout,
+            self.api_key,
             retry=retry,
             cache=cache,
             storage_options=self.storage_options,

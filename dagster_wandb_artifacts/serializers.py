@@ -2,8 +2,9 @@
 
 Each serializer writes a value into a folder of files and reads it back; the IO manager
 records which one it used in the version's metadata (``dagster/serializer``), so loading
-never guesses. Pickle is only read back from versions this IO manager's pickle serializer
-wrote, or when an input opts in.
+never guesses. Metadata is not proof of who wrote a version (any W&B client can write it), so
+a pickle is only read back from the exact version this Dagster deployment recorded for the
+upstream materialization, or when an input opts in with ``allow_pickle``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .client import InvalidInputError
+from .client.media import Table, table_path
 
 SERIALIZER_KEY = "dagster/serializer"
+#: The file of the ``wandb-table`` serializer: the table ``artifact.get("table")`` reads.
+WANDB_TABLE = table_path("table")
 
 
 class SerializationError(InvalidInputError):
@@ -104,6 +108,19 @@ def _read_numpy(folder: Path) -> Any:
     return numpy.load(folder / "array.npy", allow_pickle=False)
 
 
+def _is_table(value: Any) -> bool:
+    return _is_pandas(value) or isinstance(value, Table)
+
+
+def _write_wandb_table(value: Any, folder: Path) -> None:
+    table = value if isinstance(value, Table) else Table(dataframe=value)
+    (folder / WANDB_TABLE).write_text(json.dumps(table.to_json(), sort_keys=True))
+
+
+def _read_wandb_table(folder: Path) -> Any:
+    return Table.from_json(json.loads((folder / WANDB_TABLE).read_text())).get_dataframe()
+
+
 @dataclass(frozen=True)
 class Serializer:
     """A named way to store values of some types as files."""
@@ -139,6 +156,9 @@ SERIALIZERS: dict[str, Serializer] = {
             lambda f: json.loads((f / "value.json").read_text()),
         ),
         Serializer("pickle", lambda v: True, _write_pickle, _read_pickle),
+        # Opt-in only (after pickle, which takes anything): a W&B Table the UI shows and the
+        # SDK reads with ``artifact.get("table")``, loaded back as a pandas DataFrame.
+        Serializer("wandb-table", _is_table, _write_wandb_table, _read_wandb_table),
     ]
 }
 
@@ -161,9 +181,18 @@ def choose(value: Any, name: str | None) -> Serializer:
 
 
 def read(folder: Path, metadata: dict[str, Any], *, allow_pickle: bool) -> Any:
-    """The value stored in a downloaded version, by the serializer its metadata names."""
+    """The value stored in a downloaded version, by the serializer its metadata names;
+    ``allow_pickle``: the version is trusted to hold a pickle (recorded by this Dagster
+    deployment, or an input's opt-in)."""
     name = metadata.get(SERIALIZER_KEY)
-    if name in SERIALIZERS and (name != "pickle" or metadata.get("dagster/asset_key")):
+    if name == "pickle" and not allow_pickle:
+        raise SerializationError(
+            "this version says it holds a pickle, but it is not the version this Dagster "
+            "deployment recorded for the upstream materialization (metadata proves nothing "
+            "about its writer): set allow_pickle=True on the input only if you trust whoever "
+            "can log to its collection"
+        )
+    if name in SERIALIZERS:
         return SERIALIZERS[name].read(folder)
     legacy = folder / LEGACY_PICKLE
     if legacy.is_file():

@@ -22,6 +22,30 @@ ENTITY = "ent"
 PROJECT = "proj"
 
 
+def isolate_wandb(home: Path, monkeypatch: Any) -> None:
+    """W&B's folders under ``home`` and no W&B settings from the environment, so nothing leaks
+    between tests or into $HOME."""
+    for variable, folder in {
+        "WANDB_DIR": "dir",
+        "WANDB_CACHE_DIR": "cache",
+        "WANDB_CONFIG_DIR": "config",
+        "WANDB_DATA_DIR": "data",
+        "WANDB_ARTIFACT_DIR": "artifacts",
+    }.items():
+        (home / folder).mkdir(parents=True)
+        monkeypatch.setenv(variable, str(home / folder))
+    for variable in (
+        "WANDB_API_KEY",
+        "WANDB_BASE_URL",
+        "WANDB_ENTITY",
+        "WANDB_PROJECT",
+        "WANDB_MODE",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_ERROR_REPORTING", "false")
+
+
 def graphql(server: LocalServer, query: str, variables: dict | None = None) -> dict:
     """A GraphQL request of the test's own, to assert on the server's state."""
     reply = requests.post(
@@ -68,17 +92,33 @@ def sdk_api(server: LocalServer) -> Any:
 EXAMPLE = Path(__file__).parents[1] / "example_project"
 
 
+def tool(name: str) -> str:
+    """The path of a console script of this virtualenv (``dagster``, ``dg``...)."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def run_process(
+    argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run a command to its end (bounded); its exit code and text output, for the test to
+    judge."""
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def start_process(
+    argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start a long-running command (a server) with its output readable line by line."""
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
 def run_tool(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
     """Run a console script of this virtualenv (``dagster``, ``dg``...); its whole output."""
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name(name)), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_process([tool(name), *args], cwd=cwd, env=env)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     return done.stdout if name == "dg" else output
@@ -136,19 +176,9 @@ def server_process(root: Path, port: int, api_key: str) -> Iterator[subprocess.P
     """``dagster-wandb-artifacts server`` in a process of its own, so a test can kill it
     mid-transfer the way a server dies."""
     env = {**os.environ, "WANDB_API_KEY": api_key}
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("dagster-wandb-artifacts")),
-            "server",
-            "--root",
-            str(root),
-            "--port",
-            str(port),
-        ],
+    process = start_process(
+        [tool("dagster-wandb-artifacts"), "server", "--root", str(root), "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         wait_for_line(process, "artifact server on", timeout=60)

@@ -13,8 +13,8 @@ Names, arguments and behaviour follow ``wandb.Api`` and ``wandb.Artifact``::
     api.artifact("dataset:latest").download()
 """
 
-from .api import Api, Project
-from .artifact import Artifact, ArtifactFile, Entry
+from .api import Api
+from .artifact import Artifact
 from .cache import ArtifactCache
 from .errors import (
     ArtifactFinalizedError,
@@ -27,7 +27,10 @@ from .errors import (
     ServerError,
     WandbError,
 )
+from .files import ArtifactFile
 from .manifest import Manifest, ManifestEntry
+from .projects import Project
+from .reading import Entry
 from .registries import Registry
 from .run import Run
 from .transfer import TransferSettings

@@ -6,7 +6,6 @@ import netrc
 import os
 import secrets
 import warnings
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,11 +18,12 @@ from .collections import ArtifactCollection, ArtifactType
 from .errors import AuthenticationError, InvalidInputError, NotFoundError
 from .names import ArtifactPath, validate_name
 from .paginators import ArtifactCollections, Artifacts, ArtifactTypes, Projects, Runs
+from .projects import Project
 from .registries import PREFIX as REGISTRY_PREFIX
 from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy
-from .users import UserMethods
+from .users import User, UserMethods
 from .workspace import WorkspaceMethods
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.wandb.ai"
 DEFAULT_PROJECT = "uncategorized"
+#: The overrides ``wandb.Api`` documents.
+SETTINGS = ("base_url", "entity", "project", "organization", "run")
+USER_AGENT = "dagster-wandb-artifacts"
 
 
 def _key_from_netrc(base_url: str) -> str | None:
@@ -44,19 +47,6 @@ def _key_from_netrc(base_url: str) -> str | None:
     except (netrc.NetrcParseError, OSError):
         return None
     return found[2] if found else None
-
-
-@dataclass(frozen=True)
-class Project:
-    """A W&B project (created on first use by runs and artifacts)."""
-
-    entity: str
-    name: str
-    id: str
-
-    @property
-    def path(self) -> str:
-        return f"{self.entity}/{self.name}"
 
 
 class Api(AutomationMethods, UserMethods, WorkspaceMethods):
@@ -75,21 +65,24 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
 
     def __init__(
         self,
-        api_key: str | None = None,
         overrides: dict[str, Any] | None = None,
         timeout: float | None = None,
+        api_key: str | None = None,
         *,
         retry: RetryPolicy | None = None,
         cache: ArtifactCache | None = None,
         transfer: TransferSettings | None = None,
         storage_options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
+        if isinstance(overrides, str):
+            raise TypeError(
+                "Api(overrides, timeout, api_key) takes the SDK's order: pass the key as api_key="
+            )
         overrides = dict(overrides or {})
-        unknown = set(overrides) - {"base_url", "entity", "project", "organization"}
+        unknown = set(overrides) - set(SETTINGS)
         if unknown:
             raise InvalidInputError(
-                f"unknown overrides {sorted(unknown)}: use base_url, entity, project or "
-                "organization"
+                f"unknown overrides {sorted(unknown)}: use {', '.join(SETTINGS)}"
             )
         base_url = overrides.get("base_url") or os.environ.get("WANDB_BASE_URL") or DEFAULT_BASE_URL
         base_url = base_url.rstrip("/")
@@ -99,11 +92,22 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
                 f"no API key for {base_url}: pass api_key=, set WANDB_API_KEY, or add it to "
                 "~/.netrc"
             )
-        self._entity = overrides.get("entity") or os.environ.get("WANDB_ENTITY")
-        self._project = overrides.get("project") or os.environ.get("WANDB_PROJECT")
-        self._organization = overrides.get("organization")
+        #: The defaults paths resolve against, as ``wandb.Api.settings``.
+        self.settings: dict[str, Any] = {
+            "base_url": base_url,
+            "entity": overrides.get("entity") or os.environ.get("WANDB_ENTITY"),
+            "project": overrides.get("project") or os.environ.get("WANDB_PROJECT"),
+            "organization": overrides.get("organization") or os.environ.get("WANDB_ORGANIZATION"),
+            "run": overrides.get("run"),
+        }
+        #: The key this Api authenticates with (``wandb.Api.api_key``); never logged or shown.
+        self.api_key = key
         self.client = GraphQLClient(
-            base_url, key, timeout=timeout or 60.0, retry=retry or RetryPolicy()
+            base_url,
+            key,
+            timeout=timeout or 60.0,
+            retry=retry or RetryPolicy(),
+            user_agent=USER_AGENT,
         )
         self.cache = cache or ArtifactCache.default()
         #: fsspec options per scheme for references, e.g. ``{"s3": {"endpoint_url": ...}}``.
@@ -111,6 +115,8 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         self._orgs_of_entities: dict[str, dict[str, Any]] = {}
         self._org_entities: dict[str, str] = {}
         self.transfer = transfer or TransferSettings()
+        self._runs: dict[str, Runs] = {}
+        self._projects: dict[str, Projects] = {}
 
     def __repr__(self) -> str:
         return f"<Api {self.client.base_url}>"
@@ -129,22 +135,33 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
             return f"{parts.scheme}://{parts.hostname[4:]}"
         return self.base_url
 
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` this client sends."""
+        return USER_AGENT
+
     @cached_property
-    def viewer(self) -> dict[str, Any]:
-        """The user the API key belongs to (``id``, ``entity``, ``username``, ``email``)."""
+    def viewer(self) -> User:
+        """The user the API key belongs to (``entity``, ``username``, ``email``...)."""
         viewer = self.client.execute(queries.VIEWER)["viewer"]
         if viewer is None:
             raise AuthenticationError("the server does not recognise this API key")
-        return viewer
+        return User(viewer)
 
     @property
     def default_entity(self) -> str:
-        """The entity used when a path names none: ``overrides``, else the viewer's."""
-        return self._entity or self.viewer["entity"]
+        """The viewer's entity (as the SDK's; ``overrides["entity"]`` is :attr:`path_entity`)."""
+        return self.viewer.entity
+
+    @property
+    def path_entity(self) -> str:
+        """The entity a path that names none resolves to: ``overrides["entity"]`` (or
+        ``WANDB_ENTITY``), else the viewer's."""
+        return self.settings["entity"] or self.default_entity
 
     @property
     def default_project(self) -> str:
-        return self._project or DEFAULT_PROJECT
+        return self.settings["project"] or DEFAULT_PROJECT
 
     @cached_property
     def server_features(self) -> frozenset[str]:
@@ -153,28 +170,30 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
 
     def flush(self) -> None:
         """Forget what this ``Api`` remembered from the server (the viewer, its features, the
-        organizations of entities), as ``wandb.Api.flush`` forgets its runs."""
+        organizations of entities, the listings of runs), as ``wandb.Api.flush`` forgets its
+        runs: the next calls ask the server anew."""
         for name in ("viewer", "server_features"):
             self.__dict__.pop(name, None)
         self._orgs_of_entities.clear()
+        self._runs = {}
 
     # Projects ------------------------------------------------------------------------------------
 
     def project(self, name: str, entity: str | None = None) -> Project:
-        entity = entity or self.default_entity
-        found = self.client.execute(queries.PROJECT, {"entity": entity, "project": name})
-        if found["project"] is None:
-            raise NotFoundError(f"project {entity}/{name} not found")
-        return Project(entity, found["project"]["name"], found["project"]["id"])
+        """The project ``name``, not fetched until a field is read (``project.id`` raises
+        ``ValueError`` when it does not exist), as the SDK's."""
+        if name.startswith(REGISTRY_PREFIX):
+            entity = self.org_entity(entity or self.path_entity)
+        return Project(self, entity or self.path_entity, name)
 
     def create_project(self, name: str, entity: str | None = None) -> Project:
-        entity = entity or self.default_entity
+        entity = entity or self.path_entity
         reply = self.client.execute(
             queries.CREATE_PROJECT,
             {"input": {"name": validate_name(name, "project name"), "entityName": entity}},
         )
         created = reply["result"]["project"]
-        return Project(created["entityName"], created["name"], created["id"])
+        return Project(self, created["entityName"], created["name"], created)
 
     # Runs ------------------------------------------------------------------------------------
 
@@ -195,7 +214,7 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
 
         return Run.upsert(
             self,
-            entity=entity or self.default_entity,
+            entity=entity or self.path_entity,
             project=project or self.default_project,
             run_id=validate_name(run_id or secrets.token_hex(4), "run id"),
             group=group,
@@ -205,24 +224,37 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
             tags=tags,
         )
 
-    def run(self, path: str) -> Run:
-        """The run at ``entity/project/run_id`` (or ``project/run_id``, ``run_id``)."""
+    def run(self, path: str = "") -> Run:
+        """The run at ``entity/project/run_id`` (also ``entity/project/runs/run_id``,
+        ``entity/project:run_id``, ``project/run_id``, ``project:run_id`` or ``run_id``)."""
         from .run import Run
 
-        parts = path.strip("/").split("/")
-        if parts[-2:-1] == ["runs"]:
-            del parts[-2]
-        if not 1 <= len(parts) <= 3 or not all(parts):
-            raise InvalidInputError(f"run path {path!r} must look like entity/project/run_id")
-        run_id = parts[-1]
-        project = parts[-2] if len(parts) >= 2 else self.default_project
-        entity = parts[-3] if len(parts) == 3 else self.default_entity
-        return Run.fetch(self, entity, project, run_id)
+        return Run.fetch(self, *self._run_path(path))
+
+    def _run_path(self, path: str) -> tuple[str, str, str]:
+        """(entity, project, run id) of a run path, in the forms the SDK accepts."""
+        entity, project = self.settings["entity"] or self.default_entity, self.settings["project"]
+        run_id = None
+        parts = path.replace("/runs/", "/").replace("/sweeps/", "/").strip("/ ").split("/")
+        if len(parts) == 3:
+            entity, project, run_id = parts
+        elif len(parts) == 2 and ":" in parts[1]:
+            entity = parts[0]
+            project, run_id = parts[1].split(":", 1)
+        elif len(parts) == 2:
+            project, run_id = parts
+        elif len(parts) == 1 and parts[0]:
+            project, run_id = parts[0].split(":", 1) if ":" in parts[0] else (project, parts[0])
+        found = [(part or "").strip() for part in (entity, project, run_id)]
+        for value, what in zip(found, ("entity", "project", "run id"), strict=True):
+            if not value:
+                raise InvalidInputError(f"invalid run path {path!r} (missing {what})")
+        return found[0], found[1], found[2]
 
     # Artifacts -------------------------------------------------------------------------------
 
     def artifact_path(self, name: str) -> ArtifactPath:
-        path = ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
+        path = ArtifactPath.parse(name, entity=self.path_entity, project=self.default_project)
         return self.in_registry_entity(path)
 
     def in_registry_entity(self, path: ArtifactPath) -> ArtifactPath:
@@ -262,15 +294,18 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         membership = (reply["project"] or {}).get("artifactCollectionMembership")
         if membership is None:
             raise NotFoundError(f"artifact {path} not found")
-        artifact = Artifact._from_membership(self, membership)
+        # Asked by alias, the version keeps that name (``data:best``), as the SDK's does.
+        asked = f"{path.name}:{path.alias}" if ":" in name.rpartition("/")[2] else None
+        artifact = Artifact._from_membership(self, membership, asked)
         if type is not None and artifact.type != type:
             raise InvalidInputError(f"artifact {path} has type {artifact.type!r}, not {type!r}")
         return artifact
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
+        """Whether the version exists (and, with ``type``, has that type)."""
         try:
             self.artifact(name, type)
-        except NotFoundError:
+        except (NotFoundError, InvalidInputError):
             return False
         return True
 
@@ -289,10 +324,14 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         if project and "/" in project:
             entity, _, name = project.partition("/")
             return entity, name
-        return self.default_entity, project or self.default_project
+        return self.path_entity, project or self.default_project
 
     def projects(self, entity: str | None = None, per_page: int = 200) -> Projects:
-        return Projects(self, entity or self.default_entity, per_page)
+        """The entity's projects; the same listing object for the same entity, as the SDK's."""
+        entity = entity or self.path_entity
+        if entity not in self._projects:
+            self._projects[entity] = Projects(self, entity, per_page)
+        return self._projects[entity]
 
     def runs(
         self,
@@ -300,12 +339,22 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         filters: dict[str, Any] | None = None,
         order: str = "+created_at",
         per_page: int = 50,
+        include_sweeps: bool = False,
+        lazy: bool = True,
     ) -> Runs:
         """Runs of ``entity/project`` matching MongoDB-style ``filters``
         (``$and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $exists $regex`` on run fields,
-        ``config.*`` and ``summary_metrics.*``), in ``order`` (``+field`` / ``-field``)."""
-        entity, project = self._project_path(path)
-        return Runs(self, entity, project, filters, order, per_page)
+        ``config.*`` and ``summary_metrics.*``), in ``order`` (``+field`` / ``-field``).
+
+        ``include_sweeps`` and ``lazy`` are accepted for the SDK's sake: sweeps are outside
+        this client (a run's sweep is its ``sweep_name``), and every run comes whole."""
+        del include_sweeps, lazy
+        # The same listing again is the same object, as the SDK keeps it until flush().
+        key = f"{path or ''}{filters or {}}{order}"
+        if key not in self._runs:
+            entity, project = self._project_path(path)
+            self._runs[key] = Runs(self, entity, project, filters, order, per_page)
+        return self._runs[key]
 
     def artifact_types(self, project: str | None = None) -> ArtifactTypes:
         entity, name = self._project_path(project)
@@ -317,7 +366,7 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
 
     def _collection_path(self, name: str) -> ArtifactPath:
         return self.in_registry_entity(
-            ArtifactPath.parse(name, entity=self.default_entity, project=self.default_project)
+            ArtifactPath.parse(name, entity=self.path_entity, project=self.default_project)
         )
 
     def artifact_collections(
@@ -334,7 +383,7 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         ``created_at``, ``updated_at``; ``order`` such as ``-created_at`` or ``+name``."""
         entity, project = self._project_path(project_name)
         return ArtifactCollections(
-            self, entity, project, type_name, per_page, filters, order, start
+            self, entity, project, type_name, filters, order, per_page, start
         )
 
     def artifact_collection(self, type_name: str, name: str) -> ArtifactCollection:
@@ -385,7 +434,8 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
 
     def _organization_name(self, organization: str | None) -> str:
         """The organization named, else the one of ``overrides``, else the default entity's."""
-        return organization or self._organization or self._org_of(self.default_entity)["name"]
+        named = organization or self.settings["organization"]
+        return named or self._org_of(self.path_entity)["name"]
 
     def organization_entity(self, organization: str) -> str:
         """The entity of the organization named ``organization``, which holds its registries."""
@@ -436,20 +486,19 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         organization = self._organization_name(organization)
         return Registry.create(self, organization, name, visibility, description, artifact_types)
 
-    def from_path(self, path: str) -> Any:
-        """The object a W&B path or URL names: a run (``e/p/runs/id``) or an artifact version
-        (``e/p/artifacts/type/name/version``)."""
-        parts = (
-            [part for part in urlsplit(path).path.split("/") if part]
-            if "://" in path
-            else [part for part in path.split("/") if part]
-        )
-        if len(parts) == 4 and parts[2] == "runs":
-            return self.run("/".join(parts))
-        if len(parts) == 6 and parts[2] == "artifacts":
-            entity, project, _, type_name, name, version = parts
-            return self.artifact(f"{entity}/{project}/{name}:{version}", type=type_name)
+    def from_path(self, path: str) -> Project | Run:
+        """The object a W&B path names, as the SDK reads it: ``project`` or
+        ``entity/project`` (a :class:`Project`), ``entity/project/run_id`` or
+        ``entity/project/runs/run_id`` (a :class:`Run`). Sweeps and reports are outside this
+        client; anything else raises ``InvalidInputError``."""
+        parts = path.strip("/ ").split("/")
+        if len(parts) == 1:
+            return self.project(path)
+        if len(parts) == 2:
+            return self.project(parts[1], parts[0])
+        if len(parts) == 3 or (len(parts) == 4 and parts[2].startswith("run")):
+            return self.run(path)
         raise InvalidInputError(
-            f"{path!r} names neither a run (entity/project/runs/id) nor an artifact version "
-            "(entity/project/artifacts/type/name/version)"
+            f"invalid path {path!r}: use entity/project, entity/project/run_id or "
+            "entity/project/runs/run_id (sweeps and reports are outside this client)"
         )

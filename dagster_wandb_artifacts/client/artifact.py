@@ -6,12 +6,13 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import requests
 
@@ -19,108 +20,35 @@ from . import queries
 from .errors import (
     ArtifactFinalizedError,
     ArtifactNotLoggedError,
-    AuthenticationError,
-    IntegrityError,
     InvalidInputError,
-    NotFoundError,
 )
-from .manifest import Manifest, ManifestEntry, b64_to_hex
+from .links import Home, VersionLinks
+from .manifest import Manifest, ManifestEntry, b64_to_hex, check_storable_path
 from .names import (
-    ArtifactPath,
+    normalize_path,
     validate_alias,
     validate_metadata,
     validate_name,
     validate_tag,
     validate_type,
 )
-from .progress import DEFAULT_EVERY, Meter, Progress
+from .progress import DEFAULT_EVERY
+from .reading import VersionReading
+from .registries import PREFIX as REGISTRY_PREFIX
 from .transfer import (
-    Downloader,
-    SafeTargets,
     hash_files,
-    parallel_map,
-    prefetched,
-    requests_in_flight,
-    safe_target,
 )
 
 if TYPE_CHECKING:
     from .api import Api
-    from .paginators import ArtifactFiles
+    from .collections import ArtifactCollection
     from .run import Run
 
 _TTL_INHERIT = -1
 _TTL_DISABLED = -2
-_FILE_URL_PAGE = 5000
 
 
-class ArtifactFile:
-    """A stored file of a logged version, as ``Artifact.files()`` lists it."""
-
-    # A listing keeps every file it has loaded: no per-object dict for 100,000s of them.
-    __slots__ = ("id", "name", "size", "md5", "digest", "direct_url", "url")
-
-    def __init__(self, node: dict[str, Any]) -> None:
-        self.id: str = node["id"]
-        self.name: str = node["name"]
-        self.size: int = node["sizeBytes"]
-        self.md5: str = node["md5"]
-        self.digest: str = node["digest"]
-        self.direct_url: str = node["directUrl"]
-        self.url: str = node["url"]
-
-    def __repr__(self) -> str:
-        return f"<ArtifactFile {self.name} ({self.size} bytes)>"
-
-
-class Entry:
-    """One manifest entry of an artifact, downloadable on its own once logged."""
-
-    def __init__(self, artifact: Artifact, entry: ManifestEntry) -> None:
-        self._artifact = artifact
-        self._entry = entry
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._entry, name)
-
-    def __repr__(self) -> str:
-        return f"<Entry {self._entry.path} digest={self._entry.digest}>"
-
-    def ref_url(self) -> str:
-        """The reference's URI, or ``wandb-artifact://<artifact id>/<path>`` for a stored file."""
-        if self._entry.ref is not None:
-            return self._entry.ref
-        return f"wandb-artifact://{b64_to_hex(self._artifact.id)}/{self._entry.path}"
-
-    def fsspec_uri(self) -> tuple[str, dict[str, Any]]:
-        """The URI fsspec opens for this entry and the storage options it needs.
-
-        A reference maps to its object, pinned to the recorded version (S3 ``versionId``,
-        GCS generation); a stored file to its ``wandb-artifact://`` URL and this client.
-        """
-        from .references import fsspec_uri
-
-        if self._entry.ref is not None:
-            scheme = self._entry.ref.partition("://")[0]
-            api = self._artifact._api
-            options = dict(api.storage_options.get(scheme, {})) if api else {}
-            if scheme == "s3":
-                options["version_aware"] = True
-            return fsspec_uri(self._entry), options
-        artifact = self._artifact
-        url = f"wandb-artifact://{artifact.entity}/{artifact.project}/{artifact.name}"
-        return f"{url}/{self._entry.path}", {"api": artifact._require_api()}
-
-    def download(self, root: str | os.PathLike | None = None, skip_cache: bool = False) -> str:
-        """Download this entry alone; returns the local path of the file."""
-        base = Path(root) if root else self._artifact._default_root()
-        self._artifact._download_entries(
-            [self._entry], base, skip_cache=skip_cache, allow_missing_references=False
-        )
-        return str(safe_target(base, self._entry.path))
-
-
-class Artifact:
+class Artifact(VersionReading, VersionLinks):
     """A W&B Artifact, with the names and behaviour of ``wandb.Artifact``.
 
     Example::
@@ -138,20 +66,33 @@ class Artifact:
         metadata: dict[str, Any] | None = None,
         incremental: bool = False,
         use_as: str | None = None,
+        storage_region: str | None = None,
+        digest_algorithm: str = "MD5",
     ) -> None:
+        if digest_algorithm != "MD5":
+            raise InvalidInputError(
+                f"digest_algorithm {digest_algorithm!r} is not supported: this client computes "
+                "W&B's MD5 digests only"
+            )
         self._collection_name = validate_name(name)
         self._type = validate_type(type)
         self._description = description
-        self._metadata = dict(validate_metadata(metadata))
+        self._metadata = validate_metadata(metadata)
         self.incremental = incremental
-        self.use_as = use_as
-        self._manifest = Manifest()
+        if use_as is not None:
+            warnings.warn(
+                "use_as is deprecated and has no effect (as in the wandb SDK)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        #: Groups the parts of a distributed artifact (``Run.upsert_artifact``), as the SDK's.
+        self.distributed_id: str | None = None
+        self._manifest = Manifest(storage_region=storage_region)
+        self._asked: str | None = None
         self._final = False
         self._api: Api | None = None
         self._attrs: dict[str, Any] = {}
         self._base_id: str | None = None
-        self._pending_aliases: list[str] = []
-        self._pending_tags: list[str] = []
         self._aliases: list[str] = []
         self._saved_aliases: list[str] = []
         self._tags: list[str] = []
@@ -173,17 +114,28 @@ class Artifact:
         return artifact
 
     @classmethod
-    def _from_membership(cls, api: Api, membership: dict[str, Any]) -> Artifact:
-        """The version as seen from the collection it was fetched through (maybe a link)."""
+    def _from_membership(
+        cls, api: Api, membership: dict[str, Any], asked: str | None = None
+    ) -> Artifact:
+        """The version as seen from the collection it was fetched through (maybe a link).
+
+        ``asked`` is the ``collection:alias`` it was fetched by: its ``name`` stays that, as
+        the SDK's does (``data:best``), while ``version`` is the version's own."""
         node = membership["artifact"]
         artifact = cls(node["artifactSequence"]["name"], node["artifactType"]["name"])
         artifact._become_logged(api, node, membership)
+        artifact._asked = asked
         return artifact
 
     def _become_logged(
-        self, api: Api, node: dict[str, Any], membership: dict[str, Any] | None = None
+        self,
+        api: Api,
+        node: dict[str, Any],
+        membership: dict[str, Any] | None = None,
+        home: Home | None = None,
     ) -> None:
-        """Turn this object into the logged version ``node`` describes."""
+        """Turn this object into the logged version ``node`` describes, as seen from the
+        collection of ``membership`` or ``home`` (a link's), else from its own."""
         self._api = api
         self._attrs = node
         self._final = True
@@ -195,23 +147,22 @@ class Artifact:
         self._ttl_seconds = ttl if ttl and ttl > 0 else None
         self._ttl_changed = False
         sequence = node["artifactSequence"]
-        self._source = _Home.of(sequence, node["versionIndex"])
-        self._home = self._source
+        self._source = Home.of(sequence, node["versionIndex"])
+        self._home = home or self._source
         if membership is not None:
-            self._home = _Home.of(membership["artifactCollection"], membership["versionIndex"])
+            self._home = Home.of(membership["artifactCollection"], membership["versionIndex"])
             aliases = [a["alias"] for a in membership.get("aliases") or []]
         else:
             aliases = [
                 a["alias"]
                 for a in node.get("aliases") or []
-                if _Home.of(a["artifactCollection"], None).same_collection(self._source)
+                if Home.of(a["artifactCollection"], None).same_collection(self._home)
             ]
         self._collection_name = self._home.collection
         self._aliases = [alias for alias in aliases if not _is_version(alias)]
         self._saved_aliases = list(self._aliases)
         self._tags = [t["name"] for t in node.get("tags") or []]
         self._saved_tags = list(self._tags)
-        self._pending_aliases, self._pending_tags = [], []
         self._manifest_loaded = False
 
     def __repr__(self) -> str:
@@ -220,9 +171,10 @@ class Artifact:
     # Properties -------------------------------------------------------------------------------
 
     def _logged(self, what: str) -> dict[str, Any]:
+        """The logged version's fields; a draft raises, as the SDK's ``ensure_logged`` does."""
         if not self._attrs:
             raise ArtifactNotLoggedError(
-                f"Artifact.{what} is known once the artifact is logged: log it first"
+                f"'Artifact.{what}' is available once the artifact is logged: log it first"
             )
         return self._attrs
 
@@ -247,10 +199,11 @@ class Artifact:
 
     @property
     def name(self) -> str:
-        """``{collection}:{version}`` once logged, the bare collection name before."""
+        """``{collection}:{alias}`` once logged, by the alias it was fetched by (``vN`` when
+        none was asked); the bare collection name before."""
         if self.is_draft():
             return self._collection_name
-        return f"{self._collection_name}:{self.version}"
+        return self._asked or f"{self._collection_name}:{self.version}"
 
     @property
     def qualified_name(self) -> str:
@@ -272,8 +225,10 @@ class Artifact:
         return self._source.project
 
     @property
-    def source_collection(self) -> str:
-        return self._source.collection if self._attrs else self._collection_name
+    def source_collection(self) -> ArtifactCollection:
+        """The collection this version was logged to."""
+        self._logged("source_collection")
+        return self._fetch_collection(self._source)
 
     @property
     def source_version(self) -> str:
@@ -296,42 +251,9 @@ class Artifact:
         return bool(self._attrs) and not self._home.same_collection(self._source)
 
     @property
-    def linked_artifacts(self) -> list[Artifact]:
-        """The links of this version in portfolios and the Registry (none for a link)."""
-        if self.is_draft() or self.is_link:
-            return []
-        api = self._require_api()
-        node = api.client.execute(queries.FETCH_LINKED_ARTIFACTS, {"artifactID": self.id})
-        edges = ((node["artifact"] or {}).get("artifactMemberships") or {}).get("edges", [])
-        links = []
-        for edge in edges:
-            collection = edge["node"]["artifactCollection"]
-            if collection["__typename"] != "ArtifactPortfolio":
-                continue
-            home = _Home.of(collection, edge["node"]["versionIndex"])
-            links.append(
-                api.artifact(f"{home.entity}/{home.project}/{home.collection}:v{home.index}")
-            )
-        return links
-
-    def unlink(self) -> None:
-        """Remove this link from its portfolio (the source version stays)."""
-        if not self.is_link:
-            raise InvalidInputError(f"{self.name} is not a link: unlink() applies to links only")
-        from .collections import ArtifactCollection
-
-        api = self._require_api()
-        portfolio = ArtifactCollection.fetch(
-            api, self._home.entity, self._home.project, self.type, self._home.collection
-        )
-        api.client.execute(
-            queries.UNLINK_ARTIFACT,
-            {"input": {"artifactID": self._attrs["id"], "artifactPortfolioID": portfolio.id}},
-        )
-
-    @property
     def source_artifact(self) -> Artifact:
         """The logged version itself (this object, unless it is a link)."""
+        self._logged("source_artifact")
         if not self.is_link:
             return self
         return self._require_api().artifact_by_id(self._attrs["id"])
@@ -342,10 +264,20 @@ class Artifact:
 
     @property
     def url(self) -> str:
+        """The version's page in the W&B UI; a Registry link's is the Registry's page of it."""
+        self._logged("url")
         api = self._require_api()
+        if self.is_link and self.project.startswith(REGISTRY_PREFIX):
+            organization = api._org_of(self.entity)["name"]
+            selection = quote(f"{self.entity}/{self.project}/{self._collection_name}", safe="")
+            return (
+                f"{api.app_url}/orgs/{organization}/registry/"
+                f"{self.project[len(REGISTRY_PREFIX) :]}?selectionPath={selection}"
+                f"&view=membership&version={self.version}"
+            )
         return (
-            f"{api.app_url}/{self.entity}/{self.project}/artifacts/{self.type}/"
-            f"{self._collection_name}/{self.version}"
+            f"{api.app_url}/{self.entity}/{self.project}/artifacts/{quote(self.type)}/"
+            f"{quote(self._collection_name)}/{self.version}"
         )
 
     @property
@@ -366,13 +298,23 @@ class Artifact:
 
     @property
     def ttl(self) -> timedelta | None:
-        """Time to live: None means the version never expires."""
+        """Time to live: None means the version never expires. An inherited TTL is known once
+        logged (a draft raises, as the SDK's does, until ``ttl`` is set on it)."""
+        if self._ttl_inherited and (self.is_draft() or self._ttl_changed):
+            self._logged("ttl")
         return None if self._ttl_seconds is None else timedelta(seconds=self._ttl_seconds)
 
     @ttl.setter
     def ttl(self, value: timedelta | None) -> None:
-        if value is not None and (not isinstance(value, timedelta) or value.total_seconds() <= 0):
-            raise InvalidInputError("ttl must be a positive timedelta or None")
+        if value is not None and not isinstance(value, timedelta):
+            # The SDK's error for anything but a timedelta or None.
+            raise AttributeError(f"ttl must be a timedelta or None, not {type(value).__name__}")
+        if value is not None and value.total_seconds() <= 0:
+            raise InvalidInputError(f"ttl must be positive, not {value}")
+        if self.is_link:
+            raise InvalidInputError(
+                "a link has no TTL of its own: set the TTL of its source version (unlink first)"
+            )
         self._ttl_seconds = None if value is None else int(value.total_seconds())
         self._ttl_inherited = False
         self._ttl_changed = True
@@ -386,28 +328,30 @@ class Artifact:
 
     @property
     def aliases(self) -> list[str]:
-        """The version's custom aliases (edit the list, then ``save()``)."""
-        return self._aliases if not self.is_draft() else self._pending_aliases
+        """The version's custom aliases (edit the list, then ``save()``); a draft's are given
+        to ``log_artifact``."""
+        self._logged("aliases")
+        return self._aliases
 
     @aliases.setter
     def aliases(self, value: list[str]) -> None:
-        validated = [validate_alias(alias) for alias in value]
-        if self.is_draft():
-            self._pending_aliases = validated
-        else:
-            self._aliases = validated
+        self._logged("aliases")
+        self._aliases = [validate_alias(alias) for alias in value]
 
     @property
     def tags(self) -> list[str]:
-        return self._tags if not self.is_draft() else self._pending_tags
+        self._logged("tags")
+        return self._tags
 
     @tags.setter
     def tags(self, value: list[str]) -> None:
-        validated = [validate_tag(tag) for tag in value]
-        if self.is_draft():
-            self._pending_tags = validated
-        else:
-            self._tags = validated
+        self._logged("tags")
+        self._tags = [validate_tag(tag) for tag in value]
+
+    @property
+    def use_as(self) -> None:
+        """Deprecated in the SDK, where it is always None."""
+        return None
 
     @property
     def state(self) -> str:
@@ -425,7 +369,7 @@ class Artifact:
 
     @property
     def file_count(self) -> int:
-        return int(self._attrs["fileCount"]) if self._attrs else len(self._manifest)
+        return int(self._logged("file_count")["fileCount"])
 
     @property
     def commit_hash(self) -> str:
@@ -441,11 +385,23 @@ class Artifact:
 
     @property
     def history_step(self) -> int | None:
-        return self._attrs.get("historyStep")
+        """The step of the logging run's history nearest before this version was logged (the
+        server records the run's next step, as W&B's does; the SDK reports the one before)."""
+        step = self._logged("history_step").get("historyStep")
+        return None if step is None else max(0, step - 1)
 
     @property
-    def collection(self) -> str:
-        return self._collection_name
+    def collection(self) -> ArtifactCollection:
+        """The collection this version was fetched from (a link's portfolio, for a link)."""
+        self._logged("collection")
+        return self._fetch_collection(self._home)
+
+    def _fetch_collection(self, home: Home) -> ArtifactCollection:
+        from .collections import ArtifactCollection
+
+        return ArtifactCollection.fetch(
+            self._require_api(), home.entity, home.project, self.type, home.collection
+        )
 
     @property
     def manifest(self) -> Manifest:
@@ -509,8 +465,7 @@ class Artifact:
         source = Path(local_path)
         if not source.is_file():
             raise InvalidInputError(f"{local_path} is not a file")
-        if policy not in ("mutable", "immutable"):
-            raise InvalidInputError("policy must be 'mutable' or 'immutable'")
+        _check_policy(policy)
         return self._add_hashed(
             [(source, name or source.name)],
             is_tmp=bool(is_tmp),
@@ -528,12 +483,14 @@ class Artifact:
         policy: str,
         overwrite: bool,
     ) -> list[ManifestEntry]:
+        files = [(source, normalize_path(name)) for source, name in files]
+        for _, name in files:  # before any hashing: a name the disk refuses fails here
+            check_storable_path(name)
         digests = hash_files(
             [source for source, _ in files], self._workers(), *self._progress_settings()
         )
         entries = []
         for (source, name), digest in zip(files, digests, strict=True):
-            name = _normalize(name)
             if is_tmp:
                 folder, _, base = name.rpartition("/")
                 stem, dot, suffix = base.partition(".")
@@ -573,10 +530,11 @@ class Artifact:
     ) -> None:
         """Add every file below a folder, under ``name/`` when given."""
         self._check_editable()
+        _check_policy(policy)
         root = Path(local_path)
         if not root.is_dir():
             raise InvalidInputError(f"{local_path} is not a directory")
-        prefix = _normalize(name) + "/" if name else ""
+        prefix = normalize_path(name) + "/" if name else ""
         files = sorted(
             (path, prefix + path.relative_to(root).as_posix())
             for path in root.rglob("*")
@@ -592,13 +550,35 @@ class Artifact:
     ) -> Iterator[IO[Any]]:
         """Open a new file to write; it is added to the artifact when the block ends."""
         self._check_editable()
-        path = self._staging_dir() / "new" / _normalize(name)
+        path = self._staging_dir() / "new" / normalize_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
-        with open(path, mode, encoding=encoding) as file:
+        try:
+            file = open(path, mode, encoding=encoding)  # noqa: SIM115 - closed below
+        except FileExistsError:
+            raise InvalidInputError(f"{name!r} is already a new file of this artifact") from None
+        with file:
             yield file
-        self.add_file(path, name=name, policy="immutable")
+        self.add_file(path, name=name, policy="immutable", overwrite="x" not in mode)
+
+    def add(self, obj: Any, name: str, overwrite: bool = False) -> ManifestEntry:
+        """Add W&B media at ``name``: a pandas DataFrame or :class:`Table` as a W&B Table
+        (``name.table.json``), or any ``wandb`` media object as the SDK stores it."""
+        self._check_editable()
+        from . import media
+
+        return media.add(self, obj, name, overwrite)
+
+    def get(self, name: str) -> Any:
+        """The W&B media added at ``name``: a table as a pandas DataFrame (None if none)."""
+        self._logged("get")
+        from . import media
+
+        return media.get(self, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
 
     def add_reference(
         self,
@@ -630,24 +610,16 @@ class Artifact:
     def remove(self, item: str | os.PathLike | ManifestEntry) -> None:
         """Remove a file (by artifact path or entry), or every file below a folder."""
         self._check_editable()
-        path = item.path if isinstance(item, ManifestEntry) else _normalize(str(item))
+        path = item.path if isinstance(item, ManifestEntry) else normalize_path(str(item))
         removed = [
-            e.path
-            for e in self._manifest.entries()
-            if e.path == path or e.path.startswith(path.rstrip("/") + "/")
+            entry_path
+            for entry_path in self._manifest.entries
+            if entry_path == path or entry_path.startswith(path.rstrip("/") + "/")
         ]
         if not removed:
             raise FileNotFoundError(f"{path!r} is not in the artifact")
         for entry_path in removed:
             self._manifest.remove(entry_path)
-
-    def get_entry(self, name: str) -> Entry:
-        entry = self.manifest.get(_normalize(name))
-        if entry is None:
-            raise KeyError(f"{name!r} is not in artifact {self.name}")
-        return Entry(self, entry)
-
-    get_path = get_entry
 
     def get_added_local_path_name(self, local_path: str) -> str | None:
         """The artifact path a local file was added under, if it was."""
@@ -655,13 +627,16 @@ class Artifact:
 
     # Logging and editing ---------------------------------------------------------------------
 
-    def save(self, project: str | None = None, api: Api | None = None) -> None:
-        """Log a draft (in a run of its own, as the SDK does), or save edits of a logged version."""
+    def save(
+        self, project: str | None = None, settings: Any = None, *, api: Api | None = None
+    ) -> None:
+        """Log a draft (in a run of its own, as the SDK does), or save edits of a logged version.
+
+        ``settings`` (a ``wandb.Settings`` or a mapping) may name the ``base_url``,
+        ``api_key`` and ``entity`` of the run; ``api`` is this client's alternative to it."""
         if self.is_draft():
             if api is None:
-                from .api import Api
-
-                api = Api()
+                api = _api_of_settings(settings)
             run = api.create_run(project=project, job_type="auto")
             try:
                 run.log_artifact(self)
@@ -710,18 +685,18 @@ class Artifact:
             "tagsToDelete": [{"tagName": t} for t in self._saved_tags if t not in self._tags],
         }
         node = api.client.execute(queries.UPDATE_ARTIFACT, {"input": update})["result"]["artifact"]
-        self._become_logged(api, node)
+        self._become_logged(api, node, home=self._home)
 
     def wait(self, timeout: int | None = None) -> Artifact:
         """Logging is synchronous here: a logged artifact is already committed."""
-        self._require_api()
+        self._logged("wait")
         return self
 
     def new_draft(self) -> Artifact:
         """A draft holding this version's files, to log changes as a new version."""
-        self._require_api()
+        self._logged("new_draft")
         draft = Artifact(self._collection_name, self._type, self._description, dict(self._metadata))
-        for entry in self.manifest.entries():
+        for entry in self.manifest.entries.values():
             draft._manifest.add(
                 ManifestEntry(
                     path=entry.path,
@@ -736,45 +711,15 @@ class Artifact:
         draft._api = self._api
         return draft
 
-    def link(self, target_path: str, aliases: list[str] | None = None) -> Artifact:
-        """Link this version into a portfolio or Registry collection; returns the linked version.
-
-        ``target_path`` is ``[[entity/]project/]portfolio``; a Registry collection is
-        ``wandb-registry-{registry}/{collection}``. The link gets its own ``vN`` and ``latest``.
-        """
-        api = self._require_api()
-        parts = target_path.strip("/").split("/")
-        if not 1 <= len(parts) <= 3 or not all(parts):
-            raise InvalidInputError(
-                f"link target {target_path!r} must look like [[entity/]project/]portfolio"
-            )
-        portfolio = validate_name(parts[-1], "portfolio name")
-        target = api.in_registry_entity(
-            ArtifactPath(
-                parts[-3] if len(parts) == 3 else self.entity,
-                parts[-2] if len(parts) >= 2 else self.project,
-                portfolio,
-            )
-        )
-        entity, project = target.entity, target.project
-        reply = api.client.execute(
-            queries.LINK_ARTIFACT,
-            {
-                "artifactPortfolioName": portfolio,
-                "entityName": entity,
-                "projectName": project,
-                "aliases": [
-                    {"artifactCollectionName": portfolio, "alias": validate_alias(alias)}
-                    for alias in aliases or []
-                ],
-                "artifactId": self.id,
-            },
-        )
-        index = reply["linkArtifact"]["versionIndex"]
-        return api.artifact(f"{entity}/{project}/{portfolio}:v{index}")
-
     def delete(self, delete_aliases: bool = False) -> None:
-        """Delete this version (refused while it has custom aliases, unless told to drop them)."""
+        """Delete this version (refused while it has custom aliases, unless told to drop them).
+
+        On a link only the link goes, as ``unlink()`` (the version stays, and so does this
+        object's ``state``)."""
+        self._logged("delete")
+        if self.is_link:
+            self.unlink()
+            return
         api = self._require_api()
         api.client.execute(
             queries.DELETE_ARTIFACT,
@@ -785,6 +730,7 @@ class Artifact:
     def logged_by(self) -> Run | None:
         from .run import Run
 
+        self._logged("logged_by")
         api = self._require_api()
         node = api.client.execute(queries.ARTIFACT_CREATED_BY, {"id": self.id})["artifact"]
         creator = node and node.get("createdBy")
@@ -797,6 +743,7 @@ class Artifact:
     def used_by(self) -> list[Run]:
         from .run import Run
 
+        self._logged("used_by")
         api = self._require_api()
         node = api.client.execute(queries.ARTIFACT_USED_BY, {"id": self.id})["artifact"]
         runs = []
@@ -817,228 +764,26 @@ class Artifact:
             "id": self._logged("json_encode")["id"],
             "version": self.version,
             "sequenceName": self._collection_name,
-            "usedAs": self.use_as,
+            "usedAs": None,
         }
 
-    # Reading ---------------------------------------------------------------------------------
 
-    def _fetch_manifest(self) -> Manifest:
-        api = self._require_api()
-        url = _manifest_url(self._attrs)
-        if url is not None:
-            try:
-                return Manifest.from_bytes(api.client.request("GET", url).content)
-            except (AuthenticationError, InvalidInputError, NotFoundError):
-                pass  # the URL came with the version: its signature may have expired since
-        url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
-        if url is None:
-            raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return Manifest.from_bytes(api.client.request("GET", url).content)
-
-    def _default_root(self) -> Path:
-        base = Path(os.environ.get("WANDB_ARTIFACT_DIR") or "./artifacts")
-        return base / self.name
-
-    def _file_url_pages(self) -> Iterator[list[ArtifactFile]]:
-        """The version's stored files with their signed download URLs, page by page, each
-        dropped once read: 100,000 files with their URLs weigh 50 MB."""
-        return self.files(per_page=_FILE_URL_PAGE)._pages()
-
-    def download(
-        self,
-        root: str | os.PathLike | None = None,
-        allow_missing_references: bool = False,
-        skip_cache: bool | None = None,
-        path_prefix: str | None = None,
-        multipart: bool | None = None,
-    ) -> str:
-        """Download the version's files into ``root`` (``./artifacts/<name>``); returns it."""
-        self._require_api()
-        base = Path(root) if root else self._default_root()
-        entries = [
-            entry
-            for entry in self.manifest.entries()
-            if path_prefix is None or entry.path.startswith(path_prefix)
-        ]
-        self._download_entries(
-            entries,
-            base,
-            skip_cache=bool(skip_cache),
-            allow_missing_references=allow_missing_references,
-        )
-        return str(base)
-
-    def _download_entries(
-        self,
-        entries: list[ManifestEntry],
-        base: Path,
-        *,
-        skip_cache: bool,
-        allow_missing_references: bool,
-    ) -> None:
-        api = self._require_api()
-        base.mkdir(parents=True, exist_ok=True)
-        downloader = Downloader(api.client, api.cache, api.transfer)
-        stored = [e for e in entries if e.ref is None]
-        targets = SafeTargets(base, (e.path for e in entries))
-        for folder in targets.folders:
-            folder.mkdir(parents=True, exist_ok=True)
-        hits = (
-            []
-            if skip_cache
-            else [e for e in stored if api.cache.get(e.digest, e.size or 0) is not None]
-        )
-        # Hits are links made in this thread: a pool's hand-offs would cost more than they do.
-        for entry in hits:
-            api.cache.link_to(entry.digest, targets[entry.path])
-        hit_paths = {entry.path for entry in hits}
-        entries = [e for e in entries if e.path not in hit_paths]
-        wanted = {e.path: e for e in entries if e.ref is None}
-
-        def with_urls() -> Iterator[tuple[ManifestEntry, str | None]]:
-            """References at once, then each stored file as its URL is listed: the next
-            page is fetched while the files of the one before download."""
-            yield from ((e, None) for e in entries if e.ref is not None)
-            if not wanted:
-                return
-            for page in prefetched(self._file_url_pages(), ahead=1):
-                for file in page:
-                    entry = wanted.pop(file.name, None)
-                    if entry is not None:
-                        yield entry, file.direct_url
-            if wanted:
-                path = next(iter(wanted))
-                raise NotFoundError(f"{path}: the server lists no such file for {self.name}")
-
-        def fetch(item: tuple[ManifestEntry, str | None], meter: Meter | None) -> None:
-            entry, url = item
-            target = targets[entry.path]
-            if url is None:
-                from .references import download_reference
-
-                download_reference(
-                    entry,
-                    target,
-                    api.client.session,
-                    allow_missing=allow_missing_references,
-                    storage_options=api.storage_options,
-                )
-            elif skip_cache:
-                downloader.fetch_to_path(url, entry, target, meter)
-            else:
-                downloader.fetch_to_cache(url, entry, meter)
-                api.cache.link_to(entry.digest, target)
-
-        progress = Progress(
-            "downloaded",
-            sum(e.size or 0 for e in entries),
-            len(entries),
-            api.transfer.progress_every,
-            api.transfer.progress_bar,
-        )
-
-        def fetch_and_count(item: tuple[ManifestEntry, str | None]) -> None:
-            meter = progress.stream()
-            fetch(item, meter if progress.active else None)
-            meter.settle(item[0].size or 0)
-            progress.done()
-
-        with progress:
-            parallel_map(fetch_and_count, with_urls(), requests_in_flight(api.transfer, api.client))
-        api.cache.cleanup()  # down to the cache's max_size, when it has one
-
-    def _cache_logged_files(self, api: Api) -> None:
-        """Put the files just uploaded into the cache, so a later download is a hit."""
-
-        def insert(entry: ManifestEntry) -> None:
-            if entry.local_path and not entry.skip_cache and entry.ref is None:
-                api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
-
-        parallel_map(insert, list(self._manifest.entries()), api.transfer.workers)
-
-    def file(self, root: str | os.PathLike | None = None) -> str:
-        """Download a single-file artifact; returns the file's path."""
-        entries = list(self.manifest.entries())
-        if len(entries) != 1:
-            raise InvalidInputError(
-                f"{self.name} has {len(entries)} files; file() is for single-file artifacts: "
-                "use download()"
-            )
-        return Entry(self, entries[0]).download(root)
-
-    def files(self, names: list[str] | None = None, per_page: int = 50) -> ArtifactFiles:
-        """The version's stored files, paged from the server."""
-        from .paginators import ArtifactFiles
-
-        return ArtifactFiles(self._require_api(), self, names, per_page)
-
-    def checkout(self, root: str | os.PathLike | None = None) -> str:
-        """Make ``root`` hold exactly this version's files (others are deleted)."""
-        base = Path(root) if root else self._default_root()
-        wanted = {e.path for e in self.manifest.entries()}
-        if base.is_dir():
-            for path in base.rglob("*"):
-                if path.is_file() and path.relative_to(base).as_posix() not in wanted:
-                    path.unlink()
-        return self.download(base)
-
-    def verify(self, root: str | os.PathLike | None = None) -> None:
-        """Check that ``root`` holds exactly this version's stored files, byte for byte."""
-        base = Path(root) if root else self._default_root()
-        stored = {e.path: e for e in self.manifest.entries() if e.ref is None}
-        present = {p.relative_to(base).as_posix(): p for p in base.rglob("*") if p.is_file()}
-        extra = sorted(set(present) - set(stored))
-        missing = sorted(set(stored) - set(present))
-        if extra or missing:
-            raise IntegrityError(
-                f"{base} differs from {self.name}: extra files {extra[:5]}, "
-                f"missing files {missing[:5]}"
-            )
-        paths = sorted(stored)
-        digests = hash_files(
-            [present[p] for p in paths], self._workers(), *self._progress_settings()
-        )
-        changed = [p for p, d in zip(paths, digests, strict=True) if d != stored[p].digest]
-        if changed:
-            raise IntegrityError(f"files of {self.name} were modified in {base}: {changed[:5]}")
+def _check_policy(policy: str | None) -> None:
+    if policy not in ("mutable", "immutable"):
+        raise InvalidInputError(f"policy must be 'mutable' or 'immutable', not {policy!r}")
 
 
-def _manifest_url(node: dict[str, Any] | None) -> str | None:
-    manifest = (node or {}).get("currentManifest")
-    return manifest["file"]["directUrl"] if manifest else None
+def _api_of_settings(settings: Any) -> Api:
+    """An ``Api`` for what a ``wandb.Settings`` (or a mapping) names; the environment's else."""
+    from .api import Api
 
+    def setting(name: str) -> Any:
+        if isinstance(settings, dict):
+            return settings.get(name)
+        return getattr(settings, name, None)
 
-def _normalize(name: str) -> str:
-    """An artifact path: forward slashes, no leading './' or '/'."""
-    path = Path(name).as_posix() if os.sep != "/" else name
-    path = path.lstrip("/")
-    while path.startswith("./"):
-        path = path[2:]
-    if not path or any(part == ".." for part in path.split("/")):
-        raise InvalidInputError(f"invalid artifact path {name!r}")
-    return path
-
-
-@dataclass(frozen=True)
-class _Home:
-    """Where a version is seen: a collection (its source sequence, or a link) and its index."""
-
-    entity: str
-    project: str
-    collection: str
-    index: int | None
-
-    @classmethod
-    def of(cls, collection: dict[str, Any], index: int | None) -> _Home:
-        project = collection["project"]
-        return cls(project["entity"]["name"], project["name"], collection["name"], index)
-
-    def same_collection(self, other: _Home) -> bool:
-        return (self.entity, self.project, self.collection) == (
-            other.entity,
-            other.project,
-            other.collection,
-        )
+    overrides = {"base_url": setting("base_url"), "entity": setting("entity")}
+    return Api(api_key=setting("api_key"), overrides={k: v for k, v in overrides.items() if v})
 
 
 def _is_version(alias: str) -> bool:

@@ -166,10 +166,12 @@ class ArtifactCache:
             with open(temporary, "wb") as file:
                 writer = _HashingWriter(file, size)
                 yield writer
-            if writer.md5.hexdigest() != b64_to_hex(b64_digest) or writer.size != size:
+            received = writer.md5.hexdigest()
+            if received != b64_to_hex(b64_digest) or writer.size != size:
                 raise IntegrityError(
                     f"downloaded bytes do not match md5 {b64_digest} and size {size}; "
-                    "try again (the file may have changed on the server)"
+                    "try again (the file may have changed on the server)",
+                    received=received,
                 )
             os.replace(temporary, target)
             self._record(target, target.stat())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import queries
-from .errors import NotFoundError
+from .errors import NotFoundError, ParentNotFoundError
 from .names import validate_name, validate_tag, validate_type
 from .paginators import ArtifactCollections, Artifacts
 
@@ -58,51 +58,99 @@ class ArtifactType:
     def created_at(self) -> str:
         return self._attrs["createdAt"]
 
-    def collections(self, per_page: int = 50) -> ArtifactCollections:
-        return ArtifactCollections(self._api, self.entity, self.project, self._name, per_page)
+    def collections(
+        self,
+        filters: dict[str, Any] | None = None,
+        order: str | None = None,
+        per_page: int = 50,
+        start: str | None = None,
+    ) -> ArtifactCollections:
+        return ArtifactCollections(
+            self._api, self.entity, self.project, self._name, filters, order, per_page, start
+        )
 
     def collection(self, name: str) -> ArtifactCollection:
         return ArtifactCollection.fetch(self._api, self.entity, self.project, self._name, name)
 
 
 class ArtifactCollection:
-    """A collection of versions (a sequence of logged versions, or a portfolio of links)."""
+    """A collection of versions (a sequence of logged versions, or a portfolio of links).
 
-    def __init__(self, api: Api, attrs: dict[str, Any]) -> None:
-        self._api = api
-        self._assign(attrs)
+    Made as the SDK's: ``ArtifactCollection(client, entity, project, name, type)`` fetches it
+    (``ValueError`` when there is none); ``name``, ``description``, ``tags`` and, for a
+    sequence, ``type`` are edited in place and kept by :meth:`save`.
+    """
+
+    def __init__(
+        self,
+        client: Api,
+        entity: str,
+        project: str,
+        name: str,
+        type: str,  # noqa: A002 - the SDK's name
+        organization: str | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> None:
+        self._api = client
+        self._assign(attrs or self._fetch(client, entity, project, type, name))
+        self.organization = organization
+
+    @classmethod
+    def from_node(cls, api: Api, node: dict[str, Any]) -> ArtifactCollection:
+        """The collection of a GraphQL ``ArtifactCollection`` node already fetched."""
+        project = node["project"]
+        return cls(
+            api,
+            project["entity"]["name"],
+            project["name"],
+            node["name"],
+            node["type"]["name"],
+            attrs=node,
+        )
 
     def _assign(self, attrs: dict[str, Any]) -> None:
         self._attrs = attrs
         self._saved_name = attrs["name"]
         self._saved_description = attrs.get("description")
         self._saved_tags = [edge["node"]["name"] for edge in attrs["tags"]["edges"]]
+        self._type: str = attrs["type"]["name"]
         self.name: str = attrs["name"]
         self.description: str | None = attrs.get("description")
         self.tags: list[str] = list(self._saved_tags)
 
-    @classmethod
-    def fetch(
-        cls, api: Api, entity: str, project: str, type_name: str, name: str
-    ) -> ArtifactCollection:
+    @staticmethod
+    def _fetch(api: Api, entity: str, project: str, type_name: str, name: str) -> dict[str, Any]:
         reply = api.client.execute(
             queries.PROJECT_ARTIFACT_COLLECTION,
             {"entity": entity, "project": project, "type": type_name, "name": name},
         )
         node = ((reply["project"] or {}).get("artifactType") or {}).get("artifactCollection")
         if node is None:
-            raise NotFoundError(
+            raise ParentNotFoundError(
                 f"collection {entity}/{project}/{name} of type {type_name!r} not found"
             )
-        return cls(api, node)
+        return node
+
+    @classmethod
+    def fetch(
+        cls, api: Api, entity: str, project: str, type_name: str, name: str
+    ) -> ArtifactCollection:
+        """The collection, or :class:`NotFoundError` (a ``CommError``, as ``wandb.Api``'s
+        ``artifact_collection`` raises) when there is none."""
+        try:
+            return cls(api, entity, project, name, type_name)
+        except ParentNotFoundError as missing:
+            raise NotFoundError(str(missing)) from None
 
     def load(self) -> ArtifactCollection:
-        fresh = self.fetch(self._api, self.entity, self.project, self.type, self._saved_name)
-        self._assign(fresh._attrs)
+        saved_type = self._attrs["type"]["name"]
+        self._assign(
+            self._fetch(self._api, self.entity, self.project, saved_type, self._saved_name)
+        )
         return self
 
     def __repr__(self) -> str:
-        return f"<ArtifactCollection {self.entity}/{self.project}/{self.name} ({self.type})>"
+        return f"<ArtifactCollection {self.name} ({self.type})>"
 
     @property
     def id(self) -> str:
@@ -118,7 +166,15 @@ class ArtifactCollection:
 
     @property
     def type(self) -> str:
-        return self._attrs["type"]["name"]
+        return self._type
+
+    @type.setter
+    def type(self, new_type: str) -> None:
+        """A new type, kept by :meth:`save` (a sequence's only: a portfolio's links keep
+        their versions' types)."""
+        if not self.is_sequence():
+            raise ValueError("Type can only be changed if the artifact collection is a sequence.")
+        self._type = new_type
 
     @property
     def created_at(self) -> str:
@@ -134,16 +190,22 @@ class ArtifactCollection:
 
     @property
     def aliases(self) -> list[str]:
-        """Every alias in the collection (``latest``, ``vN`` and custom ones)."""
+        """The collection's aliases (``latest`` and custom ones; W&B leaves out ``vN``)."""
         reply = self._api.client.execute(
             queries.COLLECTION_ALIASES, {"id": self.id, "perPage": _ALIAS_PAGE}
         )
         collection = reply["artifactCollection"] or {}
         return [edge["node"]["alias"] for edge in collection["aliases"]["edges"]]
 
-    def artifacts(self, per_page: int = 50) -> Artifacts:
+    def artifacts(self, per_page: int = 50, start: str | None = None) -> Artifacts:
         return Artifacts(
-            self._api, self.entity, self.project, self._saved_name, self.type, per_page=per_page
+            self._api,
+            self.entity,
+            self.project,
+            self._saved_name,
+            self._attrs["type"]["name"],
+            per_page=per_page,
+            start=start,
         )
 
     def change_type(self, new_type: str) -> None:
@@ -165,7 +227,10 @@ class ArtifactCollection:
         self._api.client.execute(query, {"id": self.id})
 
     def save(self) -> None:
-        """Save edits of ``name``, ``description`` and ``tags``."""
+        """Save edits of ``name``, ``description``, ``tags`` and ``type``."""
+        new_type = self._type
+        if new_type != self._attrs["type"]["name"]:
+            validate_type(new_type)
         target = {
             "entityName": self.entity,
             "projectName": self.project,
@@ -190,3 +255,5 @@ class ArtifactCollection:
             query, fields["artifactPortfolioID"] = queries.UPDATE_PORTFOLIO, self.id
         reply = self._api.client.execute(query, {"input": fields})
         self._assign(reply["result"]["artifactCollection"])
+        if new_type != self.type:
+            self.change_type(new_type)

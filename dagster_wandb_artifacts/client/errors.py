@@ -15,8 +15,15 @@ class AuthenticationError(WandbError):
     """The server refused the API key (or none was given)."""
 
 
-class NotFoundError(WandbError):
-    """The named entity, project, run, artifact or file does not exist."""
+class NotFoundError(CommError):
+    """The named entity, project, run, artifact or file does not exist (a ``CommError``, as the
+    SDK reports it)."""
+
+
+class ParentNotFoundError(NotFoundError, ValueError):
+    """What a listing or a project object stands for does not exist: a ``ValueError``, as the
+    SDK raises for a listing of a missing project, type or collection, or a missing project's
+    ``id``."""
 
 
 class InvalidInputError(WandbError, ValueError):
@@ -27,16 +34,24 @@ class ServerError(WandbError):
     """The server answered with an error that is neither of the above."""
 
 
-class ArtifactNotLoggedError(WandbError):
-    """The operation needs a logged artifact, and this one is still a draft."""
+class ArtifactNotLoggedError(WandbError, AttributeError):
+    """The operation needs a logged artifact, and this one is still a draft.
+
+    An ``AttributeError``, as the SDK's: ``getattr(draft, "version", None)`` gives None."""
 
 
-class ArtifactFinalizedError(WandbError):
-    """The artifact is logged or finalized and can no longer change."""
+class ArtifactFinalizedError(WandbError, AttributeError):
+    """The artifact is logged or finalized and can no longer change (an ``AttributeError``, as
+    the SDK's)."""
 
 
 class IntegrityError(WandbError, ValueError):
-    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder)."""
+    """Bytes do not match their recorded md5 or size (a download, a cache entry, a folder).
+    ``received`` is the md5 (hex) of the bytes that arrived, when known."""
+
+    def __init__(self, message: str, *, received: str | None = None) -> None:
+        super().__init__(message)
+        self.received = received
 
 
 def redact(text: str, secret: str | None) -> str:

@@ -16,30 +16,61 @@ else from ``WANDB_API_KEY`` and ``WANDB_BASE_URL``.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
 from .api import Api
 from .artifact import Artifact
-from .manifest import ManifestEntry
+from .errors import IntegrityError
+from .manifest import ManifestEntry, b64_to_hex
 from .references import BUCKET_SCHEMES, local_path_of, open_bucket_reference
 
 PROTOCOL = "wandb-artifact"
 
 
 class _RangeFile(AbstractBufferedFile):
-    """A read-only file fetched by HTTP Range requests from a signed URL."""
+    """A read-only file fetched by HTTP Range requests from a signed URL.
 
-    def __init__(self, fs: WandbArtifactFileSystem, path: str, url: str, size: int, **kwargs: Any):
+    With ``md5_b64``, the bytes read in order from the start are hashed as they arrive; once
+    the whole file has been read that way, its md5 must be the manifest's (a read that seeks
+    around cannot be checked, as with any ranged read)."""
+
+    def __init__(
+        self,
+        fs: WandbArtifactFileSystem,
+        path: str,
+        url: str,
+        size: int,
+        md5_b64: str | None = None,
+        **kwargs: Any,
+    ):
         self._url = url
+        self._expected = b64_to_hex(md5_b64) if md5_b64 else None
+        self._md5 = hashlib.md5()
+        self._hashed = 0
         super().__init__(fs, path, mode="rb", size=size, **kwargs)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
         if start >= end:
             return b""
         headers = {"Range": f"bytes={start}-{end - 1}"}
-        return self.fs.api.client.request("GET", self._url, headers=headers).content
+        data = self.fs.api.client.request("GET", self._url, headers=headers).content
+        self._hash_in_order(start, data)
+        return data
+
+    def _hash_in_order(self, start: int, data: bytes) -> None:
+        if self._expected is None or not start <= self._hashed < start + len(data):
+            return
+        self._md5.update(data[self._hashed - start :])
+        self._hashed = start + len(data)
+        if self._hashed >= self.size and self._md5.hexdigest() != self._expected:
+            raise IntegrityError(
+                f"{self.path}: the bytes read do not match the manifest's md5 (the stored copy "
+                "is corrupt); log a version holding this file again to repair it",
+                received=self._md5.hexdigest(),
+            )
 
 
 class WandbArtifactFileSystem(AbstractFileSystem):
@@ -58,7 +89,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.api = api or Api(api_key, {"base_url": base_url} if base_url else None)
+        self.api = api or Api({"base_url": base_url} if base_url else None, api_key=api_key)
         self._versions: dict[str, Artifact] = {}
 
     @classmethod
@@ -104,7 +135,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         prefix = self._prefix(path)
         inner = inner.rstrip("/")
         children: dict[str, dict[str, Any]] = {}
-        for entry in artifact.manifest.entries():
+        for entry in artifact.manifest.entries.values():
             if inner and entry.path == inner:
                 children[entry.path] = self._file_info(prefix, entry)
                 continue
@@ -131,7 +162,7 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         if entry is not None:
             return self._file_info(prefix, entry)
         if not inner or any(
-            e.path.startswith(inner.rstrip("/") + "/") for e in artifact.manifest.entries()
+            e.path.startswith(inner.rstrip("/") + "/") for e in artifact.manifest.entries.values()
         ):
             return {"name": f"{prefix}/{inner}".rstrip("/"), "size": 0, "type": "directory"}
         raise FileNotFoundError(path)
@@ -153,7 +184,9 @@ class WandbArtifactFileSystem(AbstractFileSystem):
         if cached is not None:
             return open(cached, "rb")  # noqa: SIM115 - the caller closes it
         (file,) = artifact.files(names=[entry.path], per_page=1)
-        return _RangeFile(self, path, file.direct_url, entry.size or 0, block_size=block_size)
+        return _RangeFile(
+            self, path, file.direct_url, entry.size or 0, entry.digest, block_size=block_size
+        )
 
     def ukey(self, path: str) -> str:
         return self._entry(path)[1].digest

@@ -88,7 +88,7 @@ class ManifestEntry:
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any]) -> ManifestEntry:
         """An entry from a manifest; keys this client does not know are ignored."""
-        _check_path(path)
+        check_path(path)
         if not isinstance(data, dict) or not isinstance(data.get("digest"), str):
             raise InvalidInputError(f"manifest entry {path!r} has no digest")
         size = data.get("size")
@@ -109,7 +109,11 @@ class ManifestEntry:
         )
 
 
-def _check_path(path: str) -> None:
+#: The longest file or folder name that common filesystems accept, in bytes (NAME_MAX).
+MAX_NAME_BYTES = 255
+
+
+def check_path(path: str) -> None:
     """Refuse paths that could escape a download root (a hostile manifest's trick)."""
     parts = path.split("/") if isinstance(path, str) else []
     if (
@@ -124,16 +128,32 @@ def _check_path(path: str) -> None:
         raise InvalidInputError(f"manifest path {path!r} is not a safe relative path")
 
 
-class Manifest:
-    """The entries of an artifact, by path."""
+def check_storable_path(path: str) -> None:
+    """``check_path``, and every part short enough to be a file or folder name on disk (a
+    longer one would only fail when the version is downloaded)."""
+    check_path(path)
+    for part in path.split("/"):
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            raise InvalidInputError(
+                f"path {path!r}: the part {part[:40]!r}... is longer than the "
+                f"{MAX_NAME_BYTES} bytes a file or folder name may have on disk; shorten it"
+            )
 
-    def __init__(self, entries: list[ManifestEntry] | None = None) -> None:
+
+class Manifest:
+    """The entries of an artifact, by path; ``storage_region`` is where W&B stores its files
+    (the server's default when None)."""
+
+    def __init__(
+        self, entries: list[ManifestEntry] | None = None, storage_region: str | None = None
+    ) -> None:
         self._entries: dict[str, ManifestEntry] = {}
+        self.storage_region = storage_region
         for entry in entries or []:
             self.add(entry)
 
     def add(self, entry: ManifestEntry) -> None:
-        _check_path(entry.path)
+        check_path(entry.path)
         self._entries[entry.path] = entry
 
     def remove(self, path: str) -> None:
@@ -142,8 +162,10 @@ class Manifest:
     def get(self, path: str) -> ManifestEntry | None:
         return self._entries.get(path)
 
-    def entries(self) -> list[ManifestEntry]:
-        return list(self._entries.values())
+    @property
+    def entries(self) -> dict[str, ManifestEntry]:
+        """The entries by artifact path (the SDK's ``manifest.entries``)."""
+        return self._entries
 
     def __iter__(self) -> Iterator[ManifestEntry]:
         return iter(list(self._entries.values()))
@@ -164,19 +186,30 @@ class Manifest:
             md5.update(f"{path}:{self._entries[path].digest}\n".encode())
         return md5.hexdigest()
 
+    def _head(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"storageLayout": "V2"}
+        if self.storage_region is not None:
+            config["storageRegion"] = self.storage_region
+        return {
+            "version": _MANIFEST_VERSION,
+            "storagePolicy": _STORAGE_POLICY,
+            "storagePolicyConfig": config,
+            "contents": {},
+        }
+
+    def to_manifest_json(self) -> dict[str, Any]:
+        """The manifest as the JSON document W&B stores (``wandb_manifest.json``)."""
+        document = self._head()
+        document["contents"] = {
+            path: self._entries[path].to_json() for path in sorted(self._entries)
+        }
+        return document
+
     def to_bytes(self) -> bytes:
         """The manifest's JSON, byte for byte what one ``json.dumps`` of the whole document
         gives, encoded a slice of entries at a time: the whole document as dicts would cost
         several times the bytes it serializes to."""
-        head = json.dumps(
-            {
-                "version": _MANIFEST_VERSION,
-                "storagePolicy": _STORAGE_POLICY,
-                "storagePolicyConfig": {"storageLayout": "V2"},
-                "contents": {},
-            },
-            separators=(",", ":"),
-        )
+        head = json.dumps(self._head(), separators=(",", ":"))
         body = io.BytesIO()
         body.write(head[: -len("}}")].encode())
         paths = sorted(self._entries)
@@ -202,7 +235,9 @@ class Manifest:
         contents = document.get("contents")
         if not isinstance(contents, dict):
             raise InvalidInputError("the manifest has no contents")
-        manifest = cls()
+        config = document.get("storagePolicyConfig")
+        region = config.get("storageRegion") if isinstance(config, dict) else None
+        manifest = cls(storage_region=region if isinstance(region, str) else None)
         # Each entry's dict is dropped once its ManifestEntry exists, so the two are never
         # all alive at once.
         for path in list(contents):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import InvalidInputError
 
@@ -67,15 +70,18 @@ def validate_tag(tag: str) -> str:
 
 
 def validate_metadata(metadata: dict | None) -> dict:
+    """A JSON copy of ``metadata``, refused as the SDK refuses it: ``TypeError`` for what is
+    not a dict or not JSON, ``ValueError`` for NaN or infinity and for too many keys."""
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
-        raise InvalidInputError("metadata must be a dict")
-    if len(metadata) > MAX_METADATA_KEYS:
+        raise TypeError(f"Cannot parse {type(metadata)} as artifact metadata")
+    copied = json.loads(json.dumps(metadata, allow_nan=False))
+    if len(copied) > MAX_METADATA_KEYS:
         raise InvalidInputError(
-            f"metadata has {len(metadata)} keys; W&B allows at most {MAX_METADATA_KEYS}"
+            f"metadata has {len(copied)} keys; W&B allows at most {MAX_METADATA_KEYS}"
         )
-    return metadata
+    return copied
 
 
 @dataclass(frozen=True)
@@ -105,3 +111,14 @@ class ArtifactPath:
 
     def __str__(self) -> str:
         return f"{self.entity}/{self.project}/{self.name}:{self.alias}"
+
+
+def normalize_path(name: str) -> str:
+    """An artifact path: forward slashes, no leading './' or '/'."""
+    path = Path(name).as_posix() if os.sep != "/" else name
+    path = path.lstrip("/")
+    while path.startswith("./"):
+        path = path[2:]
+    if not path or any(part == ".." for part in path.split("/")):
+        raise InvalidInputError(f"invalid artifact path {name!r}")
+    return path

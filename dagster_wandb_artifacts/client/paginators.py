@@ -8,22 +8,30 @@ the next page starts, so a paginator made with a saved cursor resumes there.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Iterator, Sized
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import queries
+from .errors import ParentNotFoundError
 
 if TYPE_CHECKING:
-    from .api import Api, Project
-    from .artifact import Artifact, ArtifactFile
+    from .api import Api
+    from .artifact import Artifact
     from .collections import ArtifactCollection, ArtifactType
+    from .files import ArtifactFile
+    from .projects import Project
     from .run import Run
 
 T = TypeVar("T")
 
 
-class Paginator(Generic[T]):
-    """Pages of one GraphQL connection, fetched on demand."""
+class Paginator(Iterator[T]):
+    """Pages of one GraphQL connection, fetched on demand.
+
+    An iterator, as the SDK's: ``next(listing)`` gives the next object, and ``iter()``
+    starts again from the first one loaded. ``listing[i]`` loads pages until ``i`` is
+    loaded (a negative index counts from the end of what is loaded so far, as in the SDK).
+    """
 
     QUERY: str
 
@@ -35,6 +43,7 @@ class Paginator(Generic[T]):
         self.per_page = per_page
         self.cursor = cursor
         self.objects: list[T] = []
+        self.index = -1
         self.last_response: dict[str, Any] | None = None
         self._more = True
 
@@ -44,6 +53,11 @@ class Paginator(Generic[T]):
     def _connection(self) -> dict[str, Any] | None:
         """The connection object inside ``last_response`` (None when its parent is missing)."""
         raise NotImplementedError
+
+    def _missing(self) -> str | None:
+        """What the listing is of, when the server does not know it (its project, type or
+        collection): the SDK raises ``ValueError`` then. None: an empty listing instead."""
+        return None
 
     def convert_objects(self) -> list[T]:
         """The current page's nodes as client objects."""
@@ -69,52 +83,60 @@ class Paginator(Generic[T]):
         self.last_response = self._api.client.execute(self.QUERY, self.variables)
         connection = self._connection()
         if connection is None:
+            missing = self._missing()
+            if missing is not None:  # raised again on every read, as the SDK's
+                raise ParentNotFoundError(f"{missing} not found")
             self._more = False
             return False
         self._more = bool(connection["pageInfo"]["hasNextPage"])
         self.cursor = connection["pageInfo"]["endCursor"] or self.cursor
-        page = self.convert_objects()
-        self.objects.extend(page)
-        return bool(page)
+        self.objects.extend(self.convert_objects())
+        return True
 
     def _pages(self) -> Iterator[list[T]]:
         """Each further page's objects, held by the caller alone: for listings too large to
-        keep (``__iter__`` keeps every object it has loaded, as the SDK's does)."""
+        keep (iterating keeps every object it has loaded, as the SDK's does)."""
         while self._load_page():
             page, self.objects = self.objects, []
             yield page
 
-    def __iter__(self) -> Iterator[T]:
-        index = 0
-        while True:
-            while index < len(self.objects):
-                yield self.objects[index]
-                index += 1
+    def __iter__(self) -> Paginator[T]:
+        self.index = -1
+        return self
+
+    def __next__(self) -> T:
+        self.index += 1
+        while len(self.objects) <= self.index:
             if not self._load_page():
-                return
+                raise StopIteration
+        return self.objects[self.index]
+
+    next = __next__
 
     def __getitem__(self, index: int | slice) -> Any:
-        needed = index.stop if isinstance(index, slice) else index + 1
-        if needed is None or needed <= 0:  # counted from the end: everything is needed
-            while self._load_page():
-                pass
-        else:
-            while len(self.objects) < needed and self._load_page():
-                pass
-        return self.objects[index]
-
-    def __len__(self) -> int:
-        if self.last_response is None:
-            self._load_page()
-        if self.length is not None:
-            return self.length
-        while self._load_page():
+        stop = index.stop if isinstance(index, slice) else index
+        if stop is None:
+            raise TypeError(
+                f"{type(self).__name__} slices need an end, as the SDK's: listing[start:stop]"
+            )
+        while stop > len(self.objects) - 1 and self._load_page():
             pass
-        return len(self.objects)
+        return self.objects[index]
 
     def _edges(self) -> list[dict[str, Any]]:
         connection = self._connection()
         return connection["edges"] if connection else []
+
+
+class SizedPaginator(Paginator[T], Sized):
+    """A listing whose server reports its total count: ``len()`` works (after one page)."""
+
+    def __len__(self) -> int:
+        if self.length is None:
+            self._load_page()
+        if self.length is None:
+            raise NotImplementedError(f"{type(self).__name__} has no length on this server")
+        return self.length
 
 
 def _project(response: dict[str, Any] | None) -> dict[str, Any]:
@@ -124,12 +146,17 @@ def _project(response: dict[str, Any] | None) -> dict[str, Any]:
 class ArtifactTypes(Paginator["ArtifactType"]):
     QUERY = queries.PROJECT_ARTIFACT_TYPES
 
-    def __init__(self, api: Api, entity: str, project: str, per_page: int = 50) -> None:
-        super().__init__(api, {"entity": entity, "project": project}, per_page)
+    def __init__(
+        self, api: Api, entity: str, project: str, per_page: int = 50, start: str | None = None
+    ) -> None:
+        super().__init__(api, {"entity": entity, "project": project}, per_page, start)
         self.entity, self.project = entity, project
 
     def _connection(self) -> dict[str, Any] | None:
         return _project(self.last_response).get("artifactTypes")
+
+    def _missing(self) -> str:
+        return f"project {self.entity}/{self.project}"
 
     def convert_objects(self) -> list[ArtifactType]:
         from .collections import ArtifactType
@@ -140,7 +167,7 @@ class ArtifactTypes(Paginator["ArtifactType"]):
         ]
 
 
-class ArtifactCollections(Paginator["ArtifactCollection"]):
+class ArtifactCollections(SizedPaginator["ArtifactCollection"]):
     QUERY = queries.TYPE_ARTIFACT_COLLECTIONS
 
     def __init__(
@@ -149,9 +176,9 @@ class ArtifactCollections(Paginator["ArtifactCollection"]):
         entity: str,
         project: str,
         type_name: str,
-        per_page: int = 50,
         filters: dict[str, Any] | None = None,
         order: str | None = None,
+        per_page: int = 50,
         start: str | None = None,
     ) -> None:
         variables = {
@@ -167,13 +194,16 @@ class ArtifactCollections(Paginator["ArtifactCollection"]):
     def _connection(self) -> dict[str, Any] | None:
         return (_project(self.last_response).get("artifactType") or {}).get("artifactCollections")
 
+    def _missing(self) -> str:
+        return f"artifact type {self.type_name!r} in {self.entity}/{self.project}"
+
     def convert_objects(self) -> list[ArtifactCollection]:
         from .collections import ArtifactCollection
 
-        return [ArtifactCollection(self._api, edge["node"]) for edge in self._edges()]
+        return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
 
 
-class Artifacts(Paginator["Artifact"]):
+class Artifacts(SizedPaginator["Artifact"]):
     """The versions of one collection, newest first."""
 
     QUERY = queries.PROJECT_ARTIFACTS
@@ -201,6 +231,10 @@ class Artifacts(Paginator["Artifact"]):
         }
         super().__init__(api, variables, per_page, start)
         self._tags = {tags} if isinstance(tags, str) else set(tags or [])
+        self._path = f"{entity}/{project}/{collection_name}"
+
+    def _missing(self) -> str:
+        return f"collection {self._path} of type {self.variables['type']!r}"
 
     def _connection(self) -> dict[str, Any] | None:
         collection = (_project(self.last_response).get("artifactType") or {}).get(
@@ -215,17 +249,28 @@ class Artifacts(Paginator["Artifact"]):
         return [a for a in artifacts if self._tags <= set(a.tags)]
 
 
-class RunArtifacts(Paginator["Artifact"]):
+class RunArtifacts(SizedPaginator["Artifact"]):
     """What a run logged (``mode="logged"``) or used (``mode="used"``)."""
 
-    def __init__(self, api: Api, run: Run, mode: str = "logged", per_page: int = 50) -> None:
+    def __init__(
+        self,
+        api: Api,
+        run: Run,
+        mode: str = "logged",
+        per_page: int = 50,
+        start: str | None = None,
+    ) -> None:
         if mode not in ("logged", "used"):
             raise ValueError("mode must be 'logged' or 'used'")
         self.QUERY = (
             queries.RUN_OUTPUT_ARTIFACTS if mode == "logged" else queries.RUN_INPUT_ARTIFACTS
         )
         variables = {"entity": run.entity, "project": run.project, "run": run.id}
-        super().__init__(api, variables, per_page)
+        super().__init__(api, variables, per_page, start)
+        self._run_path = "/".join(run.path)
+
+    def _missing(self) -> str:
+        return f"run {self._run_path}"
 
     def _connection(self) -> dict[str, Any] | None:
         return (_project(self.last_response).get("run") or {}).get("artifacts")
@@ -236,11 +281,16 @@ class RunArtifacts(Paginator["Artifact"]):
         return [Artifact._from_node(self._api, edge["node"]) for edge in self._edges()]
 
 
-class ArtifactFiles(Paginator["ArtifactFile"]):
+class ArtifactFiles(SizedPaginator["ArtifactFile"]):
     QUERY = queries.FILES
 
     def __init__(
-        self, api: Api, artifact: Artifact, names: list[str] | None = None, per_page: int = 50
+        self,
+        api: Api,
+        artifact: Artifact,
+        names: list[str] | None = None,
+        per_page: int = 50,
+        start: str | None = None,
     ) -> None:
         variables = {
             "entity": artifact.entity,
@@ -249,19 +299,23 @@ class ArtifactFiles(Paginator["ArtifactFile"]):
             "alias": artifact.version,
             "fileNames": names,
         }
-        super().__init__(api, variables, per_page)
+        super().__init__(api, variables, per_page, cursor=start)
+        self._artifact_name = artifact.qualified_name
+
+    def _missing(self) -> str:
+        return f"artifact {self._artifact_name}"
 
     def _connection(self) -> dict[str, Any] | None:
         collection = _project(self.last_response).get("artifactCollection") or {}
         return (collection.get("artifactMembership") or {}).get("files")
 
     def convert_objects(self) -> list[ArtifactFile]:
-        from .artifact import ArtifactFile
+        from .files import ArtifactFile
 
         return [ArtifactFile(edge["node"]) for edge in self._edges()]
 
 
-class Runs(Paginator["Run"]):
+class Runs(SizedPaginator["Run"]):
     """Runs of a project, filtered and ordered by the server (MongoDB-style filters)."""
 
     QUERY = queries.RUNS
@@ -287,6 +341,9 @@ class Runs(Paginator["Run"]):
     def _connection(self) -> dict[str, Any] | None:
         return _project(self.last_response).get("runs")
 
+    def _missing(self) -> str:
+        return f"project {self.entity}/{self.project}"
+
     @property
     def length(self) -> int | None:
         return _project(self.last_response).get("runCount") if self.last_response else None
@@ -305,14 +362,15 @@ class Projects(Paginator["Project"]):
 
     def __init__(self, api: Api, entity: str, per_page: int = 50) -> None:
         super().__init__(api, {"entity": entity}, per_page)
+        self.entity = entity
 
     def _connection(self) -> dict[str, Any] | None:
         return (self.last_response or {}).get("models")
 
     def convert_objects(self) -> list[Project]:
-        from .api import Project
+        from .projects import Project
 
         return [
-            Project(edge["node"]["entityName"], edge["node"]["name"], edge["node"]["id"])
+            Project(self._api, edge["node"]["entityName"], edge["node"]["name"], edge["node"])
             for edge in self._edges()
         ]

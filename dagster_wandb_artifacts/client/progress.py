@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Protocol
 
 log = logging.getLogger("dagster_wandb_artifacts.client")
@@ -25,6 +24,7 @@ log = logging.getLogger("dagster_wandb_artifacts.client")
 DEFAULT_EVERY = 5.0
 _BAR_REFRESH = 0.5
 _QUIET_BELOW = 1.0
+_TICKER_MIN_BYTES = 1 << 20
 _BAR_WIDTH = 24
 
 
@@ -140,7 +140,8 @@ class Progress:
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        if self.active and total_files:
+        # A phase of less than a MiB ends before its first line would be due: no thread.
+        if self.active and total_files and (total_bytes >= _TICKER_MIN_BYTES or every < 1):
             self._ticker = threading.Thread(
                 target=self._tick, name=f"wandb-progress-{phase}", daemon=True
             )
@@ -201,10 +202,11 @@ class Progress:
 
     def finish(self, failed: bool = False) -> None:
         """End the phase: one last line (stops the ticker; safe to call twice)."""
-        if self._ticker is None or self._stop.is_set():
+        if not self.active or not self._total_files or self._stop.is_set():
             return
         self._stop.set()
-        self._ticker.join()
+        if self._ticker is not None:
+            self._ticker.join()
         if self._bar:
             self._draw(end="\n")
         elapsed = time.monotonic() - self._started
@@ -221,10 +223,5 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.finish(failed=exc is not None)
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        self.finish(failed=exc_type is not None)

@@ -55,8 +55,8 @@ def log_artifact(
     manifest = artifact.manifest
     digest = manifest.digest()
     collection = artifact._collection_name
-    sent_aliases = list(dict.fromkeys(["latest", *artifact._pending_aliases, *aliases]))
-    sent_tags = list(dict.fromkeys([*artifact._pending_tags, *tags]))
+    sent_aliases = list(dict.fromkeys(["latest", *aliases]))
+    sent_tags = list(dict.fromkeys(tags))
     created = api.client.execute(
         queries.CREATE_ARTIFACT,
         {
@@ -76,6 +76,8 @@ def log_artifact(
                 ],
                 "tags": [{"tagName": tag} for tag in sent_tags],
                 "enableDigestDeduplication": dedup,
+                "storageRegion": manifest.storage_region,
+                "distributedID": artifact.distributed_id,
                 "clientID": secrets.token_hex(16),
                 "sequenceClientID": secrets.token_hex(16),
             }
@@ -134,7 +136,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     # Entries carried over from an earlier version already have their bytes on the server.
     # Big files first, so the pool's tail is small files, not one long transfer.
     new_entries = sorted(
-        (e for e in manifest.entries() if e.ref is None and e.birth_artifact_id is None),
+        (e for e in manifest.entries.values() if e.ref is None and e.birth_artifact_id is None),
         key=lambda e: -(e.size or 0),
     )
     for entry in new_entries:
@@ -211,7 +213,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
             meter.settle(entry.size or 0)
         progress.done()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-manifest") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-log") as pool:
         manifest_upload = pool.submit(_put_manifest, api, guessed)
         # The next batch of upload URLs is asked for while the one before uploads.
         ahead = 2 * FILES_PER_REQUEST
@@ -219,8 +221,10 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         with progress:
             parallel_map(upload, prefetched(registered(), ahead), in_flight)
         manifest_upload.result()
-    if born_elsewhere:
-        _put_manifest(api, _create_manifest(api, run, artifact, artifact_id))
-    committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
-    artifact._cache_logged_files(api)
+        if born_elsewhere:
+            _put_manifest(api, _create_manifest(api, run, artifact, artifact_id))
+        # The files go into the cache while the commit's round trip is under way.
+        caching = pool.submit(artifact._cache_logged_files, api)
+        committed = api.client.execute(queries.COMMIT_ARTIFACT, {"artifactID": artifact_id})
+        caching.result()
     return committed["commitArtifact"]["artifact"]

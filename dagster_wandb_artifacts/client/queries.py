@@ -72,9 +72,20 @@ VIEWER = """
 query Viewer {
   viewer {
     id
-    entity
+    name
     username
     email
+    admin
+    flags
+    entity
+    deletedAt
+    teams {
+      edges {
+        node {
+          name
+        }
+      }
+    }
   }
 }
 """
@@ -90,60 +101,83 @@ query ServerFeaturesQuery {
 }
 """
 
-UPSERT_RUN = """
+_RUN_FIELDS = """
+fragment RunFragment on Run {
+  id
+  name
+  displayName
+  state
+  config
+  group
+  jobType
+  tags
+  createdAt
+  heartbeatAt
+  description
+  notes
+  sweepName
+  commit
+  readOnly
+  historyLineCount
+  historyKeys
+  summaryMetrics
+  projectId
+  user {
+    name
+    username
+  }
+}
+"""
+
+UPSERT_RUN = (
+    """
 mutation UpsertBucket($name: String, $project: String, $entity: String, $groupName: String,
     $displayName: String, $config: JSONString, $jobType: String, $tags: [String!]) {
   upsertBucket(input: {name: $name, modelName: $project, entityName: $entity,
       groupName: $groupName, displayName: $displayName, config: $config, jobType: $jobType,
       tags: $tags}) {
     bucket {
-      id
-      name
-      displayName
-      config
-      project {
-        id
-        name
-        entity {
-          id
-          name
-        }
-      }
+      ...RunFragment
     }
     inserted
   }
 }
 """
+    + _RUN_FIELDS
+)
 
-RUN = """
+RUN = (
+    """
 query Run($project: String!, $entity: String!, $name: String!) {
   project(name: $project, entityName: $entity) {
     run(name: $name) {
-      id
-      name
-      displayName
-      state
-      config
-      group
-      jobType
-      tags
-      createdAt
-      summaryMetrics
+      ...RunFragment
     }
   }
 }
 """
+    + _RUN_FIELDS
+)
 
-PROJECT = (
-    """
-query Project($entity: String!, $project: String!) {
-  project(entityName: $entity, name: $project) {
-    ...ProjectInfoFragment
+PROJECT_DETAILS = """
+query GetProject($name: String!, $entity: String!) {
+  project(name: $name, entityName: $entity) {
+    id
+    name
+    entityName
+    createdAt
+    isBenchmark
+    description
+    user {
+      id
+      name
+      username
+      email
+      entity
+    }
   }
 }
 """
-    + _PROJECT_INFO
-)
 
 CREATE_PROJECT = """
 mutation CreateProject($input: UpsertModelInput!) {
@@ -315,6 +349,7 @@ query ArtifactMembershipFiles($entity: String!, $project: String!, $collection: 
       __typename
       artifactMembership(aliasName: $alias) {
         files(names: $fileNames, after: $cursor, first: $perPage) {
+          totalCount
           pageInfo {
             __typename
             endCursor
@@ -688,7 +723,8 @@ query {operation}($entity: String!, $project: String!, $run: String!, $cursor: S
 RUN_OUTPUT_ARTIFACTS = _run_artifacts("RunOutputArtifacts", "outputArtifacts")
 RUN_INPUT_ARTIFACTS = _run_artifacts("RunInputArtifacts", "inputArtifacts")
 
-RUNS = """
+RUNS = (
+    """
 query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int = 50,
     $order: String, $filters: JSONString) {
   project(name: $project, entityName: $entity) {
@@ -696,16 +732,7 @@ query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int =
     runs(filters: $filters, after: $cursor, first: $perPage, order: $order) {
       edges {
         node {
-          id
-          name
-          displayName
-          state
-          config
-          group
-          jobType
-          tags
-          createdAt
-          summaryMetrics
+          ...RunFragment
         }
         cursor
       }
@@ -717,6 +744,8 @@ query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int =
   }
 }
 """
+    + _RUN_FIELDS
+)
 
 PROJECTS = (
     """

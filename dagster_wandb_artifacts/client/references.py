@@ -155,7 +155,7 @@ def _file_entries(
             )
         ]
     if not root.is_dir():
-        raise NotFoundError(f"{uri} is neither a file nor a folder")
+        raise InvalidInputError(f"{uri} is neither a file nor a folder")
     entries = []
     for index, path in enumerate(sorted(p for p in root.rglob("*") if p.is_file())):
         if index >= max_objects:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from . import queries
 from .errors import InvalidInputError, NotFoundError
 from .names import validate_name, validate_type
-from .paginators import Paginator
+from .paginators import Paginator, SizedPaginator
 
 if TYPE_CHECKING:
     from .api import Api
@@ -215,8 +215,9 @@ class _OrgSearch(Paginator[T]):
         return _org_entity(self.last_response, self.organization)[self.FIELD]
 
 
-class Collections(_OrgSearch["ArtifactCollection"]):
-    """Portfolios of the registries a search selected; ``versions()`` searches inside them."""
+class Collections(_OrgSearch["ArtifactCollection"], SizedPaginator["ArtifactCollection"]):
+    """Portfolios of the registries a search selected; ``versions()`` searches inside them
+    (``len()`` as the SDK's)."""
 
     QUERY = queries.REGISTRY_COLLECTIONS
     FIELD = "artifactCollections"
@@ -235,7 +236,7 @@ class Collections(_OrgSearch["ArtifactCollection"]):
     def convert_objects(self) -> list[ArtifactCollection]:
         from .collections import ArtifactCollection
 
-        return [ArtifactCollection(self._api, edge["node"]) for edge in self._edges()]
+        return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
 
     def versions(
         self,
@@ -387,6 +388,16 @@ class Registry:
         """A new registry (use :meth:`Api.create_registry`); no types means all types."""
         entity = api.organization_entity(organization)
         types = list(artifact_types or [])
+        # upsertModel updates an existing project, so a taken name is refused before it (as the
+        # SDK does); ``inserted`` still catches a registry created in between.
+        existing = api.client.execute(
+            queries.FETCH_REGISTRY, {"name": PREFIX + name, "entity": entity}
+        )["entity"]
+        if existing and existing.get("project"):
+            raise InvalidInputError(
+                f"Registry {name!r} already exists in organization {organization!r}, please use "
+                "a different name."
+            )
         reply = api.client.execute(
             queries.UPSERT_REGISTRY,
             {

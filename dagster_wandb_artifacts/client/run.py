@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from . import queries
+from .attrs import Attrs
 from .errors import ArtifactNotLoggedError, NotFoundError
 from .names import ArtifactPath, validate_alias, validate_tag
+from .users import User
+
+#: Config keys W&B keeps for itself: in ``rawconfig``, not in ``config`` (as the SDK splits them).
+_INTERNAL_CONFIG = frozenset({"_wandb", "wandb_version"})
 
 if TYPE_CHECKING:
     from .api import Api
@@ -15,8 +21,12 @@ if TYPE_CHECKING:
     from .paginators import RunArtifacts
 
 
-class Run:
+class Run(Attrs):
     """A W&B run, created through ``UpsertBucket`` and finished through its file stream.
+
+    As the SDK's ``Run``, every field of the server's run reads as an attribute by its
+    snake_case name (``display_name``, ``tags``, ``created_at``, ``history_keys``,
+    ``sweep_name``, ``notes``...); ``path`` is ``[entity, project, run_id]``.
 
     Example::
 
@@ -27,11 +37,11 @@ class Run:
     """
 
     def __init__(self, api: Api, entity: str, project: str, run_id: str, attrs: dict) -> None:
+        super().__init__(attrs)
         self._api = api
         self.entity = entity
         self.project = project
         self.id = run_id
-        self._attrs = attrs
 
     @classmethod
     def upsert(
@@ -61,14 +71,7 @@ class Run:
             },
         )
         bucket = reply["upsertBucket"]["bucket"]
-        attrs = {
-            "group": group,
-            "jobType": job_type,
-            "config": bucket.get("config"),
-            "state": "running",
-            "displayName": bucket.get("displayName"),
-        }
-        return cls(api, entity, project, bucket["name"], attrs)
+        return cls(api, entity, project, bucket["name"], bucket)
 
     @classmethod
     def fetch(cls, api: Api, entity: str, project: str, run_id: str) -> Run:
@@ -81,44 +84,57 @@ class Run:
         return cls(api, entity, project, run["name"], run)
 
     def __repr__(self) -> str:
-        return f"<Run {self.path}>"
+        return f"<Run {'/'.join(self.path)} ({self.state})>"
 
     @property
-    def path(self) -> str:
-        return f"{self.entity}/{self.project}/{self.id}"
+    def path(self) -> list[str]:
+        return [quote(part, safe="") for part in (self.entity, self.project, self.id)]
 
     @property
     def url(self) -> str:
         return f"{self._api.app_url}/{self.entity}/{self.project}/runs/{self.id}"
 
     @property
-    def name(self) -> str:
-        return self._attrs.get("displayName") or self.id
+    def name(self) -> str | None:
+        """The run's display name (the SDK's ``name``; ``id`` is its unique name)."""
+        return self._attrs.get("displayName")
 
     @property
-    def group(self) -> str | None:
-        return self._attrs.get("group")
+    def storage_id(self) -> str:
+        return self._attrs["id"]
 
     @property
-    def job_type(self) -> str | None:
-        return self._attrs.get("jobType")
+    def state(self) -> str:
+        return self._attrs.get("state") or "not found"
 
     @property
-    def state(self) -> str | None:
-        return self._attrs.get("state")
+    def user(self) -> User | None:
+        found = self._attrs.get("user")
+        return User(found) if found else None
 
     @property
     def config(self) -> dict[str, Any]:
-        raw = json.loads(self._attrs.get("config") or "{}")
+        return {key: value for key, value in self._config().items() if key not in _INTERNAL_CONFIG}
+
+    @property
+    def rawconfig(self) -> dict[str, Any]:
+        return self._config()
+
+    def _config(self) -> dict[str, Any]:
+        raw = _as_dict(self._attrs.get("config"))
         return {
-            key: value.get("value") if isinstance(value, dict) else value
+            key: value["value"] if isinstance(value, dict) and "value" in value else value
             for key, value in raw.items()
-            if not key.startswith("_")
         }
 
     @property
     def summary(self) -> dict[str, Any]:
-        return json.loads(self._attrs.get("summaryMetrics") or "{}")
+        """The run's summary metrics (read-only here: metrics are outside this client)."""
+        return _as_dict(self._attrs.get("summaryMetrics"))
+
+    @property
+    def summary_metrics(self) -> dict[str, Any]:
+        return _as_dict(self._attrs.get("summaryMetrics"))
 
     # Artifacts ---------------------------------------------------------------------------------
 
@@ -193,6 +209,13 @@ class Run:
             "POST", url, authenticated=True, json={"complete": True, "exitcode": exit_code}
         )
         self._attrs["state"] = "finished" if exit_code == 0 else "crashed"
+
+
+def _as_dict(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A JSON field of the run (the server sends a string) as a dict."""
+    if isinstance(value, dict):
+        return value
+    return json.loads(value) if value else {}
 
 
 def _as_wandb_config(config: dict[str, Any]) -> dict[str, Any]:

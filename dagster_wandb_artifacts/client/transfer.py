@@ -20,7 +20,7 @@ from typing import IO, Any, TypeVar
 import requests
 
 from .cache import ArtifactCache
-from .errors import CommError, IntegrityError, InvalidInputError
+from .errors import CommError, IntegrityError, InvalidInputError, NotFoundError
 from .manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .progress import DEFAULT_EVERY, Meter, Progress
 from .transport import MAX_REQUESTS_IN_FLIGHT, GraphQLClient
@@ -283,16 +283,31 @@ class Downloader:
 
     def _retrying(self, attempt: Callable[[], T], what: str) -> T:
         """``attempt()``, again when the body broke off mid-way or arrived wrong: a reply cut
-        short is not an HTTP error, so the transport's own retries never see it."""
+        short is not an HTTP error, so the transport's own retries never see it. The same
+        wrong bytes twice are what the server holds, not a glitch: that fails at once."""
         retries = self._client.retry.start(f"download of {what}")
+        wrong: IntegrityError | None = None
         while True:
             try:
                 return attempt()
-            except (*_BROKEN_BODY, IntegrityError) as exc:
-                delay = retries.next_delay(type(exc).__name__)
-                if delay is None:
-                    if isinstance(exc, IntegrityError):
-                        raise
+            except NotFoundError as exc:
+                if wrong is None:
+                    raise
+                # The server found its copy corrupt on the first read and set it aside.
+                raise IntegrityError(f"{what}: {exc}", received=wrong.received) from exc
+            except IntegrityError as exc:
+                if wrong is not None and exc.received == wrong.received:
+                    raise IntegrityError(
+                        f"{what}: the server sends the same wrong bytes each time (its copy is "
+                        "corrupt): log a version holding this file again to repair it",
+                        received=exc.received,
+                    ) from exc
+                wrong = exc
+                if (delay := retries.next_delay(type(exc).__name__)) is None:
+                    raise
+                time.sleep(delay)
+            except _BROKEN_BODY as exc:
+                if (delay := retries.next_delay(type(exc).__name__)) is None:
                     raise CommError(f"{what}: the download kept breaking off; retry later") from exc
                 time.sleep(delay)
 
@@ -328,7 +343,8 @@ class Downloader:
                 self._stream(url, sink, meter)
             if b64_to_hex(entry.digest) != digest.hexdigest():
                 raise IntegrityError(
-                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again"
+                    f"{entry.path}: downloaded bytes do not match the manifest's md5; try again",
+                    received=digest.hexdigest(),
                 )
 
         sink = _Hashing()

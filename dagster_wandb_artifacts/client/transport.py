@@ -114,7 +114,7 @@ class Retries:
         delay = next(self._delays, None)
         if delay is None:
             return None
-        delay = suggested if suggested is not None else delay
+        delay = suggested or delay
         deadline = self._policy.deadline
         limit = _limit.get()
         if limit is not None:

@@ -1,41 +1,59 @@
-"""``Api``'s users and teams, named as in ``wandb.Api`` (``create_user``, ``user``, ``users``,
-``create_team``, ``team``)."""
+"""``User`` (the SDK's: ``Api.viewer``, ``Api.user``) and ``Api``'s users and teams, named as in
+``wandb.Api`` (``create_user``, ``user``, ``users``, ``create_team``, ``team``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import queries_users as queries
+from .attrs import Attrs
 from .errors import NotFoundError
 
 if TYPE_CHECKING:
     from .transport import GraphQLClient
 
 
-@dataclass
-class User:
-    """A user of the server; ``generate_api_key`` works with the caller's own key, as on W&B
-    (so call it on ``Api(key of that user).viewer_user()``)."""
+class User(Attrs):
+    """A user: ``id``, ``name``, ``username``, ``email``, ``entity``, ``admin``, ``teams`` and
+    the names of its ``api_keys`` (never a key itself). ``generate_api_key`` works with the
+    caller's own key, as on W&B."""
 
-    id: str
-    username: str
-    email: str | None
-    admin: bool
-    teams: list[str] = field(default_factory=list)
-    _client: Any = field(default=None, repr=False, compare=False)
+    def __init__(self, attrs: Mapping[str, Any], client: GraphQLClient | None = None) -> None:
+        super().__init__(attrs)
+        self._client = client
 
     @classmethod
     def from_node(cls, node: dict[str, Any], client: GraphQLClient) -> User:
-        teams = [edge["node"]["name"] for edge in (node.get("teams") or {}).get("edges", [])]
-        return cls(
-            node["id"], node["username"], node.get("email"), bool(node["admin"]), teams, client
-        )
+        return cls(node, client)
+
+    @property
+    def admin(self) -> bool:
+        return bool(self._attrs.get("admin"))
+
+    @property
+    def api_keys(self) -> list[str]:
+        keys = self._attrs.get("apiKeys") or {}
+        return [edge["node"]["name"] for edge in keys.get("edges", [])]
+
+    @property
+    def teams(self) -> list[str]:
+        teams = self._attrs.get("teams") or {}
+        return [edge["node"]["name"] for edge in teams.get("edges", [])]
 
     def generate_api_key(self, description: str | None = None) -> str:
         """A new API key of the calling user, in clear this once."""
+        if self._client is None:
+            raise ValueError("this User was made without a client; fetch it through an Api")
         reply = self._client.execute(queries.GENERATE_API_KEY, {"description": description})
         return reply["result"]["apiKey"]["name"]
+
+    def __repr__(self) -> str:
+        for key in ("email", "username", "id"):
+            if self._attrs.get(key):
+                return f"<User {self._attrs[key]}>"
+        return f"<User {self._attrs.get('name')!r}>"
 
 
 @dataclass(frozen=True)

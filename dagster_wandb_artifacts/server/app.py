@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import functools
@@ -9,6 +10,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..client.errors import InvalidInputError
 from . import blobs, ui, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
@@ -42,16 +45,22 @@ from .files import (
     read_json,
     receive_object,
     receive_to_staging,
+    refuse_larger,
     stream_blob,
 )
-from .ids import BadIdError
+from .ids import MAX_ROW_ID, BadIdError
+from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shape_of
 from .resolvers import Context, Root, load_schema
+from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
 from .signing import URLSigner
 from .store import NotFound, Store, StoreError
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
-_EXPECTED_ERRORS = (StoreError, BadIdError)
+# GraphQLError: graphql-core's own (a variable of the wrong type) wrapped in another.
+_EXPECTED_ERRORS = (StoreError, BadIdError, InvalidInputError, GraphQLError)
+# Errors of input the client got wrong: the reply is a 400, as for a query that fails validation.
+_MALFORMED = (BadIdError, InvalidInputError, InvalidRequest, QueryStopped)
 _OBJECT_PREFIX = "/storage/obj/"
 
 
@@ -59,16 +68,23 @@ class _Documents:
     """Parsed and validated GraphQL documents by query text. Clients send the same few queries
     over and over, and parsing and validating one costs more than running it."""
 
-    def __init__(self, schema: GraphQLSchema, size: int = 256) -> None:
+    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int = 256) -> None:
         self._schema = schema
+        self._limits = limits
+        self._paged = paged_fields(schema)
         self.get = functools.lru_cache(maxsize=size)(self._load)
 
-    def _load(self, query: str) -> DocumentNode | list[GraphQLError]:
+    def _load(self, query: str) -> tuple[DocumentNode, Shape] | list[GraphQLError]:
         try:
             document = parse(query)
         except GraphQLError as exc:
             return [exc]
-        return validate(self._schema, document) or document
+        if errors := validate(self._schema, document):
+            return errors
+        try:
+            return document, shape_of(document, self._paged, self._limits)
+        except LimitExceeded as exc:
+            return [GraphQLError(str(exc))]
 
 
 @dataclass
@@ -81,12 +97,18 @@ class ServerState:
     api_key: str
     entity: str
     schema: GraphQLSchema = field(default_factory=load_schema)
+    #: Hash every whole object as it is served (what detects rot on disk; costs CPU time).
+    verify_reads: bool = True
+    limits: Limits = field(default_factory=Limits)
+    #: The URL clients reach this server at, which signed URLs start with (``--public-url``);
+    #: None: the address each connection arrived at.
+    public_url: str | None = None
     requests: Counter[str] = field(default_factory=Counter)
     bytes_received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.documents = _Documents(self.schema)
+        self.documents = _Documents(self.schema, self.limits)
         self.recorder = BlobRecorder(self.store)
         self.automations = Automations(self.store)
         self.accounts = Accounts(self.store, self.entity)
@@ -106,8 +128,10 @@ class ServerState:
             store=self.store,
             blobs=self.blobs,
             signer=self.signer,
-            base_url=_base_url(request),
+            base_url=self.public_url or _local_address(request),
             entity=self.entity,
+            metadata_bytes=self.limits.metadata_bytes,
+            deadline=time.monotonic() + self.limits.query_seconds,
             viewer=viewer,
         )
 
@@ -148,15 +172,13 @@ class ServerState:
         return viewer is not None and viewer.may_use(entity, project, self.entity)
 
 
-def _base_url(request: Request) -> str:
-    """The URL the client reached us at (Starlette's ``request.base_url`` costs more than a
-    small GraphQL request)."""
+def _local_address(request: Request) -> str:
+    """The address the connection arrived at, for a server bound to every interface and given
+    no public URL: never the request's ``Host`` header, which the client writes."""
     scope = request.scope
-    host = request.headers.get("host")
-    if host is None:
-        server_host, port = scope["server"]
-        host = f"{server_host}:{port}"
-    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")
+    host, port = scope["server"]
+    host = f"[{host}]" if ":" in host else host
+    return f"{scope['scheme']}://{host}:{port}{scope.get('root_path', '')}".rstrip("/")
 
 
 def _unauthorized() -> JSONResponse:
@@ -172,6 +194,95 @@ def _signed(state: ServerState, request: Request) -> Response | None:
         request.method, request.scope["path"], query.get("expires"), query.get("signature")
     )
     return None if reason is None else error(403, reason)
+
+
+def _missing_object(state: ServerState, md5_hex: str) -> str:
+    if state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)):
+        return (
+            f"object {md5_hex} was found corrupt on the server and set aside: log a version "
+            "holding the same bytes again to repair it"
+        )
+    return "no such object"
+
+
+def _path_id(request: Request, name: str) -> int:
+    """An integer of the URL's path, refused when SQLite could not hold it."""
+    value = int(request.path_params[name])
+    if value > MAX_ROW_ID:
+        raise UploadRejected(400, f"{name} {value} is out of range")
+    return value
+
+
+def _not_pending(state: ServerState, artifact_id: int) -> Response | None:
+    """A refusal when the version's bytes can no longer change (committed or deleted)."""
+    artifact = state.store.get("artifacts", artifact_id)
+    if artifact is None:
+        return error(404, f"artifact {artifact_id} not found")
+    if artifact["state"] != "PENDING":
+        state_name = artifact["state"]
+        return error(409, f"the version is {state_name}: its files can no longer change")
+    return None
+
+
+def _malformed_request(body: Any) -> str | None:
+    """Why a GraphQL request body is not ``{query, variables, operationName}``, if it is not."""
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return "expected a JSON object {query, variables, operationName} with query a string"
+    if not isinstance(body.get("variables") or {}, dict):
+        return f"variables must be a JSON object, not {type(body['variables']).__name__}"
+    if not isinstance(body.get("operationName") or "", str):
+        return "operationName must be a string"
+    return None
+
+
+async def _set_when_disconnected(request: Request, cancelled: threading.Event) -> None:
+    """Set ``cancelled`` when the client goes away (the body is read: the next message a
+    request receives is its disconnection)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    cancelled.set()
+
+
+def _malformed_file_stream(body: Any) -> str | None:
+    """Why a ``file_stream`` body is not what the SDK sends, if it is not: ``files`` maps
+    names to ``{offset, content: [lines]}``, the summary's last line is a JSON object, and
+    ``exitcode`` is an integer."""
+    if not isinstance(body, dict):
+        return "expected a JSON object"
+    files = body.get("files")
+    files = {} if files is None else files
+    if not isinstance(files, dict):
+        return "files must be an object of file names"
+    for name, chunk in files.items():
+        if not isinstance(chunk, dict):
+            return f"files[{name!r}] must be an object {{offset, content}}"
+        content = chunk.get("content") or []
+        if not isinstance(content, list) or not all(isinstance(line, str) for line in content):
+            return f"files[{name!r}].content must be a list of strings (lines)"
+    summary = (files.get("wandb-summary.json") or {}).get("content")
+    if summary:
+        try:
+            last = json.loads(summary[-1])
+        except ValueError:
+            last = None
+        if not isinstance(last, dict):
+            return "the last line of wandb-summary.json must be a JSON object"
+    exit_code = body.get("exitcode")
+    if exit_code is not None and (not isinstance(exit_code, int) or isinstance(exit_code, bool)):
+        return "exitcode must be an integer"
+    return None
+
+
+def _graphql_reply(result: ExecutionResult) -> JSONResponse:
+    payload: dict[str, Any] = {"data": result.data}
+    if not result.errors:
+        return JSONResponse(payload)
+    payload["errors"] = [_format_error(exc) for exc in result.errors]
+    # A document that failed validation, or input the client got wrong: the client's error.
+    malformed = result.data is None or any(
+        isinstance(exc.original_error, _MALFORMED) for exc in result.errors
+    )
+    return JSONResponse(payload, status_code=400 if malformed else _error_status(result.errors))
 
 
 def _format_error(exc: GraphQLError) -> dict[str, Any]:
@@ -211,32 +322,46 @@ def create_app(state: ServerState) -> ASGIApp:
         viewer = state.viewer(request)
         if viewer is None:
             return _unauthorized()
-        body = await read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return JSONResponse({"errors": [{"message": "expected {query, variables}"}]}, 400)
+        body = await read_json(request, state.limits.graphql_body_bytes, "graphql_body_bytes")
+        if refused := _malformed_request(body):
+            return JSONResponse({"errors": [{"message": refused}]}, 400)
+        variables = body.get("variables") or {}
+        loaded = state.documents.get(body["query"])
+        if isinstance(loaded, list):
+            return _graphql_reply(ExecutionResult(data=None, errors=loaded))
+        document, shape = loaded
+        try:
+            check_cost(shape, variables, state.limits)
+        except LimitExceeded as exc:
+            return _graphql_reply(ExecutionResult(data=None, errors=[GraphQLError(str(exc))]))
         ctx = state.context(request, viewer)
-        document = state.documents.get(body["query"])
-        if isinstance(document, list):
-            result = ExecutionResult(data=None, errors=document)
-        else:
-            result = await run_in_threadpool(
-                execute_sync,
-                state.schema,
-                document,
-                root_value=Root(ctx),
-                context_value=ctx,
-                variable_values=body.get("variables"),
-                operation_name=body.get("operationName") or None,
-                middleware=state.middleware(document, viewer),
-            )
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [_format_error(exc) for exc in result.errors]
-            if result.data is None:
-                # Validation failed: the document asked for something this API lacks.
-                return JSONResponse(payload, status_code=400)
-            return JSONResponse(payload, status_code=_error_status(result.errors))
-        return JSONResponse(payload)
+
+        def execute() -> ExecutionResult:
+            token = CURRENT.set(ctx)
+            try:
+                return execute_sync(
+                    state.schema,
+                    document,
+                    root_value=Root(ctx),
+                    context_value=ctx,
+                    variable_values=variables,
+                    operation_name=body.get("operationName") or None,
+                    middleware=state.middleware(document, viewer),
+                )
+            finally:
+                CURRENT.reset(token)
+
+        watcher = asyncio.create_task(_set_when_disconnected(request, ctx.cancelled))
+        try:
+            result = await run_in_threadpool(execute)
+        finally:
+            watcher.cancel()
+        for stopped in (
+            e for e in result.errors or () if isinstance(e.original_error, QueryStopped)
+        ):
+            log.warning("a GraphQL query was stopped: %s", stopped.message)
+            break
+        return _graphql_reply(result)
 
     async def put_object(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -249,17 +374,24 @@ def create_app(state: ServerState) -> ASGIApp:
             return denied
         md5_hex = request.path_params["md5"]
         if state.store.blob(md5_hex) is None:
-            return error(404, "no such object")
-        return stream_blob(state, blobs.object_key(md5_hex), request)
+            return error(404, _missing_object(state, md5_hex))
+        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     async def put_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        artifact_id = int(request.path_params["artifact_id"])
+        artifact_id = _path_id(request, "artifact_id")
         manifest = state.store.manifest_of(artifact_id)
         if manifest is None:
             return error(404, "create the manifest before uploading it")
-        expected = base64.b64decode(manifest["digest"]).hex() if manifest["digest"] else None
+        if refused := _not_pending(state, artifact_id):
+            return refused
+        if not manifest["digest"]:
+            return error(
+                400, "the manifest has no md5: send its digest with updateArtifactManifest first"
+            )
+        expected = md5_b64_to_hex(manifest["digest"])
+        refuse_larger(request, state.limits.manifest_bytes, "manifest_bytes")
         await receive_to_staging(state, request, expected, blobs.manifest_key(artifact_id))
         await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
         return Response(status_code=200)
@@ -267,7 +399,7 @@ def create_app(state: ServerState) -> ASGIApp:
     async def get_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        key = blobs.manifest_key(int(request.path_params["artifact_id"]))
+        key = blobs.manifest_key(_path_id(request, "artifact_id"))
         if not state.blobs.exists(key):
             return error(404, "the manifest was not uploaded")
         return stream_blob(state, key, request)
@@ -275,21 +407,26 @@ def create_app(state: ServerState) -> ASGIApp:
     async def put_run_file(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        run_id, name = int(request.path_params["run_id"]), request.path_params["name"]
-        size = await receive_to_staging(state, request, None, blobs.run_file_key(run_id, name))
+        run_id, name = _path_id(request, "run_id"), request.path_params["name"]
+        key = blobs.run_file_key(run_id, name)
+        if not state.blobs.contains(blobs.run_file_folder(run_id), key):
+            return error(400, f"run file name {name!r} leads outside the run's folder")
+        size = await receive_to_staging(state, request, None, key)
         await run_in_threadpool(state.store.record_run_file, run_id, name, size)
         return Response(status_code=200)
 
     async def put_part(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        upload_id, number = request.path_params["upload_id"], int(request.path_params["number"])
+        upload_id, number = request.path_params["upload_id"], _path_id(request, "number")
         upload = state.store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
         if upload is None:
             return error(404, "no such multipart upload")
         declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
         if number not in declared:
             return error(400, f"part {number} was not declared")
+        if refused := _not_pending(state, upload["artifact_id"]):
+            return refused
         await receive_to_staging(
             state, request, declared[number], blobs.part_key(upload_id, number)
         )
@@ -299,9 +436,9 @@ def create_app(state: ServerState) -> ASGIApp:
         params = request.path_params
         if not state.may_use(request, params["entity"], params["project"]):
             return _unauthorized()
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            return error(400, "expected a JSON object")
+        body = await read_json(request, state.limits.file_stream_bytes, "file_stream_bytes")
+        if refused := _malformed_file_stream(body):
+            return error(400, refused)
         run = state.store.require_run(params["entity"], params["project"], params["run"])
         updates: dict[str, Any] = {}
         summary = (body.get("files") or {}).get("wandb-summary.json") or {}
@@ -323,20 +460,20 @@ def create_app(state: ServerState) -> ASGIApp:
         md5_hex = request.path_params["md5"]
         listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
         if listed is None or state.store.blob(md5_hex) is None:
-            return error(404, "no such file")
-        return stream_blob(state, blobs.object_key(md5_hex), request)
+            return error(404, _missing_object(state, md5_hex) if listed else "no such file")
+        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),
         Route("/storage/obj/{md5:str}", counted("object", put_object), methods=["PUT"]),
         Route("/storage/obj/{md5:str}", counted("object", get_object), methods=["GET"]),
         Route(
-            "/storage/manifest/{artifact_id:int}",
+            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", put_manifest),
             methods=["PUT"],
         ),
         Route(
-            "/storage/manifest/{artifact_id:int}",
+            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", get_manifest),
             methods=["GET"],
         ),

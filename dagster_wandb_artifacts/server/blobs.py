@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
+import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,21 +23,53 @@ from typing import IO
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from ..client.errors import InvalidInputError
+from ..client.manifest import check_storable_path
+from .store import StoreError
+
+
+class UnsafeKeyError(StoreError):
+    """A name or id from a request that would make a key outside its folder; refused before
+    anything touches the disk."""
+
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+# Upload ids are this server's own ``secrets.token_hex(16)``.
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+
 
 def object_key(md5_hex: str) -> str:
+    if not _MD5_HEX.fullmatch(md5_hex):
+        raise UnsafeKeyError(f"{md5_hex[:64]!r} is not an md5 in lowercase hex")
     return f"objects/{md5_hex[:2]}/{md5_hex[2:]}"
 
 
 def manifest_key(artifact_id: int) -> str:
-    return f"manifests/{artifact_id}.json"
+    return f"manifests/{int(artifact_id)}.json"
+
+
+def run_file_folder(run_id: int) -> str:
+    return f"runs/{int(run_id)}"
+
+
+def patches_key(artifact_id: int) -> str:
+    """The ``PATCH`` manifests a pending distributed version received before its latest."""
+    return f"manifests/{artifact_id}.patches.json"
 
 
 def run_file_key(run_id: int, name: str) -> str:
-    return f"runs/{run_id}/{name}"
+    """The key of a run's file; ``name`` obeys the rules of manifest paths."""
+    try:
+        check_storable_path(name)
+    except InvalidInputError as exc:
+        raise UnsafeKeyError(f"invalid run file name: {exc}") from None
+    return f"{run_file_folder(run_id)}/{name}"
 
 
 def part_key(upload_id: str, part_number: int) -> str:
-    return f"multipart/{upload_id}/{part_number:05d}"
+    if not _UPLOAD_ID.fullmatch(upload_id):
+        raise UnsafeKeyError(f"{upload_id[:64]!r} is not an upload id of this server")
+    return f"multipart/{upload_id}/{int(part_number):05d}"
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -41,6 +77,43 @@ _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 # O_EXCL refuses a clash), without a call for randomness per file.
 _TEMPORARY_PREFIX = secrets.token_hex(4)
 _temporary_numbers = itertools.count()
+
+
+_HOST = socket.gethostname()
+#: Staging files this old are a killed server's even when their owner cannot be told.
+_STALE_STAGING_SECONDS = 24 * 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale_staging(staging: Path) -> list[Path]:
+    """Remove what killed servers left in ``staging``: the folders of this host's processes
+    that are gone, and anything not touched for a day. Returns what was removed."""
+    removed = []
+    for entry in staging.iterdir():
+        host, _, pid = entry.name.rpartition("-")
+        if host == _HOST and pid.isdigit():
+            stale = not _alive(int(pid))
+        else:
+            try:
+                stale = time.time() - entry.stat().st_mtime > _STALE_STAGING_SECONDS
+            except FileNotFoundError:
+                continue
+        if stale:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def _write_all(descriptor: int, data: bytes) -> None:
@@ -56,8 +129,11 @@ class BlobStore:
     def __init__(self, url: str, staging: str | Path, **storage_options: object) -> None:
         self.fs, root = fsspec.core.url_to_fs(url, **storage_options)
         self.root = root.rstrip("/")
-        self.staging = Path(staging)
-        self.staging.mkdir(parents=True, exist_ok=True)
+        # Each process stages in a folder of its own, so that a server starting on a shared
+        # root can tell the leftovers of a killed one from another's uploads in progress.
+        self.staging = Path(staging) / f"{_HOST}-{os.getpid()}"
+        self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+        remove_stale_staging(Path(staging))
         self._local = isinstance(self.fs, LocalFileSystem)
         if self._local:
             Path(self.root).mkdir(parents=True, exist_ok=True)
@@ -86,6 +162,22 @@ class BlobStore:
         if self._local:
             return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
         return self.fs.open(self._path(key), "rb")
+
+    def contains(self, folder: str, key: str) -> bool:
+        """Whether ``key`` resolves inside ``folder`` (on a local folder: after following any
+        symbolic link; in a bucket, keys are names and validated ones cannot leave)."""
+        if not self._local:
+            return key.startswith(folder + "/")
+        inside = os.path.realpath(self._path(folder))
+        return os.path.realpath(self._path(key)).startswith(inside + os.sep)
+
+    def move(self, key: str, new_key: str) -> None:
+        source, target = self._path(key), self._path(new_key)
+        if self._local:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        else:
+            self.fs.mv(source, target)
 
     def remove(self, key: str) -> None:
         self.fs.rm(self._path(key), recursive=True)

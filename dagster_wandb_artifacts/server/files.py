@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..client.cache import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
+from .integrity import set_aside
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -176,8 +177,12 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def stream_blob(state: ServerState, key: str, request: Request) -> Response:
-    """The object's bytes, honouring a single HTTP Range."""
+def stream_blob(
+    state: ServerState, key: str, request: Request, md5_hex: str | None = None
+) -> Response:
+    """The object's bytes, honouring a single HTTP Range. A whole object ``md5_hex`` is
+    hashed as it is read: corrupt bytes are still sent (the client checks them too), and the
+    object is set aside so that its next upload repairs it."""
     size = state.blobs.size(key)
     try:
         wanted = _parse_range(request.headers.get("range"), size)
@@ -185,17 +190,25 @@ def stream_blob(state: ServerState, key: str, request: Request) -> Response:
         return Response(str(exc), status_code=exc.status, headers={"Content-Range": f"*/{size}"})
     start, end = wanted or (0, size - 1)
     length = end - start + 1 if size else 0
+    verified = md5_hex if state.verify_reads and not wanted else None
+
+    def check(md5: Any) -> None:
+        if verified is not None and md5.hexdigest() != verified:
+            set_aside(state.store, state.blobs, verified)
 
     def chunks() -> Iterator[bytes]:
+        md5 = hashlib.md5()
         with state.blobs.open(key) as file:
             file.seek(start)
             remaining = length
             while remaining > 0:
                 chunk = file.read(min(_CHUNK, remaining))
                 if not chunk:
-                    return
+                    break
                 remaining -= len(chunk)
+                md5.update(chunk)
                 yield chunk
+        check(md5)
 
     headers = {"Content-Length": str(length), "Accept-Ranges": "bytes"}
     if wanted:
@@ -205,6 +218,7 @@ def stream_blob(state: ServerState, key: str, request: Request) -> Response:
         with state.blobs.open(key) as file:
             file.seek(start)
             body = file.read(length)
+        check(hashlib.md5(body))
         return Response(
             body,
             status_code=206 if wanted else 200,
@@ -257,9 +271,23 @@ def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]
     return upload["md5"]
 
 
-async def read_json(request: Request) -> Any:
-    body = await request.body()
+def refuse_larger(request: Request, max_bytes: int, limit: str) -> None:
+    """Refuse at once a body whose declared length is over ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise UploadRejected(413, f"the body has {declared} bytes; at most {max_bytes} ({limit})")
+
+
+async def read_json(request: Request, max_bytes: int, limit: str) -> Any:
+    """The body's JSON, refused (413) past ``max_bytes``, declared or not."""
+    refuse_larger(request, max_bytes, limit)
+    chunks, received = [], 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > max_bytes:
+            raise UploadRejected(413, f"the body is over {max_bytes} bytes ({limit})")
+        chunks.append(chunk)
     try:
-        return json.loads(body or b"null")
-    except ValueError as exc:
-        raise UploadRejected(400, "the body is not JSON") from exc
+        return json.loads(b"".join(chunks) or b"null")
+    except (ValueError, RecursionError) as exc:
+        raise UploadRejected(400, "the body is not JSON (or nests too deep)") from exc

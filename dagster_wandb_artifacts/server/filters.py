@@ -6,15 +6,22 @@ Registry search, ``Api.artifact_collections(order=...)``) are each described by 
 Dotted keys go deeper (``config.lr``, ``metadata.accuracy``). Operators: ``$and $or $nor $eq
 $ne $gt $gte $lt $lte $in $nin $exists $regex``; a list field (tags, aliases) equals any of its
 elements.
+
+Every filter is bounded: its size and nesting, the length of a ``$regex`` (matched by RE2, in
+time linear in the text, so no pattern can backtrack for minutes), and the time one search may
+take (:data:`FILTER_SECONDS`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
+
+import re2
 
 T = TypeVar("T")
 
@@ -23,6 +30,37 @@ _MISSING = object()
 
 class FilterError(ValueError):
     """A filter or order this server cannot evaluate."""
+
+
+#: The longest ``$regex`` pattern accepted, in characters.
+MAX_PATTERN = 1000
+#: The most operators and values one filter may hold, and how deep it may nest.
+MAX_FILTER_NODES = 1000
+MAX_FILTER_DEPTH = 16
+#: Seconds one search (its filter over every document, and the ordering) may take.
+FILTER_SECONDS = 5.0
+# Documents matched between two looks at the clock.
+_CLOCK_EVERY = 64
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # an invalid pattern is the client's error, told to the client
+_RE2_OPTIONS.max_mem = 8 << 20  # bounds the memory of one compiled pattern
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise FilterError(
+            f"invalid $regex {pattern[:80]!r}: {reason} (RE2 syntax: no backreferences or "
+            "lookaround)"
+        ) from None
+
+
+def _regex(value: Any, pattern: Any) -> bool:
+    return isinstance(value, str) and _compiled(pattern).search(value) is not None
 
 
 def _compare(value: Any, other: Any, compare: Callable[[Any, Any], bool]) -> bool:
@@ -49,8 +87,39 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "$nin": lambda v, o: not any(_equals(v, item) for item in o),
     # A null field (an unset description) does not exist, as a NULL column is absent.
     "$exists": lambda v, o: (v is not _MISSING and v is not None) == bool(o),
-    "$regex": lambda v, o: isinstance(v, str) and re.search(o, v) is not None,
+    "$regex": _regex,
 }
+
+#: What each operator's operand must be (checked once per search, before any document).
+_OPERANDS: dict[str, tuple[type, ...]] = {"$in": (list,), "$nin": (list,), "$regex": (str,)}
+
+
+def _check(filters: Any, depth: int = 0, budget: list[int] | None = None) -> None:
+    """Refuse, before any document is read, a filter too large or deep or with an operand of
+    the wrong type."""
+    budget = budget if budget is not None else [MAX_FILTER_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise FilterError(f"the filter has more than {MAX_FILTER_NODES} parts; simplify it")
+    if depth > MAX_FILTER_DEPTH:
+        raise FilterError(f"the filter nests deeper than {MAX_FILTER_DEPTH} levels")
+    if isinstance(filters, list):
+        for item in filters:
+            _check(item, depth + 1, budget)
+    if not isinstance(filters, dict):
+        return
+    for key, condition in filters.items():
+        wanted = _OPERANDS.get(key)
+        if wanted and not isinstance(condition, wanted):
+            names = " or ".join(t.__name__ for t in wanted)
+            raise FilterError(f"{key} takes a {names}, not {condition!r:.80}")
+        if key == "$regex":
+            if len(condition) > MAX_PATTERN:
+                raise FilterError(
+                    f"the $regex has {len(condition)} characters; at most {MAX_PATTERN}"
+                )
+            _compiled(condition)
+        _check(condition, depth + 1, budget)
 
 
 class Search:
@@ -103,7 +172,16 @@ class Search:
     ) -> list[T]:
         """The items whose document matches ``filters`` (JSON), in ``order``."""
         wanted = parse_filters(filters)
-        kept = [(document, item) for document, item in items if self.matches(document, wanted)]
+        deadline = time.monotonic() + FILTER_SECONDS
+        kept = []
+        for seen, (document, item) in enumerate(items, 1):
+            if self.matches(document, wanted):
+                kept.append((document, item))
+            if seen % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+                raise FilterError(
+                    f"the filter ran past its {FILTER_SECONDS:g} s limit after {seen} "
+                    "documents: narrow it (fewer $regex or $or terms) or search a smaller set"
+                )
         order = order or self._default_order
         reverse = order.startswith("-")
         field = order.lstrip("+-")
@@ -123,9 +201,11 @@ def parse_filters(raw: str | None) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise FilterError("filters must be JSON") from exc
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise FilterError("filters must be JSON, nested at most a few levels") from exc
+    _check(parsed)
+    return parsed
 
 
 _DATES = {"createdAt": "created_at", "updatedAt": "updated_at"}

@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 
+#: The largest row id SQLite stores (a signed 64-bit integer).
+MAX_ROW_ID = 2**63 - 1
+
 
 class BadIdError(ValueError):
     """An ID or cursor that this server did not issue."""
@@ -25,6 +28,8 @@ def decode_id(global_id: str, *type_names: str) -> int:
         row_id = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadIdError(f"malformed ID {global_id!r}") from exc
+    if not 0 <= row_id <= MAX_ROW_ID:
+        raise BadIdError(f"ID {global_id!r} holds {row_id}, outside SQLite's integer range")
     if type_names and type_name not in type_names:
         raise BadIdError(
             f"ID {global_id!r} names a {type_name}, expected {' or '.join(type_names)}"

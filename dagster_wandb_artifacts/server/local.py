@@ -18,11 +18,13 @@ import uvicorn
 from .app import ServerState, create_app
 from .automations import Automations
 from .blobs import BlobStore
-from .signing import URLSigner
+from .limits import Limits
+from .signing import URLSigner, signing_key
 from .store import Store
 
 DEFAULT_ENTITY = "local"
 KEY_FILE = "api-key"
+DATABASE_FILE = "server.db"
 _SECRET_FILE = "url-signing-secret"
 
 
@@ -65,22 +67,28 @@ def build_state(
     entity: str = DEFAULT_ENTITY,
     clock: Callable[[], float] = time.time,
     url_ttl_seconds: int = 24 * 3600,
+    verify_reads: bool = True,
+    limits: Limits | None = None,
+    public_url: str | None = None,
 ) -> ServerState:
     """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     key = api_key or _read_or_create(api_key_path(root), new_api_key)
     secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
-    store = Store(root / "server.db")
+    store = Store(root / DATABASE_FILE)
     store.ensure_entity(entity)
     return ServerState(
         store=store,
         blobs=BlobStore(
             storage or str(root / "storage"), root / "staging", **(storage_options or {})
         ),
-        signer=URLSigner(secret.encode(), ttl_seconds=url_ttl_seconds, clock=clock),
+        signer=URLSigner(signing_key(secret, key), ttl_seconds=url_ttl_seconds, clock=clock),
         api_key=key,
         entity=entity,
+        verify_reads=verify_reads,
+        limits=limits or Limits(),
+        public_url=public_url.rstrip("/") if public_url else None,
     )
 
 
@@ -91,6 +99,15 @@ def bind(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(512)
     return sock
+
+
+def bound_url(sock: socket.socket) -> str | None:
+    """``http://host:port`` of a bound socket; None when bound to every interface (no one
+    address to tell clients)."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        return None
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def serve(state: ServerState) -> uvicorn.Server:
@@ -124,6 +141,9 @@ class LocalServer:
         entity: str = DEFAULT_ENTITY,
         clock: Callable[[], float] = time.time,
         url_ttl_seconds: int = 24 * 3600,
+        verify_reads: bool = True,
+        limits: Limits | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.root = Path(root)
         self._state = build_state(
@@ -134,8 +154,12 @@ class LocalServer:
             entity=entity,
             clock=clock,
             url_ttl_seconds=url_ttl_seconds,
+            verify_reads=verify_reads,
+            limits=limits,
+            public_url=public_url,
         )
         self._host = host
+        self._public_url = self._state.public_url
         self._port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -157,6 +181,16 @@ class LocalServer:
         return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
     @property
+    def public_url(self) -> str | None:
+        """The URL signed file URLs start with: where clients reach this server (a proxy's
+        URL when one is in front), by default its bound address."""
+        return self._state.public_url
+
+    @public_url.setter
+    def public_url(self, url: str) -> None:
+        self._public_url = self._state.public_url = url.rstrip("/")
+
+    @property
     def requests(self) -> Counter[str]:
         return self._state.requests
 
@@ -173,6 +207,7 @@ class LocalServer:
         # The socket listens before the thread starts, so clients can connect at once:
         # the kernel queues them until uvicorn accepts.
         self._socket = bind(self._host, self._port)
+        self._state.public_url = self._public_url or bound_url(self._socket)
         self._server = serve(self._state)
         self._thread = threading.Thread(
             target=self._server.run,

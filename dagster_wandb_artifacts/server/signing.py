@@ -1,7 +1,8 @@
 """Signed, expiring file URLs, like a cloud store's presigned URLs.
 
 A signature binds the HTTP method, the path (one object) and the expiry time; the SDK sends
-such URLs without an Authorization header, so the URL itself is the credential.
+such URLs without an Authorization header, so the URL itself is the credential. Its key is the
+root's secret bound to the API key: changing either invalidates every URL signed before.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import hmac
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
+
+
+def signing_key(secret: str, api_key: str) -> bytes:
+    """The key URLs are signed with: the root's secret bound to the API key, so that a new
+    API key (or a new secret) invalidates every URL signed before it."""
+    return hmac.new(secret.encode(), api_key.encode(), hashlib.sha256).digest()
 
 
 class URLSigner:

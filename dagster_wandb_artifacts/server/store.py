@@ -9,6 +9,7 @@ the database is in WAL mode so readers never block writers.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -87,6 +88,9 @@ CREATE TABLE IF NOT EXISTS artifact_uses (
     artifact_id INTEGER NOT NULL REFERENCES artifacts(id), used_as TEXT,
     created_at TEXT NOT NULL, UNIQUE (run_id, artifact_id));
 CREATE INDEX IF NOT EXISTS artifact_uses_by_artifact ON artifact_uses (artifact_id);
+CREATE TABLE IF NOT EXISTS artifact_outputs (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id), UNIQUE (run_id, artifact_id));
 CREATE TABLE IF NOT EXISTS run_files (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
     size INTEGER, UNIQUE (run_id, name));
@@ -97,12 +101,17 @@ CREATE TABLE IF NOT EXISTS multipart_uploads (
 
 #: Columns added after the first release: ``(table, column, declaration)``, added to an
 #: existing database when missing. ``access`` is W&B's project access (a registry's
-#: visibility); ``allow_all_types`` 0 restricts a registry to the types it has.
+#: visibility); ``allow_all_types`` 0 restricts a registry to the types it has;
+#: ``distributed_id`` names the pending version that several writers build together.
 _ADDED_COLUMNS = (
     ("projects", "access", "TEXT"),
     ("projects", "allow_all_types", "INTEGER NOT NULL DEFAULT 1"),
     ("projects", "updated_at", "TEXT"),
+    ("artifacts", "distributed_id", "TEXT"),
 )
+
+#: The name of a version's whole manifest.
+MANIFEST_NAME = "wandb_manifest.json"
 
 #: Aliases the server manages itself: ``latest`` and ``v<N>``.
 LATEST = "latest"
@@ -133,6 +142,18 @@ def _update(db: sqlite3.Connection, table: str, row_id: int, columns: dict[str, 
 _BUSY = "database is locked"
 
 
+def _private_files(database: Path) -> None:
+    """Create the database readable by its owner only (SQLite gives its WAL and shared-memory
+    files the database's mode), and close up one an older version left open."""
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 def _insert_blobs(db: sqlite3.Connection, blobs: Sequence[tuple[str, int]]) -> None:
     created_at = now()
     db.executemany(
@@ -148,12 +169,17 @@ class Store:
         self._path = str(path)
         self._busy_timeout = busy_timeout
         self._local = threading.local()
+        if self._path != ":memory:":
+            _private_files(Path(path))
         self._create_schema()
 
     def _create_schema(self) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            had_outputs = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'artifact_outputs'"
+            ).fetchone()
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
@@ -161,6 +187,13 @@ class Store:
                 existing = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
                 if column not in existing:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            if not had_outputs:
+                # A database from before the table: each version was an output of its creator.
+                db.execute(
+                    "INSERT INTO artifact_outputs (run_id, artifact_id) SELECT "
+                    "created_by_run_id, id FROM artifacts WHERE created_by_run_id IS NOT NULL "
+                    "ORDER BY id"
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -420,8 +453,11 @@ class Store:
         tags: Iterable[str],
         client_id: str | None,
         dedup: bool,
+        distributed_id: str | None = None,
     ) -> sqlite3.Row:
-        """A PENDING version, or the collection's latest when dedup applies (its aliases added)."""
+        """A PENDING version, or the collection's latest when dedup applies (its aliases added),
+        or the pending version of ``distributed_id`` that another writer began (its digest now
+        that of this writer's manifest, which it uploads next)."""
         aliases = list(dict.fromkeys(aliases))
         with self.write() as db:
             project_row = self.ensure_project(entity, project)
@@ -434,17 +470,37 @@ class Store:
                 ).fetchone()
                 if retried is not None:
                     return retried
+            run = self.find_run(project_row["id"], run_name) if run_name else None
+            shared = (
+                distributed_id
+                and db.execute(
+                    "SELECT id FROM artifacts WHERE sequence_id = ? AND distributed_id = ? "
+                    "AND state = 'PENDING'",
+                    (sequence["id"], distributed_id),
+                ).fetchone()
+            )
+            if shared:
+                _update(db, "artifacts", shared["id"], {"digest": digest, "updated_at": now()})
+                if run is not None:
+                    self._record_output(run["id"], shared["id"])
+                return self.get("artifacts", shared["id"])
             latest = self.latest_of(sequence["id"])
-            if dedup and latest is not None and latest["digest"] == digest:
+            if (
+                dedup
+                and latest is not None
+                and latest["digest"] == digest
+                and not self._lost_files(latest["id"])
+            ):
                 self._set_aliases(sequence["id"], latest["id"], aliases)
                 self._add_tags("artifact_tags", "artifact_id", latest["id"], tags)
+                if run is not None:
+                    self._record_output(run["id"], latest["id"])
                 return latest
-            run = self.find_run(project_row["id"], run_name) if run_name else None
             cursor = db.execute(
                 "INSERT INTO artifacts (sequence_id, type_id, digest, digest_algorithm, state, "
                 "description, metadata, ttl_seconds, history_step, client_id, pending_aliases, "
-                "created_by_run_id, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_by_run_id, distributed_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sequence["id"],
                     type_row["id"],
@@ -457,12 +513,36 @@ class Store:
                     client_id,
                     json.dumps(aliases),
                     run["id"] if run else None,
+                    distributed_id,
                     now(),
                     now(),
                 ),
             )
             self._add_tags("artifact_tags", "artifact_id", cursor.lastrowid, tags)
+            if run is not None:
+                self._record_output(run["id"], cursor.lastrowid)
             return self.get("artifacts", cursor.lastrowid)
+
+    def _lost_files(self, artifact_id: int) -> bool:
+        """Whether a stored file of the version is no longer stored (found corrupt): a log of
+        the same files is then a new version whose upload repairs them, not a dedup."""
+        return (
+            self.one(
+                "SELECT 1 FROM artifact_files f LEFT JOIN blobs b ON b.md5 = f.md5 "
+                "WHERE f.artifact_id = ? AND f.md5 IS NOT NULL AND b.md5 IS NULL LIMIT 1",
+                (artifact_id,),
+            )
+            is not None
+        )
+
+    def _record_output(self, run_id: int, artifact_id: int) -> None:
+        """The version is among the run's outputs: it created it, or logged the same bytes."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO artifact_outputs (run_id, artifact_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (run_id, artifact_id),
+            )
 
     def require_artifact(self, artifact_id: int) -> sqlite3.Row:
         row = self.get("artifacts", artifact_id)
@@ -501,12 +581,26 @@ class Store:
     def manifest_of(self, artifact_id: int) -> sqlite3.Row | None:
         return self.one("SELECT * FROM manifests WHERE artifact_id = ?", (artifact_id,))
 
+    def mark_manifest_merged(self, artifact_id: int, digest: str) -> None:
+        """The version's manifest is now a whole one (``digest``: its md5, base64), merged
+        from several uploads."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE manifests SET digest = ?, type = 'FULL', name = ? WHERE artifact_id = ?",
+                (digest, MANIFEST_NAME, artifact_id),
+            )
+
     def mark_manifest_uploaded(self, artifact_id: int) -> None:
         with self.write() as db:
             db.execute("UPDATE manifests SET uploaded = 1 WHERE artifact_id = ?", (artifact_id,))
 
     def blob(self, md5_hex: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM blobs WHERE md5 = ?", (md5_hex,))
+
+    def forget_blob(self, md5_hex: str) -> None:
+        """No longer count an object as stored (it was found corrupt or missing)."""
+        with self.write() as db:
+            db.execute("DELETE FROM blobs WHERE md5 = ?", (md5_hex,))
 
     def record_blobs(self, blobs: Sequence[tuple[str, int]]) -> None:
         """Record stored objects as (md5 hex, size); ones already recorded are left as they are."""
@@ -534,10 +628,15 @@ class Store:
         return True
 
     def commit_artifact(
-        self, artifact_id: int, files: Sequence[tuple[str, str | None, int, str | None, int | None]]
+        self,
+        artifact_id: int,
+        files: Sequence[tuple[str, str | None, int, str | None, int | None]],
+        *,
+        digest: str,
     ) -> sqlite3.Row:
         """Give a PENDING version its index and aliases; ``files`` are its manifest entries as
-        (name, md5 hex or None for a reference, size, ref, birth artifact id)."""
+        (name, md5 hex or None for a reference, size, ref, birth artifact id), ``digest`` the
+        digest of its whole manifest."""
         with self.write() as db:
             artifact = self.require_artifact(artifact_id)
             if artifact["state"] == "COMMITTED":
@@ -559,9 +658,9 @@ class Store:
                 ((artifact_id, *file) for file in files),
             )
             db.execute(
-                "UPDATE artifacts SET state = 'COMMITTED', size = ?, file_count = ?, "
+                "UPDATE artifacts SET state = 'COMMITTED', digest = ?, size = ?, file_count = ?, "
                 "updated_at = ? WHERE id = ?",
-                (sum(file[2] for file in files), len(files), now(), artifact_id),
+                (digest, sum(file[2] for file in files), len(files), now(), artifact_id),
             )
             pending = json.loads(artifact["pending_aliases"])
             self._set_aliases(sequence_id, artifact_id, [*pending, LATEST, f"v{index}"])

@@ -13,7 +13,7 @@ import json
 import posixpath
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import jinja2
@@ -32,6 +32,7 @@ from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
 if TYPE_CHECKING:
     from .app import ServerState
 
+T = TypeVar("T", dict, list)
 _TEMPLATES = Jinja2Templates(
     env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
@@ -78,15 +79,19 @@ def _pretty(raw: str | None) -> str:
         return raw or ""
 
 
+def _stored(raw: str | None, kind: type[T]) -> T:
+    """Stored JSON of ``kind`` (a dict, a list); anything else (malformed) reads as empty."""
+    try:
+        value = json.loads(raw) if raw else kind()
+    except ValueError:
+        return kind()
+    return value if isinstance(value, kind) else kind()
+
+
 def _config(raw: str | None) -> dict[str, Any]:
     """A run's config as W&B stores it (``{key: {"value": v, "desc": d}}``), unwrapped, less
     the SDK's own ``_wandb`` entry."""
-    try:
-        config = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    if not isinstance(config, dict):
-        return {}
+    config = _stored(raw, dict)
     return {
         key: value["value"] if isinstance(value, dict) and "value" in value else value
         for key, value in config.items()
@@ -221,7 +226,7 @@ def version(page: _Page) -> Response:
             "entry": entry,
             "preview": preview(page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0),
         }
-    metadata = json.loads(artifact["metadata"] or "{}")
+    metadata = _stored(artifact["metadata"], dict)
     location = (page.params["entity"], project_row["name"], "artifacts", page.params["type"])
     location += (collection_row["name"], f"v{index}")
     producer = ui_queries.run_of(store, artifact["created_by_run_id"])
@@ -318,7 +323,7 @@ def run(page: _Page) -> Response:
         config=config,
         dagster_run_url=_http_link(config.get("dagster_run_url")),
         summary=_pretty(row["summary"]),
-        tags=json.loads(row["tags"] or "[]"),
+        tags=_stored(row["tags"], list),
         logged=[places[i] for i in logged if i in places],
         used=[places[i] for i in used if i in places],
         logged_total=ui_queries.logged_count(page.store, row["id"]),

@@ -112,14 +112,17 @@ def search(store: Store, text: str) -> dict[str, list[sqlite3.Row]]:
 
 
 def collections_of(store: Store, project_id: int, type_name: str | None = None) -> list[dict]:
-    """The project's collections with type, version count, latest version and custom aliases."""
+    """The project's collections with type, version count, latest version (its index and
+    description, shown where the collection has none of its own) and custom aliases."""
     type_filter = "AND t.name = ?" if type_name else ""
     rows = store.all(
         "SELECT c.*, t.name AS type, "
         "(SELECT COUNT(*) FROM memberships m WHERE m.collection_id = c.id) AS version_count, "
         "(SELECT m.version_index FROM aliases al JOIN memberships m "
         "  ON m.collection_id = al.collection_id AND m.artifact_id = al.artifact_id "
-        "  WHERE al.collection_id = c.id AND al.alias = 'latest') AS latest_index "
+        "  WHERE al.collection_id = c.id AND al.alias = 'latest') AS latest_index, "
+        "(SELECT a.description FROM aliases al JOIN artifacts a ON a.id = al.artifact_id "
+        "  WHERE al.collection_id = c.id AND al.alias = 'latest') AS latest_description "
         "FROM collections c JOIN artifact_types t ON t.id = c.type_id "
         f"WHERE c.project_id = ? AND c.state = 'READY' {type_filter} ORDER BY t.name, c.name",
         (project_id, type_name) if type_name else (project_id,),

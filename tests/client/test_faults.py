@@ -67,8 +67,6 @@ class FaultProxy:
                     self.end_headers()
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-                # Keep the proxy's Host, so the server's signed URLs lead back through it.
-                headers["Host"] = self.headers["Host"]
                 upstream = requests.request(
                     self.command,
                     f"{proxy.target}{self.path}",
@@ -123,9 +121,10 @@ class FaultProxy:
 @pytest.fixture
 def proxied(server, tmp_path, wandb_home) -> Iterator[tuple[FaultProxy, Api]]:
     with FaultProxy(server.base_url, fault_rate=0.3) as proxy:
+        server.public_url = proxy.url  # so that file transfers go through the proxy too
         api = Api(
-            server.api_key,
             {"base_url": proxy.url, "entity": "ent", "project": "proj"},
+            api_key=server.api_key,
             retry=RetryPolicy(max_attempts=12, initial_backoff=0.001, max_backoff=0.01),
             cache=ArtifactCache(tmp_path / "cache"),
         )
@@ -169,8 +168,8 @@ def test_unreachable_server_is_a_clear_error_and_writes_nothing(server, tmp_path
     # Every request answered 5xx/429: the server is never reached.
     with FaultProxy(server.base_url, fault_rate=1.0, lose_replies=False) as proxy:
         api = Api(
-            server.api_key,
             {"base_url": proxy.url, "entity": "ent", "project": "proj"},
+            api_key=server.api_key,
             retry=RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.01),
         )
         with pytest.raises(CommError, match="4 attempts") as raised:

@@ -89,7 +89,7 @@ def test_batches_in_flight_keep_every_file_and_its_birth_artifact(api, tmp_path,
     logged = _log(api, "many", tmp_path / "many")
 
     fetched = api.artifact("many:v0")
-    births = {entry.path: entry.birth_artifact_id for entry in fetched.manifest.entries()}
+    births = {entry.path: entry.birth_artifact_id for entry in fetched.manifest.entries.values()}
     assert births == {
         name: other.id if name.startswith("shared") else logged.id for name in contents
     }
@@ -118,10 +118,10 @@ def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
     target = server.base_url.split("://", 1)[1]
     with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
         overrides = {"base_url": f"http://{proxy.address}", "entity": "ent", "project": "proj"}
-        api = Api(server.api_key, overrides, cache=ArtifactCache(tmp_path / "cache"))
+        api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
         _log(api, "far", tmp_path / "src")
         logged_over = proxy.connections
-        cold = Api(server.api_key, overrides, cache=ArtifactCache(tmp_path / "cold"))
+        cold = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cold"))
         root = Path(cold.artifact("far:latest").download(tmp_path / "out"))
         loaded_over = proxy.connections - logged_over
     assert {p.name: p.read_bytes() for p in root.iterdir()} == contents

@@ -122,7 +122,7 @@ def test_sdk_sees_the_same_s3_entries(api, server, s3, wandb_home, monkeypatch):
     assert ours.digest == theirs.digest
     logged = log(api, ours)
     fetched = sdk_api(server).artifact(f"ent/proj/shared-refs:{logged.version}")
-    for entry in logged.manifest.entries():
+    for entry in logged.manifest.entries.values():
         sdk_entry = fetched.manifest.entries[entry.path]
         assert (sdk_entry.digest, sdk_entry.ref, sdk_entry.size) == (
             entry.digest,

@@ -15,10 +15,9 @@ from tests.support import sdk_api
 def log(api, name: str, type_name: str, text: str, **fields):
     run = api.create_run()
     artifact = Artifact(name, type_name, metadata=fields.pop("metadata", None))
-    artifact.tags = fields.pop("tags", [])
     with artifact.new_file("f.txt") as file:
         file.write(text)
-    logged = run.log_artifact(artifact)
+    logged = run.log_artifact(artifact, tags=fields.pop("tags", []))
     run.finish()
     return logged
 
@@ -33,6 +32,9 @@ def test_create_edit_rename_delete(api, server):
 
     with pytest.raises(InvalidInputError, match="already exists"):
         api.create_registry("models", "organization")
+    # The refused creation left the existing registry as it was (no type opened up).
+    unchanged = api.registry("models")
+    assert unchanged.artifact_types == ["model"] and not unchanged.allow_all_artifact_types
     for bad in (
         lambda: api.create_registry("bad/name", "organization"),
         lambda: api.create_registry("fine", "public"),

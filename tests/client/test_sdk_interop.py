@@ -35,7 +35,7 @@ def test_same_files_same_digest_as_the_sdk(wandb_home, tmp_path):
     theirs = wandb.Artifact("d", "dataset")
     theirs.add_dir(str(source), name="prefix")
     assert ours.digest == theirs.digest
-    for entry in ours.manifest.entries():
+    for entry in ours.manifest.entries.values():
         assert theirs.manifest.entries[entry.path].digest == entry.digest
         assert theirs.manifest.entries[entry.path].size == entry.size
 

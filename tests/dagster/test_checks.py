@@ -3,10 +3,7 @@ validate`` names the asset with a typo, and ``dagster-wandb``'s old key is warne
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from dagster import AssetIn, Definitions, asset, materialize
@@ -14,6 +11,7 @@ from dagster import AssetIn, Definitions, asset, materialize
 from dagster_wandb_artifacts import WandbArtifactsIOManager, check_definitions
 from dagster_wandb_artifacts.checks import LegacyMetadataWarning
 from dagster_wandb_artifacts.client import InvalidInputError
+from tests.support import run_process, tool
 
 TYPO = """
 import dagster as dg
@@ -31,20 +29,7 @@ defs = check_definitions(dg.Definitions(assets=[trained_model]))
 
 def test_dagster_definitions_validate_names_the_asset_with_a_typo(tmp_path):
     (tmp_path / "defs.py").write_text(textwrap.dedent(TYPO))
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dagster")),
-            "definitions",
-            "validate",
-            "-f",
-            "defs.py",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_process([tool("dagster"), "definitions", "validate", "-f", "defs.py"], cwd=tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "asset trained_model: bad metadata['wandb_artifact']: aliase" in output

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.support import run_tool
+from tests.support import run_process, run_tool, tool
 
 PYPROJECT = """
 [project]
@@ -145,15 +144,7 @@ def test_dg_check_defs_names_an_asset_with_a_metadata_typo(dg_project):
     package = root / "src" / "wandbdemo"
     (package / "definitions.py").write_text(CHECKED_DEFINITIONS)
     (package / "defs" / "evaluation.py").write_text(TYPO_ASSET)
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("dg")), "check", "defs"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_process([tool("dg"), "check", "defs"], cwd=root, env=env)
     assert done.returncode != 0
     output = " ".join((done.stdout + done.stderr).split())
     assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output

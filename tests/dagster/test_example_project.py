@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 
@@ -11,7 +10,7 @@ from dagster import AssetKey, DagsterInstance
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import EXAMPLE, free_port, run_example
+from tests.support import EXAMPLE, free_port, run_example, run_process
 
 
 def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, wandb_home):
@@ -25,7 +24,9 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         assert instance.get_latest_materialization_event(AssetKey(key)) is not None
     assert "Browse them: dagster-wandb-artifacts server --root" in output
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         raw = api.artifacts("dataset", "sensors.raw_measurements")
         assert len(raw) == 3  # one version per day
         assert all(a.metadata["dagster/serializer"] == "numpy" for a in raw)
@@ -36,7 +37,7 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         model = api.artifact("power_model:candidate", type="model")
         assert [run.job_type for run in model.used_by()] == ["evaluation"]
         archive = api.artifact("sensor_archive:latest", type="archive")
-        assert all(e.ref.startswith("file://") for e in archive.manifest.entries())
+        assert all(e.ref.startswith("file://") for e in archive.manifest.entries.values())
         calibration = api.artifact("calibration:latest")
         assert calibration.logged_by().job_type == "calibrate"  # made outside Dagster
         assert [run.job_type for run in calibration.used_by()] == ["evaluation"]
@@ -55,15 +56,7 @@ def test_the_example_fails_within_seconds_when_its_backend_cannot_be_reached(tmp
         }
     )
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "example_project"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_process([sys.executable, "-m", "example_project"], cwd=tmp_path, env=env)
     assert time.monotonic() - started < 30
     assert done.returncode == 1
     assert f"Using W&B at {host}" in done.stdout

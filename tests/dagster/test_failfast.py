@@ -97,15 +97,18 @@ def test_a_server_killed_mid_upload_fails_the_step_soon_and_its_run_ends_crashed
     assert process.returncode is not None  # killed mid-upload
     assert not result.success
     assert elapsed < 45, elapsed  # the upload's retries (2 s) and teardown (5 s), not minutes
+    print(f"materialize returned {elapsed:.1f} s after it started")
     messages = [(e.level, e.user_message) for e in instance.all_logs(result.run_id)]
     assert any(level == 30 and "PUT http" in m and "attempt 1 of" in m for level, m in messages)
     assert any(level == 30 and "it will be at the next contact" in m for level, m in messages)
+    # The upload's progress went to the step's log too, and says where it stopped.
+    assert any(m.startswith("uploaded ") and "stopped by an error" in m for _, m in messages)
 
     # The next contact with the server (the next step's resource setup) marks it crashed.
     with server_process(root, port, KEY):
         ran: list[str] = []
         assert _materialize_marking(resource, ran).success
-        api = Api(KEY, {"base_url": f"http://127.0.0.1:{port}", "entity": "local"})
+        api = Api({"base_url": f"http://127.0.0.1:{port}", "entity": "local"}, api_key=KEY)
         run_id = wandb_run_id(result.run_id, "model")
         assert api.run(f"local/dagster/{run_id}").state == "crashed"
 

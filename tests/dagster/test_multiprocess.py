@@ -24,7 +24,7 @@ def test_many_assets_in_parallel_processes(tmp_path, monkeypatch, wandb_home):
         run_id = result.run_id
 
     with LocalServer(root) as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "multi"})
+        api = Api({"base_url": server.base_url, "project": "multi"}, api_key=server.api_key)
         for index in range(multiprocess_defs.WIDTH):
             leaf = api.artifact(f"leaf_{index}:latest")
             assert leaf.version == "v0"

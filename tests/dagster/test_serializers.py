@@ -8,12 +8,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from dagster import AssetIn, AssetSpec, asset, materialize
+from dagster import AssetIn, AssetSpec, DagsterInstance, asset, materialize
 from upath import UPath
 
 from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
 from dagster_wandb_artifacts.client import Artifact
 from dagster_wandb_artifacts.serializers import SerializationError
+from tests.support import sdk_api
 
 
 class Point:
@@ -221,3 +222,87 @@ def test_values_that_cannot_be_stored_are_a_typed_error_and_log_nothing(resource
     with pytest.raises(SerializationError, match="cannot be pickled"):
         materialize([holder], resources=resources)
     assert not api.artifact_exists("holder:latest")
+
+
+class _Marker:
+    """A pickle whose loading creates a file: proof that attacker code ran."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_metadata_does_not_make_a_foreign_pickle_trusted(resources, api, tmp_path):
+    marker = tmp_path / "pwned"
+    folder = tmp_path / "payload"
+    folder.mkdir()
+    (folder / "value.pickle").write_bytes(pickle.dumps(_Marker(str(marker))))
+    spoofed = Artifact("spoofed", "dataset")
+    spoofed.add_dir(folder)
+    spoofed.metadata = {"dagster/serializer": "pickle", "dagster/asset_key": "spoofed"}
+    run = api.create_run()
+    run.log_artifact(spoofed, aliases=["prod"])
+    run.finish()
+    spec = AssetSpec("spoofed")
+
+    @asset(ins={"spoofed": AssetIn(key="spoofed")})
+    def external(spoofed: object) -> int:
+        return 1
+
+    with pytest.raises(SerializationError, match="allow_pickle"):
+        materialize([spec, external], resources=resources, selection=[external.key])
+    assert not marker.exists()
+
+    # Dagster's record makes its own version trusted (from the event log, in a later run);
+    # the same collection pinned by alias is not that record.
+    instance = DagsterInstance.ephemeral()
+
+    @asset(name="spoofed")
+    def recorded() -> Point:
+        return Point(1)
+
+    @asset(ins={"spoofed": AssetIn(key="spoofed")})
+    def reader(spoofed: Point) -> int:
+        return spoofed.x
+
+    @asset(ins={"spoofed": AssetIn(key="spoofed", metadata={"wandb_artifact": {"alias": "prod"}})})
+    def pinned(spoofed: object) -> int:
+        return 1
+
+    assert materialize([recorded], resources=resources, instance=instance).success
+    later = materialize(
+        [recorded, reader], resources=resources, instance=instance, selection=[reader.key]
+    )
+    assert later.output_for_node("reader") == 1
+    with pytest.raises(SerializationError, match="allow_pickle"):
+        materialize(
+            [recorded, pinned], resources=resources, instance=instance, selection=[pinned.key]
+        )
+    assert not marker.exists()
+
+
+def test_wandb_table_serializer_is_opt_in_and_read_by_the_sdk(resources, api, server):
+    frame = pd.DataFrame({"id": [1, 2], "label": ["cat", None]})
+
+    @asset(metadata={"wandb_artifact": {"serializer": "wandb-table"}})
+    def labels() -> pd.DataFrame:
+        return frame
+
+    @asset
+    def plain() -> pd.DataFrame:
+        return frame
+
+    @asset
+    def check(labels: pd.DataFrame) -> list:
+        return labels.astype(object).where(labels.notna(), None).values.tolist()
+
+    result = materialize([labels, plain, check], resources=resources)
+    assert result.success and result.output_for_node("check") == [[1, "cat"], [2, None]]
+    logged = api.artifact("labels:latest")
+    assert logged.metadata["dagster/serializer"] == "wandb-table"
+    assert sorted(logged.manifest.entries) == ["table.table.json"]
+    assert api.artifact("plain:latest").metadata["dagster/serializer"] == "pandas-parquet"
+    table = sdk_api(server).artifact("ent/proj/labels:latest").get("table")
+    assert table.columns == ["id", "label"] and table.data == [[1, "cat"], [2, None]]

@@ -136,6 +136,7 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
         page = browser.text()
         assert "power_model" in page and "sensors.cleaned_measurements" in page
         assert "calibrate" in page  # the run made outside Dagster
+        assert "Least-squares fit" in page  # the latest version's description
 
         browser.click('a[href="/local/dagster-example/artifacts/model/power_model"]')
         assert browser.path().endswith("/artifacts/model/power_model")

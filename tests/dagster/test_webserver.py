@@ -4,9 +4,6 @@ dagster-webserver's GraphQL API on loopback."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -14,7 +11,7 @@ from urllib3.util.retry import Retry
 
 from dagster_wandb_artifacts.client import Api
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import EXAMPLE, free_port, run_example, wait_for_line
+from tests.support import EXAMPLE, free_port, run_example, start_process, tool, wait_for_line
 
 ASSETS = """
 {
@@ -62,15 +59,7 @@ def test_the_first_run_leaves_what_the_printed_dagster_dev_command_shows(tmp_pat
             "PYTHONPATH": os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")]),
         }
     )
-    bin_dir = Path(sys.executable).parent
-    webserver = subprocess.Popen(
-        [str(bin_dir / command[1]), *command[2:]],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    webserver = start_process([tool(command[1]), *command[2:]], cwd=tmp_path, env=env)
     try:
         wait_for_line(webserver, "Serving dagster-webserver", timeout=180)
         # The line comes just before the server binds: retry refused connections, bounded.
@@ -102,7 +91,9 @@ def test_the_first_run_leaves_what_the_printed_dagster_dev_command_shows(tmp_pat
     assert nodes["calibration"]["assetMaterializations"] == []  # made outside Dagster
 
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
-        api = Api(server.api_key, {"base_url": server.base_url, "project": "dagster-example"})
+        api = Api(
+            {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
+        )
         for key, node in nodes.items():
             if key == "calibration":
                 continue

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 from dagster_wandb_artifacts import __version__
-
-CLI = str(Path(sys.executable).with_name("dagster-wandb-artifacts"))
+from tests.support import run_process, tool
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=120, check=False)
+    return run_process([tool("dagster-wandb-artifacts"), *args])
 
 
 def test_help_describes_the_tool_and_every_option():

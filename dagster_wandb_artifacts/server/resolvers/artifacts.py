@@ -22,6 +22,7 @@ from .common import (
     check,
     check_alias,
     check_metadata,
+    check_run_id,
     positional_page,
     searched,
     ttl_to_db,
@@ -123,7 +124,9 @@ class CollectionNode(Node):
     def aliases(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT * FROM aliases WHERE collection_id = ? AND {where}",
+            # W&B lists the aliases people chose: the version aliases (vN) are left out.
+            "SELECT * FROM aliases WHERE collection_id = ? AND NOT (alias GLOB 'v[0-9]*' "
+            "AND substr(alias, 2) NOT GLOB '*[^0-9]*') AND {where}",
             [self.row["id"]],
             lambda row: AliasNode(self.ctx, row),
             after=after,
@@ -157,6 +160,7 @@ class CollectionNode(Node):
             after=after,
             first=first,
             key="m.id",
+            cursor_column="membership_id",
             descending=True,
             edge_fields=version,
         )
@@ -317,14 +321,15 @@ class ArtifactNode(Node):
         after: str | None = None,
         first: int | None = None,
     ) -> Connection:
-        sql = "SELECT * FROM artifact_files WHERE artifact_id = ? AND md5 IS NOT NULL"
+        # Every manifest entry, references too: the SDK downloads the entries listed here.
+        sql = "SELECT * FROM artifact_files WHERE artifact_id = ?"
         params: list[Any] = [self.row["id"]]
         if names is not None:
             # Looked up by (artifact, name) first: paging by id would scan the whole artifact.
             sql = (
                 "WITH named AS MATERIALIZED (SELECT * FROM artifact_files WHERE artifact_id = ? "
                 f"AND name IN ({', '.join('?' * len(names))})) "
-                "SELECT * FROM named WHERE md5 IS NOT NULL"
+                "SELECT * FROM named WHERE 1"
             )
             params.extend(names)
         return Connection(
@@ -351,6 +356,7 @@ class ArtifactNode(Node):
             after=after,
             first=first,
             key="u.id",
+            cursor_column="use_id",
         )
 
     def artifactMemberships(  # noqa: N802
@@ -423,20 +429,26 @@ class ArtifactMutations:
             digest_algorithm=input["digestAlgorithm"],
             run_name=input.get("runName"),
             description=input.get("description"),
-            metadata=check_metadata(input.get("metadata")),
+            metadata=check_metadata(input.get("metadata"), self.ctx.metadata_bytes),
             ttl_seconds=ttl_to_db(input.get("ttlDurationSeconds")),
             history_step=input.get("historyStep"),
             aliases=aliases,
             tags=[check(TAG, tag["tagName"], "tag") for tag in input.get("tags") or []],
             client_id=input.get("clientID"),
             dedup=bool(input.get("enableDigestDeduplication")),
+            distributed_id=input.get("distributedID") or None,
         )
         return {"artifact": ArtifactNode(self.ctx, row)}
 
     def useArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
         artifact = store.require_artifact(decode_id(input["artifactID"], "Artifact"))
-        run, _ = store.upsert_run(input["entityName"], input["projectName"], input["runName"], {})
+        run, _ = store.upsert_run(
+            input["entityName"],
+            check(NAME, input["projectName"], "project name"),
+            check_run_id(input["runName"]),
+            {},
+        )
         store.use_artifact(run["id"], artifact["id"], input.get("usedAs"))
         return {"artifact": ArtifactNode(self.ctx, artifact)}
 
@@ -448,7 +460,7 @@ class ArtifactMutations:
             if input.get("description") is not None:
                 columns["description"] = input["description"]
             if input.get("metadata") is not None:
-                columns["metadata"] = check_metadata(input["metadata"])
+                columns["metadata"] = check_metadata(input["metadata"], self.ctx.metadata_bytes)
             if input.get("ttlDurationSeconds") is not None:
                 columns["ttl_seconds"] = ttl_to_db(input["ttlDurationSeconds"])
             store.update_artifact(artifact_id, **columns)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import math
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from importlib import resources
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from importlib import metadata, resources
 from typing import Any
 
 from graphql import GraphQLSchema, build_schema
@@ -39,6 +44,9 @@ FEATURES: tuple[str, ...] = (
     "QUERY_AUTOMATIONS_ON_ENTITY",
 )
 
+#: The newest ``wandb`` SDK line this server is tested with (``cliVersionInfo``).
+MAX_CLI_VERSION = "0.31.0"
+
 DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
 
@@ -59,9 +67,34 @@ def load_schema() -> GraphQLSchema:
     names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_"))
     sdl = "\n".join(folder.joinpath(name).read_text() for name in ["schema.graphql", *names])
     schema = build_schema(sdl)
+    schema.type_map["JSONString"].parse_value = _json_string  # type: ignore[attr-defined]
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
     schema.type_map["ArtifactCreator"].resolve_type = lambda value, *_: value.typename
     return schema
+
+
+class InvalidRequest(StoreError):
+    """Malformed input (a bad filter, a wrongly typed operand): answered with HTTP 400."""
+
+
+class QueryStopped(StoreError):
+    """The query ran past its time, or its client went away: its work stops."""
+
+
+def _json_string(value: Any) -> str:
+    """A ``JSONString`` variable: JSON text, never a bare number, list or object."""
+    if not isinstance(value, str):
+        raise TypeError(f"a JSONString holds JSON as text, not a {type(value).__name__}")
+    return value
+
+
+@functools.cache
+def server_version() -> str:
+    """This package's version, which is the embedded server's."""
+    try:
+        return metadata.version("dagster-wandb-artifacts")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 @dataclass
@@ -73,12 +106,39 @@ class Context:
     signer: URLSigner
     base_url: str
     entity: str
+    #: Bytes one version's metadata JSON may have.
+    metadata_bytes: int = 1 << 20
+    #: ``time.monotonic()`` past which the query's work stops.
+    deadline: float = math.inf
+    #: Set when the client disconnects.
+    cancelled: threading.Event = field(default_factory=threading.Event)
     #: The user whose key the request carries (``accounts.Viewer``); None means the
     #: server's administrator.
     viewer: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
         return f"{self.base_url}{path}?{self.signer.sign(method, path)}"
+
+    def keep_going(self) -> None:
+        """Stop the query's work (raise) once its client left or its time ran out."""
+        if self.cancelled.is_set():
+            raise QueryStopped("the client disconnected: the query was stopped")
+        if time.monotonic() > self.deadline:
+            raise QueryStopped(
+                "the query ran past its time limit (query_seconds): ask for smaller pages"
+            )
+
+
+#: The context of the query this thread executes (set by the endpoint around the execution).
+CURRENT: ContextVar[Context | None] = ContextVar("graphql_context", default=None)
+
+
+def keep_going() -> None:
+    """Raise :class:`QueryStopped` when the current query must stop; called wherever a
+    resolver starts a page of work, so a runaway query ends at its next page."""
+    ctx = CURRENT.get()
+    if ctx is not None:
+        ctx.keep_going()
 
 
 def check(pattern: re.Pattern[str], value: str, what: str) -> str:
@@ -90,15 +150,50 @@ def check(pattern: re.Pattern[str], value: str, what: str) -> str:
     return value
 
 
+#: What W&B refuses in a run id (the SDK's ``Settings.run_id`` rule), plus what is unsafe
+#: anywhere a name could end up: a backslash and control characters.
+RUN_ID_RESERVED = frozenset(":;,#?/'\\")
+
+#: The storage regions of this server: it keeps every artifact's bytes in one store.
+STORAGE_REGIONS = ("default",)
+
+
+def check_run_id(run_id: str) -> str:
+    if (
+        not run_id.strip()
+        or run_id != run_id.strip()
+        or len(run_id) > MAX_NAME
+        or run_id in (".", "..")
+        or any(c in RUN_ID_RESERVED or not c.isprintable() for c in run_id)
+    ):
+        raise StoreError(
+            f"invalid run id {run_id!r}: no {''.join(sorted(RUN_ID_RESERVED))} or control "
+            f"characters, no surrounding whitespace, at most {MAX_NAME} characters"
+        )
+    return run_id
+
+
+def check_storage_region(region: str | None) -> None:
+    if region is not None and region not in STORAGE_REGIONS:
+        raise StoreError(
+            f"unknown storage region {region!r}: this server stores artifacts in "
+            f"{', '.join(map(repr, STORAGE_REGIONS))}"
+        )
+
+
 def check_alias(alias: str) -> str:
     if not alias or len(alias) > MAX_NAME or any(c in alias for c in "/:"):
         raise StoreError(f"invalid alias {alias!r}: no '/' or ':', at most {MAX_NAME} characters")
     return alias
 
 
-def check_metadata(metadata: str | None) -> str | None:
+def check_metadata(metadata: str | None, max_bytes: int) -> str | None:
     if metadata is None:
         return None
+    if len(metadata) > max_bytes:
+        raise InvalidRequest(
+            f"metadata has {len(metadata)} characters; at most {max_bytes} (limit metadata_bytes)"
+        )
     try:
         parsed = json.loads(metadata)
     except ValueError as exc:
@@ -145,10 +240,15 @@ class Connection:
         after: str | None,
         first: int | None,
         key: str = "id",
+        cursor_column: str | None = None,
         descending: bool = False,
         edge_fields: Callable[[sqlite3.Row], dict[str, Any]] | None = None,
     ) -> None:
-        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in."""
+        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in; ``key``
+        is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
+        that value among the selected columns (when ``key``'s own name is taken by a joined
+        table's ``id``)."""
+        keep_going()
         self._ctx = ctx
         self._sql = sql
         self._params = list(params)
@@ -166,7 +266,7 @@ class Connection:
         )
         self._has_next = len(rows) > limit
         self._rows = rows[:limit]
-        self._key = key.rsplit(".", 1)[-1]
+        self._key = cursor_column or key.rsplit(".", 1)[-1]
         self._make_node = make_node
         self._edge_fields = edge_fields
 
@@ -206,6 +306,7 @@ def positional_page(
     edge_fields: Callable[[Any], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A Relay page of items filtered and ordered in Python; its cursor is a position."""
+    keep_going()
     start = (decode_cursor(after) or 0) if after else 0
     limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
     edges = []
@@ -228,10 +329,11 @@ def positional_page(
 
 def searched(select: Callable[[], list[Any]]) -> list[Any]:
     """Runs a filtered selection, showing a bad filter to the client as a request error."""
+    keep_going()
     try:
         return select()
     except FilterError as exc:
-        raise StoreError(str(exc)) from exc
+        raise InvalidRequest(str(exc)) from exc
 
 
 class Node:

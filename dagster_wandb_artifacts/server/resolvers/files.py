@@ -9,11 +9,29 @@ from typing import Any
 
 from ...client.errors import InvalidInputError
 from ...client.manifest import Manifest, hex_to_b64
-from .. import blobs
+from .. import blobs, merging
 from ..ids import decode_id, encode_cursor, encode_id
 from ..store import NotFound, StoreError
 from . import artifacts
-from .common import Context, Node, md5_b64_to_hex
+from .common import Context, Node, check_storage_region, md5_b64_to_hex
+
+
+def _storage_region(manifest: bytes) -> str | None:
+    """The region a manifest's storage policy asks for (the SDK's ``storage_region``)."""
+    if b'"storageRegion"' not in manifest:  # most manifests: no second parse of a big one
+        return None
+    try:
+        config = json.loads(manifest).get("storagePolicyConfig")
+    except (ValueError, AttributeError):
+        return None  # Manifest.from_bytes says what is wrong with it
+    region = config.get("storageRegion") if isinstance(config, dict) else None
+    return region if region is None else str(region)
+
+
+def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
+    """A stored file's path as W&B shows it: under ``wandb_artifacts/``, by the version that
+    first stored it (this server keeps the bytes by md5 alone)."""
+    return f"wandb_artifacts/{birth_artifact_id}/{md5_hex}"
 
 
 class ManifestNode(Node):
@@ -35,7 +53,8 @@ class ManifestNode(Node):
 
     @property
     def file(self) -> dict[str, Any]:
-        path = f"/storage/manifest/{self.row['artifact_id']}"
+        # W&B's manifest URLs end in the file's name, as the SDK's own uploads name it.
+        path = f"/storage/manifest/{self.row['artifact_id']}/wandb_manifest.json"
         url = self.ctx.signed_url("GET", path)
         return {
             "id": encode_id("File", -self.row["id"]),
@@ -51,7 +70,8 @@ class ManifestNode(Node):
 
 
 class FileNode(Node):
-    """A stored file of a committed version (references have no stored bytes)."""
+    """A manifest entry of a committed version: a stored file, or a reference (no bytes here;
+    its URLs are the reference's URI)."""
 
     @property
     def id(self) -> str:
@@ -65,6 +85,8 @@ class FileNode(Node):
 
     @property
     def directUrl(self) -> str:  # noqa: N802
+        if self.row["md5"] is None:
+            return self.row["ref"]
         return self.ctx.signed_url("GET", f"/storage/obj/{self.row['md5']}")
 
     url = directUrl
@@ -74,15 +96,19 @@ class FileNode(Node):
         return self.row["size"]
 
     @property
-    def storagePath(self) -> str:  # noqa: N802
-        return blobs.object_key(self.row["md5"])
+    def storagePath(self) -> str | None:  # noqa: N802
+        if self.row["md5"] is None:
+            return None
+        return storage_path(
+            self.row["birth_artifact_id"] or self.row["artifact_id"], self.row["md5"]
+        )
 
     mimetype = None
     updatedAt = None  # noqa: N815
 
     @property
-    def md5(self) -> str:
-        return hex_to_b64(self.row["md5"])
+    def md5(self) -> str | None:
+        return None if self.row["md5"] is None else hex_to_b64(self.row["md5"])
 
     digest = md5
     uploadUrl = None  # noqa: N815
@@ -105,6 +131,7 @@ class FileMutations:
         )
         files = []
         for name in input["files"]:
+            blobs.run_file_key(run["id"], name)  # refuses a name that is not a safe path
             path = f"/storage/runfile/{run['id']}/{name}"
             files.append({"name": name, "uploadUrl": self.ctx.signed_url("PUT", path)})
         return {"runID": encode_id("Run", run["id"]), "uploadHeaders": [], "files": files}
@@ -113,8 +140,12 @@ class FileMutations:
 
     def createArtifactManifest(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         base = input.get("baseArtifactID")
+        if input["digest"]:  # the SDK creates it without one, and sends it with the update
+            md5_b64_to_hex(input["digest"])
+        artifact_id = decode_id(input["artifactID"], "Artifact")
+        merging.fold_patch(self.ctx.store, self.ctx.blobs, artifact_id)
         row = self.ctx.store.upsert_manifest(
-            decode_id(input["artifactID"], "Artifact"),
+            artifact_id,
             name=input["name"],
             digest=input["digest"],
             manifest_type=input.get("type") or "FULL",
@@ -129,6 +160,9 @@ class FileMutations:
         if current is None:
             raise NotFound("artifact manifest not found")
         base = input.get("baseArtifactID")
+        if input.get("digest"):
+            md5_b64_to_hex(input["digest"])
+        merging.fold_patch(self.ctx.store, self.ctx.blobs, current["artifact_id"])
         row = self.ctx.store.upsert_manifest(
             current["artifact_id"],
             name=current["name"],
@@ -140,6 +174,7 @@ class FileMutations:
 
     def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
+        check_storage_region(input.get("storageRegion"))
         nodes = []
         # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
         # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
@@ -154,7 +189,6 @@ class FileMutations:
             node: dict[str, Any] = {
                 "name": spec["name"],
                 "displayName": spec["name"],
-                "storagePath": blobs.object_key(md5_hex),
                 "md5": spec["md5"],
                 "digest": spec["md5"],
                 "uploadUrl": None,
@@ -170,6 +204,7 @@ class FileMutations:
                 parts = spec.get("uploadPartsInput")
                 if parts:
                     node["uploadMultipartUrls"] = self._begin_multipart(artifact, md5_hex, parts)
+            node["storagePath"] = storage_path(birth["id"], md5_hex)
             node["id"] = encode_id("File", 0)
             node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
             nodes.append(node)
@@ -212,13 +247,15 @@ class FileMutations:
         artifact = store.require_artifact(artifact_id)
         if artifact["state"] == "COMMITTED":
             return {"artifact": artifacts.ArtifactNode(self.ctx, artifact)}
-        manifest = store.manifest_of(artifact_id)
-        if manifest is None or not manifest["uploaded"]:
+        manifest_row = store.manifest_of(artifact_id)
+        if manifest_row is None or not manifest_row["uploaded"]:
             raise StoreError("upload the artifact's manifest before committing it")
         with self.ctx.blobs.open(blobs.manifest_key(artifact_id)) as file:
             data = file.read()
+        check_storage_region(_storage_region(data))
         try:
             manifest = Manifest.from_bytes(data)
+            whole = merging.merged(self.ctx.blobs, manifest_row, manifest)
         except InvalidInputError as exc:
             raise StoreError(f"the uploaded manifest is invalid: {exc}") from exc
         digest = manifest.digest()
@@ -226,6 +263,7 @@ class FileMutations:
             raise StoreError(
                 f"the manifest's digest {digest} differs from the artifact's {artifact['digest']}"
             )
+        manifest = whole or manifest
         files = []
         for entry in manifest:
             birth = entry.birth_artifact_id
@@ -247,5 +285,9 @@ class FileMutations:
                 files.append((entry.path, md5_hex, entry.size, None, birth_id))
             else:
                 files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
-        row = store.commit_artifact(artifact_id, files)
+        if whole is not None:
+            merging.keep_merged(store, self.ctx.blobs, manifest_row, whole)
+        row = store.commit_artifact(
+            artifact_id, files, digest=digest if whole is None else whole.digest()
+        )
         return {"artifact": artifacts.ArtifactNode(self.ctx, row)}

@@ -16,14 +16,17 @@ from ..store import NotFound
 from . import artifacts
 from .common import (
     FEATURES,
+    MAX_CLI_VERSION,
     NAME,
     TYPE_NAME,
     Connection,
     Context,
     Node,
     check,
+    check_run_id,
     positional_page,
     searched,
+    server_version,
     split_name,
 )
 
@@ -261,6 +264,27 @@ class ProjectNode(Node):
         row = self.ctx.store.find_collection(self.row["id"], name)
         return artifacts.CollectionNode(self.ctx, row) if row else None
 
+    def artifactCollections(  # noqa: N802
+        self,
+        info: Any,
+        after: str | None = None,
+        first: int | None = None,
+        filters: str | None = None,
+        order: str | None = None,
+        collectionTypes: list[str] | None = None,  # noqa: N803
+    ) -> dict[str, Any]:
+        """The project's collections of every kind unless ``collectionTypes`` says."""
+        kinds = collectionTypes or ["SEQUENCE", "PORTFOLIO"]
+        rows = searched(
+            lambda: registry.collections(self.ctx.store, [self.row], filters, order, kinds)
+        )
+        return positional_page(
+            rows, lambda row: artifacts.CollectionNode(self.ctx, row), after=after, first=first
+        )
+
+    # The project's saved workspace views; this server keeps none.
+    views = "{}"
+
     def artifactCollectionMembership(  # noqa: N802
         self, info: Any, name: str
     ) -> artifacts.MembershipNode | None:
@@ -361,12 +385,15 @@ class RunNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT * FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED' "
-            "AND {where}",
+            "SELECT o.id AS output_id, a.* FROM artifact_outputs o "
+            "JOIN artifacts a ON a.id = o.artifact_id "
+            "WHERE o.run_id = ? AND a.state = 'COMMITTED' AND {where}",
             [self.row["id"]],
             lambda row: artifacts.ArtifactNode(self.ctx, row),
             after=after,
             first=first,
+            key="o.id",
+            cursor_column="output_id",
         )
 
     def inputArtifacts(  # noqa: N802
@@ -381,6 +408,7 @@ class RunNode(Node):
             after=after,
             first=first,
             key="u.id",
+            cursor_column="use_id",
             edge_fields=lambda row: {"usedAs": [row["used_as"]] if row["used_as"] else []},
         )
 
@@ -395,7 +423,18 @@ class RunQueries:
 
     def serverInfo(self, info: Any) -> dict[str, Any]:  # noqa: N802
         features = [{"name": name, "isEnabled": True} for name in FEATURES]
-        return {"features": features, "cliVersionInfo": {}}
+        version = server_version()
+        return {
+            "features": features,
+            # SDKs before wandb-core gate client ids (media in tables) and distributed
+            # artifacts on the newest SDK the server supports.
+            "cliVersionInfo": {"max_cli_version": MAX_CLI_VERSION},
+            "latestLocalVersionInfo": {
+                "outOfDate": False,
+                "latestVersionString": version,
+                "versionOnThisInstanceString": version,
+            },
+        }
 
     def entity(self, info: Any, name: str | None = None) -> EntityNode:
         # Every entity name is accepted (one user owns the server), so each exists.
@@ -452,7 +491,7 @@ class RunQueries:
             entity = store.get("entities", project_row["entity_id"])["name"]
             project, name = project_row["name"], existing["name"]
         name = name or secrets.token_hex(4)
-        check(NAME, name, "run id")
+        check_run_id(name)
         check(NAME, project, "project name")
         tags = input.get("tags")
         row, inserted = store.upsert_run(

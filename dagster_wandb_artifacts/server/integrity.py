@@ -1,0 +1,76 @@
+"""Stored objects checked against their md5: on every whole read, and by ``scrub``.
+
+A key only ever receives verified bytes, but the disk under it can still rot (a flipped bit,
+a truncated file, an edit by hand). A corrupt object is set aside under ``corrupt/`` and
+forgotten (its ``blobs`` row deleted), so the server no longer counts it as stored: the next
+log of a version holding the same bytes uploads them again, which repairs every version that
+lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from .blobs import BlobStore, object_key
+from .store import Store
+
+log = logging.getLogger("dagster_wandb_artifacts.server")
+
+_CHUNK = 1 << 20
+
+
+def set_aside(store: Store, blob_store: BlobStore, md5_hex: str) -> None:
+    """Move a corrupt object out of its key and forget it, so its next upload repairs it."""
+    key = object_key(md5_hex)
+    if blob_store.exists(key):
+        blob_store.move(key, f"corrupt/{md5_hex}.{time.time_ns()}")
+    store.forget_blob(md5_hex)
+    log.warning(
+        "stored object %s does not match its md5: set aside under corrupt/ and forgotten; "
+        "logging the same bytes again repairs it",
+        md5_hex,
+    )
+
+
+def matches(blob_store: BlobStore, md5_hex: str, size: int) -> bool:
+    """Whether the object stored for ``md5_hex`` holds exactly those bytes."""
+    md5 = hashlib.md5()
+    read = 0
+    with blob_store.open(object_key(md5_hex)) as file:
+        while chunk := file.read(_CHUNK):
+            md5.update(chunk)
+            read += len(chunk)
+    return read == size and md5.hexdigest() == md5_hex
+
+
+@dataclass
+class ScrubReport:
+    checked: int = 0
+    corrupt: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def scrub(store: Store, blob_store: BlobStore) -> ScrubReport:
+    """Hash every recorded object; set aside the corrupt ones and forget the missing ones."""
+    report = ScrubReport()
+    last = ""
+    while True:
+        # By keyset, a page at a time: no read transaction stays open while objects are hashed.
+        rows = store.all(
+            "SELECT md5, size FROM blobs WHERE md5 > ? ORDER BY md5 LIMIT 500", (last,)
+        )
+        if not rows:
+            return report
+        for row in rows:
+            md5_hex, size = row["md5"], row["size"]
+            report.checked += 1
+            if not blob_store.exists(object_key(md5_hex)):
+                report.missing.append(md5_hex)
+                store.forget_blob(md5_hex)
+            elif not matches(blob_store, md5_hex, size):
+                report.corrupt.append(md5_hex)
+                set_aside(store, blob_store, md5_hex)
+        last = rows[-1]["md5"]

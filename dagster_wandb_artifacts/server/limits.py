@@ -1,0 +1,183 @@
+"""What one request may cost the server: body sizes, GraphQL query depth, aliases and
+estimated cost, and time.
+
+A query's shape (depth, aliases, fields once fragments are expanded, and the page sizes that
+multiply each field) is measured once per query text, when it is parsed; its estimated cost,
+the number of fields it can resolve (each field counted once per node of every page around
+it), needs the request's variables (``first: $perPage``) and is summed per request from the
+shape. Over a limit, the request is refused before any resolver runs, naming the limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+
+from .resolvers.common import DEFAULT_PAGE, MAX_PAGE
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of one request; every one can be raised or lowered per server."""
+
+    #: Bytes of a ``/graphql`` request body (the SDK sends file lists in batches well below).
+    graphql_body_bytes: int = 16 << 20
+    #: Bytes of one version's metadata JSON.
+    metadata_bytes: int = 1 << 20
+    #: Bytes of one uploaded manifest (about 150 bytes per file).
+    manifest_bytes: int = 1 << 30
+    #: Bytes of a ``file_stream`` body.
+    file_stream_bytes: int = 16 << 20
+    #: Nested selections of one query.
+    max_depth: int = 20
+    #: Aliased fields of one query.
+    max_aliases: int = 100
+    #: Fields of one query once its fragments are expanded (a fragment spread ten times
+    #: counts ten times).
+    max_fields: int = 5_000
+    #: Fields one query may resolve: each counted once per node of every page around it
+    #: (``first``, else the default page of 100).
+    max_cost: int = 2_000_000
+    #: Seconds of resolver work one query may take.
+    query_seconds: float = 60.0
+
+
+class LimitExceeded(Exception):
+    """A request over one of its :class:`Limits`; the message names the limit."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+#: A page size: a literal ``first``, a variable's name, or None (the default page).
+_Factor = int | str | None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a query text asks for, before its variables are known."""
+
+    depth: int
+    aliases: int
+    fields: int
+    #: (page sizes around a field, number of such fields)
+    terms: tuple[tuple[tuple[_Factor, ...], int], ...]
+
+    def cost(self, variables: dict[str, Any]) -> int:
+        total = 0
+        for factors, count in self.terms:
+            total += count * math.prod(_page_size(factor, variables) for factor in factors)
+        return total
+
+
+def _page_size(factor: _Factor, variables: dict[str, Any]) -> int:
+    value = variables.get(factor) if isinstance(factor, str) else factor
+    if not isinstance(value, int) or isinstance(value, bool):
+        return DEFAULT_PAGE
+    return max(0, min(value, MAX_PAGE))
+
+
+def paged_fields(schema: GraphQLSchema) -> frozenset[str]:
+    """Names of the fields that return a page (they take a ``first`` argument)."""
+    return frozenset(
+        name
+        for type_ in schema.type_map.values()
+        for name, definition in (getattr(type_, "fields", None) or {}).items()
+        if "first" in (getattr(definition, "args", None) or {})
+    )
+
+
+class _Walk:
+    def __init__(self, document: DocumentNode, paged: frozenset[str], limits: Limits) -> None:
+        self.fragments = {
+            node.name.value: node
+            for node in document.definitions
+            if isinstance(node, FragmentDefinitionNode)
+        }
+        self.paged = paged
+        self.limits = limits
+        self.depth = self.aliases = self.fields = 0
+        self.terms: Counter[tuple[_Factor, ...]] = Counter()
+
+    def selections(self, node: SelectionSetNode | None, factors: tuple, depth: int) -> None:
+        if node is None:
+            return
+        self.depth = max(self.depth, depth)
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                self.field(selection, factors, depth)
+            elif isinstance(selection, InlineFragmentNode):
+                self.selections(selection.selection_set, factors, depth)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    self.selections(fragment.selection_set, factors, depth)
+
+    def field(self, node: FieldNode, factors: tuple, depth: int) -> None:
+        self.fields += 1
+        self.aliases += node.alias is not None
+        if self.aliases > self.limits.max_aliases:
+            raise LimitExceeded(
+                f"the query has more than {self.limits.max_aliases} aliases (limit max_aliases)"
+            )
+        if self.fields > self.limits.max_fields:
+            raise LimitExceeded(
+                f"the query has more than {self.limits.max_fields} fields once its fragments "
+                "are expanded (limit max_fields)"
+            )
+        self.terms[factors] += 1
+        if node.name.value in self.paged:
+            factors = (*factors, _first(node))
+        self.selections(node.selection_set, factors, depth + 1)
+
+
+def _first(node: FieldNode) -> _Factor:
+    for argument in node.arguments:
+        if argument.name.value == "first":
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            if isinstance(value, VariableNode):
+                return value.name.value
+    return None
+
+
+def shape_of(document: DocumentNode, paged: frozenset[str], limits: Limits) -> Shape:
+    """The query's shape; raises :class:`LimitExceeded` when it is over a limit that does
+    not depend on its variables."""
+    walk = _Walk(document, paged, limits)
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            walk.selections(definition.selection_set, (), 1)
+    if walk.depth > limits.max_depth:
+        raise LimitExceeded(
+            f"the query nests {walk.depth} levels deep; at most {limits.max_depth} "
+            "(limit max_depth)"
+        )
+    return Shape(walk.depth, walk.aliases, walk.fields, tuple(walk.terms.items()))
+
+
+def check_cost(shape: Shape, variables: dict[str, Any], limits: Limits) -> None:
+    cost = shape.cost(variables)
+    if cost > limits.max_cost:
+        raise LimitExceeded(
+            f"the query could resolve {cost} fields (each counted once per node of the pages "
+            f"around it); at most {limits.max_cost} (limit max_cost): ask for smaller pages "
+            "(first) or fewer nested lists"
+        )
