@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..client.errors import InvalidInputError
-from . import blobs, ui, workspace
+from . import accounts, blobs, ui, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
 from .automations import Automations
@@ -111,6 +111,7 @@ class ServerState:
         self.documents = _Documents(self.schema, self.limits)
         self.recorder = BlobRecorder(self.store)
         self.automations = Automations(self.store)
+        accounts.create_tables(self.store)
         self.accounts = Accounts(self.store, self.entity)
         workspace.create_tables(self.store)
         self.guard = AccessGuard(self.store, self.entity)
