@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..client.errors import InvalidInputError
+from ..formats.errors import InvalidInputError
 from . import accounts, blobs, ui, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
