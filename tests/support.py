@@ -196,7 +196,7 @@ def kill_once_an_upload_starts(process: subprocess.Popen, root: Path) -> threadi
     def watch() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            if any(p.stat().st_size > 0 for p in staging.glob("upload-*")):
+            if any(p.stat().st_size > 0 for p in staging.glob("*/upload-*")):
                 process.kill()
                 return
             time.sleep(0.002)  # polls the server's disk; bounded by the deadline

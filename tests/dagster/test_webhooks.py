@@ -22,8 +22,7 @@ from dagster_wandb_artifacts.client.automations import (
     SendWebhook,
 )
 from dagster_wandb_artifacts.webhooks import PAYLOAD, WandbWebhookReceiver, WebhookRoute
-from tests.dagster.test_webserver import _free_port, _wait_for_line
-from tests.support import ENTITY, PROJECT
+from tests.support import ENTITY, PROJECT, free_port, wait_for_line
 
 DEFS = Path(__file__).with_name("webhook_defs.py")
 
@@ -53,7 +52,7 @@ def dagster_webserver(tmp_path):
         "  module: dagster._core.run_coordinator\n"
         "  class: DefaultRunCoordinator\n"
     )
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     process = subprocess.Popen(
         [
@@ -67,7 +66,7 @@ def dagster_webserver(tmp_path):
         text=True,
     )
     try:
-        _wait_for_line(process, "Serving dagster-webserver", timeout=180)
+        wait_for_line(process, "Serving dagster-webserver", timeout=180)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

@@ -423,7 +423,7 @@ def test_a_name_too_long_for_the_disk_fails_when_added(tmp_path):
     with pytest.raises(InvalidInputError, match="255 bytes"):
         draft.add_dir(folder, name="x" * 256)
     draft.add_dir(folder, name="x" * 255)
-    assert [entry.path for entry in draft.manifest.entries()] == ["x" * 255 + "/ok.txt"]
+    assert list(draft.manifest.entries) == ["x" * 255 + "/ok.txt"]
 
 
 # Smaller holes ------------------------------------------------------------------------------------
@@ -471,6 +471,17 @@ def test_signed_urls_come_from_the_public_url_not_the_host_header(tmp_path):
             ).json()
             url = reply["data"]["createRunFiles"]["files"][0]["uploadUrl"]
             assert url.startswith(f"{public_url or server.base_url}/storage/runfile/"), url
+    with LocalServer(tmp_path / "proxied", trust_host_header=True) as server:  # an opt-in
+        graphql(server, RUN)
+        reply = requests.post(
+            f"{server.base_url}/graphql",
+            json={"query": RUN_FILES, "variables": {"files": ["out.log"]}},
+            auth=("api", server.api_key),
+            headers={"Host": "proxy.example:8443"},
+            timeout=30,
+        ).json()
+        url = reply["data"]["createRunFiles"]["files"][0]["uploadUrl"]
+        assert url.startswith("http://proxy.example:8443/storage/runfile/"), url
 
 
 def test_a_new_api_key_invalidates_urls_signed_before_it(tmp_path):
