@@ -277,7 +277,6 @@ def _resource_config(entity: EntityNode, info: Any, id: str) -> dict[str, Any]: 
 
 def bind(schema: GraphQLSchema) -> None:
     project = schema.type_map["Project"].fields  # type: ignore[union-attr]
-    project["views"].resolve = lambda project, info: "{}"
     project["sweep"].resolve = _sweep
     project["sweeps"].resolve = _sweeps
     project["totalSweeps"].resolve = _total_sweeps
