@@ -458,29 +458,26 @@ def test_the_database_and_its_wal_are_private(server):
         assert (server.root / name).stat().st_mode & 0o777 == 0o600, name
 
 
+def run_file_url(server: LocalServer, host: str) -> str:
+    """The upload URL the server signs for a run file, asked with ``Host: host``."""
+    graphql(server, RUN)
+    reply = requests.post(
+        f"{server.base_url}/graphql",
+        json={"query": RUN_FILES, "variables": {"files": ["out.log"]}},
+        auth=("api", server.api_key),
+        headers={"Host": host},
+        timeout=30,
+    ).json()
+    return reply["data"]["createRunFiles"]["files"][0]["uploadUrl"]
+
+
 def test_signed_urls_come_from_the_public_url_not_the_host_header(tmp_path):
     for public_url in (None, "https://artifacts.example.org/wandb"):
         with LocalServer(tmp_path / "server", public_url=public_url) as server:
-            graphql(server, RUN)
-            reply = requests.post(
-                f"{server.base_url}/graphql",
-                json={"query": RUN_FILES, "variables": {"files": ["out.log"]}},
-                auth=("api", server.api_key),
-                headers={"Host": "attacker.example"},
-                timeout=30,
-            ).json()
-            url = reply["data"]["createRunFiles"]["files"][0]["uploadUrl"]
+            url = run_file_url(server, "attacker.example")
             assert url.startswith(f"{public_url or server.base_url}/storage/runfile/"), url
     with LocalServer(tmp_path / "proxied", trust_host_header=True) as server:  # an opt-in
-        graphql(server, RUN)
-        reply = requests.post(
-            f"{server.base_url}/graphql",
-            json={"query": RUN_FILES, "variables": {"files": ["out.log"]}},
-            auth=("api", server.api_key),
-            headers={"Host": "proxy.example:8443"},
-            timeout=30,
-        ).json()
-        url = reply["data"]["createRunFiles"]["files"][0]["uploadUrl"]
+        url = run_file_url(server, "proxy.example:8443")
         assert url.startswith("http://proxy.example:8443/storage/runfile/"), url
 
 
