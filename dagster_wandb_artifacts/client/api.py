@@ -16,7 +16,7 @@ from . import queries
 from .automations_api import AutomationMethods
 from .cache import ArtifactCache
 from .collections import ArtifactCollection, ArtifactType
-from .errors import AuthenticationError, InvalidInputError, NotFoundError
+from .errors import AuthenticationError, CommError, InvalidInputError, NotFoundError
 from .names import ArtifactPath, validate_name
 from .paginators import ArtifactCollections, Artifacts, ArtifactTypes, Projects, Runs
 from .projects import Project
@@ -186,14 +186,13 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
             entity = self.org_entity(entity or self.path_entity)
         return Project(self, entity or self.path_entity, name)
 
-    def create_project(self, name: str, entity: str | None = None) -> Project:
+    def create_project(self, name: str, entity: str | None = None) -> None:
+        """Create (or keep) the project ``entity/name``; None, as the SDK's."""
         entity = entity or self.path_entity
-        reply = self.client.execute(
+        self.client.execute(
             queries.CREATE_PROJECT,
             {"input": {"name": validate_name(name, "project name"), "entityName": entity}},
         )
-        created = reply["result"]["project"]
-        return Project(self, created["entityName"], created["name"], created)
 
     # Runs ------------------------------------------------------------------------------------
 
@@ -298,14 +297,15 @@ class Api(AutomationMethods, UserMethods, WorkspaceMethods):
         asked = f"{path.name}:{path.alias}" if ":" in name.rpartition("/")[2] else None
         artifact = Artifact._from_membership(self, membership, asked)
         if type is not None and artifact.type != type:
-            raise InvalidInputError(f"artifact {path} has type {artifact.type!r}, not {type!r}")
+            # A CommError, as the SDK's (not a refusal of the input before asking).
+            raise CommError(f"artifact {path} has type {artifact.type!r}, not {type!r}")
         return artifact
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:  # noqa: A002
         """Whether the version exists (and, with ``type``, has that type)."""
         try:
             self.artifact(name, type)
-        except (NotFoundError, InvalidInputError):
+        except (CommError, InvalidInputError):  # the SDK too answers False on a CommError
             return False
         return True
 

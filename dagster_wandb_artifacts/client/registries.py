@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..formats.names import REGISTRY_PREFIX as PREFIX
 from . import queries
-from .errors import InvalidInputError, NotFoundError
+from .errors import InvalidInputError, NotFoundError, ParentNotFoundError
 from .names import validate_name, validate_type
 from .paginators import Paginator, SizedPaginator
 
@@ -416,7 +416,10 @@ class Registry:
         )
         node = (reply["entity"] or {}).get("project")
         if node is None:
-            raise NotFoundError(f"registry {self._saved_name!r} not found in {self.organization!r}")
+            # A ValueError, as the SDK raises for a missing registry.
+            raise ParentNotFoundError(
+                f"registry {self._saved_name!r} not found in {self.organization!r}"
+            )
         self._assign(node)
         return self
 

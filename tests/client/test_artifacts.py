@@ -14,6 +14,7 @@ from dagster_wandb_artifacts.client import (
     ArtifactCache,
     ArtifactFinalizedError,
     ArtifactNotLoggedError,
+    CommError,
     IntegrityError,
     InvalidInputError,
     NotFoundError,
@@ -61,7 +62,7 @@ def test_log_download_and_properties(api, server, tmp_path):
     for name, data in FILES.items():
         assert (root / name).read_bytes() == data
     fetched.verify(root)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(CommError, match="has type 'dataset'"):
         api.artifact("ds:latest", type="model")
     assert api.artifact_exists("ds:best") and not api.artifact_exists("ds:nope")
     assert {f.name for f in fetched.files()} == set(FILES)
@@ -332,9 +333,8 @@ def test_http_reference_records_etag_and_size(api, tmp_path):
 
 
 def test_projects_and_viewer(api):
-    created = api.create_project("fresh-project")
-    assert (created.entity, created.name) == ("ent", "fresh-project")
-    assert api.project("fresh-project").id == created.id
+    assert api.create_project("fresh-project") is None
+    assert "fresh-project" in [p.name for p in api.projects("ent")]
     assert api.viewer.entity == "local"
     assert api.client.execute("{ viewer { entity } }") == {"viewer": {"entity": "local"}}
 
