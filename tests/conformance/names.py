@@ -27,7 +27,9 @@ ORDER = (SAME, DIFFERENT, MISSING, FAILING, UNCHECKED, NOT_IN_SDK)
 #   api       the same Api call on both sides
 #   listing   the same listing through both Apis (type, items, paging)
 #   signature the constructor's parameters by name and order
-#   internal  a GraphQL helper of the SDK's paginators; W&B users do not call it
+#   internal  a GraphQL helper of the SDK's paginators; W&B users do not call it, so it is
+#             checked by what it gives once a page is loaded (``convert_objects``: that page's
+#             objects; ``update_variables``: the next query's ``perPage`` and ``cursor``)
 CHECKS: dict[str, dict[str, str]] = {
     "": {
         "server_supports_artifact_collections_gql_edges": "internal",
