@@ -49,6 +49,14 @@ class User(Attrs):
         reply = self._client.execute(queries.GENERATE_API_KEY, {"description": description})
         return reply["result"]["apiKey"]["name"]
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self._attrs.get("id") == other._attrs.get("id")
+
+    def __hash__(self) -> int:
+        return hash(self._attrs.get("id"))
+
     def __repr__(self) -> str:
         for key in ("email", "username", "id"):
             if self._attrs.get(key):

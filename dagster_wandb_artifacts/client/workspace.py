@@ -70,13 +70,13 @@ class WorkspaceMethods:
     """Mixed into ``Api``."""
 
     client: GraphQLClient
-    default_entity: str
+    path_entity: str
     default_project: str
 
     def _split(self, path: str, parts: int) -> list[str]:
         """``path`` as its last ``parts`` names, the entity and project defaulted."""
         names = [name for name in path.split("/") if name]
-        defaults = [self.default_entity, self.default_project]
+        defaults = [self.path_entity, self.default_project]
         return [*defaults[: max(0, parts - len(names))], *names][-parts:]
 
     def sweep(self, path: str = "") -> Sweep:
@@ -157,7 +157,7 @@ class WorkspaceMethods:
         template_variables: dict[str, Any] | None = None,
     ) -> RunQueue:
         """A new Launch queue for ``type`` resources (``local-process``, ``kubernetes``...)."""
-        entity = entity or self.default_entity
+        entity = entity or self.path_entity
         self.create_project(LAUNCH_PROJECT, entity)  # type: ignore[attr-defined]
         created = self.client.execute(
             queries.CREATE_DEFAULT_RESOURCE_CONFIG,
@@ -192,7 +192,7 @@ class WorkspaceMethods:
         prioritization_mode: str | None = None,
     ) -> RunQueue:
         """Create the queue, or replace its resource config."""
-        entity = entity or self.default_entity
+        entity = entity or self.path_entity
         self.client.execute(
             queries.UPSERT_RUN_QUEUE,
             {

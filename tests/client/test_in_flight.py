@@ -117,7 +117,9 @@ def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
     contents = _files(tmp_path / "src", 60)
     target = server.base_url.split("://", 1)[1]
     with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
-        overrides = {"base_url": f"http://{proxy.address}", "entity": "ent", "project": "proj"}
+        # Signed file URLs through the proxy too, as behind any public URL.
+        server.public_url = f"http://{proxy.address}"
+        overrides = {"base_url": server.public_url, "entity": "ent", "project": "proj"}
         api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
         _log(api, "far", tmp_path / "src")
         logged_over = proxy.connections

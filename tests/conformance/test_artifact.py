@@ -602,10 +602,11 @@ def test_url_of_a_registry_link(pair: Pair, world: dict):
 @conformance("save", "logged_by", "version")
 def test_save_of_a_draft_logs_it_in_a_run_of_its_own(pair: Pair, conformance_server, files):
     """``save(project, settings)`` without a run: the SDK starts one (job type ``auto``)."""
+    # The embedded server keeps one store, the SDK's "default" region; others are refused.
     from tests.support import sdk_settings
 
     def call(side):
-        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="coreweave-us")
+        draft = side.Artifact(f"saved-{side.name}", "dataset", storage_region="default")
         draft.add_dir(str(files))
         if side.is_sdk:
             settings = sdk_settings(conformance_server)
@@ -655,11 +656,73 @@ def test_ttl_of_a_link_is_refused(pair: Pair, link: tuple):
 
 
 @conformance("download")
-@pytest.mark.xfail(
-    strict=False,
-    reason="server: the files connection leaves out reference entries, so the SDK's download() "
-    "skips them (issue 17, server part)",
-)
 def test_download_fetches_references(pair: Pair, world: dict, tmp_path: Path):
     refs = pair.each(lambda side: side.api.artifact(f"{ENTITY}/{PROJECT}/refs:v0"))
     pair.check(lambda side: side.pick(refs).download(root=str(tmp_path / side.name)), key=_tree)
+
+
+@conformance("download")
+def test_download_of_a_prefix(pair: Pair, best: tuple, tmp_path: Path):
+    pair.check(
+        lambda side: side.pick(best).download(root=str(tmp_path / side.name), path_prefix="sub"),
+        key=_tree,
+    )
+
+
+@conformance("get_entry", "download")
+def test_download_of_one_entry(pair: Pair, best: tuple, tmp_path: Path):
+    pair.check(
+        lambda side: side.pick(best).get_entry("sub/b.txt").download(str(tmp_path / side.name)),
+        key=lambda path: Path(path).relative_to(tmp_path).as_posix().split("/", 1)[1],
+    )
+
+
+@conformance("add_file")
+@pytest.mark.parametrize("missing", [True, False], ids=["missing", "is_tmp"])
+def test_add_file_of_a_missing_or_temporary_file(pair: Pair, files: Path, missing: bool):
+    def call(side):
+        draft = side.Artifact("d", "dataset")
+        if missing:
+            return draft.add_file(str(files / "nothing.txt"))
+        return draft.add_file(str(files / "a.txt"), name="dir/a.txt", is_tmp=True)
+
+    pair.check(call, key=_entry)
+
+
+@conformance("add_dir")
+def test_add_dir_of_a_file(pair: Pair, files: Path):
+    pair.check(lambda side: side.Artifact("d", "dataset").add_dir(str(files / "a.txt")))
+
+
+@conformance("remove")
+def test_remove_by_entry(pair: Pair, files: Path):
+    def call(side):
+        draft = side.Artifact("d", "dataset")
+        entry = draft.add_file(str(files / "a.txt"))
+        draft.remove(entry)
+        return sorted(draft.manifest.entries)
+
+    pair.check(call)
+
+
+@conformance("link", "aliases", "linked_artifacts")
+def test_link_with_aliases(pair: Pair, world: dict):
+    def call(side):
+        source = side.api.artifact(f"{DATA}:v1")
+        link = source.link(f"{ENTITY}/{PROJECT}/aliased-{side.name}", aliases=["x", "y"])
+        mine = [a.qualified_name for a in source.linked_artifacts if side.name in a.name]
+        return sorted(link.aliases), [name.replace(side.name, "") for name in mine]
+
+    sdk, _ = pair.check(call)
+    assert sdk[1] == [f"{ENTITY}/{PROJECT}/aliased-:v0"]
+
+
+@conformance("used_by")
+def test_used_by_a_run(pair: Pair, world: dict):
+    run = pair.ours.api.create_run(project=PROJECT, job_type="reader")
+    run.use_artifact(f"{ENTITY}/{PROJECT}/single:v0")
+    run.finish()
+    pair.check(
+        lambda side: side.api.artifact(f"{ENTITY}/{PROJECT}/single:v0").used_by(),
+        key=lambda runs: sorted(r.id for r in runs),
+    )
