@@ -164,9 +164,6 @@ class ServerState:
             chosen.append(self.automations.recorder)
         return chosen or None
 
-    def authenticated(self, request: Request) -> bool:
-        return self.viewer(request) is not None
-
     def may_use(self, request: Request, entity: str, project: str) -> bool:
         """Whether the request's key may use ``entity/project`` (file endpoints)."""
         viewer = self.viewer(request)
