@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from .store import Store
@@ -53,12 +54,17 @@ def usable_rows(
     use, and how many it may use in all: counted here, since SQL does not know the viewer."""
     shown: list[sqlite3.Row] = []
     total = 0
-    for row in store.db.execute(sql, tuple(params)):
-        if usable(row["entity"], row["project"]):
-            total += 1
-            if len(shown) < limit:
-                shown.append(row)
+    for row in _usable(store, sql, params, usable):
+        total += 1
+        if len(shown) < limit:
+            shown.append(row)
     return shown, total
+
+
+def _usable(store: Store, sql: str, params: Iterable[Any], usable: Usable) -> Iterator[sqlite3.Row]:
+    return (
+        row for row in store.db.execute(sql, tuple(params)) if usable(row["entity"], row["project"])
+    )
 
 
 def _placeholders(values: Iterable[Any]) -> str:
@@ -119,7 +125,7 @@ def search(store: Store, text: str, usable: Usable) -> dict[str, list[sqlite3.Ro
         f"WHERE tg.name LIKE ? ESCAPE '\\' {ready}",
     }
     return {
-        kind: usable_rows(store, sql, (pattern,), usable, SEARCH_LIMIT)[0]
+        kind: list(islice(_usable(store, sql, (pattern,), usable), SEARCH_LIMIT))
         for kind, sql in queries.items()
     }
 
