@@ -230,6 +230,7 @@ def _version(page: _Page) -> dict[str, Any]:
         "type_name": page.params["type"],
         "artifact": artifact,
         "version_name": f"v{index}",
+        "version_index": index,
     }
 
 
@@ -332,13 +333,12 @@ def version_lineage(page: _Page) -> Response:
 
 
 def _place_of(header: dict[str, Any]) -> ui_queries.Place:
-    index = int(header["version_name"][1:])
     return ui_queries.Place(
         header["owner"],
         header["project"]["name"],
         header["type_name"],
         header["collection"]["name"],
-        index,
+        header["version_index"],
     )
 
 
