@@ -39,6 +39,7 @@ def _server(args: argparse.Namespace) -> int:
         storage=args.storage,
         entity=args.entity,
         public_url=args.public_url,
+        trust_host_header=args.trust_host_header,
     )
     try:
         sock = bind(args.host, args.port)
@@ -191,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--public-url",
         help="the URL clients reach the server at, which signed file URLs start with (behind "
         "a proxy or TLS terminator: its URL); default: the bound address",
+    )
+    server.add_argument(
+        "--trust-host-header",
+        action="store_true",
+        help="build signed URLs from each request's Host header instead of --public-url: "
+        "only behind proxies that set it (several proxies of one server, as in benchmarks)",
     )
     server.set_defaults(run=_server_command)
     _add_integration_parser(commands)

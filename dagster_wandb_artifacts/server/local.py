@@ -70,6 +70,7 @@ def build_state(
     verify_reads: bool = True,
     limits: Limits | None = None,
     public_url: str | None = None,
+    trust_host_header: bool = False,
 ) -> ServerState:
     """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage."""
     root = Path(root)
@@ -89,6 +90,7 @@ def build_state(
         verify_reads=verify_reads,
         limits=limits or Limits(),
         public_url=public_url.rstrip("/") if public_url else None,
+        trust_host_header=trust_host_header,
     )
 
 
@@ -144,6 +146,7 @@ class LocalServer:
         verify_reads: bool = True,
         limits: Limits | None = None,
         public_url: str | None = None,
+        trust_host_header: bool = False,
     ) -> None:
         self.root = Path(root)
         self._state = build_state(
@@ -157,6 +160,7 @@ class LocalServer:
             verify_reads=verify_reads,
             limits=limits,
             public_url=public_url,
+            trust_host_header=trust_host_header,
         )
         self._host = host
         self._public_url = self._state.public_url
