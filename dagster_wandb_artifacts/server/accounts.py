@@ -192,6 +192,15 @@ class Accounts:
                 (found[0], user_id, int(admin)),
             )
 
+    def is_team_admin(self, team: str, user_id: int) -> bool:
+        """Whether the user administers the team named ``team`` (False for any other entity)."""
+        found = self.store.one(
+            "SELECT 1 FROM team_members m JOIN entities e ON e.id = m.entity_id "
+            "WHERE e.name = ? AND m.user_id = ? AND m.admin = 1",
+            (team, user_id),
+        )
+        return found is not None
+
     def members(self, entity_id: int) -> list[tuple[Viewer, bool]]:
         rows = self.store.all(
             "SELECT u.*, m.admin AS team_admin FROM team_members m "
