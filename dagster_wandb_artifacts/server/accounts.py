@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
+from ..formats.names import REGISTRY_PREFIX
 from .store import NotFound, Store, StoreError, now
 
 _SCHEMA = (
@@ -33,7 +34,6 @@ _SCHEMA = (
     PRIMARY KEY (entity_id, user_id))""",
 )
 
-REGISTRY_PREFIX = "wandb-registry-"
 _USERNAME = re.compile(r"[^a-z0-9_-]+")
 
 
