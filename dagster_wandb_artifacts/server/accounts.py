@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
+from ..formats.names import REGISTRY_PREFIX
 from .store import NotFound, Store, StoreError, now
 
 _SCHEMA = (
@@ -33,7 +34,6 @@ _SCHEMA = (
     PRIMARY KEY (entity_id, user_id))""",
 )
 
-REGISTRY_PREFIX = "wandb-registry-"
 _USERNAME = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -191,6 +191,15 @@ class Accounts:
                 "ON CONFLICT DO UPDATE SET admin = excluded.admin",
                 (found[0], user_id, int(admin)),
             )
+
+    def is_team_admin(self, team: str, user_id: int) -> bool:
+        """Whether the user administers the team named ``team`` (False for any other entity)."""
+        found = self.store.one(
+            "SELECT 1 FROM team_members m JOIN entities e ON e.id = m.entity_id "
+            "WHERE e.name = ? AND m.user_id = ? AND m.admin = 1",
+            (team, user_id),
+        )
+        return found is not None
 
     def members(self, entity_id: int) -> list[tuple[Viewer, bool]]:
         rows = self.store.all(

@@ -173,9 +173,6 @@ class ServerState:
             return f"{request.scope['scheme']}://{host}"
         return self.public_url or _local_address(request)
 
-    def authenticated(self, request: Request) -> bool:
-        return self.viewer(request) is not None
-
     def may_use(self, request: Request, entity: str, project: str) -> bool:
         """Whether the request's key may use ``entity/project`` (file endpoints)."""
         viewer = self.viewer(request)

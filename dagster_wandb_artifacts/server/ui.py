@@ -3,8 +3,11 @@ writes into Dagster (``wandb/url``, ``wandb/run_url``) and every URL the ``wandb
 opens a page here.
 
 A browser is asked for basic auth (user ``api``, password the API key), as every other
-request. Templates autoescape every value; links from data (a Dagster run URL in a run's
-config) are shown as links only when they are http(s).
+request. A page shows only what the key's user may use (:meth:`.Viewer.may_use`, the rule
+GraphQL enforces): a project it may not use answers 404, as a missing one does, and lists,
+lineage and links leave out what it may not use. Templates autoescape every value; links
+from data (a Dagster run URL in a run's config) are shown as links only when they are
+http(s).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from starlette.templating import Jinja2Templates
 
 from ..formats.names import REGISTRY_PREFIX
 from . import blobs, ui_queries
+from .accounts import Viewer
 from .store import NotFound, is_version_alias
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
 from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
@@ -115,8 +119,9 @@ def _challenge() -> Response:
 class _Page:
     """One request's rendering: the store, the URL root, and its template."""
 
-    def __init__(self, state: ServerState, request: Request) -> None:
+    def __init__(self, state: ServerState, request: Request, viewer: Viewer) -> None:
         self.state = state
+        self.viewer = viewer
         self.store = state.store
         self.request = request
         self.params = request.path_params
@@ -135,11 +140,21 @@ class _Page:
     def page_number(self) -> int:
         return ui_queries.page_number(self.query("page"))
 
-    def project(self) -> Any:
-        found = self.store.find_project(self.params["entity"], self.params["project"])
+    def may_use(self, entity: str, project: str | None) -> bool:
+        return self.viewer.may_use(entity, project, self.state.entity)
+
+    def usable_project(self, entity: str, name: str) -> Any:
+        """The project, if the viewer may use it; else NotFound, as if it did not exist."""
+        found = self.store.find_project(entity, name) if self.may_use(entity, name) else None
         if found is None:
-            raise NotFound(f"no project {self.params['entity']}/{self.params['project']}")
+            raise NotFound(f"no project {entity}/{name}")
         return found
+
+    def project(self) -> Any:
+        return self.usable_project(self.params["entity"], self.params["project"])
+
+    def usable_places(self, places: dict[int, ui_queries.Place]) -> dict[int, ui_queries.Place]:
+        return {key: p for key, p in places.items() if self.may_use(p.entity, p.project)}
 
     def collection(self, project: Any, name: str) -> Any:
         found = self.store.find_collection(project["id"], name)
@@ -156,10 +171,14 @@ def home(page: _Page) -> Response:
     entity = page.params.get("entity")
     return page.render(
         "home.html",
-        projects=ui_queries.projects_overview(page.store, entity),
+        projects=[
+            row
+            for row in ui_queries.projects_overview(page.store, entity)
+            if page.may_use(row["entity"], row["project"])
+        ],
         only_entity=entity,
         query=text,
-        hits=ui_queries.search(page.store, text) if text else None,
+        hits=ui_queries.search(page.store, text, page.may_use) if text else None,
     )
 
 
@@ -189,7 +208,7 @@ def collection(page: _Page) -> Response:
         collection=row,
         type_name=page.store.get("artifact_types", row["type_id"])["name"],
         tags=[tag["name"] for tag in page.store.collection_tags(row["id"])],
-        versions=ui_queries.versions_of(page.store, row["id"], page.page_number()),
+        versions=ui_queries.versions_of(page.store, row["id"], page.page_number(), page.may_use),
         total=ui_queries.version_count(page.store, row["id"]),
         highlight=None,
     )
@@ -211,6 +230,7 @@ def _version(page: _Page) -> dict[str, Any]:
         "type_name": page.params["type"],
         "artifact": artifact,
         "version_name": f"v{index}",
+        "version_index": index,
     }
 
 
@@ -239,7 +259,10 @@ def version(page: _Page) -> Response:
     location = (header["owner"], header["project"]["name"], "artifacts", header["type_name"])
     location += (collection_row["name"], header["version_name"])
     producer = ui_queries.run_of(store, artifact["created_by_run_id"])
-    users = ui_queries.users_of(store, artifact["id"], limit=_RUN_ARTIFACTS)
+    if producer is not None and not page.may_use(producer["entity"], producer["project"]):
+        producer = None
+    users, users_total = ui_queries.users_of(store, artifact["id"], _RUN_ARTIFACTS, page.may_use)
+    home = ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"])
     return page.render(
         "version.html",
         **header,
@@ -252,9 +275,13 @@ def version(page: _Page) -> Response:
         else None,
         producer=producer,
         users=ui_queries.run_names(store, [row["id"] for row in users]),
-        users_total=ui_queries.user_count(store, artifact["id"]),
-        home=ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"]),
-        links=ui_queries.links_of(store, artifact["id"]),
+        users_total=users_total,
+        home=home if home and page.may_use(home.entity, home.project) else None,
+        links=[
+            p
+            for p in ui_queries.links_of(store, artifact["id"])
+            if page.may_use(p.entity, p.project)
+        ],
         folder=folder,
         files=ui_queries.directory(store, artifact["id"], folder, page.query("after")),
         first_page=page.query("after") is not None,
@@ -288,8 +315,11 @@ def _image(page: _Page, entry: Any) -> Response:
 
 def version_lineage(page: _Page) -> Response:
     header = _version(page)
-    graph = lineage(page.store, header["artifact"]["id"])
-    places = ui_queries.home_places(page.store, graph.ids("artifact"))
+    focus = header["artifact"]["id"]
+    graph = lineage(page.store, focus, page.may_use)
+    places = page.usable_places(ui_queries.home_places(page.store, graph.ids("artifact")))
+    # Shown where the page found it when the viewer may not use the place it was logged in.
+    places.setdefault(focus, _place_of(header))
     runs = ui_queries.run_names(page.store, graph.ids("run"))
     return page.render(
         "lineage.html",
@@ -302,6 +332,16 @@ def version_lineage(page: _Page) -> Response:
     )
 
 
+def _place_of(header: dict[str, Any]) -> ui_queries.Place:
+    return ui_queries.Place(
+        header["owner"],
+        header["project"]["name"],
+        header["type_name"],
+        header["collection"]["name"],
+        header["version_index"],
+    )
+
+
 def run(page: _Page) -> Response:
     tab = page.params.get("tab", "overview")
     if tab not in _RUN_TABS:
@@ -310,8 +350,11 @@ def run(page: _Page) -> Response:
     row = page.store.find_run(project_row["id"], page.params["run"])
     if row is None:
         raise NotFound(f"no run {page.params['run']!r} in {project_row['name']}")
-    logged = [r["id"] for r in ui_queries.logged_by(page.store, row["id"], _RUN_ARTIFACTS)]
-    used = [r["id"] for r in ui_queries.used_by(page.store, row["id"], _RUN_ARTIFACTS)]
+    logged_rows, logged_total = ui_queries.logged_by(
+        page.store, row["id"], _RUN_ARTIFACTS, page.may_use
+    )
+    used_rows, used_total = ui_queries.used_by(page.store, row["id"], _RUN_ARTIFACTS, page.may_use)
+    logged, used = [r["id"] for r in logged_rows], [r["id"] for r in used_rows]
     places = ui_queries.home_places(page.store, logged + used)
     config = _config(row["config"])
     return page.render(
@@ -325,8 +368,8 @@ def run(page: _Page) -> Response:
         tags=_stored(row["tags"], list),
         logged=[places[i] for i in logged if i in places],
         used=[places[i] for i in used if i in places],
-        logged_total=ui_queries.logged_count(page.store, row["id"]),
-        used_total=ui_queries.used_count(page.store, row["id"]),
+        logged_total=logged_total,
+        used_total=used_total,
     )
 
 
@@ -335,16 +378,21 @@ def registries(page: _Page) -> Response:
     return page.render(
         "registries.html",
         org=org,
-        registries=ui_queries.registries_of(page.store, org, REGISTRY_PREFIX),
+        registries=[
+            row
+            for row in ui_queries.registries_of(page.store, org, REGISTRY_PREFIX)
+            if page.may_use(org, row["name"])
+        ],
         prefix=REGISTRY_PREFIX,
     )
 
 
 def registry(page: _Page) -> Response:
     org, name = page.params["org"], page.params["registry"]
-    project_row = page.store.find_project(org, REGISTRY_PREFIX + name)
-    if project_row is None:
-        raise NotFound(f"no registry {name!r} in {org}")
+    try:
+        project_row = page.usable_project(org, REGISTRY_PREFIX + name)
+    except NotFound:
+        raise NotFound(f"no registry {name!r} in {org}") from None
     selected = None
     selection = (page.query("selectionPath") or "").split("/")
     if len(selection) == 3 and selection[:2] == [org, project_row["name"]]:
@@ -353,7 +401,9 @@ def registry(page: _Page) -> Response:
             selected = {
                 "collection": row,
                 "type": page.store.get("artifact_types", row["type_id"])["name"],
-                "versions": ui_queries.versions_of(page.store, row["id"], page.page_number()),
+                "versions": ui_queries.versions_of(
+                    page.store, row["id"], page.page_number(), page.may_use
+                ),
                 "total": ui_queries.version_count(page.store, row["id"]),
             }
     return page.render(
@@ -377,9 +427,10 @@ def routes(state: ServerState, counted: Callable[[str, Callable], Callable]) -> 
 
     def endpoint(render: Callable[[_Page], Response]) -> Callable:
         def respond(request: Request) -> Response:
-            if not state.authenticated(request):
+            viewer = state.viewer(request)
+            if viewer is None:
                 return _challenge()
-            page = _Page(state, request)
+            page = _Page(state, request, viewer)
             try:
                 return render(page)
             except NotFound as exc:

@@ -3,6 +3,8 @@
 From the version, upstream: the run that logged it, the versions that run used, the runs
 that logged those, ...; downstream: the runs that used it, what they logged, ... up to
 ``DEPTH`` steps each way, each node's neighbours capped at ``FAN_OUT`` (the rest counted).
+Only runs and versions of projects the viewer may use are followed or counted (a version by
+the project it was logged into).
 Layers are the signed distance from the version; within a layer nodes are ordered by the
 mean position of their neighbours nearer the version (the barycenter heuristic, which keeps
 edges from crossing), and networkx's ``multipartite_layout`` places them.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .store import Store
+from .ui_queries import HOME_JOIN, OWNER, RUN_JOIN, Usable, usable_rows
 
 #: Steps (version to run, or run to version) followed each way.
 DEPTH = 4
@@ -49,43 +52,43 @@ class Graph:
         return [node.id for node in self.nodes.values() if node.kind == kind]
 
 
-def _producer(store: Store, artifact_id: int) -> list[int]:
-    row = store.one(
-        "SELECT created_by_run_id FROM artifacts WHERE id = ? AND created_by_run_id IS NOT NULL",
-        (artifact_id,),
-    )
-    return [row[0]] if row else []
+#: The SQL of a node's neighbours, by its kind and direction: their IDs and owners.
+_NEIGHBOURS = {
+    ("artifact", True): (
+        "run",
+        f"SELECT r.id, {OWNER} FROM artifacts a JOIN runs r ON r.id = a.created_by_run_id "
+        "JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id "
+        "WHERE a.id = ?",
+    ),
+    ("artifact", False): (
+        "run",
+        f"SELECT u.run_id, {OWNER} FROM artifact_uses u {RUN_JOIN}"
+        "WHERE u.artifact_id = ? ORDER BY u.id",
+    ),
+    ("run", True): (
+        "artifact",
+        f"SELECT a.id, {OWNER} FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
+        f"{HOME_JOIN}WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id",
+    ),
+    ("run", False): (
+        "artifact",
+        f"SELECT a.id, {OWNER} FROM artifacts a {HOME_JOIN}"
+        "WHERE a.created_by_run_id = ? AND a.state = 'COMMITTED' ORDER BY a.id",
+    ),
+}
 
 
 def _neighbours(
-    store: Store, key: tuple[str, int], upstream: bool
+    store: Store, key: tuple[str, int], upstream: bool, usable: Usable
 ) -> tuple[list[tuple[str, int]], int]:
-    """Up to ``FAN_OUT`` neighbours of a node, and how many it has."""
+    """Up to ``FAN_OUT`` neighbours of a node the viewer may use, and how many it may use."""
     kind, node_id = key
-    if kind == "artifact" and upstream:
-        found = [("run", run_id) for run_id in _producer(store, node_id)]
-        return found, len(found)
-    if kind == "artifact":
-        neighbour = "run"
-        sql = "SELECT run_id, COUNT(*) OVER () FROM artifact_uses WHERE artifact_id = ? ORDER BY id"
-    elif upstream:
-        neighbour = "artifact"
-        sql = (
-            "SELECT u.artifact_id, COUNT(*) OVER () FROM artifact_uses u "
-            "JOIN artifacts a ON a.id = u.artifact_id "
-            "WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id"
-        )
-    else:
-        neighbour = "artifact"
-        sql = (
-            "SELECT id, COUNT(*) OVER () FROM artifacts "
-            "WHERE created_by_run_id = ? AND state = 'COMMITTED' ORDER BY id"
-        )
-    rows = store.all(f"{sql} LIMIT ?", (node_id, FAN_OUT))
-    return [(neighbour, row[0]) for row in rows], rows[0][1] if rows else 0
+    neighbour, sql = _NEIGHBOURS[kind, upstream]
+    rows, total = usable_rows(store, sql, (node_id,), usable, FAN_OUT)
+    return [(neighbour, row[0]) for row in rows], total
 
 
-def lineage(store: Store, artifact_id: int) -> Graph:
+def lineage(store: Store, artifact_id: int, usable: Usable) -> Graph:
     """The graph around a version, laid out."""
     graph = Graph()
     focus = ("artifact", artifact_id)
@@ -96,7 +99,7 @@ def lineage(store: Store, artifact_id: int) -> Graph:
         for distance in range(1, DEPTH + 1):
             reached = []
             for key in frontier:
-                found, total = _neighbours(store, key, upstream)
+                found, total = _neighbours(store, key, upstream, usable)
                 graph.nodes[key].hidden_neighbours += total - len(found)
                 for neighbour in found:
                     graph.edges.add((neighbour, key) if upstream else (key, neighbour))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from .store import Store
@@ -15,6 +16,10 @@ from .store import Store
 PAGE_SIZE = 50
 #: Hits per kind of search result.
 SEARCH_LIMIT = 50
+
+#: Whether the page's viewer may use a project, by entity and project name
+#: (:meth:`.Viewer.may_use` for the request's user).
+Usable = Callable[[str, "str | None"], bool]
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,26 @@ def page_number(raw: str | None) -> int:
 def _paged(store: Store, sql: str, params: tuple[Any, ...], number: int) -> Page:
     rows = store.all(f"{sql} LIMIT ? OFFSET ?", (*params, PAGE_SIZE + 1, (number - 1) * PAGE_SIZE))
     return Page(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)
+
+
+def usable_rows(
+    store: Store, sql: str, params: Iterable[Any], usable: Usable, limit: int
+) -> tuple[list[sqlite3.Row], int]:
+    """The first ``limit`` rows (each with ``entity`` and ``project`` columns) the viewer may
+    use, and how many it may use in all: counted here, since SQL does not know the viewer."""
+    shown: list[sqlite3.Row] = []
+    total = 0
+    for row in _usable(store, sql, params, usable):
+        total += 1
+        if len(shown) < limit:
+            shown.append(row)
+    return shown, total
+
+
+def _usable(store: Store, sql: str, params: Iterable[Any], usable: Usable) -> Iterator[sqlite3.Row]:
+    return (
+        row for row in store.db.execute(sql, tuple(params)) if usable(row["entity"], row["project"])
+    )
 
 
 def _placeholders(values: Iterable[Any]) -> str:
@@ -82,29 +107,26 @@ _COLLECTION_HIT = (
 )
 
 
-def search(store: Store, text: str) -> dict[str, list[sqlite3.Row]]:
-    """Collections whose name, one of whose aliases, or whose (or a version's) tag holds
-    ``text``, up to ``SEARCH_LIMIT`` each."""
+def search(store: Store, text: str, usable: Usable) -> dict[str, list[sqlite3.Row]]:
+    """Collections the viewer may use whose name, one of whose aliases, or whose (or a
+    version's) tag holds ``text``, up to ``SEARCH_LIMIT`` each."""
     pattern = _like(text)
-    ready = "AND c.state = 'READY' ORDER BY e.name, p.name, c.name LIMIT ?"
+    ready = "AND c.state = 'READY' ORDER BY e.name, p.name, c.name"
+    queries = {
+        "names": _COLLECTION_HIT.format(match="c.name")
+        + f"WHERE c.name LIKE ? ESCAPE '\\' {ready}",
+        "aliases": _COLLECTION_HIT.format(match="al.alias")
+        + "JOIN aliases al ON al.collection_id = c.id "
+        f"WHERE al.alias LIKE ? ESCAPE '\\' {ready}",
+        "tags": _COLLECTION_HIT.format(match="tg.name")
+        + "JOIN tags tg ON tg.id IN (SELECT tag_id FROM collection_tags ct "
+        "  WHERE ct.collection_id = c.id UNION SELECT at.tag_id FROM artifact_tags at "
+        "  JOIN memberships m ON m.artifact_id = at.artifact_id WHERE m.collection_id = c.id) "
+        f"WHERE tg.name LIKE ? ESCAPE '\\' {ready}",
+    }
     return {
-        "names": store.all(
-            _COLLECTION_HIT.format(match="c.name") + f"WHERE c.name LIKE ? ESCAPE '\\' {ready}",
-            (pattern, SEARCH_LIMIT),
-        ),
-        "aliases": store.all(
-            _COLLECTION_HIT.format(match="al.alias") + "JOIN aliases al ON al.collection_id = c.id "
-            f"WHERE al.alias LIKE ? ESCAPE '\\' {ready}",
-            (pattern, SEARCH_LIMIT),
-        ),
-        "tags": store.all(
-            _COLLECTION_HIT.format(match="tg.name")
-            + "JOIN tags tg ON tg.id IN (SELECT tag_id FROM collection_tags ct "
-            "  WHERE ct.collection_id = c.id UNION SELECT at.tag_id FROM artifact_tags at "
-            "  JOIN memberships m ON m.artifact_id = at.artifact_id WHERE m.collection_id = c.id) "
-            f"WHERE tg.name LIKE ? ESCAPE '\\' {ready}",
-            (pattern, SEARCH_LIMIT),
-        ),
+        kind: list(islice(_usable(store, sql, (pattern,), usable), SEARCH_LIMIT))
+        for kind, sql in queries.items()
     }
 
 
@@ -187,8 +209,9 @@ _VERSION_ROWS = (
 )
 
 
-def versions_of(store: Store, collection_id: int, number: int) -> Page:
-    """The collection's committed versions, newest first, each with aliases and tags."""
+def versions_of(store: Store, collection_id: int, number: int, usable: Usable) -> Page:
+    """The collection's committed versions, newest first, each with aliases and tags, and its
+    producer run where the viewer may use that run's project."""
     page = _paged(
         store,
         _VERSION_ROWS + "WHERE m.collection_id = ? AND a.state = 'COMMITTED' "
@@ -213,6 +236,9 @@ def versions_of(store: Store, collection_id: int, number: int) -> Page:
     rows = [
         {**dict(row), "aliases": aliases[row["id"]], "tags": tags[row["id"]]} for row in page.rows
     ]
+    for row in rows:
+        if row["run_name"] and not usable(row["run_entity"], row["run_project"]):
+            row["run_name"] = None
     return Page(rows, page.number, page.has_next)
 
 
@@ -349,46 +375,59 @@ def file_entry(store: Store, artifact_id: int, name: str) -> sqlite3.Row | None:
 # Runs ----------------------------------------------------------------------------------------
 
 
-def logged_by(store: Store, run_id: int, limit: int) -> list[sqlite3.Row]:
-    return store.all(
-        "SELECT id FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED' "
-        "ORDER BY id LIMIT ?",
-        (run_id, limit),
+#: A version's ID, with the entity and project of the collection it was logged into.
+HOME_JOIN = (
+    "JOIN collections c ON c.id = a.sequence_id JOIN projects p ON p.id = c.project_id "
+    "JOIN entities e ON e.id = p.entity_id "
+)
+#: A run's ID, with its entity and project.
+RUN_JOIN = (
+    "JOIN runs r ON r.id = u.run_id JOIN projects p ON p.id = r.project_id "
+    "JOIN entities e ON e.id = p.entity_id "
+)
+OWNER = "e.name AS entity, p.name AS project"
+
+
+def logged_by(
+    store: Store, run_id: int, limit: int, usable: Usable
+) -> tuple[list[sqlite3.Row], int]:
+    """The committed versions a run logged that the viewer may use: the first ``limit``, and
+    how many."""
+    return usable_rows(
+        store,
+        f"SELECT a.id, {OWNER} FROM artifacts a {HOME_JOIN}"
+        "WHERE a.created_by_run_id = ? AND a.state = 'COMMITTED' ORDER BY a.id",
+        (run_id,),
+        usable,
+        limit,
     )
 
 
-def used_by(store: Store, run_id: int, limit: int) -> list[sqlite3.Row]:
-    return store.all(
-        "SELECT u.artifact_id AS id FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
-        "WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id LIMIT ?",
-        (run_id, limit),
+def used_by(store: Store, run_id: int, limit: int, usable: Usable) -> tuple[list[sqlite3.Row], int]:
+    """The committed versions a run used that the viewer may use: the first ``limit``, and
+    how many."""
+    return usable_rows(
+        store,
+        f"SELECT a.id, {OWNER} FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
+        f"{HOME_JOIN}WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id",
+        (run_id,),
+        usable,
+        limit,
     )
 
 
-def logged_count(store: Store, run_id: int) -> int:
-    return store.one(
-        "SELECT COUNT(*) FROM artifacts WHERE created_by_run_id = ? AND state = 'COMMITTED'",
-        (run_id,),
-    )[0]
-
-
-def used_count(store: Store, run_id: int) -> int:
-    return store.one(
-        "SELECT COUNT(*) FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
-        "WHERE u.run_id = ? AND a.state = 'COMMITTED'",
-        (run_id,),
-    )[0]
-
-
-def user_count(store: Store, artifact_id: int) -> int:
-    return store.one("SELECT COUNT(*) FROM artifact_uses WHERE artifact_id = ?", (artifact_id,))[0]
-
-
-def users_of(store: Store, artifact_id: int, limit: int) -> list[sqlite3.Row]:
-    """The runs that used a version."""
-    return store.all(
-        "SELECT run_id AS id FROM artifact_uses WHERE artifact_id = ? ORDER BY id LIMIT ?",
-        (artifact_id, limit),
+def users_of(
+    store: Store, artifact_id: int, limit: int, usable: Usable
+) -> tuple[list[sqlite3.Row], int]:
+    """The runs that used a version that the viewer may use: the first ``limit``, and how
+    many."""
+    return usable_rows(
+        store,
+        f"SELECT u.run_id AS id, {OWNER} FROM artifact_uses u {RUN_JOIN}"
+        "WHERE u.artifact_id = ? ORDER BY u.id",
+        (artifact_id,),
+        usable,
+        limit,
     )
 
 

@@ -18,6 +18,12 @@ from dagster_wandb_artifacts.server import ui_lineage, ui_queries
 from dagster_wandb_artifacts.server.store import Store
 from tests.support import seed_big_collection
 
+
+def everything(entity: str, project: str | None) -> bool:
+    """The administrator's view: every project."""
+    return True
+
+
 XSS = "<script>alert('x')</script>"
 IMG = "<img src=x onerror=alert(1)>"
 
@@ -260,13 +266,15 @@ def test_big_collections_and_versions_page_in_sql(server):
     assert ">x098</a>" in last and ">x119</a>" in last and ">x097</a>" not in last
     lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
     assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
-    graph = ui_lineage.lineage(store, store.resolve_alias(sequence["id"], "latest")["id"])
+    graph = ui_lineage.lineage(
+        store, store.resolve_alias(sequence["id"], "latest")["id"], everything
+    )
     places = [(node.x, node.y) for node in graph.nodes.values()]
     assert len(set(places)) == len(places) == 1 + 1 + 8 + 8  # producer, users, their outputs
     by_layer = sorted(graph.nodes.values(), key=lambda node: node.layer)
     assert [node.x for node in by_layer] == sorted(node.x for node in by_layer)  # left to right
     assert all(node.x + ui_lineage.NODE_WIDTH <= graph.width for node in by_layer)
-    page = ui_queries.versions_of(store, sequence["id"], 200)
+    page = ui_queries.versions_of(store, sequence["id"], 200, everything)
     assert [row["version_index"] for row in page.rows][:1] == [10_000 - 199 * 50 - 1]
 
 

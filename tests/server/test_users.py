@@ -8,6 +8,7 @@ import requests
 
 from dagster_wandb_artifacts.cli import main
 from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError
+from tests.server.test_automations import CREATE_HOOK
 from tests.support import sdk_api
 
 pytestmark = pytest.mark.usefixtures("wandb_home")
@@ -101,6 +102,13 @@ def test_teams_and_users_through_the_sdk(server):
 
     assert team.invite("bob")
     assert [m.username for m in as_alice.team("research").members] == ["alice", "bob"]
+    # A webhook makes the server POST where its creator says: only a team's admins add one.
+    hook = {"name": "hook", "urlEndpoint": "http://127.0.0.1:9/hook"}
+    for key, entity in ((bob_key, "research"), (alice_key, "alice"), (bob_key, "bob")):
+        refused = post(server, key, CREATE_HOOK, {"input": {**hook, "entityName": entity}})
+        assert "permission denied" in refused["errors"][0]["message"], entity
+    added = post(server, alice_key, CREATE_HOOK, {"input": {**hook, "entityName": "research"}})
+    assert added["data"]["createGenericWebhookIntegration"]["integration"]["name"] == "hook"
     as_bob = client(server, bob_key, "research/shared")
     assert as_bob.artifact("features:latest").version == "v0"
     log(as_bob, "more-features")

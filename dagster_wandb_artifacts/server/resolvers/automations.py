@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from graphql import GraphQLSchema
 
+from ..accounts import Accounts, PermissionDenied
 from ..automations import AutomationTables
 from ..automations.events import ADD_ARTIFACT_ALIAS, CREATE_ARTIFACT, LINK_MODEL
 from ..ids import decode_id, encode_id
@@ -238,6 +239,19 @@ class AutomationMutations:
         info: Any,
         input: dict[str, Any],  # noqa: A002
     ) -> dict[str, Any]:
+        # A webhook makes the server POST to a URL of its creator's choice: as on W&B, only
+        # an entity's admins manage its integrations (here, the server's and a team's).
+        viewer = getattr(self.ctx, "viewer", None)
+        accounts = Accounts(self.ctx.store, self.ctx.entity)
+        if (
+            viewer
+            and not viewer.admin
+            and not accounts.is_team_admin(input["entityName"], viewer.id)
+        ):
+            raise PermissionDenied(
+                "permission denied: only the server's administrator and a team's admins "
+                "may add a webhook"
+            )
         tables = _tables(self.ctx)
         integration_id = tables.add_integration(
             input["entityName"],

@@ -154,8 +154,9 @@ def check(pattern: re.Pattern[str], value: str, what: str) -> str:
 #: anywhere a name could end up: a backslash and control characters.
 RUN_ID_RESERVED = frozenset(":;,#?/'\\")
 
-#: The storage regions of this server: it keeps every artifact's bytes in one store.
-STORAGE_REGIONS = ("default",)
+#: The storage regions W&B knows (the SDK offers ``coreweave-us`` besides the default); this
+#: server keeps every artifact's bytes in its one store, whichever was asked.
+STORAGE_REGIONS = ("default", "coreweave-us")
 
 
 def check_run_id(run_id: str) -> str:
@@ -175,10 +176,8 @@ def check_run_id(run_id: str) -> str:
 
 def check_storage_region(region: str | None) -> None:
     if region is not None and region not in STORAGE_REGIONS:
-        raise StoreError(
-            f"unknown storage region {region!r}: this server stores artifacts in "
-            f"{', '.join(map(repr, STORAGE_REGIONS))}"
-        )
+        known = ", ".join(map(repr, STORAGE_REGIONS))
+        raise StoreError(f"unknown storage region {region!r}: use one of {known}")
 
 
 def check_alias(alias: str) -> str:

@@ -117,9 +117,7 @@ class UserMutations:
         if team is None or not accounts.is_team(team["id"]):
             raise NotFound(f"no team named {input['entityName']!r}")
         viewer = _viewer(self.ctx)
-        if not viewer.admin and not any(
-            m.id == viewer.id and is_admin for m, is_admin in accounts.members(team["id"])
-        ):
+        if not viewer.admin and not accounts.is_team_admin(team["name"], viewer.id):
             raise PermissionDenied("permission denied: only a team admin may invite")
         who = input.get("username") or input.get("email") or ""
         user = accounts.find_user(who)
