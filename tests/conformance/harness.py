@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+import pytest
+
 #: Exception classes by which the SDK reports that the server failed it (not a refusal of input).
 SERVER_FAILURES = {"CommError", "HTTPError", "ConnectionError", "GraphQLError", "TransportError"}
 
@@ -156,3 +158,13 @@ class Pair:
     def each(self, call: Callable[[Side], Any]) -> tuple[Any, Any]:
         """Run ``call`` on both sides (for setup, not compared); the two values, SDK's first."""
         return call(self.sdk), call(self.ours)
+
+
+def known_different(*names: str, reason: str) -> Callable[[Callable], Callable]:
+    """Marks a test of ``names`` that fails for a difference known and explained by ``reason``:
+    an expected failure, ``different`` in the conformance table."""
+
+    def marked(test: Callable) -> Callable:
+        return pytest.mark.conformance(*names)(pytest.mark.xfail(strict=True, reason=reason)(test))
+
+    return marked

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from tests.conformance.harness import Pair
+from tests.conformance.harness import Pair, known_different
 from tests.server.test_automations import CREATE_HOOK
 from tests.server.test_workspace import UPSERT_VIEW
 from tests.support import ENTITY, graphql
@@ -37,9 +37,9 @@ def test_users_and_teams(pair: Pair):
     pair.check(team)
 
 
-@pytest.mark.conformance("Api.team")
-@pytest.mark.xfail(
-    strict=True, reason="the SDK's Api.team gives a Team for any name; ours raises NotFoundError"
+@known_different(
+    "Api.team",
+    reason="the SDK's Api.team gives a Team for any name; ours raises NotFoundError",
 )
 def test_a_missing_team(pair: Pair):
     pair.check(lambda side: type(side.api.team("no-such-team")).__name__)
@@ -96,9 +96,8 @@ def test_launch(pair: Pair):
     pair.check(lambda side: side.api.job(f"{ENTITY}/{PROJECT}/train-job:latest"))
 
 
-@pytest.mark.conformance("Api.sync_tensorboard")
-@pytest.mark.xfail(
-    strict=True,
+@known_different(
+    "Api.sync_tensorboard",
     reason="SDK 0.31's sync_tensorboard raises ModuleNotFoundError (no wandb.sync in the "
     "package); ours raises NotImplementedError naming `wandb sync --sync-tensorboard`",
 )
@@ -106,9 +105,8 @@ def test_sync_tensorboard(pair: Pair):
     pair.check(lambda side: side.api.sync_tensorboard("no-such-dir/"))
 
 
-@pytest.mark.conformance("Api.queued_run")
-@pytest.mark.xfail(
-    strict=True,
+@known_different(
+    "Api.queued_run",
     reason="the SDK's Api.queued_run gives a lazy QueuedRun for any item id; ours looks the "
     "item up and gives its dict, or raises NotFoundError",
 )
