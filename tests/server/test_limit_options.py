@@ -5,16 +5,21 @@ started: ``--limit NAME=VALUE`` and ``--no-verify-reads`` on the command line, `
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
 
 from dagster_wandb_artifacts.server import Limits, LocalServer, api_key_path
-from tests.support import run_process, start_process, tool
+from tests.server.test_server import MEMBERSHIP, commit, create_pending
+from tests.support import graphql, run_process, start_process, tool
 
-DEEP = '{ viewer { entity } project(name: "p") { runs { edges { node { id } } } } }'
+DEEP = """{ project(name: "p") { runs { edges { node {
+  project { runs { edges { node { id } } } } } } } } }"""
 
 
 def _server(*args: str) -> list[str]:
@@ -34,19 +39,33 @@ def _refusals(url: str, key: str) -> tuple[requests.Response, requests.Response]
 
 def test_limits_set_on_the_command_line_bound_requests(tmp_path):
     root = tmp_path / "root"
-    limits = ["--limit", "max_depth=3", "--limit", "graphql_body_bytes = 2000"]
+    limits = ["--limit", "max_depth=6", "--limit", "graphql_body_bytes = 2000"]
     process = start_process(
         _server("--root", str(root), "--port", "0", *limits, "--no-verify-reads"),
         env={k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"},
     )
     try:
         url = process.stdout.readline().split(" on ")[1].split()[0]
-        deep, big = _refusals(url, api_key_path(root).read_text().strip())
+        server = SimpleNamespace(base_url=url, api_key=api_key_path(root).read_text().strip())
+        deep, big = _refusals(server.base_url, server.api_key)
+        served = _serve_a_corrupt_object(server, root)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    assert deep.status_code == 400 and "at most 3 (limit max_depth)" in deep.text
+    assert deep.status_code == 400 and "at most 6 (limit max_depth)" in deep.text
     assert big.status_code == 413 and "at most 2000 (graphql_body_bytes)" in big.text
+    # Not hashed as served: the corrupt object is passed on and left where it is.
+    assert served.content == b"CORRUPT"
+    assert not (root / "storage" / "corrupt").exists()
+
+
+def _serve_a_corrupt_object(server: SimpleNamespace, root: Path) -> requests.Response:
+    commit(server, create_pending(server, {"a.txt": b"correct"})["id"])
+    node = graphql(server, MEMBERSHIP, {"name": "raw:v0"})["project"]
+    md5_hex = hashlib.md5(b"correct").hexdigest()
+    (root / "storage" / "objects" / md5_hex[:2] / md5_hex[2:]).write_bytes(b"CORRUPT")
+    (file,) = node["artifactCollectionMembership"]["files"]["edges"]
+    return requests.get(file["node"]["directUrl"], timeout=30)
 
 
 def test_limits_set_in_python_by_name(tmp_path):
