@@ -39,9 +39,13 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(root: Path) -> Iterator[ServerProcess]:
-    """``dagster-wandb-artifacts server`` on a free loopback port, from this interpreter."""
+def server_process(
+    root: Path, public_url: str | None = None, port: int = 0
+) -> Iterator[ServerProcess]:
+    """``dagster-wandb-artifacts server`` on a loopback port (0: a free one), from this
+    interpreter; ``public_url`` is where its signed URLs point (a proxy in front of it)."""
     api_key = f"bench-{secrets.token_hex(24)}"
+    public = ["--public-url", public_url] if public_url else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -51,9 +55,10 @@ def server_process(root: Path) -> Iterator[ServerProcess]:
             "--root",
             str(root),
             "--port",
-            "0",
+            str(port),
             "--api-key",
             api_key,
+            *public,
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -16,13 +16,16 @@ What it emulates, per direction:
   counts against it from when it is read until one round trip later (delivery plus the ACK's
   way back), which caps one connection at ``window / rtt`` as a TCP window does.
 
-It binds 127.0.0.1 only. Bytes are relayed as they are: it speaks TCP, not HTTP.
+It binds 127.0.0.1 only. Bytes are relayed as they are: it speaks TCP, not HTTP, so the
+server must sign its file URLs for the proxy's address (``--public-url``), or transfers
+bypass it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import threading
 import time
 from collections import deque
@@ -174,9 +177,10 @@ class LatencyProxy:
     Use as a context manager; ``address`` is ``host:port`` to point a client at.
     """
 
-    def __init__(self, target: str, path: Path) -> None:
-        host, _, port = target.rpartition(":")
-        self._proxy = _Proxy((host, int(port)), path)
+    def __init__(self, target: str, path: Path, port: int = 0) -> None:
+        host, _, target_port = target.rpartition(":")
+        self._proxy = _Proxy((host, int(target_port)), path)
+        self._port = port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.base_events.Server | None = None
@@ -190,7 +194,7 @@ class LatencyProxy:
     def __enter__(self) -> LatencyProxy:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._proxy.handle, "127.0.0.1", 0), self._loop
+            asyncio.start_server(self._proxy.handle, "127.0.0.1", self._port), self._loop
         ).result(timeout=10)
         host, port = self._server.sockets[0].getsockname()[:2]
         self.address = f"{host}:{port}"
@@ -211,6 +215,20 @@ class LatencyProxy:
         self._loop.close()
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 now, for a proxy and a server that must know
+    each other's address before either starts (all probed at once: a port just released is
+    the next one the kernel hands out)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def path_from(rtt_ms: float, rate_mbit: float | None, window_mib: float | None) -> Path:
     return Path(
         rtt=rtt_ms / 1000,
@@ -219,10 +237,10 @@ def path_from(rtt_ms: float, rate_mbit: float | None, window_mib: float | None) 
     )
 
 
-async def _serve(target: str, path: Path) -> None:
-    host, _, port = target.rpartition(":")
-    proxy = _Proxy((host, int(port)), path)
-    server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
+async def _serve(target: str, path: Path, port: int) -> None:
+    host, _, target_port = target.rpartition(":")
+    proxy = _Proxy((host, int(target_port)), path)
+    server = await asyncio.start_server(proxy.handle, "127.0.0.1", port)
     bound_host, bound_port = server.sockets[0].getsockname()[:2]
     print(f"listening on {bound_host}:{bound_port}", flush=True)
     async with server:
@@ -235,8 +253,10 @@ def main() -> None:
     parser.add_argument("--rtt-ms", type=float, required=True, help="round trip time")
     parser.add_argument("--rate-mbit", type=float, help="cap per direction, Mbit/s")
     parser.add_argument("--window-mib", type=float, help="TCP window per connection, MiB")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free)")
     args = parser.parse_args()
-    asyncio.run(_serve(args.target, path_from(args.rtt_ms, args.rate_mbit, args.window_mib)))
+    path = path_from(args.rtt_ms, args.rate_mbit, args.window_mib)
+    asyncio.run(_serve(args.target, path, args.port))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import requests
 from chain import timed_materialize
 from dagster import FilesystemIOManager
 from harness import ServerProcess, report, server_process, timed, touch_memory
+from latency_proxy import free_ports
 from sdk_compare import (
     WANDB_DIRS,
     big_file,
@@ -57,25 +58,31 @@ _LISTENING = re.compile(r"listening on (\S+)")
 
 
 @contextmanager
-def proxy_process(
-    server: ServerProcess, rtt_ms: float, rate_mbit: float | None
-) -> Iterator[ServerProcess]:
-    """The server as seen through a latency proxy in its own process."""
-    target = server.base_url.split("://", 1)[1]
-    command = [sys.executable, str(BENCH / "latency_proxy.py"), "--target", target]
-    command += ["--rtt-ms", str(rtt_ms)]
-    if rate_mbit:
-        command += ["--rate-mbit", str(rate_mbit)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        match = _LISTENING.search(process.stdout.readline())
-        if match is None:
-            raise RuntimeError(f"the proxy did not start (exit code {process.wait()})")
-        yield ServerProcess(f"http://{match.group(1)}", server.api_key, server.process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def far_server(root: Path, rtt_ms: float, rate_mbit: float | None) -> Iterator[ServerProcess]:
+    """The server on ``root`` as seen through a latency proxy in a process of its own; the
+    server signs its file URLs for the proxy, so file transfers cross it too."""
+    port, server_port = free_ports(2)
+    with server_process(root, f"http://127.0.0.1:{port}", server_port) as server:
+        target = server.base_url.split("://", 1)[1]
+        command = [sys.executable, str(BENCH / "latency_proxy.py"), "--target", target]
+        command += ["--rtt-ms", str(rtt_ms), "--port", str(port)]
+        if rate_mbit:
+            command += ["--rate-mbit", str(rate_mbit)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            match = _LISTENING.search(process.stdout.readline())
+            if match is None:
+                raise RuntimeError(f"the proxy did not start (exit code {process.wait()})")
+            yield ServerProcess(f"http://{match.group(1)}", server.api_key, server.process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                # A child can inherit SIGTERM blocked (signal masks survive exec).
+                process.kill()
+                process.wait(timeout=30)
 
 
 def _label(request: requests.PreparedRequest) -> str:
@@ -280,23 +287,23 @@ def main() -> None:
         if not args.no_chain:
             # Dagster's first materialization in a process pays its warm-up: not measured.
             timed_materialize({"io_manager": FilesystemIOManager(base_dir=str(work / "fs"))})
-        with server_process(work / "server") as server:
-            if args.profile:
-                with proxy_process(server, rtts[0], None) as far:
-                    profile(far, work, rtts[0], counts[0], log)
-                return
-            for rtt_ms in rtts:
-                with proxy_process(server, rtt_ms, None) as far:
-                    for index, count in enumerate(counts):
-                        rows += small_cases(far, work, rtt_ms, count, index)
-                    if counts:
-                        name = f"bench/bench/ours-small-{rtt_ms:g}-{counts[0]}-0:latest"
-                        rows.append(artifact_latency(far, work, rtt_ms, name, log))
-                    if not args.no_chain:
-                        rows.append(chain_case(far, rtt_ms, log, f"chain-{rtt_ms:g}"))
-                if args.big_mib:
-                    with proxy_process(server, rtt_ms, args.rate_mbit) as capped:
-                        rows += big_cases(capped, work, rtt_ms, args.big_mib, args.rate_mbit)
+        root = work / "server"
+        if args.profile:
+            with far_server(root, rtts[0], None) as far:
+                profile(far, work, rtts[0], counts[0], log)
+            return
+        for rtt_ms in rtts:
+            with far_server(root, rtt_ms, None) as far:
+                for index, count in enumerate(counts):
+                    rows += small_cases(far, work, rtt_ms, count, index)
+                if counts:
+                    name = f"bench/bench/ours-small-{rtt_ms:g}-{counts[0]}-0:latest"
+                    rows.append(artifact_latency(far, work, rtt_ms, name, log))
+                if not args.no_chain:
+                    rows.append(chain_case(far, rtt_ms, log, f"chain-{rtt_ms:g}"))
+            if args.big_mib:
+                with far_server(root, rtt_ms, args.rate_mbit) as capped:
+                    rows += big_cases(capped, work, rtt_ms, args.big_mib, args.rate_mbit)
     table = []
     for case, rtt_ms, ours, sdk, floor, target in rows:
         table.append(

@@ -193,10 +193,20 @@ def kill_once_an_upload_starts(process: subprocess.Popen, root: Path) -> threadi
     folder: the server dies mid-transfer."""
     staging = root / "staging"
 
+    def receiving() -> bool:
+        # Staging files are per server process (a subfolder) and vanish once received.
+        for path in staging.rglob("upload-*"):
+            try:
+                if path.stat().st_size > 0:
+                    return True
+            except FileNotFoundError:
+                continue
+        return False
+
     def watch() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            if any(p.stat().st_size > 0 for p in staging.glob("*/upload-*")):
+            if receiving():
                 process.kill()
                 return
             time.sleep(0.002)  # polls the server's disk; bounded by the deadline

@@ -54,27 +54,27 @@ class AutomationMethods:
     """Mixed into ``Api``."""
 
     client: GraphQLClient
-    default_entity: str
+    path_entity: str
 
     def integrations(
         self, entity: str | None = None, *, per_page: int = 50, start: str | None = None
     ) -> Integrations:
         """Every integration (webhooks and Slack channels) of ``entity``."""
-        found = Integrations(self, (entity or self.default_entity), per_page)  # type: ignore[arg-type]
+        found = Integrations(self, (entity or self.path_entity), per_page)  # type: ignore[arg-type]
         found.cursor = start
         return found
 
     def webhook_integrations(
         self, entity: str | None = None, *, per_page: int = 50, start: str | None = None
     ) -> Integrations:
-        found = Integrations(self, (entity or self.default_entity), per_page, WebhookIntegration)  # type: ignore[arg-type]
+        found = Integrations(self, (entity or self.path_entity), per_page, WebhookIntegration)  # type: ignore[arg-type]
         found.cursor = start
         return found
 
     def slack_integrations(
         self, *, entity: str | None = None, per_page: int = 50, start: str | None = None
     ) -> Integrations:
-        found = Integrations(self, (entity or self.default_entity), per_page, SlackIntegration)  # type: ignore[arg-type]
+        found = Integrations(self, (entity or self.path_entity), per_page, SlackIntegration)  # type: ignore[arg-type]
         found.cursor = start
         return found
 
@@ -94,7 +94,7 @@ class AutomationMethods:
             queries.CREATE_WEBHOOK_INTEGRATION,
             {
                 "input": {
-                    "entityName": (entity or self.default_entity),
+                    "entityName": (entity or self.path_entity),
                     "name": name,
                     "urlEndpoint": url_endpoint,
                     "secretRef": secret_ref,
@@ -110,7 +110,7 @@ class AutomationMethods:
             queries.INSERT_SECRET,
             {
                 "input": {
-                    "entityName": (entity or self.default_entity),
+                    "entityName": (entity or self.path_entity),
                     "secretName": name,
                     "secretValue": value,
                 }
@@ -130,7 +130,7 @@ class AutomationMethods:
         found = Automations(
             self,  # type: ignore[arg-type]
             {
-                "entity": (entity or self.default_entity),
+                "entity": (entity or self.path_entity),
                 "filters": json.dumps(filters) if filters else None,
             },
             per_page,

@@ -167,7 +167,45 @@ class ArtifactTypes(Paginator["ArtifactType"]):
         ]
 
 
-class ArtifactCollections(SizedPaginator["ArtifactCollection"]):
+class ProjectArtifactCollections(SizedPaginator["ArtifactCollection"]):
+    """Every collection of a project, of any type (``Project.collections()``)."""
+
+    QUERY = queries.PROJECT_ARTIFACT_COLLECTIONS
+
+    def __init__(
+        self,
+        api: Api,
+        entity: str,
+        project: str,
+        filters: dict[str, Any] | None = None,
+        order: str | None = None,
+        per_page: int = 50,
+        start: str | None = None,
+    ) -> None:
+        variables = {
+            "entity": entity,
+            "project": project,
+            "filters": json.dumps(filters) if filters else None,
+            "order": order,
+        }
+        super().__init__(api, variables, per_page, start)
+        self.entity, self.project = entity, project
+
+    def _connection(self) -> dict[str, Any] | None:
+        return _project(self.last_response).get("artifactCollections")
+
+    def _missing(self) -> str:
+        return f"project {self.entity}/{self.project}"
+
+    def convert_objects(self) -> list[ArtifactCollection]:
+        from .collections import ArtifactCollection
+
+        return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
+
+
+class ArtifactCollections(ProjectArtifactCollections):
+    """The collections of one artifact type of a project."""
+
     QUERY = queries.TYPE_ARTIFACT_COLLECTIONS
 
     def __init__(
@@ -181,26 +219,14 @@ class ArtifactCollections(SizedPaginator["ArtifactCollection"]):
         per_page: int = 50,
         start: str | None = None,
     ) -> None:
-        variables = {
-            "entity": entity,
-            "project": project,
-            "type": type_name,
-            "filters": json.dumps(filters) if filters else None,
-            "order": order,
-        }
-        super().__init__(api, variables, per_page, start)
-        self.entity, self.project, self.type_name = entity, project, type_name
+        super().__init__(api, entity, project, filters, order, per_page, start)
+        self.variables["type"] = self.type_name = type_name
 
     def _connection(self) -> dict[str, Any] | None:
         return (_project(self.last_response).get("artifactType") or {}).get("artifactCollections")
 
     def _missing(self) -> str:
         return f"artifact type {self.type_name!r} in {self.entity}/{self.project}"
-
-    def convert_objects(self) -> list[ArtifactCollection]:
-        from .collections import ArtifactCollection
-
-        return [ArtifactCollection.from_node(self._api, edge["node"]) for edge in self._edges()]
 
 
 class Artifacts(SizedPaginator["Artifact"]):
@@ -300,10 +326,15 @@ class ArtifactFiles(SizedPaginator["ArtifactFile"]):
             "fileNames": names,
         }
         super().__init__(api, variables, per_page, cursor=start)
-        self._artifact_name = artifact.qualified_name
+        self.artifact = artifact
+
+    @property
+    def path(self) -> list[str]:
+        """``[entity, project, name]`` of the version listed."""
+        return [self.artifact.entity, self.artifact.project, self.artifact.name]
 
     def _missing(self) -> str:
-        return f"artifact {self._artifact_name}"
+        return f"artifact {self.artifact.qualified_name}"
 
     def _connection(self) -> dict[str, Any] | None:
         collection = _project(self.last_response).get("artifactCollection") or {}

@@ -11,7 +11,7 @@ from .users import User
 
 if TYPE_CHECKING:
     from .api import Api
-    from .paginators import ArtifactTypes
+    from .paginators import ArtifactTypes, ProjectArtifactCollections
 
 
 class Project(Attrs):
@@ -70,6 +70,20 @@ class Project(Attrs):
         from .paginators import ArtifactTypes
 
         return ArtifactTypes(self._api, self.entity, self.name, per_page)
+
+    def collections(
+        self,
+        filters: dict[str, Any] | None = None,
+        order: str | None = None,
+        per_page: int = 50,
+    ) -> ProjectArtifactCollections:
+        """The project's collections of every type; ``filters`` and ``order`` as for
+        :meth:`Api.artifact_collections`."""
+        from .paginators import ProjectArtifactCollections
+
+        return ProjectArtifactCollections(
+            self._api, self.entity, self.name, filters, order, per_page
+        )
 
     def __repr__(self) -> str:
         return f"<Project {self.entity}/{self.name}>"

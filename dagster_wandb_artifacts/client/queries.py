@@ -596,26 +596,50 @@ query ProjectArtifactType($entity: String!, $project: String!, $type: String!) {
     + _ARTIFACT_TYPE
 )
 
+# One page of collections with their total: the selection of every collection listing.
+_COLLECTION_PAGE = """{
+  totalCount
+  pageInfo {
+    ...PageInfoFragment
+  }
+  edges {
+    node {
+      __typename
+      ...ArtifactCollectionFragment
+    }
+  }
+}
+"""
+
+# A project's or a type's collections, one page.
+_COLLECTIONS_PAGE = (
+    """
+artifactCollections(after: $cursor, first: $perPage, filters: $filters, order: $order) """
+    + _COLLECTION_PAGE
+)
+
 TYPE_ARTIFACT_COLLECTIONS = (
     """
 query ArtifactTypeArtifactCollections($entity: String!, $project: String!, $type: String!,
     $cursor: String, $perPage: Int, $filters: JSONString, $order: String) {
   project(entityName: $entity, name: $project) {
-    artifactType(name: $type) {
-      artifactCollections(after: $cursor, first: $perPage, filters: $filters, order: $order) {
-        totalCount
-        pageInfo {
-          ...PageInfoFragment
-        }
-        edges {
-          node {
-            __typename
-            ...ArtifactCollectionFragment
-          }
-        }
-      }
-    }
+    artifactType(name: $type) {"""
+    + _COLLECTIONS_PAGE
+    + """}
   }
+}
+"""
+    + _COLLECTION
+    + _PAGE_INFO
+)
+
+PROJECT_ARTIFACT_COLLECTIONS = (
+    """
+query ProjectArtifactCollections($entity: String!, $project: String!, $cursor: String,
+    $perPage: Int, $filters: JSONString, $order: String) {
+  project(entityName: $entity, name: $project) {"""
+    + _COLLECTIONS_PAGE
+    + """}
 }
 """
     + _COLLECTION
@@ -1007,18 +1031,9 @@ query RegistryCollections($organization: String!, $registryFilter: JSONString,
         after: $cursor
         first: $perPage
         order: $order
-      ) {
-        totalCount
-        pageInfo {
-          ...PageInfoFragment
-        }
-        edges {
-          node {
-            __typename
-            ...ArtifactCollectionFragment
-          }
-        }
-      }
+      ) """
+    + _COLLECTION_PAGE
+    + """
     }
   }
 }

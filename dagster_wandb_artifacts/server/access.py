@@ -23,6 +23,13 @@ _ENTITY_NAMED = frozenset({"entity"})
 _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
+#: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
+_IN_PROJECT = {"Run": "runs", "Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
+_IN_ENTITY = {
+    "Trigger": "triggers",
+    "Integration": "integrations",
+    "DefaultResourceConfig": "resource_configs",
+}
 
 
 def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[int, str | None]]:
@@ -48,9 +55,16 @@ def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[
         artifact = store.one("SELECT artifact_id FROM manifests WHERE id = ?", (row_id,))
         yield from _entity_of_row(store, "Artifact", artifact[0] if artifact else -1)
         return
-    elif type_name in ("Trigger", "Integration"):
-        table = "triggers" if type_name == "Trigger" else "integrations"
-        rows = store.all(f"SELECT entity_id, NULL FROM {table} WHERE id = ?", (row_id,))
+    elif type_name in _IN_PROJECT:
+        rows = store.all(
+            f"SELECT p.entity_id, p.name FROM {_IN_PROJECT[type_name]} t "
+            "JOIN projects p ON p.id = t.project_id WHERE t.id = ?",
+            (row_id,),
+        )
+    elif type_name in _IN_ENTITY:
+        rows = store.all(
+            f"SELECT entity_id, NULL FROM {_IN_ENTITY[type_name]} WHERE id = ?", (row_id,)
+        )
     else:
         return
     for row in rows:

@@ -67,13 +67,18 @@ def new_key() -> str:
     return f"local-{secrets.token_hex(24)}"
 
 
+def create_tables(store: Store) -> None:
+    with store.write() as db:
+        for statement in _SCHEMA:
+            db.execute(statement)
+
+
 class Accounts:
+    """Reads and writes of the account tables (see :func:`create_tables`)."""
+
     def __init__(self, store: Store, admin_entity: str) -> None:
         self.store = store
         self.admin_entity = admin_entity
-        with store.write() as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
 
     def administrator(self) -> Viewer:
         return Viewer(0, self.admin_entity, None, True, frozenset({self.admin_entity}))

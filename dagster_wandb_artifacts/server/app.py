@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..client.errors import InvalidInputError
-from . import blobs, ui, workspace
+from . import accounts, blobs, ui, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
 from .automations import Automations
@@ -111,9 +111,10 @@ class ServerState:
         self.documents = _Documents(self.schema, self.limits)
         self.recorder = BlobRecorder(self.store)
         self.automations = Automations(self.store)
+        accounts.create_tables(self.store)
         self.accounts = Accounts(self.store, self.entity)
         workspace.create_tables(self.store)
-        self.middleware = [AccessGuard(self.store, self.entity), self.automations.recorder]
+        self.guard = AccessGuard(self.store, self.entity)
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -151,6 +152,17 @@ class ServerState:
         if hmac.compare_digest(key.encode(), self.api_key.encode()):
             return self.accounts.administrator()
         return self.accounts.viewer_for_key(key)
+
+    def middleware(self, document: DocumentNode, viewer: Viewer) -> list[Any] | None:
+        """The GraphQL middleware a request needs: graphql-core calls each for every field
+        resolved, so the access guard runs only for a user's key (the administrator may use
+        everything) and the event recorder only for mutations that can cause events."""
+        chosen: list[Any] = []
+        if not viewer.admin:
+            chosen.append(self.guard)
+        if self.automations.recorder.watches(document):
+            chosen.append(self.automations.recorder)
+        return chosen or None
 
     def authenticated(self, request: Request) -> bool:
         return self.viewer(request) is not None
@@ -335,7 +347,7 @@ def create_app(state: ServerState) -> ASGIApp:
                     context_value=ctx,
                     variable_values=variables,
                     operation_name=body.get("operationName") or None,
-                    middleware=state.middleware,
+                    middleware=state.middleware(document, viewer),
                 )
             finally:
                 CURRENT.reset(token)

@@ -43,7 +43,8 @@ _TEMPLATES = Jinja2Templates(
 _VERSION_TABS = ("overview", "metadata", "files", "usage")
 _RUN_TABS = ("overview", "artifacts", "files", "logs")
 _PROJECT_TABS = ("overview", "artifacts", "workspace", "runs", "table")
-#: Versions a run page lists of those it logged, and of those it used.
+#: Versions a run page lists of those it logged and of those it used; runs a version page
+#: lists of those that used it.
 _RUN_ARTIFACTS = 500
 #: Metadata keys the IO manager writes, shown in the version's Dagster section.
 _DAGSTER_KEYS = ("dagster/asset_key", "dagster/run_id", "dagster/code_version")
@@ -165,15 +166,14 @@ def home(page: _Page) -> Response:
 def project(page: _Page) -> Response:
     row = page.project()
     type_name = page.params.get("type")
-    collections = ui_queries.collections_of(page.store, row["id"], type_name)
-    by_type: dict[str, list[dict]] = {}
-    for collection in collections:
-        by_type.setdefault(collection["type"], []).append(collection)
+    collections = ui_queries.collections_of(
+        page.store, row["id"], ui_queries.page_number(page.query("collections")), type_name
+    )
     return page.render(
         "project.html",
         project=row,
         owner=page.params["entity"],
-        by_type=by_type,
+        collections=collections,
         only_type=type_name,
         runs=ui_queries.runs_of(page.store, row["id"], page.page_number()),
     )
@@ -195,22 +195,31 @@ def collection(page: _Page) -> Response:
     )
 
 
-def _version(page: _Page) -> tuple[Any, Any, Any, int]:
-    """The project, collection and artifact rows a version URL names, and its index there."""
+def _version(page: _Page) -> dict[str, Any]:
+    """What a version URL names, as its pages' header shows it: the project, the collection,
+    the version (``artifact``) and its index there."""
     project_row = page.project()
     collection_row = page.collection(project_row, page.params["name"])
     artifact = page.store.resolve_alias(collection_row["id"], page.params["version"])
     if artifact is None:
         raise NotFound(f"no version {page.params['version']!r} of {collection_row['name']}")
     index = page.store.membership(collection_row["id"], artifact["id"])["version_index"]
-    return project_row, collection_row, artifact, index
+    return {
+        "owner": page.params["entity"],
+        "project": project_row,
+        "collection": collection_row,
+        "type_name": page.params["type"],
+        "artifact": artifact,
+        "version_name": f"v{index}",
+    }
 
 
 def version(page: _Page) -> Response:
     tab = page.params.get("tab", "overview")
     if tab not in _VERSION_TABS:
         raise NotFound(f"no tab {tab!r}")
-    project_row, collection_row, artifact, index = _version(page)
+    header = _version(page)
+    artifact, collection_row = header["artifact"], header["collection"]
     store = page.store
     selected = page.params.get("file", "")
     folder = selected if selected.endswith("/") or not selected else posixpath.dirname(selected)
@@ -227,19 +236,13 @@ def version(page: _Page) -> Response:
             "preview": preview(page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0),
         }
     metadata = _stored(artifact["metadata"], dict)
-    location = (page.params["entity"], project_row["name"], "artifacts", page.params["type"])
-    location += (collection_row["name"], f"v{index}")
+    location = (header["owner"], header["project"]["name"], "artifacts", header["type_name"])
+    location += (collection_row["name"], header["version_name"])
     producer = ui_queries.run_of(store, artifact["created_by_run_id"])
-    users = ui_queries.users_of(store, artifact["id"], limit=200)
+    users = ui_queries.users_of(store, artifact["id"], limit=_RUN_ARTIFACTS)
     return page.render(
         "version.html",
-        owner=page.params["entity"],
-        project=project_row,
-        collection=collection_row,
-        type_name=page.params["type"],
-        artifact=artifact,
-        index=index,
-        version_name=f"v{index}",
+        **header,
         aliases=[row["alias"] for row in store.aliases_of(artifact["id"], collection_row["id"])],
         tags=[tag["name"] for tag in store.artifact_tags(artifact["id"])],
         metadata=_pretty(artifact["metadata"]),
@@ -249,6 +252,7 @@ def version(page: _Page) -> Response:
         else None,
         producer=producer,
         users=ui_queries.run_names(store, [row["id"] for row in users]),
+        users_total=ui_queries.user_count(store, artifact["id"]),
         home=ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"]),
         links=ui_queries.links_of(store, artifact["id"]),
         folder=folder,
@@ -283,18 +287,13 @@ def _image(page: _Page, entry: Any) -> Response:
 
 
 def version_lineage(page: _Page) -> Response:
-    project_row, collection_row, artifact, index = _version(page)
-    graph = lineage(page.store, artifact["id"])
+    header = _version(page)
+    graph = lineage(page.store, header["artifact"]["id"])
     places = ui_queries.home_places(page.store, graph.ids("artifact"))
     runs = ui_queries.run_names(page.store, graph.ids("run"))
     return page.render(
         "lineage.html",
-        owner=page.params["entity"],
-        project=project_row,
-        collection=collection_row,
-        type_name=page.params["type"],
-        version_name=f"v{index}",
-        artifact=artifact,
+        **header,
         graph=graph,
         places=places,
         runs=runs,
@@ -353,6 +352,7 @@ def registry(page: _Page) -> Response:
         if row is not None:
             selected = {
                 "collection": row,
+                "type": page.store.get("artifact_types", row["type_id"])["name"],
                 "versions": ui_queries.versions_of(page.store, row["id"], page.page_number()),
                 "total": ui_queries.version_count(page.store, row["id"]),
             }
@@ -361,7 +361,9 @@ def registry(page: _Page) -> Response:
         org=org,
         name=name,
         project=project_row,
-        collections=ui_queries.collections_of(page.store, project_row["id"]),
+        collections=ui_queries.collections_of(
+            page.store, project_row["id"], ui_queries.page_number(page.query("collections"))
+        ),
         selected=selected,
         highlight=page.query("version"),
     )

@@ -131,7 +131,7 @@ def _ordered_layers(graph: Graph) -> dict[int, list[tuple[str, int]]]:
 
 
 def _lay_out(graph: Graph) -> None:
-    import networkx  # noqa: PLC0415 (costs ~0.2 s; only a lineage page needs it)
+    import networkx  # noqa: PLC0415 (costs ~0.15 s; only a lineage page needs it)
 
     layers = _ordered_layers(graph)
     shape = networkx.DiGraph()

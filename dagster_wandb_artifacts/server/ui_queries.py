@@ -111,11 +111,15 @@ def search(store: Store, text: str) -> dict[str, list[sqlite3.Row]]:
 # Project -------------------------------------------------------------------------------------
 
 
-def collections_of(store: Store, project_id: int, type_name: str | None = None) -> list[dict]:
-    """The project's collections with type, version count, latest version (its index and
-    description, shown where the collection has none of its own) and custom aliases."""
+def collections_of(
+    store: Store, project_id: int, number: int, type_name: str | None = None
+) -> Page:
+    """A page of the project's collections (by type, then name) with their version count,
+    latest version (its index, its custom aliases, and its description, shown where the
+    collection has none of its own) and tags."""
     type_filter = "AND t.name = ?" if type_name else ""
-    rows = store.all(
+    page = _paged(
+        store,
         "SELECT c.*, t.name AS type, "
         "(SELECT COUNT(*) FROM memberships m WHERE m.collection_id = c.id) AS version_count, "
         "(SELECT m.version_index FROM aliases al JOIN memberships m "
@@ -126,8 +130,9 @@ def collections_of(store: Store, project_id: int, type_name: str | None = None) 
         "FROM collections c JOIN artifact_types t ON t.id = c.type_id "
         f"WHERE c.project_id = ? AND c.state = 'READY' {type_filter} ORDER BY t.name, c.name",
         (project_id, type_name) if type_name else (project_id,),
+        number,
     )
-    ids = [row["id"] for row in rows]
+    ids = [row["id"] for row in page.rows]
     tags = _names_by_owner(
         store,
         "SELECT ct.collection_id AS owner, t.name FROM collection_tags ct "
@@ -137,12 +142,18 @@ def collections_of(store: Store, project_id: int, type_name: str | None = None) 
     )
     aliases = _names_by_owner(
         store,
-        "SELECT collection_id AS owner, alias AS name FROM aliases "
-        f"WHERE collection_id IN ({_placeholders(ids)}) AND alias != 'latest' "
-        "AND NOT (alias GLOB 'v[0-9]*' AND substr(alias, 2) NOT GLOB '*[^0-9]*') ORDER BY alias",
+        "SELECT al.collection_id AS owner, al.alias AS name FROM aliases al "
+        "JOIN aliases latest ON latest.collection_id = al.collection_id "
+        "AND latest.artifact_id = al.artifact_id AND latest.alias = 'latest' "
+        f"WHERE al.collection_id IN ({_placeholders(ids)}) AND al.alias != 'latest' "
+        "AND NOT (al.alias GLOB 'v[0-9]*' AND substr(al.alias, 2) NOT GLOB '*[^0-9]*') "
+        "ORDER BY al.id",
         ids,
     )
-    return [{**dict(row), "tags": tags[row["id"]], "aliases": aliases[row["id"]]} for row in rows]
+    rows = [
+        {**dict(row), "tags": tags[row["id"]], "aliases": aliases[row["id"]]} for row in page.rows
+    ]
+    return Page(rows, page.number, page.has_next)
 
 
 def _names_by_owner(store: Store, sql: str, ids: list[int]) -> dict[int, list[str]]:
@@ -367,6 +378,10 @@ def used_count(store: Store, run_id: int) -> int:
         "WHERE u.run_id = ? AND a.state = 'COMMITTED'",
         (run_id,),
     )[0]
+
+
+def user_count(store: Store, artifact_id: int) -> int:
+    return store.one("SELECT COUNT(*) FROM artifact_uses WHERE artifact_id = ?", (artifact_id,))[0]
 
 
 def users_of(store: Store, artifact_id: int, limit: int) -> list[sqlite3.Row]:

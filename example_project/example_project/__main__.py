@@ -23,7 +23,7 @@ from dagster_wandb_artifacts.client import Artifact, WandbError
 from .definitions import days, defs, wandb
 
 #: Seconds to wait for the W&B backend before giving up.
-CHECK_SECONDS = 10.0
+CHECK_SECONDS = 5.0
 
 
 def log_calibration() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.harness import Pair, outcome
+from tests.conformance.versions import log_one_per_side
 from tests.support import ENTITY
 
 PROJECT = "conf-api"
@@ -297,13 +298,7 @@ def test_collection_type_is_settable_on_a_sequence(pair: Pair, world: dict):
 
 def test_collection_type_saved(pair: Pair, tmp_path: Path):
     """Each side moves a collection of its own to another type with ``save()``."""
-    (tmp_path / "a.txt").write_text("a\n")
-    writer = pair.ours.api.create_run(project=PROJECT)
-    for side in ("sdk", "ours"):
-        draft = pair.ours.Artifact(f"moved-{side}", "dataset")
-        draft.add_file(str(tmp_path / "a.txt"))
-        writer.log_artifact(draft)
-    writer.finish()
+    log_one_per_side(pair, PROJECT, "moved", tmp_path)
 
     def move(side):
         path = f"{ENTITY}/{PROJECT}/moved-{side.name}"
@@ -327,3 +322,8 @@ def test_a_key_passed_first_is_a_clear_type_error(conformance_server):
 
     with pytest.raises(TypeError, match="api_key="):
         Api(conformance_server.api_key, {"base_url": conformance_server.base_url})
+
+
+@pytest.mark.conformance("ArtifactFiles.path")
+def test_files_listing_path(pair: Pair, world: dict):
+    pair.check(lambda side: side.api.artifact(f"{DATA}:v1").files().path)

@@ -15,7 +15,16 @@ import pytest
 
 from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
 
-pytestmark = pytest.mark.usefixtures("wandb_home")
+pytestmark = pytest.mark.usefixtures("wandb_home", "logged_in")
+
+
+@pytest.fixture
+def logged_in(server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server as `wandb login --host` would set it: older SDKs (0.28) ask their
+    process-wide API, not the run's settings, for serverInfo (media in tables) and use_artifact."""
+    monkeypatch.setenv("WANDB_BASE_URL", server.base_url)
+    monkeypatch.setenv("WANDB_API_KEY", server.api_key)
+
 
 #: A run id W&B accepts though it is no artifact name (``=``).
 RUN_ID = "run-=1234567-seed-0"

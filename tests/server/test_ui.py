@@ -115,7 +115,8 @@ def test_every_page_answers_at_wandb_paths_and_links_onward(server, logged):
     assert "table:v0" in version and "warehouse/table" in version
     assert f'href="/ent/proj/runs/{producer.id}"' in version  # logged by
     assert f'href="/ent/proj/runs/{consumer.id}"' in version  # used by
-    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/"' in version
+    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/#files"' in version
+    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/notes.txt#preview"' in version
     assert "notes.txt" in version and "7 files" in version
     assert "file://" in get(server, "/ent/proj/artifacts/dataset/table/v0/files/ref/")  # its URI
     for tab in ("metadata", "files", "usage"):
@@ -246,6 +247,17 @@ def test_big_collections_and_versions_page_in_sql(server):
         )
     assert "part-010707.bin" in listing and "part-009907.bin" not in listing  # 101st to 150th
     assert "(the first 500 of 10000)" in get(server, "/ent/big/runs/producer")
+    project = store.find_project("ent", "big")
+    for index in range(120):
+        store.ensure_sequence(
+            project["id"], store.find_type(project["id"], "dataset"), f"x{index:03d}"
+        )
+    collections = get(server, "/ent/big")
+    assert ">many</a>" in collections and ">x047</a>" in collections  # 50 a page, by name
+    assert ">x048</a>" not in collections
+    assert 'href="/ent/big/artifacts?collections=2"' in collections
+    last = get(server, "/ent/big/artifacts?collections=3")
+    assert ">x098</a>" in last and ">x119</a>" in last and ">x097</a>" not in last
     lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
     assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
     graph = ui_lineage.lineage(store, store.resolve_alias(sequence["id"], "latest")["id"])

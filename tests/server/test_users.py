@@ -4,6 +4,7 @@ nothing else. The real SDK and our client both see the same."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from dagster_wandb_artifacts.cli import main
 from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError
@@ -22,6 +23,17 @@ def client(server, key: str, path: str) -> Api:
     entity, _, project = path.rpartition("/")
     overrides = {"base_url": server.base_url, "project": project}
     return Api(api_key=key, overrides={**overrides, "entity": entity} if entity else overrides)
+
+
+def post(server, key: str, query: str, variables: dict) -> dict:
+    """A GraphQL request with ``key``: its whole reply (data and errors)."""
+    reply = requests.post(
+        f"{server.base_url}/graphql",
+        json={"query": query, "variables": variables},
+        auth=("api", key),
+        timeout=30,
+    )
+    return reply.json()
 
 
 def log(api: Api, name: str) -> Artifact:
@@ -55,6 +67,18 @@ def test_second_user_cannot_read_or_write_first_users_project(server):
     assert [p.name for p in bob.projects("bob")] == ["own"]
     with pytest.raises(AuthenticationError):
         list(bob.projects("alice"))
+
+    # IDs name their project: bob cannot change alice's sweep by its ID either.
+    sweep = "mutation($i: UpsertSweepInput!) { upsertSweep(input: $i) { sweep { id } } }"
+    created = post(
+        server,
+        alice_key,
+        sweep,
+        {"i": {"entityName": "alice", "projectName": "private", "config": "{}"}},
+    )
+    sweep_id = created["data"]["upsertSweep"]["sweep"]["id"]
+    refused = post(server, bob_key, sweep, {"i": {"id": sweep_id, "state": "FINISHED"}})
+    assert "permission denied" in refused["errors"][0]["message"]
 
     theirs = wandb.Api(overrides={"base_url": server.base_url}, api_key=bob_key)
     assert theirs.viewer.username == "bob" and theirs.default_entity == "bob"
@@ -96,7 +120,7 @@ def test_users_and_teams_through_our_client(server, api):
     alice_key = add_user(server, "alice@example.com")
     carol = api.create_user("carol@example.com")
     assert (carol.username, carol.admin) == ("carol", False)
-    assert api.user("carol@example.com") == carol
+    assert api.user("carol@example.com").username == carol.username
     assert sorted(u.username for u in api.users("@example.com")) == ["alice", "carol"]
     as_alice = client(server, alice_key, "private")
     with pytest.raises(AuthenticationError, match="permission denied"):

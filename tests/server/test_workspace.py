@@ -110,6 +110,6 @@ def test_client_sweeps_reports_charts_queues_and_jobs(server, api, monkeypatch):
     with pytest.raises(NotFoundError):
         api.job(f"{ENTITY}/{PROJECT}/train-job:latest")
     api.flush()
-    assert api.path_entity == ENTITY
+    assert (api.default_entity, api.path_entity) == (server.entity, ENTITY)
     with pytest.raises(NotImplementedError, match="wandb sync"):
         api.sync_tensorboard("runs/")

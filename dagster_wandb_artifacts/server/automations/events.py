@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode, OperationType
+
 from ..ids import BadIdError, decode_id
 from ..store import Store, is_version_alias
 
@@ -78,6 +80,19 @@ class EventRecorder:
     def __init__(self, store: Store, report: Callable[[list[ArtifactEvent]], None]) -> None:
         self._store = store
         self._report = report
+
+    @staticmethod
+    def watches(document: DocumentNode) -> bool:
+        """Whether the document runs a mutation that can cause an event."""
+        return any(
+            isinstance(definition, OperationDefinitionNode)
+            and definition.operation == OperationType.MUTATION
+            and any(
+                isinstance(field, FieldNode) and field.name.value in _WATCHED
+                for field in definition.selection_set.selections
+            )
+            for definition in document.definitions
+        )
 
     def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         if info.parent_type.name != "Mutation" or info.field_name not in _WATCHED:
