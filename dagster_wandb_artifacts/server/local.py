@@ -59,8 +59,8 @@ def api_key_path(root: str | Path) -> Path:
     return Path(root) / KEY_FILE
 
 
-#: A multipart upload begun this long before its part URLs expired is abandoned (the SDK
-#: completes one as soon as its parts are up): no live server can still receive its parts.
+#: A multipart upload still incomplete this long after its part URLs expired is abandoned
+#: (the SDK completes one as soon as its parts are up): no server can still receive its parts.
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 
 
@@ -88,6 +88,7 @@ def build_state(
     ``limits`` bound each request (:class:`Limits`, or ``{name: value}`` over the defaults;
     a bad name or value raises ValueError); ``verify_reads`` checks a whole stored object's
     md5 as it is served, so a corrupt one is never passed on."""
+    bounds = limits if isinstance(limits, Limits) else limits_from(limits or {})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     key = api_key or _read_or_create(api_key_path(root), new_api_key)
@@ -103,7 +104,7 @@ def build_state(
         api_key=key,
         entity=entity,
         verify_reads=verify_reads,
-        limits=limits if isinstance(limits, Limits) else limits_from(limits or {}),
+        limits=bounds,
         public_url=public_url.rstrip("/") if public_url else None,
     )
 

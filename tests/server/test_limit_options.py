@@ -83,6 +83,7 @@ def test_limits_set_in_python_by_name(tmp_path):
     for name, (value, message) in bad.items():
         with pytest.raises(ValueError, match=f"^limit {name} must be {re.escape(message)}$"):
             LocalServer(tmp_path / "other", limits={name: value})
+    assert not (tmp_path / "other").exists()  # refused before anything is created
 
 
 def test_the_help_names_every_limit_and_its_default():
