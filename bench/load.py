@@ -47,8 +47,8 @@ def _client(
     folder = Path(work) / f"client-{index}"
     folder.mkdir(parents=True)
     api = Api(
-        key,
         {"base_url": url, "entity": "local", "project": "load"},
+        api_key=key,
         cache=ArtifactCache(folder / "cache"),
     )
     latencies: list[float] = []
@@ -141,7 +141,7 @@ def _verify(url: str, key: str, logged: list[dict[str, Any]], work: Path) -> Cou
     """Every committed version read back with a fresh cache, against what its writer logged."""
     from dagster_wandb_artifacts.client import Api, ArtifactCache
 
-    api = Api(key, {"base_url": url}, cache=ArtifactCache(work / "verify-cache"))
+    api = Api({"base_url": url}, api_key=key, cache=ArtifactCache(work / "verify-cache"))
     outcome: Counter[str] = Counter()
     for number, expected in enumerate(logged):
         try:

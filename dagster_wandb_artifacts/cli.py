@@ -48,6 +48,7 @@ def _server(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         limits=limits,
         verify_reads=args.verify_reads,
+        trust_host_header=args.trust_host_header,
     )
     try:
         sock = bind(args.host, args.port)
@@ -231,6 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--public-url",
         help="the URL clients reach the server at, which signed file URLs start with (behind "
         "a proxy or TLS terminator: its URL); default: the bound address",
+    )
+    server.add_argument(
+        "--trust-host-header",
+        action="store_true",
+        help="build signed URLs from each request's Host header instead of --public-url: "
+        "only behind proxies that set it (several proxies of one server, as in benchmarks)",
     )
     _add_limit_options(server)
     server.set_defaults(run=_server_command)

@@ -13,6 +13,7 @@ Names, arguments and behaviour follow ``wandb.Api`` and ``wandb.Artifact``::
     api.artifact("dataset:latest").download()
 """
 
+from ..formats.manifest import Manifest, ManifestEntry
 from .api import Api
 from .artifact import Artifact
 from .cache import ArtifactCache
@@ -28,7 +29,6 @@ from .errors import (
     WandbError,
 )
 from .files import ArtifactFile
-from .manifest import Manifest, ManifestEntry
 from .projects import Project
 from .reading import Entry
 from .registries import Registry

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from ..formats.names import REGISTRY_PREFIX
 from . import queries
 from .automations_api import AutomationMethods
 from .cache import ArtifactCache
@@ -19,7 +20,6 @@ from .errors import AuthenticationError, InvalidInputError, NotFoundError
 from .names import ArtifactPath, validate_name
 from .paginators import ArtifactCollections, Artifacts, ArtifactTypes, Projects, Runs
 from .projects import Project
-from .registries import PREFIX as REGISTRY_PREFIX
 from .registries import Registries, Registry
 from .transfer import TransferSettings
 from .transport import GraphQLClient, RetryPolicy

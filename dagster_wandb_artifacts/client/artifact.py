@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 import requests
 
+from ..formats.manifest import Manifest, ManifestEntry, b64_to_hex, check_storable_path
+from ..formats.names import REGISTRY_PREFIX
 from . import queries
 from .errors import (
     ArtifactFinalizedError,
@@ -23,7 +25,6 @@ from .errors import (
     InvalidInputError,
 )
 from .links import Home, VersionLinks
-from .manifest import Manifest, ManifestEntry, b64_to_hex, check_storable_path
 from .names import (
     normalize_path,
     validate_alias,
@@ -34,7 +35,6 @@ from .names import (
 )
 from .progress import DEFAULT_EVERY
 from .reading import VersionReading
-from .registries import PREFIX as REGISTRY_PREFIX
 from .transfer import (
     hash_files,
 )

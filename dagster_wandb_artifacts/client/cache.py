@@ -16,13 +16,13 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from ..formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
+from ..formats.manifest import b64_to_hex, md5_file
 from .errors import IntegrityError
-from .manifest import b64_to_hex, md5_file
 
 _TEMP_PREFIX = ".tmp-"
 _STAT_SUFFIX = ".stat"
@@ -45,53 +45,6 @@ def _replace_atomically(write: object, target: Path) -> None:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-#: Streams at least this large are hashed in a helper thread while they are written.
-THREADED_MD5_SIZE = 8 << 20
-
-
-class ThreadedMD5:
-    """md5 of a stream, updated in a helper thread: hashlib releases the GIL on large buffers,
-    so hashing one batch overlaps receiving and writing the next. Small chunks are gathered
-    into batches of ``batch`` bytes first (a hand-off costs more than hashing 64 KiB); at most
-    one batch waits."""
-
-    def __init__(self, batch: int = 1 << 20) -> None:
-        self._md5 = hashlib.md5()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md5")
-        self._pending: Future[None] | None = None
-        self._batch = batch
-        self._gathered: list[bytes] = []
-        self._gathered_size = 0
-
-    def update(self, data: bytes) -> None:
-        self._gathered.append(data)
-        self._gathered_size += len(data)
-        if self._gathered_size >= self._batch:
-            self._submit()
-
-    def _submit(self) -> None:
-        if self._pending is not None:
-            self._pending.result()
-        batch = self._gathered[0] if len(self._gathered) == 1 else b"".join(self._gathered)
-        self._gathered, self._gathered_size = [], 0
-        self._pending = self._pool.submit(self._md5.update, batch)
-
-    def _finish(self) -> hashlib._Hash:
-        if self._gathered:
-            self._submit()
-        if self._pending is not None:
-            self._pending.result()
-            self._pending = None
-        self._pool.shutdown()
-        return self._md5
-
-    def digest(self) -> bytes:
-        return self._finish().digest()
-
-    def hexdigest(self) -> str:
-        return self._finish().hexdigest()
 
 
 class _HashingWriter:

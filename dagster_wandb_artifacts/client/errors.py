@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-
-class WandbError(Exception):
-    """Base of every error this client raises."""
+# Defined with W&B's formats (the server raises bad input too); part of the client's errors.
+from ..formats.errors import InvalidInputError as InvalidInputError
+from ..formats.errors import WandbError
 
 
 class CommError(WandbError):
@@ -24,10 +24,6 @@ class ParentNotFoundError(NotFoundError, ValueError):
     """What a listing or a project object stands for does not exist: a ``ValueError``, as the
     SDK raises for a listing of a missing project, type or collection, or a missing project's
     ``id``."""
-
-
-class InvalidInputError(WandbError, ValueError):
-    """Bad input (names, types, aliases, metadata, paths), refused before anything is written."""
 
 
 class ServerError(WandbError):

@@ -21,10 +21,10 @@ from typing import Any
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
+from ..formats.manifest import ManifestEntry, b64_to_hex
 from .api import Api
 from .artifact import Artifact
 from .errors import IntegrityError
-from .manifest import ManifestEntry, b64_to_hex
 from .references import BUCKET_SCHEMES, local_path_of, open_bucket_reference
 
 PROTOCOL = "wandb-artifact"

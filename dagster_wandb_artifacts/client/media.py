@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..formats.manifest import ManifestEntry
     from .artifact import Artifact
-    from .manifest import ManifestEntry
 
 TABLE_SUFFIX = ".table.json"
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)

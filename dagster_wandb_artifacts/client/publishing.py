@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..formats.manifest import ManifestEntry
 from . import queries
 from .errors import ArtifactFinalizedError, ServerError
-from .manifest import ManifestEntry
 from .progress import Progress
 from .transfer import (
     Uploader,

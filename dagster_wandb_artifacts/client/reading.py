@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..formats.manifest import Manifest, ManifestEntry, b64_to_hex
 from . import queries
 from .errors import AuthenticationError, IntegrityError, InvalidInputError, NotFoundError
-from .manifest import Manifest, ManifestEntry, b64_to_hex
 from .names import normalize_path
 from .progress import Meter, Progress
 from .transfer import (

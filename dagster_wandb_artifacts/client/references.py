@@ -28,8 +28,8 @@ from urllib.request import url2pathname
 
 import requests
 
+from ..formats.manifest import ManifestEntry, md5_b64_bytes, md5_b64_file
 from .errors import IntegrityError, InvalidInputError, NotFoundError
-from .manifest import ManifestEntry, md5_b64_bytes, md5_b64_file
 
 DEFAULT_MAX_OBJECTS = 10_000_000
 BUCKET_SCHEMES = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs")}

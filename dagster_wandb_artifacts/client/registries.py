@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from ..formats.names import REGISTRY_PREFIX as PREFIX
 from . import queries
 from .errors import InvalidInputError, NotFoundError
 from .names import validate_name, validate_type
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from .artifact import Artifact
     from .collections import ArtifactCollection
 
-PREFIX = "wandb-registry-"
 
 T = TypeVar("T")
 

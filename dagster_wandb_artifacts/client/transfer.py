@@ -19,9 +19,9 @@ from typing import IO, Any, TypeVar
 
 import requests
 
+from ..formats.manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .cache import ArtifactCache
 from .errors import CommError, IntegrityError, InvalidInputError, NotFoundError
-from .manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .progress import DEFAULT_EVERY, Meter, Progress
 from .transport import MAX_REQUESTS_IN_FLIGHT, GraphQLClient
 

@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..client.errors import InvalidInputError
+from ..formats.errors import InvalidInputError
 from . import accounts, blobs, ui, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
@@ -103,6 +103,9 @@ class ServerState:
     #: The URL clients reach this server at, which signed URLs start with (``--public-url``);
     #: None: the address each connection arrived at.
     public_url: str | None = None
+    #: Build signed URLs from each request's ``Host`` header instead (``--trust-host-header``):
+    #: only behind proxies that set it, as a benchmark's latency proxies do.
+    trust_host_header: bool = False
     requests: Counter[str] = field(default_factory=Counter)
     bytes_received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,7 +132,7 @@ class ServerState:
             store=self.store,
             blobs=self.blobs,
             signer=self.signer,
-            base_url=self.public_url or _local_address(request),
+            base_url=self._base_url(request),
             entity=self.entity,
             metadata_bytes=self.limits.metadata_bytes,
             deadline=time.monotonic() + self.limits.query_seconds,
@@ -163,6 +166,12 @@ class ServerState:
         if self.automations.recorder.watches(document):
             chosen.append(self.automations.recorder)
         return chosen or None
+
+    def _base_url(self, request: Request) -> str:
+        host = request.headers.get("host") if self.trust_host_header else None
+        if host is not None:
+            return f"{request.scope['scheme']}://{host}"
+        return self.public_url or _local_address(request)
 
     def authenticated(self, request: Request) -> bool:
         return self.viewer(request) is not None

@@ -22,8 +22,8 @@ from typing import IO
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..client.errors import InvalidInputError
-from ..client.manifest import check_storable_path
+from ..formats.errors import InvalidInputError
+from ..formats.manifest import check_storable_path
 from .store import StoreError
 
 

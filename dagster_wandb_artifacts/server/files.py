@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ..client.cache import THREADED_MD5_SIZE, ThreadedMD5
+from ..formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
 from .integrity import set_aside
 from .store import Store, StoreError

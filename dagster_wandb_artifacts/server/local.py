@@ -82,12 +82,13 @@ def build_state(
     verify_reads: bool = True,
     limits: Limits | Mapping[str, object] | None = None,
     public_url: str | None = None,
+    trust_host_header: bool = False,
 ) -> ServerState:
     """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage.
 
     ``limits`` bound each request (:class:`Limits`, or ``{name: value}`` over the defaults;
     a bad name or value raises ValueError); ``verify_reads`` checks a whole stored object's
-    md5 as it is served, so a corrupt one is never passed on."""
+    md5 as it is served and sets a corrupt one aside (its next upload repairs it)."""
     bounds = limits if isinstance(limits, Limits) else limits_from(limits or {})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -106,6 +107,7 @@ def build_state(
         verify_reads=verify_reads,
         limits=bounds,
         public_url=public_url.rstrip("/") if public_url else None,
+        trust_host_header=trust_host_header,
     )
 
 
@@ -161,6 +163,7 @@ class LocalServer:
         verify_reads: bool = True,
         limits: Limits | Mapping[str, object] | None = None,
         public_url: str | None = None,
+        trust_host_header: bool = False,
     ) -> None:
         self.root = Path(root)
         self._state = build_state(
@@ -174,6 +177,7 @@ class LocalServer:
             verify_reads=verify_reads,
             limits=limits,
             public_url=public_url,
+            trust_host_header=trust_host_header,
         )
         self._host = host
         self._public_url = self._state.public_url

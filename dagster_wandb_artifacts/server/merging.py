@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..client.manifest import Manifest, md5_b64_bytes
+from ..formats.manifest import Manifest, md5_b64_bytes
 from . import blobs
 from .store import Store
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from ..client.registries import PREFIX
+from ..formats.names import REGISTRY_PREFIX as PREFIX
 from .filters import COLLECTIONS, REGISTRIES, VERSIONS
 from .store import Store
 

@@ -23,8 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from ..formats.names import REGISTRY_PREFIX
 from . import blobs, ui_queries
-from .registry import PREFIX as REGISTRY_PREFIX
 from .store import NotFound, is_version_alias
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
 from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable

@@ -27,9 +27,9 @@ from dagster_wandb_artifacts.client import (
     RetryPolicy,
     ServerError,
 )
-from dagster_wandb_artifacts.client.cache import THREADED_MD5_SIZE, ThreadedMD5
 from dagster_wandb_artifacts.client.transfer import SafeTargets, parallel_map
 from dagster_wandb_artifacts.client.transport import GraphQLClient
+from dagster_wandb_artifacts.formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
 
 KEY = "k" * 40
 FAST = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.01)

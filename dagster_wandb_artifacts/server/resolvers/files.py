@@ -7,8 +7,8 @@ import secrets
 import sqlite3
 from typing import Any
 
-from ...client.errors import InvalidInputError
-from ...client.manifest import Manifest, hex_to_b64
+from ...formats.errors import InvalidInputError
+from ...formats.manifest import Manifest, hex_to_b64
 from .. import blobs, merging
 from ..ids import decode_id, encode_cursor, encode_id
 from ..store import NotFound, StoreError

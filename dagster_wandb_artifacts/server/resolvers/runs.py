@@ -8,7 +8,7 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
-from ...client.errors import InvalidInputError
+from ...formats.errors import InvalidInputError
 from .. import registry
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
