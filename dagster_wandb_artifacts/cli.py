@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from .server.accounts import Accounts
 from .server.automations import AutomationTables, create_tables
 from .server.blobs import BlobStore
 from .server.integrity import scrub
+from .server.limits import Limits, limits_from
 from .server.local import (
     DATABASE_FILE,
     DEFAULT_ENTITY,
@@ -33,12 +35,19 @@ DESCRIPTION = (
 
 def _server(args: argparse.Namespace) -> int:
     api_key = args.api_key or os.environ.get("WANDB_API_KEY")
+    try:
+        limits = _limits(args.limit)
+    except ValueError as exc:
+        print(f"dagster-wandb-artifacts: {exc}", file=sys.stderr)
+        return 2
     state = build_state(
         args.root,
         api_key=api_key,
         storage=args.storage,
         entity=args.entity,
         public_url=args.public_url,
+        limits=limits,
+        verify_reads=args.verify_reads,
         trust_host_header=args.trust_host_header,
     )
     try:
@@ -155,6 +164,37 @@ def _add_integration_parser(commands: Any) -> None:
     integration.set_defaults(run=_integration)
 
 
+def _add_limit_options(server: argparse.ArgumentParser) -> None:
+    described = "; ".join(
+        f"{limit.name} (default {limit.default}): {limit.metadata['help']}"
+        for limit in dataclasses.fields(Limits)
+    )
+    server.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"bound of one request, repeatable (over it: a 400 or 413 naming it). {described}",
+    )
+    server.add_argument(
+        "--no-verify-reads",
+        dest="verify_reads",
+        action="store_false",
+        help="serve whole stored objects without hashing them (default: hashed as they are "
+        "served, and a corrupt one is set aside so that its next upload repairs it)",
+    )
+
+
+def _limits(settings: list[str]) -> Limits:
+    named = {}
+    for setting in settings:
+        name, equals, value = setting.partition("=")
+        if not equals:
+            raise ValueError(f"--limit takes NAME=VALUE, not {setting!r}")
+        named[name.strip()] = value.strip()
+    return limits_from(named)
+
+
 def _server_command(args: argparse.Namespace) -> int:
     return _scrub(args) if args.action == "scrub" else _server(args)
 
@@ -199,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="build signed URLs from each request's Host header instead of --public-url: "
         "only behind proxies that set it (several proxies of one server, as in benchmarks)",
     )
+    _add_limit_options(server)
     server.set_defaults(run=_server_command)
     _add_integration_parser(commands)
     _add_user_parser(commands)

@@ -4,7 +4,7 @@ Start one in a background thread with :class:`LocalServer`, or from the shell wi
 ``dagster-wandb-artifacts server --root DIR``.
 """
 
-from .limits import Limits
+from .limits import Limits, limits_from
 from .local import DEFAULT_ENTITY, LocalServer, api_key_path
 
-__all__ = ["DEFAULT_ENTITY", "Limits", "LocalServer", "api_key_path"]
+__all__ = ["DEFAULT_ENTITY", "Limits", "LocalServer", "api_key_path", "limits_from"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import secrets
 import shutil
 import socket
 import tempfile
@@ -66,17 +65,23 @@ def run_file_key(run_id: int, name: str) -> str:
     return f"{run_file_folder(run_id)}/{name}"
 
 
-def part_key(upload_id: str, part_number: int) -> str:
+def multipart_folder(upload_id: str) -> str:
     if not _UPLOAD_ID.fullmatch(upload_id):
         raise UnsafeKeyError(f"{upload_id[:64]!r} is not an upload id of this server")
-    return f"multipart/{upload_id}/{int(part_number):05d}"
+    return f"multipart/{upload_id}"
+
+
+def part_key(upload_id: str, part_number: int) -> str:
+    return f"{multipart_folder(upload_id)}/{int(part_number):05d}"
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-# Temporary names: unique in this process by the number, across processes by the prefix (and
-# O_EXCL refuses a clash), without a call for randomness per file.
-_TEMPORARY_PREFIX = secrets.token_hex(4)
+# Temporary names: unique in their process's folder by the number, without a call for
+# randomness per file (O_EXCL refuses a clash all the same).
 _temporary_numbers = itertools.count()
+#: The folder, in a local store's root, of the bytes being written before their rename into
+#: place (a rename is atomic within one filesystem): one folder per process, as for staging.
+PARTS_FOLDER = ".parts"
 
 
 _HOST = socket.gethostname()
@@ -136,7 +141,9 @@ class BlobStore:
         remove_stale_staging(Path(staging))
         self._local = isinstance(self.fs, LocalFileSystem)
         if self._local:
-            Path(self.root).mkdir(parents=True, exist_ok=True)
+            self._parts = Path(self.root) / PARTS_FOLDER / self.staging.name
+            self._parts.mkdir(parents=True, exist_ok=True, mode=0o700)
+            remove_stale_staging(self._parts.parent)
 
     def _path(self, key: str) -> str:
         return f"{self.root}/{key}"
@@ -194,36 +201,37 @@ class BlobStore:
             path.unlink(missing_ok=True)
 
     def write(self, key: str, data: bytes) -> None:
-        """Store ``data`` at ``key``; on a local folder through a temporary file beside it and a
-        rename, so no reader ever sees part of it."""
+        """Store ``data`` at ``key``; on a local folder through a temporary file in this
+        process's parts folder and a rename, so no reader ever sees part of it and a killed
+        server's leftovers are found without walking the objects."""
         target = self._path(key)
         if not self._local:
             self.fs.pipe_file(target, data)
             return
-        temporary = f"{target}.{_TEMPORARY_PREFIX}{next(_temporary_numbers)}.part"
-        try:
-            descriptor = os.open(temporary, _NEW_FILE, 0o600)
-        except FileNotFoundError:  # the key's folder is new (a failed mkdir costs more)
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(temporary, _NEW_FILE, 0o600)
+        temporary = self._parts / f"{next(_temporary_numbers)}.part"
+        descriptor = os.open(temporary, _NEW_FILE, 0o600)
         try:
             try:
                 _write_all(descriptor, data)
             finally:
                 os.close(descriptor)
-            os.replace(temporary, target)
+            _replace(temporary, target)
         except BaseException:
-            os.unlink(temporary)
+            temporary.unlink(missing_ok=True)
             raise
 
     def commit(self, staged: Path, key: str) -> None:
         """Move a complete staged file to ``key`` (atomically on a local filesystem)."""
         target = self._path(key)
         if self._local:
-            try:
-                os.replace(staged, target)
-            except FileNotFoundError:  # the key's folder is new (a failed mkdir costs more)
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, target)
+            _replace(staged, target)
         else:
             self.fs.put_file(str(staged), target)
+
+
+def _replace(source: str | Path, target: str) -> None:
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:  # the key's folder is new (a failed mkdir costs more)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)

@@ -267,7 +267,7 @@ def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]
             raise StoreError("the joined parts do not match the file's md5")
         ctx.blobs.commit(path, blobs.object_key(upload["md5"]))
     store.record_blobs([(upload["md5"], size)])
-    ctx.blobs.remove(f"multipart/{upload_id}")
+    ctx.blobs.remove(blobs.multipart_folder(upload_id))
     return upload["md5"]
 
 

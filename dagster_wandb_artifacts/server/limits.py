@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from graphql import (
@@ -31,30 +32,62 @@ from graphql import (
 from .resolvers.common import DEFAULT_PAGE, MAX_PAGE
 
 
+def _limit(default: float, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class Limits:
-    """The bounds of one request; every one can be raised or lowered per server."""
+    """The bounds of one request; every one can be raised or lowered per server (with
+    :func:`limits_from` from ``name=value`` settings, as the command line's ``--limit``)."""
 
-    #: Bytes of a ``/graphql`` request body (the SDK sends file lists in batches well below).
-    graphql_body_bytes: int = 16 << 20
-    #: Bytes of one version's metadata JSON.
-    metadata_bytes: int = 1 << 20
-    #: Bytes of one uploaded manifest (about 150 bytes per file).
-    manifest_bytes: int = 1 << 30
-    #: Bytes of a ``file_stream`` body.
-    file_stream_bytes: int = 16 << 20
-    #: Nested selections of one query.
-    max_depth: int = 20
-    #: Aliased fields of one query.
-    max_aliases: int = 100
-    #: Fields of one query once its fragments are expanded (a fragment spread ten times
-    #: counts ten times).
-    max_fields: int = 5_000
-    #: Fields one query may resolve: each counted once per node of every page around it
-    #: (``first``, else the default page of 100).
-    max_cost: int = 2_000_000
-    #: Seconds of resolver work one query may take.
-    query_seconds: float = 60.0
+    graphql_body_bytes: int = _limit(
+        16 << 20, "bytes of a /graphql request body (the SDK sends file lists well below)"
+    )
+    metadata_bytes: int = _limit(1 << 20, "bytes of one version's metadata JSON")
+    manifest_bytes: int = _limit(1 << 30, "bytes of one uploaded manifest (~150 per file)")
+    file_stream_bytes: int = _limit(16 << 20, "bytes of a file_stream body")
+    max_depth: int = _limit(20, "nested selections of one query")
+    max_aliases: int = _limit(100, "aliased fields of one query")
+    max_fields: int = _limit(
+        5_000, "fields of one query once its fragments are expanded (each spread counts)"
+    )
+    max_cost: int = _limit(
+        2_000_000,
+        "fields one query may resolve, each counted once per node of every page around it "
+        "(first, else the default page of 100)",
+    )
+    query_seconds: float = _limit(60.0, "seconds of resolver work one query may take")
+
+
+def limits_from(settings: Mapping[str, object]) -> Limits:
+    """:class:`Limits` with ``settings`` (``name: value``; a value may be a string, as on the
+    command line) over the defaults; raises ValueError naming a bad name or value."""
+    known = {limit.name: limit for limit in fields(Limits)}
+    values: dict[str, int | float] = {}
+    for name, value in settings.items():
+        if name not in known:
+            raise ValueError(f"unknown limit {name!r}; the limits are: {', '.join(known)}")
+        integer = known[name].type in (int, "int")
+        number = _number(value, integer)
+        if number is None or not 0 < number < math.inf:
+            raise ValueError(
+                f"limit {name} must be a positive {'integer' if integer else 'number'}, "
+                f"not {value!r}"
+            )
+        values[name] = number
+    return Limits(**values)
+
+
+def _number(value: object, integer: bool) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if integer and isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(value) if integer else float(value)
+    except ValueError:
+        return None
 
 
 class LimitExceeded(Exception):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,8 +18,8 @@ import uvicorn
 
 from .app import ServerState, create_app
 from .automations import Automations
-from .blobs import BlobStore
-from .limits import Limits
+from .blobs import BlobStore, multipart_folder
+from .limits import Limits, limits_from
 from .signing import URLSigner, signing_key
 from .store import Store
 
@@ -58,6 +59,17 @@ def api_key_path(root: str | Path) -> Path:
     return Path(root) / KEY_FILE
 
 
+#: A multipart upload still incomplete this long after its part URLs expired is abandoned
+#: (the SDK completes one as soon as its parts are up): no server can still receive its parts.
+ABANDONED_UPLOAD_SECONDS = 24 * 3600
+
+
+def _remove_abandoned_uploads(store: Store, blobs: BlobStore, begun_before: float) -> None:
+    for upload_id in store.forget_multipart(begun_before):
+        with contextlib.suppress(FileNotFoundError):  # completed: its parts were joined
+            blobs.remove(multipart_folder(upload_id))
+
+
 def build_state(
     root: str | Path,
     *,
@@ -68,27 +80,32 @@ def build_state(
     clock: Callable[[], float] = time.time,
     url_ttl_seconds: int = 24 * 3600,
     verify_reads: bool = True,
-    limits: Limits | None = None,
+    limits: Limits | Mapping[str, object] | None = None,
     public_url: str | None = None,
     trust_host_header: bool = False,
 ) -> ServerState:
-    """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage."""
+    """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage.
+
+    ``limits`` bound each request (:class:`Limits`, or ``{name: value}`` over the defaults;
+    a bad name or value raises ValueError); ``verify_reads`` checks a whole stored object's
+    md5 as it is served and sets a corrupt one aside (its next upload repairs it)."""
+    bounds = limits if isinstance(limits, Limits) else limits_from(limits or {})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     key = api_key or _read_or_create(api_key_path(root), new_api_key)
     secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
     store = Store(root / DATABASE_FILE)
     store.ensure_entity(entity)
+    blobs = BlobStore(storage or str(root / "storage"), root / "staging", **(storage_options or {}))
+    _remove_abandoned_uploads(store, blobs, clock() - url_ttl_seconds - ABANDONED_UPLOAD_SECONDS)
     return ServerState(
         store=store,
-        blobs=BlobStore(
-            storage or str(root / "storage"), root / "staging", **(storage_options or {})
-        ),
+        blobs=blobs,
         signer=URLSigner(signing_key(secret, key), ttl_seconds=url_ttl_seconds, clock=clock),
         api_key=key,
         entity=entity,
         verify_reads=verify_reads,
-        limits=limits or Limits(),
+        limits=bounds,
         public_url=public_url.rstrip("/") if public_url else None,
         trust_host_header=trust_host_header,
     )
@@ -144,7 +161,7 @@ class LocalServer:
         clock: Callable[[], float] = time.time,
         url_ttl_seconds: int = 24 * 3600,
         verify_reads: bool = True,
-        limits: Limits | None = None,
+        limits: Limits | Mapping[str, object] | None = None,
         public_url: str | None = None,
         trust_host_header: bool = False,
     ) -> None:

@@ -125,8 +125,11 @@ class NotFound(StoreError):
     """The named object does not exist."""
 
 
+_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).strftime(_TIMESTAMP)
 
 
 def is_version_alias(alias: str) -> bool:
@@ -953,6 +956,16 @@ class Store:
             )
 
     # Multipart uploads -------------------------------------------------------------------------
+
+    def forget_multipart(self, begun_before: float) -> list[str]:
+        """Forget the multipart uploads begun before ``begun_before`` (a Unix time); returns
+        their ids."""
+        cutoff = datetime.fromtimestamp(begun_before, timezone.utc).strftime(_TIMESTAMP)
+        with self.write() as db:
+            rows = db.execute(
+                "DELETE FROM multipart_uploads WHERE created_at < ? RETURNING id", (cutoff,)
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def begin_multipart(self, upload_id: str, md5_hex: str, artifact_id: int, parts: str) -> None:
         with self.write() as db:
