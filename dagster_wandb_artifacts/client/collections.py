@@ -142,12 +142,16 @@ class ArtifactCollection:
         except ParentNotFoundError as missing:
             raise NotFoundError(str(missing)) from None
 
-    def load(self) -> ArtifactCollection:
-        saved_type = self._attrs["type"]["name"]
-        self._assign(
-            self._fetch(self._api, self.entity, self.project, saved_type, self._saved_name)
-        )
-        return self
+    def load(
+        self,
+        entity: str,
+        project: str,
+        type_: str,
+        name: str,
+    ) -> dict[str, Any]:
+        """The GraphQL node of the collection named by the arguments (any collection, as the
+        SDK's ``load`` fetches; this object is left as it is), or a ``ValueError``."""
+        return self._fetch(self._api, entity, project, type_, name)
 
     def __repr__(self) -> str:
         return f"<ArtifactCollection {self.name} ({self.type})>"
