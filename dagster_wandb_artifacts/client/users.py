@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import queries_users as queries
 from .attrs import Attrs
-from .errors import NotFoundError
+from .errors import AuthenticationError, InvalidInputError, NotFoundError, ServerError
 
 if TYPE_CHECKING:
     from .transport import GraphQLClient
@@ -71,7 +71,7 @@ class Member:
     admin: bool
 
 
-@dataclass
+@dataclass(repr=False)
 class Team:
     """A team entity and its members; ``invite`` adds a user at once on the embedded server."""
 
@@ -80,12 +80,20 @@ class Team:
     _client: Any = field(default=None, repr=False, compare=False)
 
     def invite(self, username_or_email: str, admin: bool = False) -> bool:
+        """True once the user is a member; False when the server refuses (no such user or
+        team, a member already, not the team's admin), as the SDK's."""
         key = "email" if "@" in username_or_email else "username"
-        self._client.execute(
-            queries.CREATE_INVITE,
-            {"entity": self.name, key: username_or_email, "admin": admin},
-        )
+        try:
+            self._client.execute(
+                queries.CREATE_INVITE,
+                {"entity": self.name, key: username_or_email, "admin": admin},
+            )
+        except (NotFoundError, AuthenticationError, InvalidInputError, ServerError):
+            return False
         return True
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"
 
 
 class UserMethods:
@@ -120,8 +128,11 @@ class UserMethods:
         return self.team(team)
 
     def team(self, team: str) -> Team:
-        node = self.client.execute(queries.TEAM, {"name": team})["entity"]
-        if not node or not node["isTeam"]:
-            raise NotFoundError(f"no team named {team!r}")
-        members = [Member(m["username"], m.get("email"), bool(m["admin"])) for m in node["members"]]
-        return Team(node["name"], members, self.client)
+        """The team of this name, as the SDK's: a name no team has gives a ``Team`` too, with
+        no members (its ``invite`` then returns False)."""
+        node = self.client.execute(queries.TEAM, {"name": team})["entity"] or {}
+        members = [
+            Member(m["username"], m.get("email"), bool(m["admin"]))
+            for m in node.get("members") or []
+        ]
+        return Team(team, members, self.client)

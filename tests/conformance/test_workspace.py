@@ -37,12 +37,14 @@ def test_users_and_teams(pair: Pair):
     pair.check(team)
 
 
-@known_different(
-    "Api.team",
-    reason="the SDK's Api.team gives a Team for any name; ours raises NotFoundError",
-)
+@pytest.mark.conformance("Api.team")
 def test_a_missing_team(pair: Pair):
-    pair.check(lambda side: type(side.api.team("no-such-team")).__name__)
+    def missing(side):
+        found = side.api.team("no-such-team")
+        return [type(found).__name__, found.name, found.members, repr(found)]
+
+    pair.check(missing)
+    pair.check(lambda side: side.api.team("no-such-team").invite("nobody@example.com"))
 
 
 @pytest.mark.conformance("Api.sweep", "Api.reports", "Api.create_custom_chart")
