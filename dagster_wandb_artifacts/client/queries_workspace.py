@@ -36,6 +36,12 @@ mutation CreateCustomChart($entity: String!, $chartName: String!, $displayName: 
 }
 """
 
+DELETE_FROM_RUN_QUEUE = """
+mutation DeleteFromRunQueue($queueID: ID!, $runQueueItemId: ID!) {
+  deleteFromRunQueue(input: {queueID: $queueID, runQueueItemId: $runQueueItemId}) { success }
+}
+"""
+
 CREATE_DEFAULT_RESOURCE_CONFIG = """
 mutation CreateDefaultResourceConfig($entityName: String!, $resource: String!,
     $config: JSONString!, $templateVariables: JSONString) {
@@ -79,7 +85,7 @@ query GetRunQueueMetadata($projectName: String!, $entityName: String!, $runQueue
   project(name: $projectName, entityName: $entityName) {
     runQueue(name: $runQueue) {
       id access defaultResourceConfigID prioritizationMode externalLinks
-      runQueueItems(first: 100) { edges { node { id state } } }
+      runQueueItems(first: 100) { edges { node { id state associatedRunId } } }
     }
   }
 }

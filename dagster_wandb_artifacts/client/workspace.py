@@ -13,6 +13,7 @@ import yaml
 
 from . import queries_workspace as queries
 from .errors import InvalidInputError, NotFoundError
+from .queued_run import QueuedRun
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -243,14 +244,19 @@ class WorkspaceMethods:
         queue_name: str,
         run_queue_item_id: str,
         project_queue: str | None = None,
-        priority: str | None = None,
-    ) -> dict[str, Any]:
-        """The item ``run_queue_item_id`` of a queue (the embedded server never has any)."""
-        queue = self.run_queue(entity, queue_name)
-        for item in queue.items:
-            if item["id"] == run_queue_item_id:
-                return item
-        raise NotFoundError(f"no item {run_queue_item_id} in run queue {queue_name!r}")
+        priority: str | int | None = None,
+    ) -> QueuedRun:
+        """The item ``run_queue_item_id`` of a queue, looked up only when it is used (the
+        embedded server never holds one)."""
+        return QueuedRun(
+            self,  # type: ignore[arg-type]
+            entity,
+            project,
+            queue_name,
+            run_queue_item_id,
+            project_queue=project_queue,
+            priority=priority,
+        )
 
     def job(self, name: str | None, path: str | None = None) -> Artifact:
         """The job artifact ``name`` (a W&B Launch job is an artifact of type ``job``)."""

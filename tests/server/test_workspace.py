@@ -102,8 +102,18 @@ def test_client_sweeps_reports_charts_queues_and_jobs(server, api, monkeypatch):
     assert again.id == queue.id and again.default_resource_config["resource_args"] == {
         "kubernetes": {}
     }
+    # Nothing is ever enqueued here: an item is made for any id, and found missing when used.
+    queued = api.queued_run(ENTITY, PROJECT, "q", "nope")
+    assert (repr(queued), queued.project, queued.project_queue) == (
+        "<QueuedRun q (nope)>",
+        PROJECT,
+        None,
+    )
+    for wait in (lambda: queued.state, queued.wait_until_running, queued.wait_until_finished):
+        with pytest.raises(ValueError, match="nope"):
+            wait()
     with pytest.raises(NotFoundError):
-        api.queued_run(ENTITY, PROJECT, "q", "nope")
+        queued.delete()
 
     # Jobs are artifacts of type "job", which only W&B Launch may log.
     assert api.list_jobs(ENTITY, PROJECT) == []

@@ -208,6 +208,11 @@ class WorkspaceMutations:
     def pushToRunQueue(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         raise StoreError(LAUNCH_UNSUPPORTED)
 
+    def deleteFromRunQueue(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        # Enqueueing is refused, so a queue never holds the item.
+        decode_id(input["queueID"], "RunQueue")
+        raise NotFound(f"run queue item {input['runQueueItemId']!r} not found")
+
 
 # Fields on other domains' types ----------------------------------------------------------------
 
