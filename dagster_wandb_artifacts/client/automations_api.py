@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import queries_automations as queries
 from .automations import (
     Automation,
     Integration,
@@ -17,6 +16,7 @@ from .automations import (
 )
 from .errors import InvalidInputError, NotFoundError
 from .paginators import Paginator
+from .queries import automations as queries
 
 if TYPE_CHECKING:
     from .api import Api

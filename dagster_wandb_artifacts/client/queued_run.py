@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import queries_workspace as queries
 from .errors import NotFoundError
+from .queries import workspace as queries
 
 if TYPE_CHECKING:
     from .api import Api

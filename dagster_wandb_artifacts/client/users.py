@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import queries_users as queries
 from .attrs import Attrs
 from .errors import AuthenticationError, InvalidInputError, NotFoundError, ServerError
+from .queries import users as queries
 
 if TYPE_CHECKING:
     from .transport import GraphQLClient

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import queries_workspace as queries
 from .errors import InvalidInputError, NotFoundError
+from .queries import workspace as queries
 from .queued_run import QueuedRun
 
 if TYPE_CHECKING:
