@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from .client.names import MAX_NAME_LENGTH
+from .formats.names import MAX_NAME_LENGTH
 
 _PLAIN = re.compile(r"[A-Za-z0-9_]")
 _HASH_LENGTH = 16

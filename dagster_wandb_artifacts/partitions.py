@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .client.names import MAX_NAME_LENGTH
+from .formats.names import MAX_NAME_LENGTH
 
 PREFIX = "p-"
 KEY_METADATA = "dagster/partition_key"

@@ -1,24 +1,26 @@
-"""W&B's naming rules and artifact paths (``entity/project/name:alias``)."""
+"""The client's checks of W&B names (the rules are in :mod:`..formats.names`) and artifact paths
+(``entity/project/name:alias``)."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..formats.names import (
+    MAX_METADATA_KEYS,
+    MAX_NAME_LENGTH,
+    NAME,
+    TAG,
+    TYPE_NAME,
+    fits,
+    is_alias,
+    is_reserved_type,
+)
 from .errors import InvalidInputError
 
-MAX_NAME_LENGTH = 128
-MAX_METADATA_KEYS = 100
 LATEST = "latest"
-
-_NAME = re.compile(r"^[\w\-.]+$")
-_TYPE = re.compile(r"^[-\w]+([ ]*[-.\w]+)*$")
-_TAG = re.compile(r"^[-\w]+([ ]+[-\w]+)*$")
-_RESERVED_TYPE_PREFIX = "wandb-"
-_RESERVED_TYPES = frozenset({"job"})
 
 
 def validate_name(name: str, what: str = "artifact name") -> str:
@@ -28,7 +30,7 @@ def validate_name(name: str, what: str = "artifact name") -> str:
         raise InvalidInputError(
             f"{what} {name[:40]!r}... is {len(name)} characters; W&B allows {MAX_NAME_LENGTH}"
         )
-    if not _NAME.match(name):
+    if not NAME.match(name):
         raise InvalidInputError(
             f"{what} {name!r} may contain only letters, digits, '_', '-' and '.'"
         )
@@ -36,14 +38,14 @@ def validate_name(name: str, what: str = "artifact name") -> str:
 
 
 def validate_type(type_name: str) -> str:
-    if not isinstance(type_name, str) or not _TYPE.match(type_name or ""):
+    if not isinstance(type_name, str) or not TYPE_NAME.match(type_name or ""):
         raise InvalidInputError(
             f"artifact type {type_name!r} may contain only letters, digits, '_', '-', '.' and "
             "inner spaces"
         )
     if len(type_name) > MAX_NAME_LENGTH:
         raise InvalidInputError(f"artifact type is longer than {MAX_NAME_LENGTH} characters")
-    if type_name in _RESERVED_TYPES or type_name.startswith(_RESERVED_TYPE_PREFIX):
+    if is_reserved_type(type_name):
         raise InvalidInputError(
             f"artifact type {type_name!r} is reserved for W&B's internal use: choose another "
             "(for example 'dataset' or 'model')"
@@ -56,13 +58,13 @@ def validate_alias(alias: str) -> str:
         raise InvalidInputError(
             f"alias {alias!r} must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
         )
-    if "/" in alias or ":" in alias:
+    if not is_alias(alias):
         raise InvalidInputError(f"alias {alias!r} may not contain '/' or ':'")
     return alias
 
 
 def validate_tag(tag: str) -> str:
-    if not isinstance(tag, str) or len(tag) > MAX_NAME_LENGTH or not _TAG.match(tag):
+    if not isinstance(tag, str) or not fits(TAG, tag):
         raise InvalidInputError(
             f"tag {tag!r} may contain only letters, digits, '_', '-' and single inner spaces"
         )

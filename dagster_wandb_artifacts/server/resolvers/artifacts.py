@@ -6,16 +6,14 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
+from ...formats.names import NAME, TAG, TYPE_NAME
 from .. import registry
 from ..filters import parse_filters
 from ..ids import decode_id, encode_id
 from ..store import NotFound, StoreError
 from . import files, runs
 from .common import (
-    NAME,
-    TAG,
     TTL_DISABLED,
-    TYPE_NAME,
     Connection,
     Context,
     Node,

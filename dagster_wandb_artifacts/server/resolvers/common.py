@@ -19,6 +19,14 @@ from typing import Any
 
 from graphql import GraphQLSchema, build_schema
 
+from ...formats.names import (
+    MAX_METADATA_KEYS,
+    MAX_NAME_LENGTH,
+    RUN_ID_RESERVED,
+    fits,
+    is_alias,
+    is_run_id,
+)
 from .. import blobs
 from ..filters import FilterError
 from ..ids import decode_cursor, encode_cursor
@@ -49,12 +57,6 @@ MAX_CLI_VERSION = "0.31.0"
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
-
-NAME = re.compile(r"^[\w\-.]+$")
-TYPE_NAME = re.compile(r"^[-\w]+([ ]*[-.\w]+)*$")
-TAG = re.compile(r"^[-\w]+([ ]+[-\w]+)*$")
-MAX_NAME = 128
-MAX_METADATA_KEYS = 100
 
 # W&B's sentinels for ``ttlDurationSeconds``.
 TTL_INHERIT = -1
@@ -142,17 +144,13 @@ def keep_going() -> None:
 
 
 def check(pattern: re.Pattern[str], value: str, what: str) -> str:
-    if not value or len(value) > MAX_NAME or not pattern.match(value):
+    if not fits(pattern, value):
         raise StoreError(
             f"invalid {what} {value!r}: use letters, digits, '_', '-' and '.', at most "
-            f"{MAX_NAME} characters"
+            f"{MAX_NAME_LENGTH} characters"
         )
     return value
 
-
-#: What W&B refuses in a run id (the SDK's ``Settings.run_id`` rule), plus what is unsafe
-#: anywhere a name could end up: a backslash and control characters.
-RUN_ID_RESERVED = frozenset(":;,#?/'\\")
 
 #: The storage regions W&B knows (the SDK offers ``coreweave-us`` besides the default); this
 #: server keeps every artifact's bytes in its one store, whichever was asked.
@@ -160,16 +158,10 @@ STORAGE_REGIONS = ("default", "coreweave-us")
 
 
 def check_run_id(run_id: str) -> str:
-    if (
-        not run_id.strip()
-        or run_id != run_id.strip()
-        or len(run_id) > MAX_NAME
-        or run_id in (".", "..")
-        or any(c in RUN_ID_RESERVED or not c.isprintable() for c in run_id)
-    ):
+    if not is_run_id(run_id):
         raise StoreError(
             f"invalid run id {run_id!r}: no {''.join(sorted(RUN_ID_RESERVED))} or control "
-            f"characters, no surrounding whitespace, at most {MAX_NAME} characters"
+            f"characters, no surrounding whitespace, at most {MAX_NAME_LENGTH} characters"
         )
     return run_id
 
@@ -181,8 +173,10 @@ def check_storage_region(region: str | None) -> None:
 
 
 def check_alias(alias: str) -> str:
-    if not alias or len(alias) > MAX_NAME or any(c in alias for c in "/:"):
-        raise StoreError(f"invalid alias {alias!r}: no '/' or ':', at most {MAX_NAME} characters")
+    if not is_alias(alias):
+        raise StoreError(
+            f"invalid alias {alias!r}: no '/' or ':', at most {MAX_NAME_LENGTH} characters"
+        )
     return alias
 
 

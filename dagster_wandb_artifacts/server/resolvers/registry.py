@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...formats.names import NAME
 from ..ids import decode_id
 from ..store import NotFound, StoreError
 from . import artifacts
-from .common import NAME, Context, check, check_alias
+from .common import Context, check, check_alias
 
 
 class RegistryMutations:

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from ...formats.errors import InvalidInputError
+from ...formats.names import NAME, TYPE_NAME
 from .. import registry
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
@@ -17,8 +18,6 @@ from . import artifacts
 from .common import (
     FEATURES,
     MAX_CLI_VERSION,
-    NAME,
-    TYPE_NAME,
     Connection,
     Context,
     Node,

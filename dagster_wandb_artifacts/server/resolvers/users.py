@@ -12,10 +12,11 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
+from ...formats.names import NAME
 from ..accounts import Accounts, PermissionDenied, Viewer
 from ..ids import encode_id
 from ..store import NotFound, StoreError
-from .common import NAME, Context, check, positional_page
+from .common import Context, check, positional_page
 from .runs import EntityNode, ProjectNode
 
 

@@ -13,10 +13,11 @@ from typing import Any
 import yaml
 from graphql import GraphQLSchema
 
+from ...formats.names import NAME
 from ..ids import decode_id, encode_id
 from ..store import NotFound, StoreError
 from ..workspace import Workspace
-from .common import NAME, Context, check, positional_page
+from .common import Context, check, positional_page
 from .runs import EntityNode, ProjectNode
 
 LAUNCH_UNSUPPORTED = (
