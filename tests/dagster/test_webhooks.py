@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
+from dagster import DagsterEventType, DagsterInstance
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -67,7 +69,7 @@ def dagster_webserver(tmp_path):
     )
     try:
         wait_for_line(process, "Serving dagster-webserver", timeout=180)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", home
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -78,15 +80,31 @@ def _graphql(url: str, query: str, variables: dict | None = None) -> dict:
     return reply.json()["data"]
 
 
-def _finished_run(url: str, run_id: str, timeout: float = 120) -> dict:
-    """The run once it has finished (its status polled, bounded by ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+_RUN_ENDS = {
+    DagsterEventType.RUN_SUCCESS,
+    DagsterEventType.RUN_FAILURE,
+    DagsterEventType.RUN_CANCELED,
+}
+
+
+def _finished_run(url: str, home: Path, run_id: str, timeout: float = 120) -> dict:
+    """The run once it has finished: Dagster's own watch on the run's event log (what its
+    webserver's subscriptions use) reports the run's end, waited for with a bound."""
+    ended = threading.Event()
+
+    def on_event(entry, cursor: str) -> None:
+        if entry.dagster_event_type in _RUN_ENDS:
+            ended.set()
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        # Watching from the log's start, so an end written before the status is read below
+        # still sets ``ended``.
+        instance.event_log_storage.watch(run_id, None, on_event)
         run = _graphql(url, RUN, {"id": run_id})["runOrError"]
-        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-            return run
-        time.sleep(0.2)  # polling Dagster's run status, each poll bounded by the deadline
-    raise AssertionError(f"run {run_id} did not finish in {timeout}s: {run}")
+        if run["status"] not in ("SUCCESS", "FAILURE", "CANCELED"):
+            assert ended.wait(timeout), f"run {run_id} did not finish in {timeout}s: {run}"
+            run = _graphql(url, RUN, {"id": run_id})["runOrError"]
+    return run
 
 
 def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_webserver):
@@ -97,7 +115,8 @@ def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_we
         aliases=frozenset({"production"}),
         run_config=lambda e: {"ops": {"deploy": {"config": {"version": e.version_string}}}},
     )
-    receiver = WandbWebhookReceiver(dagster_webserver, [route], token="hook-token")
+    url, home = dagster_webserver
+    receiver = WandbWebhookReceiver(url, [route], token="hook-token")
     with receiver:
         api.insert_secret("HOOK_TOKEN", "hook-token")
         hook = api.create_webhook_integration(
@@ -140,13 +159,13 @@ def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_we
     materialized, launched = done
     assert materialized == "materialized:classifier"
 
-    run = _finished_run(dagster_webserver, launched.removeprefix("run:"))
+    run = _finished_run(url, home, launched.removeprefix("run:"))
     assert (run["jobName"], run["status"]) == ("deploy_model", "SUCCESS")
     tags = {t["key"]: t["value"] for t in run["tags"]}
     assert tags["wandb/artifact"] == event.version_string
     assert tags["wandb/alias"] == "production"
 
-    nodes = _graphql(dagster_webserver, MATERIALIZATIONS)["assetNodes"]
+    nodes = _graphql(url, MATERIALIZATIONS)["assetNodes"]
     [node] = [n for n in nodes if n["assetKey"]["path"] == ["classifier"]]
     [materialization] = node["assetMaterializations"]
     assert {"key": "dagster/data_version", "value": logged.digest} in materialization["tags"]
