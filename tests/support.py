@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import selectors
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -188,30 +190,83 @@ def server_process(root: Path, port: int, api_key: str) -> Iterator[subprocess.P
         process.wait(timeout=30)
 
 
-def kill_once_an_upload_starts(process: subprocess.Popen, root: Path) -> threading.Thread:
-    """A thread that kills the server process as soon as upload bytes reach its staging
-    folder: the server dies mid-transfer."""
+_IN_MODIFY = 0x2  # <sys/inotify.h>: a file in the watched folder was written
+_INOTIFY_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
+
+
+def _watch_writes(folders: list[Path]) -> tuple[int, dict[int, Path]]:
+    """An inotify descriptor that turns readable when a file in ``folders`` is written, and
+    the folder of each of its watches."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    descriptor = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+    if descriptor < 0:
+        raise OSError(ctypes.get_errno(), "inotify_init1")
+    watches = {}
+    for folder in folders:
+        watch = libc.inotify_add_watch(descriptor, os.fsencode(folder), _IN_MODIFY)
+        if watch < 0:
+            os.close(descriptor)
+            raise OSError(ctypes.get_errno(), f"inotify_add_watch {folder}")
+        watches[watch] = folder
+    return descriptor, watches
+
+
+def _written_files(descriptor: int, watches: dict[int, Path]) -> Iterator[Path]:
+    buffer = os.read(descriptor, 64 * 1024)
+    offset = 0
+    while offset < len(buffer):
+        watch, _, _, length = _INOTIFY_EVENT.unpack_from(buffer, offset)
+        offset += _INOTIFY_EVENT.size
+        yield watches[watch] / os.fsdecode(buffer[offset : offset + length].rstrip(b"\0"))
+        offset += length
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # received and moved away meanwhile
+        return 0
+
+
+def kill_once_an_upload_starts(
+    process: subprocess.Popen, root: Path, min_bytes: int = 1024**2
+) -> threading.Thread:
+    """A thread that kills the server process as soon as an upload has put ``min_bytes`` in
+    its staging folder: the server dies in the middle of a big file's transfer (small files
+    sent before it pass). The kernel reports the server's writes (inotify, watched from
+    before this returns), so the kill follows at once."""
     staging = root / "staging"
 
-    def receiving() -> bool:
-        # Staging files are per server process (a subfolder) and vanish once received.
-        for path in staging.rglob("upload-*"):
-            try:
-                if path.stat().st_size > 0:
-                    return True
-            except FileNotFoundError:
-                continue
-        return False
+    def receiving(path: Path) -> bool:
+        return path.name.startswith("upload-") and _size(path) >= min_bytes
 
-    def watch() -> None:
+    # Staging files are per server process (a subfolder, made as the server started).
+    descriptor, watches = _watch_writes([f for f in staging.iterdir() if f.is_dir()])
+
+    # Readable once the server has exited: nothing more to wait for then.
+    exited = os.pidfd_open(process.pid)
+
+    def kill_when_receiving() -> None:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            if receiving():
-                process.kill()
-                return
-            time.sleep(0.002)  # polls the server's disk; bounded by the deadline
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(descriptor, selectors.EVENT_READ)
+                selector.register(exited, selectors.EVENT_READ)
+                # Bytes that landed before the watch began are seen on disk.
+                if any(map(receiving, staging.rglob("upload-*"))):
+                    process.kill()
+                    return
+                while ready := selector.select(deadline - time.monotonic()):
+                    if any(key.fd == exited for key, _ in ready):
+                        return
+                    if any(map(receiving, _written_files(descriptor, watches))):
+                        process.kill()
+                        return
+        finally:
+            os.close(descriptor)
+            os.close(exited)
 
-    thread = threading.Thread(target=watch, daemon=True)
+    thread = threading.Thread(target=kill_when_receiving, daemon=True)
     thread.start()
     return thread
 
