@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,15 +20,6 @@ from dagster_wandb_artifacts.client import (
     publishing,
 )
 from dagster_wandb_artifacts.client.transfer import prefetched
-
-
-def _wait_for(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def _files(root: Path, count: int, prefix: str = "f") -> dict[str, bytes]:
@@ -69,11 +59,13 @@ def test_prefetched_stops_drawing_once_the_consumer_stops():
             drawn.append(len(drawn))
             yield drawn[-1]
 
-    before = threading.active_count()
+    before = set(threading.enumerate())
     items = prefetched(endless(), ahead=3)
     assert [next(items) for _ in range(3)] == [0, 1, 2]
+    [producer] = set(threading.enumerate()) - before
     items.close()
-    assert _wait_for(lambda: threading.active_count() == before)
+    producer.join(timeout=10)
+    assert not producer.is_alive()
     # What was asked for, what the queue held, and the one item the thread was handing over.
     assert len(drawn) <= 3 + 3 + 1
 
