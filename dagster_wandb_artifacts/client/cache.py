@@ -67,6 +67,8 @@ class ArtifactCache:
         self.root = Path(root)
         self.max_size = max_size
         self._objects = self.root / "artifacts" / "obj" / "md5"
+        #: The object folders known to exist: each file would otherwise ask for its own.
+        self._folders: set[Path] = set()
 
     @classmethod
     def default(cls) -> ArtifactCache:
@@ -77,10 +79,22 @@ class ArtifactCache:
         hex_digest = b64_to_hex(b64_digest)
         return self._objects / hex_digest[:2] / hex_digest[2:]
 
+    def _folder(self, path: Path) -> Path:
+        """``path``'s folder, created when this cache has not seen it yet."""
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return folder
+
     def _record(self, path: Path, stat: os.stat_result) -> None:
         # Written in place: a reader that meets a half-written record finds no match and
         # hashes the object again, so the atomic rename is not needed here.
-        path.with_name(path.name + _STAT_SUFFIX).write_text(json.dumps(_stat_key(stat)))
+        record = os.open(f"{path}{_STAT_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(record, json.dumps(_stat_key(stat)).encode())
+        finally:
+            os.close(record)
 
     def get(self, b64_digest: str, size: int) -> Path | None:
         """The cached file when it holds exactly these bytes; None otherwise."""
@@ -113,12 +127,14 @@ class ArtifactCache:
         """A file to write the object's bytes into; checked and moved into place on exit
         (``writer.path`` is then the cached object)."""
         target = self.path_for(b64_digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _temporary(target.parent, target.name)
+        temporary = _temporary(self._folder(target), target.name)
         try:
             with open(temporary, "wb") as file:
                 writer = _HashingWriter(file, size)
                 yield writer
+                # Stat the open file: the path's stat would cost one more lookup.
+                file.flush()
+                stat = os.fstat(file.fileno())
             received = writer.md5.hexdigest()
             if received != b64_to_hex(b64_digest) or writer.size != size:
                 raise IntegrityError(
@@ -127,20 +143,39 @@ class ArtifactCache:
                     received=received,
                 )
             os.replace(temporary, target)
-            self._record(target, target.stat())
-            writer.path = target
-        finally:
+        except BaseException:
             temporary.unlink(missing_ok=True)
+            raise
+        self._record(target, stat)
+        writer.path = target
 
     def add_file(self, source: Path, b64_digest: str, size: int, *, move: bool = False) -> Path:
         """Put a local file (already hashed) into the cache: hard link, else copy."""
         target = self.path_for(b64_digest)
-        if self.get(b64_digest, size) is not None:
-            return target
+        self._folder(target)
+        try:
+            # A new link appears whole and at once: no temporary file is needed for it.
+            if move:
+                os.replace(source, target)
+            else:
+                os.link(source, target)
+        except FileExistsError:
+            if self.get(b64_digest, size) is not None:
+                return target
+            self._copy_in(source, target, move)
+        except OSError:
+            self._copy_in(source, target, move)
+        self._record(target, target.stat())
+        return target
+
+    @staticmethod
+    def _copy_in(source: Path, target: Path, move: bool) -> None:
+        """``source`` over ``target`` through a temporary file (another filesystem, no hard
+        links, or a stale object to replace)."""
 
         def write(temporary: Path) -> None:
             if move:
-                os.replace(source, temporary)
+                shutil.move(source, temporary)
                 return
             try:
                 os.link(source, temporary)
@@ -148,8 +183,6 @@ class ArtifactCache:
                 shutil.copyfile(source, temporary)
 
         _replace_atomically(write, target)
-        self._record(target, target.stat())
-        return target
 
     def link_to(self, b64_digest: str, destination: Path, *, copy: bool = False) -> None:
         """Place the cached object at ``destination`` (a hard link unless ``copy``).

@@ -120,7 +120,7 @@ def _put_manifest(api: Api, created: dict[str, Any]) -> None:
     file, body = created["node"]["file"], created["body"]
     headers = dict(h.split(":", 1) for h in file.get("uploadHeaders") or [])
     headers["Content-Length"] = str(len(body))
-    api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
+    api.client.request("PUT", file["uploadUrl"], signed=True, data=body, headers=headers)
 
 
 def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> dict[str, Any]:

@@ -98,13 +98,17 @@ class VersionReading:
         url = _manifest_url(self._attrs)
         if url is not None:
             try:
-                return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+                return self._checked(
+                    Manifest.from_bytes(api.client.request("GET", url, signed=True).content)
+                )
             except (AuthenticationError, InvalidInputError, NotFoundError):
                 pass  # the URL came with the version: its signature may have expired since
         url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
         if url is None:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+        return self._checked(
+            Manifest.from_bytes(api.client.request("GET", url, signed=True).content)
+        )
 
     def _checked(self, manifest: Manifest) -> Manifest:
         """The fetched manifest, if its entries are the ones the version's digest names: a
