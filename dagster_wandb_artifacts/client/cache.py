@@ -1,10 +1,12 @@
 """The content-addressed artifact cache, in the wandb SDK's layout.
 
 ``<root>/artifacts/obj/md5/<hex[:2]>/<hex[2:]>``, shared by several processes: every file
-arrives through a temporary file in the same folder and an atomic rename, so a reader never
-sees a partial file. Beside each object, a small ``.stat`` record holds the (size, mtime,
-inode) it had when it was verified; a hit whose stat changed since is hashed again, and a
-corrupt object is deleted and reported as a miss, never returned.
+arrives whole, as a hard link or through a temporary file in the same folder and an atomic
+rename, so a reader never sees a partial file. Each object records the (size, mtime, inode)
+it had when it was verified, in an extended attribute (``user.dagster_wandb_artifacts.verified``)
+or, where the filesystem has none, in a ``.stat`` file beside it; a hit whose stat changed
+since is hashed again, and a corrupt object is deleted and reported as a miss, never returned.
+A logged file is linked, not copied, into the cache: the record is then on its inode too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .errors import IntegrityError
 
 _TEMP_PREFIX = ".tmp-"
 _STAT_SUFFIX = ".stat"
+_STAT_ATTRIBUTE = "user.dagster_wandb_artifacts.verified"
 
 
 def _stat_key(stat: os.stat_result) -> list[int]:
@@ -88,13 +91,33 @@ class ArtifactCache:
         return folder
 
     def _record(self, path: Path, stat: os.stat_result) -> None:
+        record = json.dumps(_stat_key(stat)).encode()
+        # An extended attribute of the object's inode where the filesystem has them: a
+        # record file costs a new inode, which takes ten times as long while another
+        # process (a local server) keeps the disk's journal busy with its fsyncs.
+        try:
+            os.setxattr(path, _STAT_ATTRIBUTE, record)
+            return
+        except (AttributeError, OSError):  # no extended attributes on this platform or disk
+            pass
         # Written in place: a reader that meets a half-written record finds no match and
         # hashes the object again, so the atomic rename is not needed here.
-        record = os.open(f"{path}{_STAT_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        file = os.open(f"{path}{_STAT_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            os.write(record, json.dumps(_stat_key(stat)).encode())
+            os.write(file, record)
         finally:
-            os.close(record)
+            os.close(file)
+
+    @staticmethod
+    def _recorded(path: Path) -> list[int] | None:
+        try:
+            return json.loads(os.getxattr(path, _STAT_ATTRIBUTE))
+        except (AttributeError, OSError, ValueError):
+            pass
+        try:
+            return json.loads(path.with_name(path.name + _STAT_SUFFIX).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
 
     def get(self, b64_digest: str, size: int) -> Path | None:
         """The cached file when it holds exactly these bytes; None otherwise."""
@@ -105,16 +128,10 @@ class ArtifactCache:
             return None
         if stat.st_size != size:
             return None
-        current = _stat_key(stat)
-        stat_path = path.with_name(path.name + _STAT_SUFFIX)
-        try:
-            recorded = json.loads(stat_path.read_text())
-        except (FileNotFoundError, ValueError):
-            recorded = None
-        if recorded != current:
+        if self._recorded(path) != _stat_key(stat):
             if md5_file(path) != bytes.fromhex(b64_to_hex(b64_digest)):
                 path.unlink(missing_ok=True)
-                stat_path.unlink(missing_ok=True)
+                path.with_name(path.name + _STAT_SUFFIX).unlink(missing_ok=True)
                 return None
             self._record(path, stat)
         # Least-recently-used order by access time, set by hand for noatime mounts; the

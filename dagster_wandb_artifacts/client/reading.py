@@ -243,7 +243,10 @@ class VersionReading:
             if entry.local_path and not entry.skip_cache and entry.ref is None:
                 api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
 
-        parallel_map(insert, list(self._manifest.entries.values()), api.transfer.workers)
+        # One thread: a hard link and its record are a few fast system calls each, which a
+        # pool's hand-offs and contention for the GIL would only slow down.
+        for entry in list(self._manifest.entries.values()):
+            insert(entry)
 
     def file(self, root: str | os.PathLike | None = None) -> str:
         """Download a single-file artifact; returns the file's path."""
