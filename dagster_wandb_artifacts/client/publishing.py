@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 #: Files named in one ``CreateArtifactFiles`` request.
 FILES_PER_REQUEST = 1000
+#: Files named in the first: uploads start on its reply (the server registers 1,000 files in
+#: a few round trips' time), while the next batches are asked for.
+FIRST_FILES_PER_REQUEST = 100
 
 #: A file to upload: its entry, its ``CreateArtifactFiles`` node, its parts' md5s if multipart.
 _Upload = tuple[ManifestEntry, dict[str, Any], list[dict[str, Any]] | None]
@@ -157,7 +160,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         """The files whose bytes the server still wants, registered one ``CreateArtifactFiles``
         batch at a time (only a batch or two of replies is held)."""
         nonlocal born_elsewhere
-        for batch in chunks(new_entries, FILES_PER_REQUEST):
+        for batch in chunks(new_entries, FILES_PER_REQUEST, FIRST_FILES_PER_REQUEST):
             specs = []
             for entry in batch:
                 spec = {

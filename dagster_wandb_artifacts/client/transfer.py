@@ -419,6 +419,11 @@ class SafeTargets:
         return target
 
 
-def chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def chunks(items: list[T], size: int, first: int | None = None) -> Iterator[list[T]]:
+    """``items`` in lists of ``size``, the first of ``first`` when given."""
+    start = 0
+    if first is not None and items:
+        yield items[:first]
+        start = first
+    for offset in range(start, len(items), size):
+        yield items[offset : offset + size]
