@@ -80,6 +80,7 @@ def test_prefetched_stops_drawing_once_the_consumer_stops():
 
 def test_batches_in_flight_keep_every_file_and_its_birth_artifact(api, tmp_path, monkeypatch):
     monkeypatch.setattr(publishing, "FILES_PER_REQUEST", 7)
+    monkeypatch.setattr(publishing, "FIRST_FILES_PER_REQUEST", 3)
     api.transfer = replace(api.transfer, requests_in_flight=8)
     shared = _files(tmp_path / "other", 2, prefix="shared")
     other = _log(api, "other", tmp_path / "other")
