@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -29,6 +30,7 @@ from .errors import IntegrityError
 _TEMP_PREFIX = ".tmp-"
 _STAT_SUFFIX = ".stat"
 _STAT_ATTRIBUTE = "user.dagster_wandb_artifacts.verified"
+_VERSION_DIGEST = re.compile(r"[0-9a-f]{32}")
 
 
 def _stat_key(stat: os.stat_result) -> list[int]:
@@ -70,8 +72,21 @@ class ArtifactCache:
         self.root = Path(root)
         self.max_size = max_size
         self._objects = self.root / "artifacts" / "obj" / "md5"
+        self._versions = self.root / "artifacts" / "versions"
         #: The object folders known to exist: each file would otherwise ask for its own.
         self._folders: set[Path] = set()
+
+    def knows_version(self, digest: str) -> bool:
+        """Whether this cache took in the files of the version with this manifest digest
+        (they may have been evicted since: a hint, never a promise)."""
+        return _VERSION_DIGEST.fullmatch(digest) is not None and (self._versions / digest).exists()
+
+    def note_version(self, digest: str) -> None:
+        """Remember that the files of this version went into the cache."""
+        if _VERSION_DIGEST.fullmatch(digest) is None:
+            return  # a name from the server: never a path unless it is an md5
+        self._versions.mkdir(parents=True, exist_ok=True)
+        (self._versions / digest).touch()
 
     @classmethod
     def default(cls) -> ArtifactCache:

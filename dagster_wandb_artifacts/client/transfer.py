@@ -98,16 +98,47 @@ class _Failed:
         self.error = error
 
 
-def prefetched(items: Iterable[T], ahead: int) -> Iterator[T]:
-    """``items``, drawn by a thread of their own up to ``ahead`` items before they are asked
-    for: a source that fetches (a batch of upload URLs, a page of a listing) does its round
-    trips while the consumer works on what came before. A failure of the source is raised
-    where the item it would have given is asked for; once the consumer stops asking (closes
-    this generator), the thread stops at its next item."""
+_END = object()
+
+
+class _Prefetched(Iterator[T]):
+    """The consumer's side of :func:`prefetched`."""
+
+    def __init__(self, handed: queue.Queue[Any], stopped: threading.Event) -> None:
+        self._handed = handed
+        self._stopped = stopped
+
+    def __next__(self) -> T:
+        if self._stopped.is_set():
+            raise StopIteration
+        item = self._handed.get()
+        if item is _END or isinstance(item, _Failed):
+            self.close()
+        if item is _END:
+            raise StopIteration
+        if isinstance(item, _Failed):
+            raise item.error
+        return item
+
+    def close(self) -> None:
+        """Stop drawing: the thread stops at its next item."""
+        self._stopped.set()
+
+    # Dropped without being closed (a consumer that failed half-way), it stops the thread too.
+    __del__ = close
+
+
+def prefetched(items: Iterable[T], ahead: int) -> _Prefetched[T]:
+    """``items``, drawn by a thread of their own from now on, up to ``ahead`` items before
+    they are asked for: a source that fetches (a batch of upload URLs, a page of a listing)
+    does its round trips while the caller does other work or works on what came before. A
+    failure of the source is raised where the item it would have given is asked for; once
+    the consumer stops asking (calls ``close()``, or drops it), the thread stops at its next
+    item."""
     handed: queue.Queue[Any] = queue.Queue(maxsize=ahead)
     stopped = threading.Event()
-    end = object()
 
+    # The thread holds the queue and the event, not the consumer: dropping it stops them.
     def hand(item: Any) -> bool:
         while not stopped.is_set():
             try:
@@ -125,18 +156,11 @@ def prefetched(items: Iterable[T], ahead: int) -> Iterator[T]:
         except BaseException as exc:  # noqa: BLE001 - raised again in the consumer
             hand(_Failed(exc))
         else:
-            hand(end)
+            hand(_END)
 
     context = contextvars.copy_context()
-    producer = threading.Thread(target=context.run, args=(produce,), daemon=True)
-    producer.start()
-    try:
-        while (item := handed.get()) is not end:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stopped.set()
+    threading.Thread(target=context.run, args=(produce,), daemon=True).start()
+    return _Prefetched(handed, stopped)
 
 
 def requests_in_flight(settings: TransferSettings, client: GraphQLClient) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -10,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from requests.adapters import HTTPAdapter
 
 from bench.latency_proxy import LatencyProxy
 from bench.latency_proxy import Path as NetworkPath
@@ -132,3 +134,40 @@ def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
     # the thread count a loopback server gets.
     assert logged_over > 2 * api.transfer.workers
     assert loaded_over > 2 * api.transfer.workers
+
+
+class _TimedAdapter(HTTPAdapter):
+    """The session's adapter, noting when each request was in flight and what it asked."""
+
+    def __init__(self) -> None:
+        super().__init__(pool_maxsize=256)
+        self.spans: list[tuple[float, float, str, dict]] = []
+
+    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        response = super().send(request, **kwargs)
+        body = json.loads(request.body) if request.method == "POST" else {}
+        label = body.get("operationName") or f"{request.method} {request.path_url.split('/')[2]}"
+        self.spans.append((started, time.monotonic(), label, body.get("variables") or {}))
+        return response
+
+
+def test_cold_load_asks_for_the_manifest_and_a_small_first_page_of_urls_at_once(
+    server, tmp_path, wandb_home
+):
+    contents = _files(tmp_path / "src", 150)
+    target = server.base_url.split("://", 1)[1]
+    with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
+        server.public_url = f"http://{proxy.address}"
+        overrides = {"base_url": server.public_url, "entity": "ent", "project": "proj"}
+        api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
+        _log(api, "paged", tmp_path / "src")
+        cold = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cold"))
+        adapter = _TimedAdapter()
+        cold.client.session.mount("http://", adapter)
+        root = Path(cold.artifact("paged:latest").download(tmp_path / "out"))
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == contents
+    listings = [span for span in adapter.spans if span[2] == "ArtifactMembershipFiles"]
+    assert [span[3]["perPage"] for span in listings] == [100, 5000]
+    (manifest,) = [span for span in adapter.spans if span[2] == "GET manifest"]
+    assert listings[0][0] < manifest[1]  # under way before the manifest arrived
