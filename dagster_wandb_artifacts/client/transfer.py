@@ -51,39 +51,37 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
     """``map`` on a thread pool, results in the items' order; the first failure is raised once
     every task has stopped, and no new item is started once a failure is seen.
 
-    Each worker takes the next item from ``items`` when it is free, so items are drawn lazily
-    (a generator may fetch more as it is consumed) and nothing is held per item but its
-    result: one future per item, as ``Executor.map`` makes, costs about 1 KiB.
+    Items are drawn one at a time, as a worker is free for them: a generator may fetch more
+    as it is consumed, and the first item starts as soon as it is there (not once a pool's
+    worth has come). Nothing is held per item but its result.
     """
     iterator = iter(items)
-    head = list(islice(iterator, workers))
-    if len(head) <= 1 or workers <= 1:
-        return [function(item) for item in chain(head, iterator)]
-    numbered = enumerate(chain(head, iterator))
-    lock = threading.Lock()
+    first = list(islice(iterator, 2))
+    if len(first) <= 1 or workers <= 1:
+        return [function(item) for item in chain(first, iterator)]
     results: list[Any] = []
     failures: list[BaseException] = []
+    free = threading.Semaphore(workers)
 
-    def work() -> None:
+    def run(index: int, item: T) -> None:
         try:
-            while not failures:
-                with lock:  # a generator must not be resumed by two threads at once
-                    taken = next(numbered, None)
-                    if taken is None:
-                        return
-                    results.append(None)
-                index, item = taken
+            if not failures:
                 results[index] = function(item)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             failures.append(exc)
+        finally:
+            free.release()
 
-    with ThreadPoolExecutor(max_workers=len(head)) as pool:
-        # Each worker runs in a copy of the caller's context: retry notices reach its sink.
-        tasks = [pool.submit(contextvars.copy_context().run, work) for _ in head]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
-            for task in tasks:
-                task.result()
-        except BaseException as exc:  # interrupted while waiting: the workers stop too
+            for index, item in enumerate(chain(first, iterator)):
+                free.acquire()
+                if failures:
+                    break
+                results.append(None)
+                # Each task runs in a copy of the caller's context: retry notices reach its sink.
+                pool.submit(contextvars.copy_context().run, run, index, item)
+        except BaseException as exc:  # the source failed, or the wait was interrupted
             failures.append(exc)
             raise
     if failures:
