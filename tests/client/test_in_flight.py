@@ -6,7 +6,8 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,19 +115,29 @@ def test_one_failed_upload_among_many_fails_the_log_and_commits_nothing(api, tmp
     assert not api.artifact_exists("broken:latest")
 
 
-def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
-    server, tmp_path, wandb_home
-):
-    contents = _files(tmp_path / "src", 60)
+@contextmanager
+def _far(server) -> Iterator[tuple[LatencyProxy, Callable[[Path], Api]]]:
+    """The server behind a 50 ms round trip, and a maker of clients (by cache folder)."""
     target = server.base_url.split("://", 1)[1]
     with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
         # Signed file URLs through the proxy too, as behind any public URL.
         server.public_url = f"http://{proxy.address}"
         overrides = {"base_url": server.public_url, "entity": "ent", "project": "proj"}
-        api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
+        yield (
+            proxy,
+            lambda cache: Api(overrides, api_key=server.api_key, cache=ArtifactCache(cache)),
+        )
+
+
+def test_across_latency_transfers_keep_more_requests_in_flight_than_workers(
+    server, tmp_path, wandb_home
+):
+    contents = _files(tmp_path / "src", 60)
+    with _far(server) as (proxy, far_api):
+        api = far_api(tmp_path / "cache")
         _log(api, "far", tmp_path / "src")
         logged_over = proxy.connections
-        cold = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cold"))
+        cold = far_api(tmp_path / "cold")
         root = Path(cold.artifact("far:latest").download(tmp_path / "out"))
         loaded_over = proxy.connections - logged_over
     assert {p.name: p.read_bytes() for p in root.iterdir()} == contents
@@ -156,13 +167,9 @@ def test_cold_load_asks_for_the_manifest_and_a_small_first_page_of_urls_at_once(
     server, tmp_path, wandb_home
 ):
     contents = _files(tmp_path / "src", 150)
-    target = server.base_url.split("://", 1)[1]
-    with LatencyProxy(target, NetworkPath(rtt=0.05)) as proxy:
-        server.public_url = f"http://{proxy.address}"
-        overrides = {"base_url": server.public_url, "entity": "ent", "project": "proj"}
-        api = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cache"))
-        _log(api, "paged", tmp_path / "src")
-        cold = Api(overrides, api_key=server.api_key, cache=ArtifactCache(tmp_path / "cold"))
+    with _far(server) as (_, far_api):
+        _log(far_api(tmp_path / "cache"), "paged", tmp_path / "src")
+        cold = far_api(tmp_path / "cold")
         adapter = _TimedAdapter()
         cold.client.session.mount("http://", adapter)
         root = Path(cold.artifact("paged:latest").download(tmp_path / "out"))
