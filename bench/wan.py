@@ -105,17 +105,18 @@ class RequestLog:
     def __init__(self) -> None:
         self._spans: list[tuple[float, float, str]] = []
         self._lock = threading.Lock()
-        original = requests.Session.send
+        # The adapter, not the session: file transfers to signed URLs skip the session.
+        original = requests.adapters.HTTPAdapter.send
 
-        def send(session: requests.Session, request: requests.PreparedRequest, **kwargs):
+        def send(adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kw):
             started = time.perf_counter()
             try:
-                return original(session, request, **kwargs)
+                return original(adapter, request, **kw)
             finally:
                 with self._lock:
                     self._spans.append((started, time.perf_counter(), _label(request)))
 
-        requests.Session.send = send  # type: ignore[method-assign]
+        requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
 
     @contextmanager
     def recording(self) -> Iterator[list[tuple[float, float, str]]]:

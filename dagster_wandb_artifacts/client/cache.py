@@ -1,10 +1,12 @@
 """The content-addressed artifact cache, in the wandb SDK's layout.
 
 ``<root>/artifacts/obj/md5/<hex[:2]>/<hex[2:]>``, shared by several processes: every file
-arrives through a temporary file in the same folder and an atomic rename, so a reader never
-sees a partial file. Beside each object, a small ``.stat`` record holds the (size, mtime,
-inode) it had when it was verified; a hit whose stat changed since is hashed again, and a
-corrupt object is deleted and reported as a miss, never returned.
+arrives whole, as a hard link or through a temporary file in the same folder and an atomic
+rename, so a reader never sees a partial file. Each object records the (size, mtime, inode)
+it had when it was verified, in an extended attribute (``user.dagster_wandb_artifacts.verified``)
+or, where the filesystem has none, in a ``.stat`` file beside it; a hit whose stat changed
+since is hashed again, and a corrupt object is deleted and reported as a miss, never returned.
+A logged file is linked, not copied, into the cache: the record is then on its inode too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -26,6 +29,8 @@ from .errors import IntegrityError
 
 _TEMP_PREFIX = ".tmp-"
 _STAT_SUFFIX = ".stat"
+_STAT_ATTRIBUTE = "user.dagster_wandb_artifacts.verified"
+_VERSION_DIGEST = re.compile(r"[0-9a-f]{32}")
 
 
 def _stat_key(stat: os.stat_result) -> list[int]:
@@ -67,6 +72,21 @@ class ArtifactCache:
         self.root = Path(root)
         self.max_size = max_size
         self._objects = self.root / "artifacts" / "obj" / "md5"
+        self._versions = self.root / "artifacts" / "versions"
+        #: The object folders known to exist: each file would otherwise ask for its own.
+        self._folders: set[Path] = set()
+
+    def knows_version(self, digest: str) -> bool:
+        """Whether this cache took in the files of the version with this manifest digest
+        (they may have been evicted since: a hint, never a promise)."""
+        return _VERSION_DIGEST.fullmatch(digest) is not None and (self._versions / digest).exists()
+
+    def note_version(self, digest: str) -> None:
+        """Remember that the files of this version went into the cache."""
+        if _VERSION_DIGEST.fullmatch(digest) is None:
+            return  # a name from the server: never a path unless it is an md5
+        self._versions.mkdir(parents=True, exist_ok=True)
+        (self._versions / digest).touch()
 
     @classmethod
     def default(cls) -> ArtifactCache:
@@ -77,10 +97,42 @@ class ArtifactCache:
         hex_digest = b64_to_hex(b64_digest)
         return self._objects / hex_digest[:2] / hex_digest[2:]
 
+    def _folder(self, path: Path) -> Path:
+        """``path``'s folder, created when this cache has not seen it yet."""
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return folder
+
     def _record(self, path: Path, stat: os.stat_result) -> None:
+        record = json.dumps(_stat_key(stat)).encode()
+        # An extended attribute of the object's inode where the filesystem has them: a
+        # record file costs a new inode, which takes ten times as long while another
+        # process (a local server) keeps the disk's journal busy with its fsyncs.
+        try:
+            os.setxattr(path, _STAT_ATTRIBUTE, record)
+            return
+        except (AttributeError, OSError):  # no extended attributes on this platform or disk
+            pass
         # Written in place: a reader that meets a half-written record finds no match and
         # hashes the object again, so the atomic rename is not needed here.
-        path.with_name(path.name + _STAT_SUFFIX).write_text(json.dumps(_stat_key(stat)))
+        file = os.open(f"{path}{_STAT_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(file, record)
+        finally:
+            os.close(file)
+
+    @staticmethod
+    def _recorded(path: Path) -> list[int] | None:
+        try:
+            return json.loads(os.getxattr(path, _STAT_ATTRIBUTE))
+        except (AttributeError, OSError, ValueError):
+            pass
+        try:
+            return json.loads(path.with_name(path.name + _STAT_SUFFIX).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
 
     def get(self, b64_digest: str, size: int) -> Path | None:
         """The cached file when it holds exactly these bytes; None otherwise."""
@@ -91,16 +143,10 @@ class ArtifactCache:
             return None
         if stat.st_size != size:
             return None
-        current = _stat_key(stat)
-        stat_path = path.with_name(path.name + _STAT_SUFFIX)
-        try:
-            recorded = json.loads(stat_path.read_text())
-        except (FileNotFoundError, ValueError):
-            recorded = None
-        if recorded != current:
+        if self._recorded(path) != _stat_key(stat):
             if md5_file(path) != bytes.fromhex(b64_to_hex(b64_digest)):
                 path.unlink(missing_ok=True)
-                stat_path.unlink(missing_ok=True)
+                path.with_name(path.name + _STAT_SUFFIX).unlink(missing_ok=True)
                 return None
             self._record(path, stat)
         # Least-recently-used order by access time, set by hand for noatime mounts; the
@@ -113,12 +159,14 @@ class ArtifactCache:
         """A file to write the object's bytes into; checked and moved into place on exit
         (``writer.path`` is then the cached object)."""
         target = self.path_for(b64_digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _temporary(target.parent, target.name)
+        temporary = _temporary(self._folder(target), target.name)
         try:
             with open(temporary, "wb") as file:
                 writer = _HashingWriter(file, size)
                 yield writer
+                # Stat the open file: the path's stat would cost one more lookup.
+                file.flush()
+                stat = os.fstat(file.fileno())
             received = writer.md5.hexdigest()
             if received != b64_to_hex(b64_digest) or writer.size != size:
                 raise IntegrityError(
@@ -127,20 +175,39 @@ class ArtifactCache:
                     received=received,
                 )
             os.replace(temporary, target)
-            self._record(target, target.stat())
-            writer.path = target
-        finally:
+        except BaseException:
             temporary.unlink(missing_ok=True)
+            raise
+        self._record(target, stat)
+        writer.path = target
 
     def add_file(self, source: Path, b64_digest: str, size: int, *, move: bool = False) -> Path:
         """Put a local file (already hashed) into the cache: hard link, else copy."""
         target = self.path_for(b64_digest)
-        if self.get(b64_digest, size) is not None:
-            return target
+        self._folder(target)
+        try:
+            # A new link appears whole and at once: no temporary file is needed for it.
+            if move:
+                os.replace(source, target)
+            else:
+                os.link(source, target)
+        except FileExistsError:
+            if self.get(b64_digest, size) is not None:
+                return target
+            self._copy_in(source, target, move)
+        except OSError:
+            self._copy_in(source, target, move)
+        self._record(target, target.stat())
+        return target
+
+    @staticmethod
+    def _copy_in(source: Path, target: Path, move: bool) -> None:
+        """``source`` over ``target`` through a temporary file (another filesystem, no hard
+        links, or a stale object to replace)."""
 
         def write(temporary: Path) -> None:
             if move:
-                os.replace(source, temporary)
+                shutil.move(source, temporary)
                 return
             try:
                 os.link(source, temporary)
@@ -148,8 +215,6 @@ class ArtifactCache:
                 shutil.copyfile(source, temporary)
 
         _replace_atomically(write, target)
-        self._record(target, target.stat())
-        return target
 
     def link_to(self, b64_digest: str, destination: Path, *, copy: bool = False) -> None:
         """Place the cached object at ``destination`` (a hard link unless ``copy``).

@@ -56,7 +56,7 @@ class _RangeFile(AbstractBufferedFile):
         if start >= end:
             return b""
         headers = {"Range": f"bytes={start}-{end - 1}"}
-        data = self.fs.api.client.request("GET", self._url, headers=headers).content
+        data = self.fs.api.client.request("GET", self._url, signed=True, headers=headers).content
         self._hash_in_order(start, data)
         return data
 

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 #: Files named in one ``CreateArtifactFiles`` request.
 FILES_PER_REQUEST = 1000
+#: Files named in the first: uploads start on its reply (the server registers 1,000 files in
+#: a few round trips' time), while the next batches are asked for.
+FIRST_FILES_PER_REQUEST = 100
 
 #: A file to upload: its entry, its ``CreateArtifactFiles`` node, its parts' md5s if multipart.
 _Upload = tuple[ManifestEntry, dict[str, Any], list[dict[str, Any]] | None]
@@ -120,7 +123,7 @@ def _put_manifest(api: Api, created: dict[str, Any]) -> None:
     file, body = created["node"]["file"], created["body"]
     headers = dict(h.split(":", 1) for h in file.get("uploadHeaders") or [])
     headers["Content-Length"] = str(len(body))
-    api.client.request("PUT", file["uploadUrl"], data=body, headers=headers)
+    api.client.request("PUT", file["uploadUrl"], signed=True, data=body, headers=headers)
 
 
 def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str) -> dict[str, Any]:
@@ -157,7 +160,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
         """The files whose bytes the server still wants, registered one ``CreateArtifactFiles``
         batch at a time (only a batch or two of replies is held)."""
         nonlocal born_elsewhere
-        for batch in chunks(new_entries, FILES_PER_REQUEST):
+        for batch in chunks(new_entries, FILES_PER_REQUEST, FIRST_FILES_PER_REQUEST):
             specs = []
             for entry in batch:
                 spec = {

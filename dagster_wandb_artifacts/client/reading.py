@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from .paginators import ArtifactFiles
 
 _FILE_URL_PAGE = 5000
+#: The first page is small: the downloads start on its reply while the next is fetched.
+_FIRST_FILE_URL_PAGE = 100
 
 
 class Entry:
@@ -98,13 +100,17 @@ class VersionReading:
         url = _manifest_url(self._attrs)
         if url is not None:
             try:
-                return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+                return self._checked(
+                    Manifest.from_bytes(api.client.request("GET", url, signed=True).content)
+                )
             except (AuthenticationError, InvalidInputError, NotFoundError):
                 pass  # the URL came with the version: its signature may have expired since
         url = _manifest_url(api.client.execute(queries.FETCH_MANIFEST, {"id": self.id})["artifact"])
         if url is None:
             raise NotFoundError(f"{self.qualified_name} has no manifest")
-        return self._checked(Manifest.from_bytes(api.client.request("GET", url).content))
+        return self._checked(
+            Manifest.from_bytes(api.client.request("GET", url, signed=True).content)
+        )
 
     def _checked(self, manifest: Manifest) -> Manifest:
         """The fetched manifest, if its entries are the ones the version's digest names: a
@@ -127,7 +133,10 @@ class VersionReading:
     def _file_url_pages(self) -> Iterator[list[ArtifactFile]]:
         """The version's stored files with their signed download URLs, page by page, each
         dropped once read: 100,000 files with their URLs weigh 50 MB."""
-        return self.files(per_page=_FILE_URL_PAGE)._pages()
+        listing = self.files(per_page=_FIRST_FILE_URL_PAGE)
+        for page in listing._pages():
+            yield page
+            listing.per_page = _FILE_URL_PAGE
 
     def download(
         self,
@@ -140,17 +149,30 @@ class VersionReading:
         """Download the version's files into ``root`` (``./artifacts/<name>``); returns it."""
         self._logged("download")
         base = Path(root) if root else self._default_root()
-        entries = [
-            entry
-            for entry in self.manifest.entries.values()
-            if path_prefix is None or entry.path.startswith(path_prefix)
-        ]
-        self._download_entries(
-            entries,
-            base,
-            skip_cache=bool(skip_cache),
-            allow_missing_references=allow_missing_references,
-        )
+        # A manifest still to fetch is asked for together with the first page of file URLs,
+        # which a cold load needs next; not for a version this cache already took in.
+        api = self._require_api()
+        cold = skip_cache or not api.cache.knows_version(self.digest)
+        early = cold and not self._manifest_loaded
+        pages = prefetched(self._file_url_pages(), ahead=1) if early else None
+        try:
+            entries = [
+                entry
+                for entry in self.manifest.entries.values()
+                if path_prefix is None or entry.path.startswith(path_prefix)
+            ]
+            self._download_entries(
+                entries,
+                base,
+                skip_cache=bool(skip_cache),
+                allow_missing_references=allow_missing_references,
+                pages=pages,
+            )
+        finally:
+            if pages is not None:
+                pages.close()
+        if not skip_cache and path_prefix is None:
+            api.cache.note_version(self.digest)
         return str(base)
 
     def _download_entries(
@@ -160,7 +182,9 @@ class VersionReading:
         *,
         skip_cache: bool,
         allow_missing_references: bool,
+        pages: Iterator[list[ArtifactFile]] | None = None,
     ) -> None:
+        """``pages``: the file URL listing, when it was started already."""
         api = self._require_api()
         base.mkdir(parents=True, exist_ok=True)
         downloader = Downloader(api.client, api.cache, api.transfer)
@@ -186,7 +210,7 @@ class VersionReading:
             yield from ((e, None) for e in entries if e.ref is not None)
             if not wanted:
                 return
-            for page in prefetched(self._file_url_pages(), ahead=1):
+            for page in pages or prefetched(self._file_url_pages(), ahead=1):
                 for file in page:
                     entry = wanted.pop(file.name, None)
                     if entry is not None:
@@ -239,7 +263,11 @@ class VersionReading:
             if entry.local_path and not entry.skip_cache and entry.ref is None:
                 api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
 
-        parallel_map(insert, list(self._manifest.entries.values()), api.transfer.workers)
+        # One thread: a hard link and its record are a few fast system calls each, which a
+        # pool's hand-offs and contention for the GIL would only slow down.
+        for entry in list(self._manifest.entries.values()):
+            insert(entry)
+        api.cache.note_version(self._manifest.digest())
 
     def file(self, root: str | os.PathLike | None = None) -> str:
         """Download a single-file artifact; returns the file's path."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import requests
+import urllib3
 
 from ..formats.manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .cache import ArtifactCache
@@ -32,6 +33,8 @@ R = TypeVar("R")
 MULTIPART_THRESHOLD = 2 * 1024**3
 PART_SIZE = 100 * 1024**2
 _CHUNK = 1 << 20
+#: Bodies up to this size are read whole before they are sent, and received whole.
+_WHOLE_BODY_SIZE = 1 << 20
 DEFAULT_WORKERS = min(32, (os.cpu_count() or 1) * 4 + 4)
 #: The CPU a small transfer costs, client and server together: while one waits a round trip
 #: for its reply, about round trip / this many others can use the CPU. More requests in
@@ -48,39 +51,37 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
     """``map`` on a thread pool, results in the items' order; the first failure is raised once
     every task has stopped, and no new item is started once a failure is seen.
 
-    Each worker takes the next item from ``items`` when it is free, so items are drawn lazily
-    (a generator may fetch more as it is consumed) and nothing is held per item but its
-    result: one future per item, as ``Executor.map`` makes, costs about 1 KiB.
+    Items are drawn one at a time, as a worker is free for them: a generator may fetch more
+    as it is consumed, and the first item starts as soon as it is there (not once a pool's
+    worth has come). Nothing is held per item but its result.
     """
     iterator = iter(items)
-    head = list(islice(iterator, workers))
-    if len(head) <= 1 or workers <= 1:
-        return [function(item) for item in chain(head, iterator)]
-    numbered = enumerate(chain(head, iterator))
-    lock = threading.Lock()
+    first = list(islice(iterator, 2))
+    if len(first) <= 1 or workers <= 1:
+        return [function(item) for item in chain(first, iterator)]
     results: list[Any] = []
     failures: list[BaseException] = []
+    free = threading.Semaphore(workers)
 
-    def work() -> None:
+    def run(index: int, item: T) -> None:
         try:
-            while not failures:
-                with lock:  # a generator must not be resumed by two threads at once
-                    taken = next(numbered, None)
-                    if taken is None:
-                        return
-                    results.append(None)
-                index, item = taken
+            if not failures:
                 results[index] = function(item)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             failures.append(exc)
+        finally:
+            free.release()
 
-    with ThreadPoolExecutor(max_workers=len(head)) as pool:
-        # Each worker runs in a copy of the caller's context: retry notices reach its sink.
-        tasks = [pool.submit(contextvars.copy_context().run, work) for _ in head]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
-            for task in tasks:
-                task.result()
-        except BaseException as exc:  # interrupted while waiting: the workers stop too
+            for index, item in enumerate(chain(first, iterator)):
+                free.acquire()
+                if failures:
+                    break
+                results.append(None)
+                # Each task runs in a copy of the caller's context: retry notices reach its sink.
+                pool.submit(contextvars.copy_context().run, run, index, item)
+        except BaseException as exc:  # the source failed, or the wait was interrupted
             failures.append(exc)
             raise
     if failures:
@@ -95,16 +96,47 @@ class _Failed:
         self.error = error
 
 
-def prefetched(items: Iterable[T], ahead: int) -> Iterator[T]:
-    """``items``, drawn by a thread of their own up to ``ahead`` items before they are asked
-    for: a source that fetches (a batch of upload URLs, a page of a listing) does its round
-    trips while the consumer works on what came before. A failure of the source is raised
-    where the item it would have given is asked for; once the consumer stops asking (closes
-    this generator), the thread stops at its next item."""
+_END = object()
+
+
+class _Prefetched(Iterator[T]):
+    """The consumer's side of :func:`prefetched`."""
+
+    def __init__(self, handed: queue.Queue[Any], stopped: threading.Event) -> None:
+        self._handed = handed
+        self._stopped = stopped
+
+    def __next__(self) -> T:
+        if self._stopped.is_set():
+            raise StopIteration
+        item = self._handed.get()
+        if item is _END or isinstance(item, _Failed):
+            self.close()
+        if item is _END:
+            raise StopIteration
+        if isinstance(item, _Failed):
+            raise item.error
+        return item
+
+    def close(self) -> None:
+        """Stop drawing: the thread stops at its next item."""
+        self._stopped.set()
+
+    # Dropped without being closed (a consumer that failed half-way), it stops the thread too.
+    __del__ = close
+
+
+def prefetched(items: Iterable[T], ahead: int) -> _Prefetched[T]:
+    """``items``, drawn by a thread of their own from now on, up to ``ahead`` items before
+    they are asked for: a source that fetches (a batch of upload URLs, a page of a listing)
+    does its round trips while the caller does other work or works on what came before. A
+    failure of the source is raised where the item it would have given is asked for; once
+    the consumer stops asking (calls ``close()``, or drops it), the thread stops at its next
+    item."""
     handed: queue.Queue[Any] = queue.Queue(maxsize=ahead)
     stopped = threading.Event()
-    end = object()
 
+    # The thread holds the queue and the event, not the consumer: dropping it stops them.
     def hand(item: Any) -> bool:
         while not stopped.is_set():
             try:
@@ -122,18 +154,11 @@ def prefetched(items: Iterable[T], ahead: int) -> Iterator[T]:
         except BaseException as exc:  # noqa: BLE001 - raised again in the consumer
             hand(_Failed(exc))
         else:
-            hand(end)
+            hand(_END)
 
     context = contextvars.copy_context()
-    producer = threading.Thread(target=context.run, args=(produce,), daemon=True)
-    producer.start()
-    try:
-        while (item := handed.get()) is not end:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stopped.set()
+    threading.Thread(target=context.run, args=(produce,), daemon=True).start()
+    return _Prefetched(handed, stopped)
 
 
 def requests_in_flight(settings: TransferSettings, client: GraphQLClient) -> int:
@@ -249,9 +274,14 @@ class Uploader:
             # requests sends an empty file object chunked, which a presigned URL refuses.
             if not size:
                 return b""
-            return _FileSlice(path, 0, size, meter) if meter else open(path, "rb")  # noqa: SIM115
+            if meter is not None:
+                return _FileSlice(path, 0, size, meter)
+            # A small file goes whole, in one read, not block by block from a file object.
+            if size <= _WHOLE_BODY_SIZE:
+                return path.read_bytes()
+            return open(path, "rb")  # noqa: SIM115 - closed by the transport once sent
 
-        self._client.request("PUT", url, body_factory=body, headers=header_map)
+        self._client.request("PUT", url, signed=True, body_factory=body, headers=header_map)
 
     def put_parts(
         self, urls: dict[int, str], path: Path, size: int, progress: Progress | None = None
@@ -265,7 +295,7 @@ class Uploader:
                     meter.restart()
                 return _FileSlice(path, offset, length, meter)
 
-            self._client.request("PUT", urls[number], body_factory=body)
+            self._client.request("PUT", urls[number], signed=True, body_factory=body)
 
         parts = part_ranges(size, self.settings.part_size)
         parallel_map(send, parts, requests_in_flight(self.settings, self._client))
@@ -316,7 +346,7 @@ class Downloader:
 
         def attempt() -> None:
             with self.cache.open_writer(entry.digest, entry.size or 0) as writer:
-                self._stream(url, writer, meter)
+                self._stream(url, writer, meter, entry.size or 0)
 
         self._retrying(attempt, entry.path)
 
@@ -340,7 +370,7 @@ class Downloader:
             digest = hashlib.md5()
             with open(temporary, "wb") as file:
                 sink.file = file
-                self._stream(url, sink, meter)
+                self._stream(url, sink, meter, entry.size or 0)
             if b64_to_hex(entry.digest) != digest.hexdigest():
                 raise IntegrityError(
                     f"{entry.path}: downloaded bytes do not match the manifest's md5; try again",
@@ -354,17 +384,32 @@ class Downloader:
         finally:
             temporary.unlink(missing_ok=True)
 
-    def _stream(self, url: str, sink: Any, meter: Meter | None) -> None:
+    def _stream(self, url: str, sink: Any, meter: Meter | None, size: int) -> None:
         if meter is not None:
             meter.restart()
-        response = self._client.request("GET", url, stream=True)
+        response = self._client.request("GET", url, signed=True, stream=True)
         try:
+            if meter is None and size <= _WHOLE_BODY_SIZE:
+                sink.write(_read_whole(response))
+                return
             for chunk in response.iter_content(_CHUNK):
                 sink.write(chunk)
                 if meter is not None:
                     meter.advance(len(chunk))
         finally:
             response.close()
+
+
+def _read_whole(response: requests.Response) -> bytes:
+    """The body in one read (requests reads 10 KiB at a time), failing as requests would."""
+    try:
+        return response.raw.read(decode_content=True)
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
 
 
 def safe_target(root: Path, relative: str) -> Path:
@@ -398,6 +443,11 @@ class SafeTargets:
         return target
 
 
-def chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def chunks(items: list[T], size: int, first: int | None = None) -> Iterator[list[T]]:
+    """``items`` in lists of ``size``, the first of ``first`` when given."""
+    start = 0
+    if first is not None and items:
+        yield items[:first]
+        start = first
+    for offset in range(start, len(items), size):
+        yield items[offset : offset + size]

@@ -23,7 +23,8 @@ from typing import IO, Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.utils import get_netrc_auth
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_netrc_auth, super_len
 
 from . import progress
 from .errors import (
@@ -292,10 +293,15 @@ class GraphQLClient:
         url: str,
         *,
         authenticated: bool = False,
+        signed: bool = False,
         body_factory: Callable[[], IO[bytes] | Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        """Send with retries; ``body_factory`` gives a fresh body (a reopened file) per try."""
+        """Send with retries; ``body_factory`` gives a fresh body (a reopened file) per try.
+
+        ``signed``: ``url`` is a file URL the server signed, sent as it is (see
+        :meth:`_send_signed`); only ``data``, ``headers``, ``stream`` and ``timeout`` apply.
+        """
         limit = _limit.get()
         kwargs.setdefault("timeout", self.timeout if limit is None else min(self.timeout, limit))
         if authenticated:
@@ -309,7 +315,13 @@ class GraphQLClient:
             try:
                 if body is not None:
                     kwargs["data"] = body
-                response = self._session.request(method, url, **kwargs)
+                response = self._send_signed(method, url, **kwargs) if signed else None
+                if response is None:
+                    if signed and body_factory is not None and body is not None:
+                        if hasattr(body, "close"):
+                            body.close()
+                        body = kwargs["data"] = body_factory()
+                    response = self._session.request(method, url, **kwargs)
             except _RETRIED_EXCEPTIONS as exc:
                 failure = self._redact(_describe(exc))
             else:
@@ -335,6 +347,41 @@ class GraphQLClient:
             if response is not None:
                 response.close()
             time.sleep(delay)
+
+    def _send_signed(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        timeout: float | None = None,
+    ) -> requests.Response | None:
+        """One request straight through the session's adapter; None when it was redirected.
+
+        A signed URL needs none of what ``Session.request`` adds per request (cookies, auth,
+        hooks, URL re-quoting, settings merged again): for a small file that preparation
+        costs about as much CPU as the rest of the transfer. A redirect (W&B may send a file
+        URL on to its storage) is left to the session, which follows it as requests does.
+        """
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = url
+        prepared.headers = CaseInsensitiveDict(self._session.headers)
+        prepared.headers.update(headers or {})
+        prepared.body = data
+        if data is not None and "Content-Length" not in prepared.headers:
+            prepared.headers["Content-Length"] = str(super_len(data))
+        prepared.hooks = {"response": []}
+        settings = self._session.merge_environment_settings(url, {}, stream, None, None)
+        response = self._session.get_adapter(url).send(prepared, timeout=timeout, **settings)
+        if response.is_redirect:
+            response.close()
+            return None
+        if not stream:
+            response.content  # noqa: B018 - read whole, which hands the connection back
+        return response
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one GraphQL document; its ``data``, or a typed error."""

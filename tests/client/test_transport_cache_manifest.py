@@ -178,6 +178,27 @@ def test_cache_layout_hit_and_corruption(tmp_path):
     assert not path.exists()
 
 
+def test_cache_records_verification_on_the_inode_and_reads_older_record_files(tmp_path):
+    cache = ArtifactCache(tmp_path / "cache")
+    source = tmp_path / "logged.bin"
+    source.write_bytes(b"logged bytes")
+    path = cache.add_file(source, b64(b"logged bytes"), 12)
+    stat = path.stat()
+    assert stat.st_ino == source.stat().st_ino  # linked, not copied
+    attribute = "user.dagster_wandb_artifacts.verified"
+    assert json.loads(os.getxattr(path, attribute)) == [12, stat.st_mtime_ns, stat.st_ino]
+    assert not path.with_name(path.name + ".stat").exists()
+    # A cache written before (a .stat file) is still trusted: bytes changed behind the
+    # record's back, stat kept, are not hashed again; the record is what a hit relies on.
+    os.removexattr(path, attribute)
+    path.with_name(path.name + ".stat").write_text(json.dumps([12, stat.st_mtime_ns, stat.st_ino]))
+    path.write_bytes(b"LOGGED BYTES")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert cache.get(b64(b"logged bytes"), 12) == path
+    path.with_name(path.name + ".stat").unlink()
+    assert cache.get(b64(b"logged bytes"), 12) is None  # no record: hashed, found wrong
+
+
 def test_cache_refuses_wrong_bytes(tmp_path):
     cache = ArtifactCache(tmp_path)
     with pytest.raises(IntegrityError), cache.open_writer(b64(b"expected"), 8) as writer:
