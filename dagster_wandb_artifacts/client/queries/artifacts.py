@@ -40,7 +40,6 @@ query ArtifactMembershipByName($entity: String!, $project: String!, $name: Strin
     + ARTIFACT_FRAGMENT
 )
 
-
 ARTIFACT_BY_ID = (
     """
 query ArtifactByID($id: ID!) {
@@ -51,7 +50,6 @@ query ArtifactByID($id: ID!) {
 """
     + ARTIFACT_FRAGMENT
 )
-
 
 CREATE_ARTIFACT = """
 mutation CreateArtifact($input: CreateArtifactInput!) {
@@ -71,7 +69,6 @@ mutation CreateArtifact($input: CreateArtifactInput!) {
 }
 """
 
-
 # The committed version comes back whole, so logging needs no ``ArtifactByID`` afterwards.
 COMMIT_ARTIFACT = (
     """
@@ -86,7 +83,6 @@ mutation CommitArtifact($artifactID: ID!) {
     + ARTIFACT_FRAGMENT
 )
 
-
 USE_ARTIFACT = """
 mutation UseArtifact($entityName: String!, $projectName: String!, $runName: String!,
     $artifactID: ID!, $usedAs: String) {
@@ -100,7 +96,6 @@ mutation UseArtifact($entityName: String!, $projectName: String!, $runName: Stri
 }
 """
 
-
 ADD_ALIASES = """
 mutation AddAliases($input: AddAliasesInput!) {
   result: addAliases(input: $input) {
@@ -109,7 +104,6 @@ mutation AddAliases($input: AddAliasesInput!) {
 }
 """
 
-
 DELETE_ALIASES = """
 mutation DeleteAliases($input: DeleteAliasesInput!) {
   result: deleteAliases(input: $input) {
@@ -117,7 +111,6 @@ mutation DeleteAliases($input: DeleteAliasesInput!) {
   }
 }
 """
-
 
 UPDATE_ARTIFACT = (
     """
@@ -132,7 +125,6 @@ mutation UpdateArtifact($input: UpdateArtifactInput!) {
     + ARTIFACT_FRAGMENT
 )
 
-
 DELETE_ARTIFACT = """
 mutation DeleteArtifact($input: DeleteArtifactInput!) {
   result: deleteArtifact(input: $input) {
@@ -142,7 +134,6 @@ mutation DeleteArtifact($input: DeleteArtifactInput!) {
   }
 }
 """
-
 
 _RUN_INFO = (
     """
@@ -157,7 +148,6 @@ fragment RunInfoFragment on Run {
 """
     + PROJECT_INFO_FRAGMENT
 )
-
 
 ARTIFACT_USED_BY = (
     """
@@ -176,7 +166,6 @@ query ArtifactUsedBy($id: ID!) {
     + _RUN_INFO
 )
 
-
 ARTIFACT_CREATED_BY = (
     """
 query ArtifactCreatedBy($id: ID!) {
@@ -192,7 +181,6 @@ query ArtifactCreatedBy($id: ID!) {
 """
     + _RUN_INFO
 )
-
 
 PROJECT_ARTIFACTS = (
     """
@@ -253,6 +241,5 @@ query {operation}($entity: String!, $project: String!, $run: String!, $cursor: S
 
 
 RUN_OUTPUT_ARTIFACTS = _run_artifacts("RunOutputArtifacts", "outputArtifacts")
-
 
 RUN_INPUT_ARTIFACTS = _run_artifacts("RunInputArtifacts", "inputArtifacts")

@@ -14,7 +14,6 @@ fragment ArtifactTypeFragment on ArtifactType {
 }
 """
 
-
 PROJECT_ARTIFACT_TYPES = (
     """
 query ProjectArtifactTypes($entity: String!, $project: String!, $cursor: String, $perPage: Int) {
@@ -36,7 +35,6 @@ query ProjectArtifactTypes($entity: String!, $project: String!, $cursor: String,
     + PAGE_INFO_FRAGMENT
 )
 
-
 PROJECT_ARTIFACT_TYPE = (
     """
 query ProjectArtifactType($entity: String!, $project: String!, $type: String!) {
@@ -50,14 +48,12 @@ query ProjectArtifactType($entity: String!, $project: String!, $type: String!) {
     + _ARTIFACT_TYPE
 )
 
-
 # A project's or a type's collections, one page.
 _COLLECTIONS_PAGE = (
     """
 artifactCollections(after: $cursor, first: $perPage, filters: $filters, order: $order) """
     + COLLECTION_PAGE
 )
-
 
 TYPE_ARTIFACT_COLLECTIONS = (
     """
@@ -74,7 +70,6 @@ query ArtifactTypeArtifactCollections($entity: String!, $project: String!, $type
     + PAGE_INFO_FRAGMENT
 )
 
-
 PROJECT_ARTIFACT_COLLECTIONS = (
     """
 query ProjectArtifactCollections($entity: String!, $project: String!, $cursor: String,
@@ -87,7 +82,6 @@ query ProjectArtifactCollections($entity: String!, $project: String!, $cursor: S
     + COLLECTION_FRAGMENT
     + PAGE_INFO_FRAGMENT
 )
-
 
 PROJECT_ARTIFACT_COLLECTION = (
     """
@@ -105,7 +99,6 @@ query ProjectArtifactCollection($entity: String!, $project: String!, $type: Stri
 """
     + COLLECTION_FRAGMENT
 )
-
 
 COLLECTION_ALIASES = (
     """
@@ -130,7 +123,6 @@ query ArtifactCollectionAliases($id: ID!, $cursor: String, $perPage: Int = 1000)
     + PAGE_INFO_FRAGMENT
 )
 
-
 UPDATE_COLLECTION = (
     """
 mutation UpdateArtifactSequence($input: UpdateArtifactSequenceInput!) {
@@ -144,7 +136,6 @@ mutation UpdateArtifactSequence($input: UpdateArtifactSequenceInput!) {
 """
     + COLLECTION_FRAGMENT
 )
-
 
 UPDATE_PORTFOLIO = (
     """
@@ -160,7 +151,6 @@ mutation UpdateArtifactPortfolio($input: UpdateArtifactPortfolioInput!) {
     + COLLECTION_FRAGMENT
 )
 
-
 MOVE_COLLECTION = (
     """
 mutation UpdateArtifactSequenceType($input: MoveArtifactSequenceInput!) {
@@ -175,7 +165,6 @@ mutation UpdateArtifactSequenceType($input: MoveArtifactSequenceInput!) {
     + COLLECTION_FRAGMENT
 )
 
-
 DELETE_PORTFOLIO = """
 mutation DeleteArtifactPortfolio($id: ID!) {
   result: deleteArtifactPortfolio(input: {artifactPortfolioID: $id}) {
@@ -186,7 +175,6 @@ mutation DeleteArtifactPortfolio($id: ID!) {
   }
 }
 """
-
 
 DELETE_COLLECTION = """
 mutation DeleteArtifactSequence($id: ID!) {
@@ -199,7 +187,6 @@ mutation DeleteArtifactSequence($id: ID!) {
 }
 """
 
-
 ADD_COLLECTION_TAGS = """
 mutation AddArtifactCollectionTags($input: CreateArtifactCollectionTagAssignmentsInput!) {
   result: createArtifactCollectionTagAssignments(input: $input) {
@@ -211,7 +198,6 @@ mutation AddArtifactCollectionTags($input: CreateArtifactCollectionTagAssignment
   }
 }
 """
-
 
 DELETE_COLLECTION_TAGS = """
 mutation DeleteArtifactCollectionTags($input: DeleteArtifactCollectionTagAssignmentsInput!) {

@@ -21,7 +21,6 @@ mutation CreateArtifactManifest($artifactID: ID!, $baseArtifactID: ID, $name: St
 }
 """
 
-
 CREATE_FILES = """
 mutation CreateArtifactFiles($input: CreateArtifactFilesInput!) {
   createArtifactFiles(input: $input) {
@@ -48,7 +47,6 @@ mutation CreateArtifactFiles($input: CreateArtifactFilesInput!) {
 }
 """
 
-
 COMPLETE_MULTIPART = """
 mutation CompleteMultipartUploadArtifact($completeMultipartAction: CompleteMultipartAction!,
     $completedParts: [UploadPartsInput!]!, $artifactID: ID!, $storagePath: String!,
@@ -61,7 +59,6 @@ mutation CompleteMultipartUploadArtifact($completeMultipartAction: CompleteMulti
 }
 """
 
-
 FETCH_MANIFEST = """
 query FetchArtifactManifest($id: ID!) {
   artifact(id: $id) {
@@ -73,7 +70,6 @@ query FetchArtifactManifest($id: ID!) {
   }
 }
 """
-
 
 FILES = """
 query ArtifactMembershipFiles($entity: String!, $project: String!, $collection: String!,

@@ -13,7 +13,6 @@ fragment ProjectInfoFragment on Project {
 }
 """
 
-
 ARTIFACT_FRAGMENT = (
     """
 fragment ArtifactFragment on Artifact {
@@ -64,7 +63,6 @@ fragment ArtifactFragment on Artifact {
     + PROJECT_INFO_FRAGMENT
 )
 
-
 RUN_FRAGMENT = """
 fragment RunFragment on Run {
   id
@@ -93,7 +91,6 @@ fragment RunFragment on Run {
 }
 """
 
-
 PAGE_INFO_FRAGMENT = """
 fragment PageInfoFragment on PageInfo {
   __typename
@@ -101,7 +98,6 @@ fragment PageInfoFragment on PageInfo {
   hasNextPage
 }
 """
-
 
 COLLECTION_FRAGMENT = (
     """
@@ -131,7 +127,6 @@ fragment ArtifactCollectionFragment on ArtifactCollection {
 """
     + PROJECT_INFO_FRAGMENT
 )
-
 
 # One page of collections with their total: the selection of every collection listing.
 COLLECTION_PAGE = """{

@@ -20,7 +20,6 @@ mutation LinkArtifact($artifactPortfolioName: String!, $entityName: String!,
 }
 """
 
-
 UNLINK_ARTIFACT = """
 mutation UnlinkArtifact($input: UnlinkArtifactInput!) {
   result: unlinkArtifact(input: $input) {
@@ -28,7 +27,6 @@ mutation UnlinkArtifact($input: UnlinkArtifactInput!) {
   }
 }
 """
-
 
 FETCH_ORG_INFO = """
 query FetchOrgInfoFromEntity($entity: String!) {
@@ -50,7 +48,6 @@ query FetchOrgInfoFromEntity($entity: String!) {
   }
 }
 """
-
 
 FETCH_LINKED_ARTIFACTS = (
     """
@@ -77,7 +74,6 @@ query FetchLinkedArtifacts($artifactID: ID!) {
     + PROJECT_INFO_FRAGMENT
 )
 
-
 FETCH_ORGANIZATION = """
 query FetchOrganization($org: String!) {
   organization(name: $org) {
@@ -91,7 +87,6 @@ query FetchOrganization($org: String!) {
   }
 }
 """
-
 
 _REGISTRY = """
 fragment RegistryFragment on Project {
@@ -120,7 +115,6 @@ fragment RegistryFragment on Project {
 }
 """
 
-
 FETCH_REGISTRIES = (
     """
 query FetchRegistries($organization: String!, $filters: JSONString, $cursor: String,
@@ -145,7 +139,6 @@ query FetchRegistries($organization: String!, $filters: JSONString, $cursor: Str
     + PAGE_INFO_FRAGMENT
 )
 
-
 FETCH_REGISTRY = (
     """
 query FetchRegistry($name: String, $entity: String) {
@@ -158,7 +151,6 @@ query FetchRegistry($name: String, $entity: String) {
 """
     + _REGISTRY
 )
-
 
 UPSERT_REGISTRY = (
     """
@@ -174,7 +166,6 @@ mutation UpsertRegistry($input: UpsertModelInput!) {
     + _REGISTRY
 )
 
-
 RENAME_REGISTRY = (
     """
 mutation RenameRegistry($input: RenameProjectInput!) {
@@ -189,7 +180,6 @@ mutation RenameRegistry($input: RenameProjectInput!) {
     + _REGISTRY
 )
 
-
 DELETE_REGISTRY = """
 mutation DeleteRegistry($id: String!) {
   deleteModel(input: {id: $id}) {
@@ -197,7 +187,6 @@ mutation DeleteRegistry($id: String!) {
   }
 }
 """
-
 
 REGISTRY_COLLECTIONS = (
     """
@@ -224,7 +213,6 @@ query RegistryCollections($organization: String!, $registryFilter: JSONString,
     + COLLECTION_FRAGMENT
     + PAGE_INFO_FRAGMENT
 )
-
 
 REGISTRY_VERSIONS = (
     """

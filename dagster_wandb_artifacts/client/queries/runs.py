@@ -26,7 +26,6 @@ query Viewer {
 }
 """
 
-
 SERVER_FEATURES = """
 query ServerFeaturesQuery {
   serverInfo {
@@ -37,7 +36,6 @@ query ServerFeaturesQuery {
   }
 }
 """
-
 
 UPSERT_RUN = (
     """
@@ -56,7 +54,6 @@ mutation UpsertBucket($name: String, $project: String, $entity: String, $groupNa
     + RUN_FRAGMENT
 )
 
-
 RUN = (
     """
 query Run($project: String!, $entity: String!, $name: String!) {
@@ -69,7 +66,6 @@ query Run($project: String!, $entity: String!, $name: String!) {
 """
     + RUN_FRAGMENT
 )
-
 
 PROJECT_DETAILS = """
 query GetProject($name: String!, $entity: String!) {
@@ -91,7 +87,6 @@ query GetProject($name: String!, $entity: String!) {
 }
 """
 
-
 CREATE_PROJECT = """
 mutation CreateProject($input: UpsertModelInput!) {
   result: upsertModel(input: $input) {
@@ -105,7 +100,6 @@ mutation CreateProject($input: UpsertModelInput!) {
   }
 }
 """
-
 
 RUNS = (
     """
@@ -130,7 +124,6 @@ query Runs($project: String!, $entity: String!, $cursor: String, $perPage: Int =
 """
     + RUN_FRAGMENT
 )
-
 
 PROJECTS = (
     """
