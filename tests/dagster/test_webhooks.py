@@ -80,20 +80,25 @@ def _graphql(url: str, query: str, variables: dict | None = None) -> dict:
     return reply.json()["data"]
 
 
+#: The events that end a run, and the status each gives it.
 _RUN_ENDS = {
-    DagsterEventType.RUN_SUCCESS,
-    DagsterEventType.RUN_FAILURE,
-    DagsterEventType.RUN_CANCELED,
+    DagsterEventType.RUN_SUCCESS: "SUCCESS",
+    DagsterEventType.RUN_FAILURE: "FAILURE",
+    DagsterEventType.RUN_CANCELED: "CANCELED",
 }
 
 
 def _finished_run(url: str, home: Path, run_id: str, timeout: float = 120) -> dict:
     """The run once it has finished: Dagster's own watch on the run's event log (what its
-    webserver's subscriptions use) reports the run's end, waited for with a bound."""
+    webserver's subscriptions use) reports the run's end, waited for with a bound. The run's
+    status is the one its end event gives: the run storage records it just after the event,
+    so a read right then may still say STARTED."""
     ended = threading.Event()
+    statuses: list[str] = []
 
     def on_event(entry, cursor: str) -> None:
         if entry.dagster_event_type in _RUN_ENDS:
+            statuses.append(_RUN_ENDS[entry.dagster_event_type])
             ended.set()
 
     with DagsterInstance.from_config(str(home)) as instance:
@@ -103,7 +108,7 @@ def _finished_run(url: str, home: Path, run_id: str, timeout: float = 120) -> di
         run = _graphql(url, RUN, {"id": run_id})["runOrError"]
         if run["status"] not in ("SUCCESS", "FAILURE", "CANCELED"):
             assert ended.wait(timeout), f"run {run_id} did not finish in {timeout}s: {run}"
-            run = _graphql(url, RUN, {"id": run_id})["runOrError"]
+            run = {**_graphql(url, RUN, {"id": run_id})["runOrError"], "status": statuses[0]}
     return run
 
 
