@@ -10,7 +10,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -51,37 +51,41 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T], workers: int) -
     """``map`` on a thread pool, results in the items' order; the first failure is raised once
     every task has stopped, and no new item is started once a failure is seen.
 
-    Items are drawn one at a time, as a worker is free for them: a generator may fetch more
-    as it is consumed, and the first item starts as soon as it is there (not once a pool's
-    worth has come). Nothing is held per item but its result.
+    Each worker takes the next item when it is free, so items are drawn lazily (a generator
+    may fetch more as it is consumed) and the first starts as soon as it is there; nothing is
+    held per item but its result. The workers start together, before any work competes with
+    them for the GIL (a thread started later waits for it, several milliseconds each).
     """
     iterator = iter(items)
     first = list(islice(iterator, 2))
     if len(first) <= 1 or workers <= 1:
         return [function(item) for item in chain(first, iterator)]
+    threads = min(workers, len(items)) if isinstance(items, Sized) else workers
+    numbered = enumerate(chain(first, iterator))
+    lock = threading.Lock()
     results: list[Any] = []
     failures: list[BaseException] = []
-    free = threading.Semaphore(workers)
 
-    def run(index: int, item: T) -> None:
+    def work() -> None:
         try:
-            if not failures:
+            while not failures:
+                with lock:  # a generator must not be resumed by two threads at once
+                    taken = next(numbered, None)
+                    if taken is None:
+                        return
+                    results.append(None)
+                index, item = taken
                 results[index] = function(item)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             failures.append(exc)
-        finally:
-            free.release()
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # Each worker runs in a copy of the caller's context: retry notices reach its sink.
+        tasks = [pool.submit(contextvars.copy_context().run, work) for _ in range(threads)]
         try:
-            for index, item in enumerate(chain(first, iterator)):
-                free.acquire()
-                if failures:
-                    break
-                results.append(None)
-                # Each task runs in a copy of the caller's context: retry notices reach its sink.
-                pool.submit(contextvars.copy_context().run, run, index, item)
-        except BaseException as exc:  # the source failed, or the wait was interrupted
+            for task in tasks:
+                task.result()
+        except BaseException as exc:  # interrupted while waiting: the workers stop too
             failures.append(exc)
             raise
     if failures:
