@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from ..formats.manifest import ManifestEntry
 from . import queries
 from .errors import ArtifactFinalizedError, ServerError
-from .progress import Progress
 from .transfer import (
     Uploader,
     chunks,
+    entries_progress,
     parallel_map,
     part_md5s,
     prefetched,
@@ -91,6 +91,7 @@ def log_artifact(
         logged = api.client.execute(queries.ARTIFACT_BY_ID, {"id": artifact_id})["artifact"]
     else:
         logged = _upload_and_commit(api, run, artifact, artifact_id)
+        api.cache.note_version(digest)  # its files went into the cache while it committed
     manifest = artifact.manifest
     artifact._become_logged(api, logged)
     # The local manifest has the same digest as the logged one: no need to fetch it back.
@@ -148,13 +149,7 @@ def _upload_and_commit(api: Api, run: Run, artifact: Artifact, artifact_id: str)
     manifest_id = guessed["node"]["id"]
     born_elsewhere = False
     # Files the server already has count as done: the totals are known before any reply.
-    progress = Progress(
-        "uploaded",
-        sum(e.size or 0 for e in new_entries),
-        len(new_entries),
-        api.transfer.progress_every,
-        api.transfer.progress_bar,
-    )
+    progress = entries_progress("uploaded", new_entries, api.transfer)
 
     def registered() -> Iterator[_Upload]:
         """The files whose bytes the server still wants, registered one ``CreateArtifactFiles``

@@ -12,10 +12,11 @@ from ..formats.manifest import Manifest, ManifestEntry, b64_to_hex
 from . import queries
 from .errors import AuthenticationError, IntegrityError, InvalidInputError, NotFoundError
 from .names import normalize_path
-from .progress import Meter, Progress
+from .progress import Meter
 from .transfer import (
     Downloader,
     SafeTargets,
+    entries_progress,
     hash_files,
     parallel_map,
     prefetched,
@@ -238,13 +239,7 @@ class VersionReading:
                 downloader.fetch_to_cache(url, entry, meter)
                 api.cache.link_to(entry.digest, target)
 
-        progress = Progress(
-            "downloaded",
-            sum(e.size or 0 for e in entries),
-            len(entries),
-            api.transfer.progress_every,
-            api.transfer.progress_bar,
-        )
+        progress = entries_progress("downloaded", entries, api.transfer)
 
         def fetch_and_count(item: tuple[ManifestEntry, str | None]) -> None:
             meter = progress.stream()
@@ -258,16 +253,11 @@ class VersionReading:
 
     def _cache_logged_files(self, api: Api) -> None:
         """Put the files just uploaded into the cache, so a later download is a hit."""
-
-        def insert(entry: ManifestEntry) -> None:
+        # In this thread: a hard link and its record are a few fast system calls each, which
+        # a pool's hand-offs and contention for the GIL would only slow down.
+        for entry in self._manifest.entries.values():
             if entry.local_path and not entry.skip_cache and entry.ref is None:
                 api.cache.add_file(Path(entry.local_path), entry.digest, entry.size or 0)
-
-        # One thread: a hard link and its record are a few fast system calls each, which a
-        # pool's hand-offs and contention for the GIL would only slow down.
-        for entry in list(self._manifest.entries.values()):
-            insert(entry)
-        api.cache.note_version(self._manifest.digest())
 
     def file(self, root: str | os.PathLike | None = None) -> str:
         """Download a single-file artifact; returns the file's path."""

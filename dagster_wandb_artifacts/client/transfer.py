@@ -211,6 +211,19 @@ class TransferSettings:
     progress_bar: bool | None = None
 
 
+def entries_progress(
+    phase: str, entries: list[ManifestEntry], settings: TransferSettings
+) -> Progress:
+    """The progress of one phase of a transfer of ``entries``, as ``settings`` report it."""
+    return Progress(
+        phase,
+        sum(e.size or 0 for e in entries),
+        len(entries),
+        settings.progress_every,
+        settings.progress_bar,
+    )
+
+
 class _FileSlice:
     """A read-only view of ``length`` bytes of a file from ``offset``, for one part's PUT."""
 

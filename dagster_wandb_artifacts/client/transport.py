@@ -23,6 +23,7 @@ from typing import IO, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_netrc_auth, super_len
 
@@ -373,7 +374,7 @@ class GraphQLClient:
         prepared.body = data
         if data is not None and "Content-Length" not in prepared.headers:
             prepared.headers["Content-Length"] = str(super_len(data))
-        prepared.hooks = {"response": []}
+        prepared.hooks = default_hooks()
         settings = self._session.merge_environment_settings(url, {}, stream, None, None)
         response = self._session.get_adapter(url).send(prepared, timeout=timeout, **settings)
         if response.is_redirect:
