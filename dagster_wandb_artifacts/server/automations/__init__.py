@@ -7,9 +7,9 @@ events, and the worker that delivers webhooks.
 from __future__ import annotations
 
 from ..store import Store
+from ..store.automations import AutomationTables, Conflict, Missing, create_tables
 from .delivery import DeliveryPolicy, Dispatcher
 from .events import EventRecorder
-from .tables import AutomationTables, Conflict, Missing, create_tables
 
 
 class Automations:

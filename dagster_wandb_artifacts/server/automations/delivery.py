@@ -21,9 +21,9 @@ from typing import Any
 import requests
 
 from ..filters import FilterError, Search
+from ..store.automations import AutomationTables
 from . import payload
 from .events import ArtifactEvent
-from .tables import AutomationTables
 from .variables import event_variables, filter_document
 
 log = logging.getLogger("dagster_wandb_artifacts.server.automations")

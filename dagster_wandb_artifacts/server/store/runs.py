@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .store_base import NotFound, StoreBase, StoreError, now, update_row
+from .base import NotFound, StoreBase, StoreError, now, update_row
 
 
 class RunRows(StoreBase):

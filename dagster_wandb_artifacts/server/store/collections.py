@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .store_base import LATEST, NotFound, StoreBase, StoreError, now, update_row
+from .base import LATEST, NotFound, StoreBase, StoreError, now, update_row
 
 
 class CollectionRows(StoreBase):

@@ -10,7 +10,8 @@ import json
 import sqlite3
 from typing import Any
 
-from ..store import NotFound, Store, StoreError, now
+from .base import NotFound, StoreError, now
+from .versions import Store
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS integrations (

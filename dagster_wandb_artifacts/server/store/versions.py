@@ -1,10 +1,5 @@
-"""Metadata of the embedded server in SQLite.
-
-Several server processes may share one root (each Dagster step process can start its own
-embedded server), so every write runs in a ``BEGIN IMMEDIATE`` transaction with a busy
-timeout (or none, from an event loop, which then leaves the write to a worker thread), and
-the database is in WAL mode so readers never block writers.
-"""
+"""Artifact versions, their manifests, stored objects and multipart uploads; and
+:class:`Store`, which composes every domain's rows."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .store_base import (
+from .base import (
     BUSY_MESSAGE,
     LATEST,
     MANIFEST_NAME,
@@ -27,10 +22,8 @@ from .store_base import (
     now,
     update_row,
 )
-from .store_collections import CollectionRows
-from .store_runs import RunRows
-
-__all__ = ["LATEST", "MANIFEST_NAME", "NotFound", "Store", "StoreError", "is_version_alias", "now"]
+from .collections import CollectionRows
+from .runs import RunRows
 
 
 class Store(RunRows, CollectionRows, StoreBase):
