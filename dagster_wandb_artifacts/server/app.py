@@ -53,7 +53,7 @@ from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shap
 from .resolvers import Context, Root, load_schema
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
 from .signing import URLSigner
-from .store import NotFound, Store, StoreError
+from .store import NotFound, Store, StoreError, history
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
@@ -115,6 +115,7 @@ class ServerState:
         self.recorder = BlobRecorder(self.store)
         self.automations = Automations(self.store)
         accounts.create_tables(self.store)
+        history.create_tables(self.store)
         self.accounts = Accounts(self.store, self.entity)
         workspace.create_tables(self.store)
         self.guard = AccessGuard(self.store, self.entity)
@@ -447,6 +448,13 @@ def create_app(state: ServerState) -> ASGIApp:
         if refused := _malformed_file_stream(body):
             return error(400, refused)
         run = state.store.require_run(params["entity"], params["project"], params["run"])
+        lines = (body.get("files") or {}).get("wandb-history.jsonl") or {}
+        if lines.get("content"):
+            try:
+                rows = history.parse_lines(lines.get("offset", 0), lines["content"])
+            except StoreError as exc:
+                return error(400, str(exc))
+            await run_in_threadpool(history.append, state.store, run["id"], rows)
         updates: dict[str, Any] = {}
         summary = (body.get("files") or {}).get("wandb-summary.json") or {}
         if summary.get("content"):

@@ -28,6 +28,7 @@ from .common import (
     server_version,
     split_name,
 )
+from .history import RunHistoryFields
 
 
 def _organization(ctx: Context) -> dict[str, Any]:
@@ -296,7 +297,7 @@ class ProjectNode(Node):
         return membership.artifact if membership else None
 
 
-class RunNode(Node):
+class RunNode(RunHistoryFields, Node):
     typename = "Run"
 
     @property
@@ -352,16 +353,13 @@ class RunNode(Node):
     def sweepName(self) -> str | None:  # noqa: N802
         return self.row["sweep_name"]
 
-    # Resuming a run (RunResumeStatus) reads these; this server keeps no history or events.
-    historyLineCount = 0  # noqa: N815
+    # Resuming a run (RunResumeStatus) reads these; this server keeps no logs or events.
     logLineCount = 0  # noqa: N815
     eventsLineCount = 0  # noqa: N815
-    historyTail = "[]"  # noqa: N815
     eventsTail = "[]"  # noqa: N815
     commit = None
     readOnly = False  # noqa: N815
     systemMetrics = "{}"  # noqa: N815
-    historyKeys = None  # noqa: N815
 
     @property
     def projectId(self) -> int:  # noqa: N802
