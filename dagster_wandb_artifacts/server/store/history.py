@@ -3,6 +3,8 @@
 Each row is kept as the JSON line the client sent, numbered by its line in the file (the
 file stream's ``offset``), so a chunk sent again after a lost reply writes nothing twice.
 The step is W&B's ``_step`` (the line number when a row has none); reads go by step.
+Beside each row, ``kinds`` maps its keys to their JSON types: SQLite (before 3.42) cannot
+read the ``NaN`` and ``Infinity`` that W&B rows may hold, so queries look at keys there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from .versions import Store
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS run_history (
     run_id INTEGER NOT NULL REFERENCES runs(id), line INTEGER NOT NULL,
-    step INTEGER NOT NULL, row TEXT NOT NULL, PRIMARY KEY (run_id, line))""",
+    step INTEGER NOT NULL, row TEXT NOT NULL, kinds TEXT NOT NULL,
+    PRIMARY KEY (run_id, line))""",
     "CREATE INDEX IF NOT EXISTS run_history_step ON run_history (run_id, step)",
 )
 
@@ -37,9 +40,25 @@ def create_tables(store: Store) -> None:
             db.execute(statement)
 
 
-def parse_lines(offset: Any, lines: list[str]) -> list[tuple[int, int, str]]:
-    """``(line number, step, line)`` of a ``wandb-history.jsonl`` chunk; each line must be a
-    JSON object whose ``_step``, when present, is a non-negative integer."""
+#: A parsed history line: (line number, step, the line, its keys' JSON types as JSON).
+Line = tuple[int, int, str, str]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    return "array" if isinstance(value, list) else "object"
+
+
+def parse_lines(offset: Any, lines: list[str]) -> list[Line]:
+    """The lines of a ``wandb-history.jsonl`` chunk; each must be a JSON object whose
+    ``_step``, when present, is a non-negative integer."""
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise StoreError("wandb-history.jsonl: offset must be a non-negative integer")
     parsed = []
@@ -55,17 +74,18 @@ def parse_lines(offset: Any, lines: list[str]) -> list[tuple[int, int, str]]:
             raise StoreError(
                 f"wandb-history.jsonl line {offset + index}: _step must be a non-negative integer"
             )
-        parsed.append((offset + index, step, line))
+        kinds = json.dumps({key: _kind(value) for key, value in row.items()})
+        parsed.append((offset + index, step, line, kinds))
     return parsed
 
 
-def append(store: Store, run_id: int, rows: list[tuple[int, int, str]]) -> None:
+def append(store: Store, run_id: int, rows: list[Line]) -> None:
     """Record parsed lines (:func:`parse_lines`); a line already recorded is kept as it is."""
     with store.write() as db:
         db.executemany(
-            "INSERT INTO run_history (run_id, line, step, row) VALUES (?, ?, ?, ?) "
+            "INSERT INTO run_history (run_id, line, step, row, kinds) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (run_id, line) DO NOTHING",
-            [(run_id, line, step, text) for line, step, text in rows],
+            [(run_id, *parsed) for parsed in rows],
         )
 
 
@@ -128,7 +148,7 @@ def sampled(store: Store, run_id: int, spec: dict[str, Any]) -> list[dict[str, A
     for name, value in bounds.items():
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise StoreError(f"a sampledHistory spec's {name} must be an integer")
-    present = ["json_type(row, ?) IS NOT NULL"] * len(keys)
+    present = ["json_type(kinds, ?) IS NOT NULL"] * len(keys)
     where = " AND ".join(["run_id = ?", "step >= ?", "step <= ?", *present])
     params = (
         run_id,
@@ -155,16 +175,13 @@ def _json_path(key: str) -> str:
 def keys(store: Store, run_id: int) -> dict[str, Any]:
     """W&B's ``historyKeys``: ``{"lastStep", "keys": {key: {"typeCounts": [...]}}}``."""
     last = store.one("SELECT max(step) FROM run_history WHERE run_id = ?", (run_id,))
-    kinds = {"integer": "number", "real": "number", "true": "boolean", "false": "boolean"}
     counts: dict[str, dict[str, int]] = {}
     for found in store.all(
-        "SELECT j.key AS key, j.type AS type, count(*) AS n FROM run_history h, json_each(h.row) j "
-        "WHERE h.run_id = ? GROUP BY j.key, j.type ORDER BY j.key LIMIT ?",
+        "SELECT j.key AS key, j.value AS kind, count(*) AS n FROM run_history h, "
+        "json_each(h.kinds) j WHERE h.run_id = ? GROUP BY j.key, j.value ORDER BY j.key LIMIT ?",
         (run_id, MAX_KEYS),
     ):
-        by_type = counts.setdefault(found["key"], {})
-        kind = kinds.get(found["type"], found["type"])
-        by_type[kind] = by_type.get(kind, 0) + found["n"]
+        counts.setdefault(found["key"], {})[found["kind"]] = found["n"]
     described = {
         key: {"typeCounts": [{"type": kind, "count": n} for kind, n in by_type.items()]}
         for key, by_type in counts.items()
