@@ -17,7 +17,6 @@ from dagster import (
     AssetKey,
     AssetRecordsFilter,
     ConfigurableIOManager,
-    DagsterEventType,
     DataVersion,
     InitResourceContext,
     InputContext,
@@ -37,7 +36,8 @@ from .client.progress import reporting_to
 from .config import WandbArtifactConfig, WandbInputConfig, parse
 from .naming import collection_name
 from .resource import WandbArtifactsResource
-from .runs import StepRuns
+from .runs import STEP_RUNS, StepRuns, finish_step_runs, open_step_run
+from .summary_metadata import exchange_summary
 
 #: Materialization metadata that the downstream load reads back (exact handoff).
 VERSION_KEY = "wandb/version"
@@ -104,7 +104,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         description="Dagster UI URL, for the run links written into W&B.",
     )
 
-    _runs: StepRuns = PrivateAttr(default_factory=StepRuns)
+    _runs: StepRuns = PrivateAttr(default_factory=lambda: STEP_RUNS)
     # (Dagster run id, asset key, partition) -> ("entity/project/name:vN", digest) logged by this
     # process: a downstream step in the same process (the in-process executor) needs no event
     # log query.
@@ -121,38 +121,19 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         self, context: OutputContext | InputContext, project: str, entity: str | None
     ) -> Run:
         step_context = context.step_context
-        run_id = step_context.run_id
-        return self._runs.get(
+        return open_step_run(
             self.wandb.get_api(),
-            dagster_run_id=run_id,
+            dagster_run_id=step_context.run_id,
             step_key=step_context.step.key,
-            job_type=context.op_def.name,
+            job_name=step_context.job_name,
+            op_name=context.op_def.name,
             project=project,
             entity=entity,
-            config={
-                "dagster_run_id": run_id,
-                "dagster_run_url": f"{self.dagster_url.rstrip('/')}/runs/{run_id}",
-                "dagster_job": step_context.job_name,
-                "dagster_step": step_context.step.key,
-            },
+            dagster_url=self.dagster_url,
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        # Step failures are in the event log before the step's resources are torn down.
-        failed: set[str] = set()
-        if context.instance is not None and context.run is not None:
-            failed = {
-                entry.step_key
-                for entry in context.instance.all_logs(
-                    context.run.run_id, of_type=DagsterEventType.STEP_FAILURE
-                )
-                if entry.step_key
-            }
-        if context.log is not None:
-            with reporting_to(context.log):
-                self._runs.finish_all(failed)
-        else:
-            self._runs.finish_all(failed)
+        finish_step_runs(context)
 
     # Output --------------------------------------------------------------------------------------
 
@@ -186,6 +167,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         if len(keys) == 1:
             logged, run = self._log(context, obj, config, asset_key, keys[0])
             self._report(context, logged, obj, run)
+            if _in_step(context):
+                exchange_summary(context, run)
             set_data_version(context, logged.digest)
             self._runs.wait_for_uses(_step_of(context))
             return

@@ -8,7 +8,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import (
+    AssetExecutionContext,
+    ConfigurableResource,
+    InitResourceContext,
+    OpExecutionContext,
+)
 from pydantic import Field, PrivateAttr
 
 from .client import (
@@ -18,11 +23,12 @@ from .client import (
     CommError,
     InvalidInputError,
     RetryPolicy,
+    Run,
     WandbError,
 )
 from .client.progress import reporting_to, warn
 from .client.transport import time_limited
-from .runs import finish_unfinished
+from .runs import finish_step_runs, finish_unfinished, open_step_run
 from .server import LocalServer
 
 #: ``host`` value that selects the embedded server.
@@ -196,7 +202,40 @@ class WandbArtifactsResource(ConfigurableResource):
         """Base of the links written into Dagster metadata: valid after this process ends."""
         return self.local_url.rstrip("/") if self.is_local else self.get_api().app_url
 
+    def run_for(self, context: AssetExecutionContext | OpExecutionContext) -> Run:
+        """The W&B run of the current step: the run that uses the step's inputs and logs its
+        outputs through the IO manager (created on first use, in ``project``/``entity``),
+        finished when the step's resources are torn down (``crashed`` if the step failed).
+
+        It has the SDK's run surface: ``log(data, step=None, commit=None)``, ``summary``
+        (``update`` saves), ``config``, ``id``, ``url``. Rows go to W&B in batches through
+        the run's file stream; the IO manager sends what is left when the output is logged.
+
+        Example::
+
+            @asset
+            def model(context: AssetExecutionContext, wandb: WandbArtifactsResource):
+                run = wandb.run_for(context)
+                for epoch in range(10):
+                    run.log({"loss": train_one_epoch()})
+        """
+        op_context = (
+            context.op_execution_context if isinstance(context, AssetExecutionContext) else context
+        )
+        return open_step_run(
+            self.get_api(),
+            dagster_run_id=op_context.run_id,
+            step_key=op_context.get_step_execution_context().step.key,
+            job_name=op_context.job_name,
+            op_name=op_context.op_def.name,
+            project=self.project,
+            entity=self.entity,
+            dagster_url=os.environ.get("DAGSTER_WEBSERVER_URL", "http://localhost:3000"),
+        )
+
     def teardown_after_execution(self, context: InitResourceContext) -> None:
+        # Before the embedded server stops: the step's runs send what they logged.
+        finish_step_runs(context)
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -16,8 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dagster import DagsterEventType, InitResourceContext
+
 from .client import Api, Artifact, Run, WandbError
-from .client.progress import warn
+from .client.progress import reporting_to, warn
 from .client.transfer import DEFAULT_WORKERS, parallel_map
 from .client.transport import time_limited
 
@@ -93,11 +95,11 @@ class StepRuns:
                 )
             return self._runs[key]
 
-    def finish_all(self, failed_step_keys: set[str]) -> None:
-        """Finish every run, once the records of the inputs still in flight are sent; a
-        record that failed is raised after the runs are finished."""
+    def finish_all(self, failed_step_keys: set[str], dagster_run_id: str | None = None) -> None:
+        """Finish every run (of one Dagster run, when given), once the records of the inputs
+        still in flight are sent; a record that failed is raised after the runs are finished."""
         with self._background_lock:
-            steps = list(self._uses)
+            steps = [step for step in self._uses if dagster_run_id in (None, step[0])]
         failure: BaseException | None = None
         for step in steps:
             try:
@@ -105,7 +107,11 @@ class StepRuns:
             except Exception as exc:  # noqa: BLE001 - raised once the runs are finished
                 failure = failure or exc
         with self._lock:
-            runs, self._runs = self._runs, {}
+            runs = {
+                key: self._runs.pop(key)
+                for key in list(self._runs)
+                if dagster_run_id in (None, key[0])
+            }
             api = self._api
 
         def finish(item: tuple[tuple[str, str], Run]) -> None:
@@ -126,11 +132,68 @@ class StepRuns:
         with time_limited(TEARDOWN_SECONDS):
             parallel_map(finish, runs.items(), DEFAULT_WORKERS)
         with self._background_lock:
-            background, self._background = self._background, None
+            idle = not self._uses
+            background, self._background = (self._background, None) if idle else (None, None)
         if background is not None:
             background.shutdown()
         if failure is not None:
             raise failure
+
+
+#: The step runs of this process, shared by every IO manager and resource in it: the run an
+#: asset body logs metrics into (``WandbArtifactsResource.run_for``) is the run that uses the
+#: step's inputs and logs its outputs.
+STEP_RUNS = StepRuns()
+
+
+def open_step_run(
+    api: Api,
+    *,
+    dagster_run_id: str,
+    step_key: str,
+    job_name: str,
+    op_name: str,
+    project: str,
+    entity: str | None,
+    dagster_url: str,
+) -> Run:
+    """The step's W&B run (created on first use), with the Dagster run in its config."""
+    return STEP_RUNS.get(
+        api,
+        dagster_run_id=dagster_run_id,
+        step_key=step_key,
+        job_type=op_name,
+        project=project,
+        entity=entity,
+        config={
+            "dagster_run_id": dagster_run_id,
+            "dagster_run_url": f"{dagster_url.rstrip('/')}/runs/{dagster_run_id}",
+            "dagster_job": job_name,
+            "dagster_step": step_key,
+            # W&B's mark of a started run (the SDK's telemetry entry): with it, the SDK's
+            # ``wandb.init(id=run.id, resume="must")`` attaches to the run and continues its
+            # history after the rows already logged.
+            "_wandb": {"t": {}},
+        },
+    )
+
+
+def finish_step_runs(context: InitResourceContext) -> None:
+    """Finish the W&B runs of the Dagster run whose resources are torn down (``crashed`` for
+    a failed step: step failures are in the event log before the resources are torn down)."""
+    failed: set[str] = set()
+    run_id = context.run.run_id if context.run is not None else None
+    if context.instance is not None and run_id is not None:
+        failed = {
+            entry.step_key
+            for entry in context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
+            if entry.step_key
+        }
+    if context.log is not None:
+        with reporting_to(context.log):
+            STEP_RUNS.finish_all(failed, run_id)
+    else:
+        STEP_RUNS.finish_all(failed, run_id)
 
 
 def _unfinished_folder(api: Api) -> Path:

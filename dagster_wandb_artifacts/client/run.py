@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ from . import queries
 from .attrs import Attrs
 from .errors import ArtifactNotLoggedError, NotFoundError
 from .names import ArtifactPath, validate_alias, validate_tag
+from .summary import RunConfig, RunSummary
 from .users import User
 
 #: Config keys W&B keeps for itself: in ``rawconfig``, not in ``config`` (as the SDK splits them).
@@ -18,6 +20,7 @@ _INTERNAL_CONFIG = frozenset({"_wandb", "wandb_version"})
 if TYPE_CHECKING:
     from .api import Api
     from .artifact import Artifact
+    from .history import HistoryWriter
     from .paginators import RunArtifacts
 
 
@@ -42,6 +45,8 @@ class Run(Attrs):
         self.entity = entity
         self.project = project
         self.id = run_id
+        self._summary: RunSummary | None = None
+        self._writer: HistoryWriter | None = None
 
     @classmethod
     def upsert(
@@ -113,8 +118,20 @@ class Run(Attrs):
         return User(found) if found else None
 
     @property
-    def config(self) -> dict[str, Any]:
-        return {key: value for key, value in self._config().items() if key not in _INTERNAL_CONFIG}
+    def config(self) -> RunConfig:
+        """The run's config; ``config.update({...})`` and ``config[key] = value`` save it."""
+        return RunConfig(
+            {key: value for key, value in self._config().items() if key not in _INTERNAL_CONFIG},
+            self._save_config,
+        )
+
+    def _save_config(self, config: dict[str, Any]) -> None:
+        internal = {k: v for k, v in self._config().items() if k in _INTERNAL_CONFIG}
+        encoded = json.dumps(_as_wandb_config({**internal, **config}))
+        self._api.client.execute(
+            queries.UPSERT_CONFIG, {"id": self.storage_id, "config": encoded}
+        )
+        self._attrs["config"] = encoded
 
     @property
     def rawconfig(self) -> dict[str, Any]:
@@ -128,9 +145,89 @@ class Run(Attrs):
         }
 
     @property
-    def summary(self) -> dict[str, Any]:
-        """The run's summary metrics (read-only here: metrics are outside this client)."""
-        return _as_dict(self._attrs.get("summaryMetrics"))
+    def summary(self) -> RunSummary:
+        """The run's summary, as the SDK's ``HTTPSummary``: ``summary["loss"]``,
+        ``summary.loss``; ``summary.update({...})`` saves it. Each value ``log`` commits is
+        the summary's value for its key until the summary is set otherwise."""
+        if self._summary is None:
+            values = _as_dict(self._attrs.get("summaryMetrics"))
+            self._summary = RunSummary(values, self._save_summary)
+        return self._summary
+
+    def _save_summary(self, summary_json: str) -> None:
+        if self._writer is not None:
+            self._writer.save_summary(summary_json)
+        else:
+            self._api.client.execute(
+                queries.UPSERT_SUMMARY, {"id": self.storage_id, "summaryMetrics": summary_json}
+            )
+        self._attrs["summaryMetrics"] = summary_json
+
+    # History -----------------------------------------------------------------------------------
+
+    def log(
+        self, data: dict[str, Any], step: int | None = None, commit: bool | None = None
+    ) -> None:
+        """Log a row of metrics, as ``wandb.log``: sent in batches through the run's file
+        stream; ``finish`` (or ``flush``) sends what is left."""
+        from .history import HistoryWriter
+
+        if self._writer is None:
+            self._writer = HistoryWriter(
+                self,
+                first_line=int(self._attrs.get("historyLineCount") or 0),
+                step=self.lastHistoryStep + 1,
+            )
+        self._writer.log(data, step, commit)
+
+    def flush(self) -> None:
+        """Send the rows logged since the last flush, with the summary, now; with none, read
+        the run again instead (another client, e.g. ``wandb.init(id=run.id,
+        resume="must")``, may have logged into it)."""
+        if self._writer is not None and (self._writer.dirty or self._writer.pending):
+            self._writer.flush()
+        else:
+            self.load(force=True)
+
+    def load(self, force: bool = False) -> None:
+        """Read the run's fields from the server again (with ``force``, as the SDK)."""
+        if force:
+            self._attrs = Run.fetch(self._api, self.entity, self.project, self.id)._attrs
+            self._summary = None
+
+    @property
+    def step(self) -> int:
+        """The step the next logged row gets."""
+        return self._writer.step if self._writer is not None else self.lastHistoryStep + 1
+
+    @property
+    def lastHistoryStep(self) -> int:  # noqa: N802 - the SDK's name
+        return int((self._attrs.get("historyKeys") or {}).get("lastStep", -1))
+
+    def history(
+        self,
+        samples: int = 500,
+        keys: list[str] | None = None,
+        x_axis: str = "_step",
+        pandas: bool = True,
+        stream: str = "default",
+    ) -> Any:
+        """Sampled history rows (a DataFrame with ``pandas``), as the SDK's ``Run.history``."""
+        from .history import history
+
+        return history(self, samples, keys, x_axis, pandas, stream)
+
+    def scan_history(
+        self,
+        keys: list[str] | None = None,
+        page_size: int = 1_000,
+        min_step: int = 0,
+        max_step: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every history row, a page at a time, as the SDK's ``Run.scan_history``."""
+        from .history import scan_history
+
+        return scan_history(self, keys, page_size, min_step, max_step)
 
     @property
     def summary_metrics(self) -> dict[str, Any]:
@@ -203,11 +300,15 @@ class Run(Attrs):
         return RunArtifacts(self._api, self, "used", per_page)
 
     def finish(self, exit_code: int = 0) -> None:
-        """Mark the run finished (``crashed`` for a non-zero exit code), as the SDK does."""
-        url = f"{self._api.base_url}/files/{self.entity}/{self.project}/{self.id}/file_stream"
-        self._api.client.request(
-            "POST", url, authenticated=True, json={"complete": True, "exitcode": exit_code}
-        )
+        """Send what ``log`` left, then mark the run finished (``crashed`` for a non-zero exit
+        code), as the SDK does."""
+        if self._writer is not None:
+            self._writer.finish(exit_code)
+        else:
+            url = f"{self._api.base_url}/files/{self.entity}/{self.project}/{self.id}/file_stream"
+            self._api.client.request(
+                "POST", url, authenticated=True, json={"complete": True, "exitcode": exit_code}
+            )
         self._attrs["state"] = "finished" if exit_code == 0 else "crashed"
 
 

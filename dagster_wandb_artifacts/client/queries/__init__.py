@@ -50,6 +50,13 @@ from .files import (
     FETCH_MANIFEST,
     FILES,
 )
+from .history import (
+    HISTORY_PAGE,
+    RUN_FULL_HISTORY,
+    RUN_SAMPLED_HISTORY,
+    UPSERT_CONFIG,
+    UPSERT_SUMMARY,
+)
 from .registry import (
     DELETE_REGISTRY,
     FETCH_LINKED_ARTIFACTS,
@@ -131,6 +138,7 @@ __all__ = [
     "FETCH_REGISTRY",
     "FILES",
     "GENERATE_API_KEY",
+    "HISTORY_PAGE",
     "JOBS",
     "LINK_ARTIFACT",
     "MOVE_COLLECTION",
@@ -147,9 +155,11 @@ __all__ = [
     "REPORTS",
     "RUN",
     "RUNS",
+    "RUN_FULL_HISTORY",
     "RUN_INPUT_ARTIFACTS",
     "RUN_OUTPUT_ARTIFACTS",
     "RUN_QUEUE",
+    "RUN_SAMPLED_HISTORY",
     "SEARCH_USERS",
     "SERVER_FEATURES",
     "SWEEP",
@@ -159,9 +169,11 @@ __all__ = [
     "UPDATE_ARTIFACT",
     "UPDATE_COLLECTION",
     "UPDATE_PORTFOLIO",
+    "UPSERT_CONFIG",
     "UPSERT_REGISTRY",
     "UPSERT_RUN",
     "UPSERT_RUN_QUEUE",
+    "UPSERT_SUMMARY",
     "USE_ARTIFACT",
     "VIEWER",
 ]
