@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from ..store import StoreError, history
@@ -10,6 +11,19 @@ from .common import Context, InvalidRequest
 
 #: Specs one ``sampledHistory`` request may carry.
 MAX_SPECS = 20
+#: JSON has no NaN or infinities: values of JSON fields carry W&B's names for them instead
+#: (the ``history`` lines keep them as logged).
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE[repr(value)]
+    if isinstance(value, dict):
+        return {key: _as_json(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_as_json(inner) for inner in value]
+    return value
 
 
 class RunHistoryFields:
@@ -55,7 +69,7 @@ class RunHistoryFields:
             if not isinstance(spec, dict):
                 raise InvalidRequest("a sampledHistory spec is a JSON object")
             try:
-                answers.append(history.sampled(self.ctx.store, self.row["id"], spec))
+                answers.append(_as_json(history.sampled(self.ctx.store, self.row["id"], spec)))
             except StoreError as exc:
                 raise InvalidRequest(str(exc)) from None
         return answers
@@ -64,5 +78,7 @@ class RunHistoryFields:
         # No parquet exports here: every row is live data.
         return {
             "parquetUrls": [],
-            "liveData": [json.loads(line) for line in history.rows(self.ctx.store, self.row["id"])],
+            "liveData": [
+                _as_json(json.loads(line)) for line in history.rows(self.ctx.store, self.row["id"])
+            ],
         }
