@@ -64,8 +64,8 @@ def test_the_sdks_own_run_is_read_back_by_both_clients(server, api):
     resumed = api.run(f"{ENTITY}/{PROJECT}/sdk-run")
     resumed.log({"loss": 0.0001})
     resumed.finish()
-    steps = [(row["_step"], row["loss"]) for row in api.run(f"{ENTITY}/{PROJECT}/sdk-run")
-             .scan_history(keys=["loss"])]
+    final = api.run(f"{ENTITY}/{PROJECT}/sdk-run")
+    steps = [(row["_step"], row["loss"]) for row in final.scan_history(keys=["loss"])]
     assert steps[-2:] == [(31, 0.001), (32, 0.0001)]
 
 
@@ -148,10 +148,9 @@ def test_a_resent_chunk_writes_nothing_twice_and_a_bad_chunk_writes_nothing(serv
     assert api.run(path).lastHistoryStep == 2
     assert len(list(api.run(path).scan_history())) == 3
 
-    spec = '{"keys": "loss"}'
-    reply = post(server, server.api_key, """query($s: [JSONString!]!) {
-      project(entityName: "ent", name: "proj") { run(name: "resent") { sampledHistory(specs: $s) } } }""",
-                 {"s": [spec]})
+    sampled = """query($s: [JSONString!]!) { project(entityName: "ent", name: "proj") {
+      run(name: "resent") { sampledHistory(specs: $s) } } }"""
+    reply = post(server, server.api_key, sampled, {"s": ['{"keys": "loss"}']})
     assert "keys" in reply["errors"][0]["message"]
 
 
