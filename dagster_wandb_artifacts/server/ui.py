@@ -27,7 +27,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ..formats.names import REGISTRY_PREFIX
-from . import blobs, ui_queries
+from . import blobs, ui_charts, ui_queries
 from .accounts import Viewer
 from .store import NotFound, is_version_alias
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
@@ -364,7 +364,8 @@ def run(page: _Page) -> Response:
         run=row,
         config=config,
         dagster_run_url=_http_link(config.get("dagster_run_url")),
-        summary=_pretty(row["summary"]),
+        summary=ui_charts.summary_rows(row["summary"]),
+        charts=ui_charts.charts(page.store, row["id"]),
         tags=_stored(row["tags"], list),
         logged=[places[i] for i in logged if i in places],
         used=[places[i] for i in used if i in places],
