@@ -24,6 +24,7 @@ _EXPORTS = {
     "WandbWebhookReceiver": "webhooks",
     "WebhookRoute": "webhooks",
     "check_definitions": "checks",
+    "build_wandb_artifact_checks": "asset_checks",
 }
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ __all__ = [
     "WandbWebhookReceiver",
     "WebhookRoute",
     "__version__",
+    "build_wandb_artifact_checks",
     "check_definitions",
     "wandb_artifact_sensor",
     "wandb_artifact_specs",
