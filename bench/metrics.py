@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import wandb
@@ -47,14 +48,17 @@ def bench_api(server: ServerProcess) -> Api:
     )
 
 
-def log_ours(server: ServerProcess, data: list[dict[str, float]], run_id: str) -> Timing:
-    run = bench_api(server).create_run(run_id=run_id)
+def log_and_finish(run: Any, data: list[dict[str, float]]) -> Timing:
     started = time.perf_counter()
     for row in data:
         run.log(row)
     logged = time.perf_counter() - started
     run.finish()
     return logged, time.perf_counter() - started
+
+
+def log_ours(server: ServerProcess, data: list[dict[str, float]], run_id: str) -> Timing:
+    return log_and_finish(bench_api(server).create_run(run_id=run_id), data)
 
 
 def log_sdk(server: ServerProcess, data: list[dict[str, float]], run_id: str) -> Timing:
@@ -68,13 +72,9 @@ def log_sdk(server: ServerProcess, data: list[dict[str, float]], run_id: str) ->
         save_code=False,
         disable_git=True,
     )
-    run = wandb.init(entity="bench", project="bench", id=run_id, settings=settings)
-    started = time.perf_counter()
-    for row in data:
-        run.log(row)
-    logged = time.perf_counter() - started
-    run.finish()
-    return logged, time.perf_counter() - started
+    return log_and_finish(
+        wandb.init(entity="bench", project="bench", id=run_id, settings=settings), data
+    )
 
 
 def stored_rows(server: ServerProcess, run_id: str) -> int:

@@ -133,6 +133,16 @@ def _url(resource: WandbArtifactsResource, artifact: Artifact) -> str:
     )
 
 
+def _drift(description: str, metadata: dict[str, Any]) -> AssetCheckResult:
+    """A failed check of something W&B changed that still works: a warning."""
+    return AssetCheckResult(
+        passed=False,
+        severity=AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
+
+
 def _links(resource: WandbArtifactsResource, **versions: Artifact | None) -> dict[str, Any]:
     return {
         f"wandb/{name}_url": MetadataValue.url(_url(resource, artifact))
@@ -158,11 +168,9 @@ def _check_exists(
             # An external asset Dagster has no report of yet: check the version it names.
             recorded = [_Recorded(f"{collection}:{target.default_alias}", "")]
         else:
-            return AssetCheckResult(
-                passed=False,
-                severity=AssetCheckSeverity.WARN,
-                description="Dagster has recorded no W&B version of this asset yet",
-                metadata={"wandb/collection": collection},
+            return _drift(
+                "Dagster has recorded no W&B version of this asset yet",
+                {"wandb/collection": collection},
             )
     newest = recorded[0]
     metadata: dict[str, Any] = {"wandb/recorded_version": newest.path}
@@ -232,12 +240,10 @@ def _check_alias(
     logged_by = artifact.logged_by()
     origin = f"by run {logged_by.id}" if logged_by is not None else "by an unknown run"
     origin += "" if producer else ", outside Dagster"
-    return AssetCheckResult(
-        passed=False,
-        severity=AssetCheckSeverity.WARN,
-        description=f"{alias!r} points to {collection}:{artifact.version}, a version this asset "
-        f"did not produce (logged {origin})",
-        metadata={**metadata, "wandb/recorded_versions": ", ".join(sorted(recorded))},
+    return _drift(
+        f"{alias!r} points to {collection}:{artifact.version}, a version this asset did not "
+        f"produce (logged {origin})",
+        {**metadata, "wandb/recorded_versions": ", ".join(sorted(recorded))},
     )
 
 
@@ -273,12 +279,10 @@ def _check_ttl(
         return AssetCheckResult(passed=True, metadata={**metadata, "wandb/expires": "never"})
     metadata["wandb/expires"] = expires.isoformat()
     if expires - datetime.now(timezone.utc) < window:
-        return AssetCheckResult(
-            passed=False,
-            severity=AssetCheckSeverity.WARN,
-            description=f"{read}, which downstream assets read, expires at "
-            f"{expires:%Y-%m-%d %H:%M} UTC, within {window}",
-            metadata=metadata,
+        return _drift(
+            f"{read}, which downstream assets read, expires at {expires:%Y-%m-%d %H:%M} UTC, "
+            f"within {window}",
+            metadata,
         )
     return AssetCheckResult(passed=True, metadata=metadata)
 
@@ -355,12 +359,10 @@ def _check_schema(
         described = "; ".join(
             f"{kind}: {', '.join(columns)}" for kind, columns in changes.items() if columns
         )
-        return AssetCheckResult(
-            passed=False,
-            severity=AssetCheckSeverity.WARN,
-            description=f"{collection}: {newest.version} changed the columns of "
-            f"{previous.version} ({described})",
-            metadata=metadata,
+        return _drift(
+            f"{collection}: {newest.version} changed the columns of {previous.version} "
+            f"({described})",
+            metadata,
         )
     return AssetCheckResult(passed=True, metadata=metadata)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from . import history as history_reads
 from . import queries
 from .attrs import Attrs
 from .errors import ArtifactNotLoggedError, NotFoundError
@@ -204,34 +204,9 @@ class Run(Attrs):
     def lastHistoryStep(self) -> int:  # noqa: N802 - the SDK's name
         return int((self._attrs.get("historyKeys") or {}).get("lastStep", -1))
 
-    def history(
-        self,
-        samples: int = 500,
-        keys: list[str] | None = None,
-        x_axis: str = "_step",
-        pandas: bool = True,
-        stream: str = "default",
-    ) -> Any:
-        """Sampled history rows (a DataFrame with ``pandas``), as the SDK's ``Run.history``."""
-        from .history import history
-
-        return history(self, samples, keys, x_axis, pandas, stream)
-
-    def scan_history(
-        self,
-        keys: list[str] | None = None,
-        page_size: int = 1_000,
-        min_step: int = 0,
-        max_step: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Every history row, a page at a time, as the SDK's ``Run.scan_history``."""
-        from .history import scan_history
-
-        return scan_history(self, keys, page_size, min_step, max_step)
-
-    @property
-    def summary_metrics(self) -> dict[str, Any]:
-        return _as_dict(self._attrs.get("summaryMetrics"))
+    # Reads, with the SDK's signatures (functions of the run, defined with the writer).
+    history = history_reads.history
+    scan_history = history_reads.scan_history
 
     # Artifacts ---------------------------------------------------------------------------------
 

@@ -33,9 +33,15 @@ class RunSummary(MutableMapping[str, Any]):
     def __init__(self, values: Mapping[str, Any], save: Callable[[str], None]) -> None:
         object.__setattr__(self, "_values", dict(values))
         object.__setattr__(self, "_save", save)
+        # What ``save`` passes the JSON of: this summary (a nested view saves its root).
+        object.__setattr__(self, "_saved", self._values)
 
     def __getitem__(self, key: str) -> Any:
-        return self._values[key.strip() if isinstance(key, str) else key]
+        value = self._values[key.strip() if isinstance(key, str) else key]
+        if isinstance(value, dict):
+            # A view that changes this summary's nested dict, saved as a whole, as the SDK's.
+            return SummarySubDict(value, self.save)
+        return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._values[key.strip()] = value
@@ -70,7 +76,7 @@ class RunSummary(MutableMapping[str, Any]):
         self.save()
 
     def save(self) -> None:
-        self._save(to_json(self._values, "summary"))
+        self._save(to_json(self._saved, "summary"))
 
     def set_quietly(self, values: Mapping[str, Any]) -> None:
         """Take values without saving them (a logged row's last values)."""
@@ -78,6 +84,16 @@ class RunSummary(MutableMapping[str, Any]):
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)
+
+
+class SummarySubDict(RunSummary):
+    """A nested dict of a summary (the SDK's name): changes go into the summary's own dict,
+    and ``update`` saves the whole summary."""
+
+    def __init__(self, values: dict[str, Any], save_root: Callable[[], None]) -> None:
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_save", lambda _json: save_root())
+        object.__setattr__(self, "_saved", values)
 
 
 class RunConfig(dict[str, Any]):
