@@ -3,7 +3,13 @@ output's numeric metadata and the run's summary written into each other."""
 
 from types import SimpleNamespace
 
-from dagster import AssetExecutionContext, DagsterInstance, asset, materialize
+from dagster import (
+    AssetExecutionContext,
+    DagsterInstance,
+    MaterializeResult,
+    asset,
+    materialize,
+)
 
 from dagster_wandb_artifacts import WandbArtifactsResource
 from dagster_wandb_artifacts.summary_metadata import MAX_SUMMARY_KEYS
@@ -113,3 +119,19 @@ def test_the_sdk_attached_with_resume_logs_into_the_same_run_once(resources, ser
     assert sdk_run.summary["sdk_loss"] == 0.5**4
     metadata = _materialization_metadata(result, "trained_with_the_sdk")
     assert metadata["wandb/summary/sdk_loss"].value == 0.5**4
+
+
+@asset
+def evaluated(context: AssetExecutionContext, wandb: WandbArtifactsResource) -> MaterializeResult:
+    wandb.run_for(context).log({"val_loss": 0.25})
+    return MaterializeResult(value={"ok": True}, metadata={"f1": 0.8, "rows": 12})
+
+
+def test_materialize_result_metadata_goes_into_the_summary(resources, server):
+    result = materialize([evaluated], resources=resources)
+    run_id = _step_run_id(result, "evaluated")
+    summary = sdk_api(server).run(f"{ENTITY}/{PROJECT}/{run_id}").summary
+    assert (summary["f1"], summary["rows"], summary["val_loss"]) == (0.8, 12, 0.25)
+    metadata = _materialization_metadata(result, "evaluated")
+    assert metadata["wandb/summary/f1"].value == 0.8
+    assert metadata["wandb/summary/rows"].value == 12

@@ -152,6 +152,11 @@ def test_a_resent_chunk_writes_nothing_twice_and_a_bad_chunk_writes_nothing(serv
       run(name: "resent") { sampledHistory(specs: $s) } } }"""
     reply = post(server, server.api_key, sampled, {"s": ['{"keys": "loss"}']})
     assert "keys" in reply["errors"][0]["message"]
+    flood = json.dumps({"keys": [f"k{i}" for i in range(5000)]})
+    reply = post(server, server.api_key, sampled, {"s": [flood]})
+    assert "at most 100 keys" in reply["errors"][0]["message"]
+    reply = post(server, server.api_key, sampled, {"s": ['{"keys": ["x"]}'] * 50})
+    assert "at most 20" in reply["errors"][0]["message"]
 
 
 def test_another_user_can_neither_read_nor_write_the_history(server):

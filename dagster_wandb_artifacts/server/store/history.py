@@ -30,6 +30,8 @@ MAX_SAMPLES = 10_000
 TAIL_LINES = 10
 #: Above every step (SQLite's largest integer).
 _LAST_STEP = 2**63 - 1
+#: Keys one ``sampledHistory`` spec may name.
+MAX_SPEC_KEYS = 100
 #: History keys ``historyKeys`` describes at most.
 MAX_KEYS = 1_000
 
@@ -144,6 +146,8 @@ def sampled(store: Store, run_id: int, spec: dict[str, Any]) -> list[dict[str, A
     keys = spec.get("keys")
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
         raise StoreError("a sampledHistory spec needs keys: a non-empty list of strings")
+    if len(keys) > MAX_SPEC_KEYS:
+        raise StoreError(f"a sampledHistory spec names at most {MAX_SPEC_KEYS} keys")
     bounds = {name: spec.get(name) for name in ("samples", "minStep", "maxStep")}
     for name, value in bounds.items():
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
