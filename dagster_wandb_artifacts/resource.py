@@ -234,8 +234,10 @@ class WandbArtifactsResource(ConfigurableResource):
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        # Before the embedded server stops: the step's runs send what they logged.
-        finish_step_runs(context)
+        # Before the embedded server stops: the step's runs send what they logged (only a
+        # Dagster run's own: a resource built outside one leaves other runs alone).
+        if context.run is not None:
+            finish_step_runs(context)
         if self._server is not None:
             self._server.stop()
             self._server = None
