@@ -306,9 +306,14 @@ def table_schema(artifact: Artifact) -> dict[str, str] | None:
                 .strip('"')
                 for column in table.get("columns") or []
             }
-        import pyarrow.ipc
-        import pyarrow.parquet
-
+        try:
+            import pyarrow.ipc
+            import pyarrow.parquet
+        except ImportError:
+            raise ImportError(
+                f"reading the schema of {name} needs pyarrow: pip install pyarrow, or build "
+                "the checks with checks=[...] without 'schema'"
+            ) from None
         schema = (
             pyarrow.parquet.read_schema(path)
             if name.endswith(".parquet")
