@@ -20,7 +20,6 @@ _INTERNAL_CONFIG = frozenset({"_wandb", "wandb_version"})
 if TYPE_CHECKING:
     from .api import Api
     from .artifact import Artifact
-    from .history import HistoryWriter
     from .paginators import RunArtifacts
 
 
@@ -46,7 +45,7 @@ class Run(Attrs):
         self.project = project
         self.id = run_id
         self._summary: RunSummary | None = None
-        self._writer: HistoryWriter | None = None
+        self._writer: history_reads.HistoryWriter | None = None
 
     @classmethod
     def upsert(
@@ -163,6 +162,10 @@ class Run(Attrs):
             )
         self._attrs["summaryMetrics"] = summary_json
 
+    @property
+    def summary_metrics(self) -> dict[str, Any]:
+        return _as_dict(self._attrs.get("summaryMetrics"))
+
     # History -----------------------------------------------------------------------------------
 
     def log(
@@ -170,10 +173,8 @@ class Run(Attrs):
     ) -> None:
         """Log a row of metrics, as ``wandb.log``: sent in batches through the run's file
         stream; ``finish`` (or ``flush``) sends what is left."""
-        from .history import HistoryWriter
-
         if self._writer is None:
-            self._writer = HistoryWriter(
+            self._writer = history_reads.HistoryWriter(
                 self,
                 first_line=int(self._attrs.get("historyLineCount") or 0),
                 step=self.lastHistoryStep + 1,

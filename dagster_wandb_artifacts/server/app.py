@@ -450,11 +450,13 @@ def create_app(state: ServerState) -> ASGIApp:
         run = state.store.require_run(params["entity"], params["project"], params["run"])
         lines = (body.get("files") or {}).get("wandb-history.jsonl") or {}
         if lines.get("content"):
+            offset = lines.get("offset", 0)
             try:
-                rows = history.parse_lines(lines.get("offset", 0), lines["content"])
+                await run_in_threadpool(
+                    history.record, state.store, run["id"], offset, lines["content"]
+                )
             except StoreError as exc:
                 return error(400, str(exc))
-            await run_in_threadpool(history.append, state.store, run["id"], rows)
         updates: dict[str, Any] = {}
         summary = (body.get("files") or {}).get("wandb-summary.json") or {}
         if summary.get("content"):

@@ -91,6 +91,11 @@ def append(store: Store, run_id: int, rows: list[Line]) -> None:
         )
 
 
+def record(store: Store, run_id: int, offset: Any, lines: list[str]) -> None:
+    """Parse and record a ``wandb-history.jsonl`` chunk (nothing when a line is bad)."""
+    append(store, run_id, parse_lines(offset, lines))
+
+
 def line_count(store: Store, run_id: int) -> int:
     found = store.one("SELECT max(line) + 1 FROM run_history WHERE run_id = ?", (run_id,))
     return int(found[0] or 0) if found else 0
