@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from dagster_wandb_artifacts.client import AuthenticationError, InvalidInputError
+from tests.client.test_faults import proxied  # noqa: F401 - the fixture
 from tests.server.test_users import add_user, client, post
 from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
 
@@ -177,3 +178,30 @@ def test_another_user_can_neither_read_nor_write_the_history(server):
     with pytest.raises(AuthenticationError):
         client(server, bob_key, "alice/private").run(path)
     assert [row["loss"] for row in alice.run(path).scan_history()] == [0.5]
+
+
+def test_rows_sent_through_faults_are_recorded_once_each(server, proxied):  # noqa: F811
+    """Lost replies, cut requests, 503s and 429s: each chunk is sent again at its offset, so
+    the server ends with every row once, in order."""
+    proxy, faulty = proxied
+    run = faulty.create_run(run_id="faulty")
+    for step in range(300):
+        run.log({"x": step})
+        if step % 25 == 24:
+            run.flush()  # one request a batch, so that many meet a fault
+    run.finish()
+    assert sum(proxy.faults.values()) >= 3, proxy.faults
+    rows = server_rows(server, "faulty")
+    assert [row["x"] for row in rows] == list(range(300))
+    assert [row["_step"] for row in rows] == list(range(300))
+
+
+def server_rows(server, run_id: str) -> list[dict]:
+    """The run's rows as the server holds them, read without the proxy."""
+    reply = graphql(
+        server,
+        "query($r: String!) { project(entityName: \"ent\", name: \"proj\") { run(name: $r) { "
+        "history(samples: 10000) } } }",
+        {"r": run_id},
+    )
+    return [json.loads(line) for line in reply["project"]["run"]["history"]]
