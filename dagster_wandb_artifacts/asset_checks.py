@@ -287,6 +287,14 @@ def _check_ttl(
     return AssetCheckResult(passed=True, metadata=metadata)
 
 
+def _wb_type_name(found: dict[str, Any]) -> str:
+    """A W&B Table column type as text: ``number``, or a union as ``none|string``."""
+    if found.get("wb_type") == "union":
+        allowed = (found.get("params") or {}).get("allowed_types") or []
+        return "|".join(sorted(_wb_type_name(inner) for inner in allowed))
+    return str(found.get("wb_type", "unknown"))
+
+
 def table_schema(artifact: Artifact) -> dict[str, str] | None:
     """Columns and dtypes of the first table file of a version (parquet, Arrow IPC, W&B
     Table JSON), or None when it holds no table."""
@@ -302,8 +310,7 @@ def table_schema(artifact: Artifact) -> dict[str, str] | None:
             table = json.loads(path.read_text())
             types = ((table.get("column_types") or {}).get("params") or {}).get("type_map") or {}
             return {
-                str(column): json.dumps(types.get(column, {}).get("wb_type", "unknown"))
-                .strip('"')
+                str(column): _wb_type_name(types.get(column) or {})
                 for column in table.get("columns") or []
             }
         try:

@@ -1,6 +1,7 @@
 """``build_wandb_artifact_checks``: each check passes on a fresh materialization and fails
 after the matching change made in W&B by another client."""
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -156,3 +157,37 @@ def test_checks_of_an_external_collection(resources, api, tmp_path, instance):
 def test_unknown_checks_are_refused():
     with pytest.raises(ValueError, match="unknown checks"):
         build_wandb_artifact_checks([scores], checks=["existence"])
+
+
+def _log_file(api, tmp_path: Path, name: str, write) -> Artifact:
+    folder = tmp_path / f"table-{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    write(folder / name)
+    draft = Artifact("tables", "dataset")
+    draft.add_dir(str(folder))
+    run = api.create_run()
+    logged = run.log_artifact(draft)
+    run.finish()
+    return logged
+
+
+def test_table_schemas_of_arrow_files_and_wandb_tables(api, tmp_path):
+    from dagster_wandb_artifacts.asset_checks import table_schema
+    from dagster_wandb_artifacts.client.media import Table
+
+    def arrow(path: Path) -> None:
+        table = pa.table({"a": pa.array([1, 2], pa.int64()), "b": ["x", "y"]})
+        with pa.ipc.new_file(str(path), table.schema) as writer:
+            writer.write_table(table)
+
+    logged = _log_file(api, tmp_path, "data.arrow", arrow)
+    assert table_schema(logged) == {"a": "int64", "b": "string"}
+
+    def wandb_table(path: Path) -> None:
+        table = Table(columns=["user", "score"], data=[["a", 0.5], ["b", 0.7]])
+        path.write_text(json.dumps(table.to_json()))
+
+    logged = _log_file(api, tmp_path, "scores.table.json", wandb_table)
+    assert table_schema(logged) == {"user": "none|string", "score": "none|number"}
+    logged = _log_file(api, tmp_path, "notes.txt", lambda path: path.write_text("no table"))
+    assert table_schema(logged) is None
