@@ -205,3 +205,18 @@ def server_rows(server, run_id: str) -> list[dict]:
         {"r": run_id},
     )
     return [json.loads(line) for line in reply["project"]["run"]["history"]]
+
+
+def test_the_run_page_escapes_the_keys_a_writer_chose(server, api):
+    run = api.create_run(run_id="hostile")
+    hostile = '<img src=x onerror="alert(1)">'
+    for step in range(3):
+        run.log({hostile: step, "ok": step})
+    run.summary.update({"<script>alert(2)</script>": 1})
+    run.finish()
+    page = requests.get(
+        f"{server.base_url}/ent/proj/runs/hostile", auth=("api", server.api_key), timeout=30
+    )
+    assert page.status_code == 200
+    assert "<img src=x" not in page.text and "<script>alert" not in page.text
+    assert page.text.count("<svg") == 2 and "&lt;img src=x" in page.text

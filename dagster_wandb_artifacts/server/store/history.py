@@ -157,13 +157,19 @@ def sampled(store: Store, run_id: int, spec: dict[str, Any]) -> list[dict[str, A
     for name, value in bounds.items():
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise StoreError(f"a sampledHistory spec's {name} must be an integer")
-    present = ["json_type(kinds, ?) IS NOT NULL"] * len(keys)
-    where = " AND ".join(["run_id = ?", "step >= ?", "step <= ?", *present])
+    wanted_keys = sorted(set(keys))
+    # Matched as json_each's keys: a JSON path cannot name every key (quotes, dots).
+    present = (
+        f"(SELECT count(*) FROM json_each(kinds) WHERE key IN "
+        f"({','.join('?' * len(wanted_keys))})) = ?"
+    )
+    where = " AND ".join(["run_id = ?", "step >= ?", "step <= ?", present])
     params = (
         run_id,
         -1 if bounds["minStep"] is None else bounds["minStep"],
         _LAST_STEP if bounds["maxStep"] is None else bounds["maxStep"],
-        *(_json_path(key) for key in keys),
+        *wanted_keys,
+        len(wanted_keys),
     )
     wanted = _bounded(bounds["samples"])
     count = store.one(f"SELECT count(*) FROM run_history WHERE {where}", params)[0]
@@ -174,11 +180,6 @@ def sampled(store: Store, run_id: int, spec: dict[str, Any]) -> list[dict[str, A
         (*params, stride, wanted),
     )
     return [{key: json.loads(row["row"])[key] for key in keys} for row in found]
-
-
-def _json_path(key: str) -> str:
-    """SQLite's JSON path of a top-level key (quoted: W&B keys hold dots and slashes)."""
-    return "$." + json.dumps(key)
 
 
 def keys(store: Store, run_id: int) -> dict[str, Any]:
