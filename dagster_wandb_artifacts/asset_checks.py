@@ -126,6 +126,15 @@ def _recorded(
     return found
 
 
+def _lookup(
+    context: AssetCheckExecutionContext, resource: WandbArtifactsResource, target: _Target
+) -> tuple[Api, str, list[_Recorded]]:
+    """The client, the asset's collection, and the versions Dagster recorded for it."""
+    api = resource.get_api()
+    collection = target.collection(resource, api)
+    return api, collection, _recorded(context, target, collection)
+
+
 def _url(resource: WandbArtifactsResource, artifact: Artifact) -> str:
     return (
         f"{resource.app_url}/{artifact.entity}/{artifact.project}/artifacts/"
@@ -160,9 +169,7 @@ def _check_exists(
     target: _Target,
     verify_files: bool,
 ) -> AssetCheckResult:
-    api = resource.get_api()
-    collection = target.collection(resource, api)
-    recorded = _recorded(context, target, collection)
+    api, collection, recorded = _lookup(context, resource, target)
     if not recorded:
         if target.metadata.get(METADATA_KEY) is not None and "wandb/collection" in target.metadata:
             # An external asset Dagster has no report of yet: check the version it names.
@@ -218,9 +225,8 @@ def _check_alias(
     target: _Target,
     alias: str,
 ) -> AssetCheckResult:
-    api = resource.get_api()
-    collection = target.collection(resource, api)
-    recorded = {found.path.rpartition(":")[2] for found in _recorded(context, target, collection)}
+    api, collection, found = _lookup(context, resource, target)
+    recorded = {version.path.rpartition(":")[2] for version in found}
     try:
         artifact = api.artifact(f"{collection}:{alias}")
     except NotFoundError:
@@ -263,9 +269,7 @@ def _check_ttl(
     target: _Target,
     window: timedelta,
 ) -> AssetCheckResult:
-    api = resource.get_api()
-    collection = target.collection(resource, api)
-    recorded = _recorded(context, target, collection)
+    api, collection, recorded = _lookup(context, resource, target)
     read = recorded[0].path if recorded else f"{collection}:{target.default_alias}"
     try:
         artifact = api.artifact(read)
