@@ -28,7 +28,7 @@ from .client import (
 )
 from .client.progress import reporting_to, warn
 from .client.transport import time_limited
-from .runs import finish_step_runs, finish_unfinished, open_step_run
+from .runs import STEP_RUNS, finish_step_runs, finish_unfinished, open_step_run
 from .server import LocalServer
 
 #: ``host`` value that selects the embedded server.
@@ -222,15 +222,17 @@ class WandbArtifactsResource(ConfigurableResource):
         op_context = (
             context.op_execution_context if isinstance(context, AssetExecutionContext) else context
         )
-        return open_step_run(
-            self.get_api(),
-            dagster_run_id=op_context.run_id,
-            step_key=op_context.get_step_execution_context().step.key,
-            job_name=op_context.job_name,
-            op_name=op_context.op_def.name,
-            project=self.project,
-            entity=self.entity,
-            dagster_url=os.environ.get("DAGSTER_WEBSERVER_URL", "http://localhost:3000"),
+        return STEP_RUNS.hand_to_body(
+            open_step_run(
+                self.get_api(),
+                dagster_run_id=op_context.run_id,
+                step_key=op_context.get_step_execution_context().step.key,
+                job_name=op_context.job_name,
+                op_name=op_context.op_def.name,
+                project=self.project,
+                entity=self.entity,
+                dagster_url=os.environ.get("DAGSTER_WEBSERVER_URL", "http://localhost:3000"),
+            )
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:

@@ -47,6 +47,18 @@ class StepRuns:
         self._background_lock = threading.Lock()
         self._background: ThreadPoolExecutor | None = None
         self._uses: dict[Step, list[Future[None]]] = {}
+        # Paths of the runs handed to asset bodies (``run_for``): only those can hold metrics.
+        self._in_bodies: set[tuple[str, ...]] = set()
+
+    def hand_to_body(self, run: Run) -> Run:
+        """Note that the asset body has ``run`` (it may log into it, or attach the SDK)."""
+        with self._lock:
+            self._in_bodies.add(tuple(run.path))
+        return run
+
+    def in_body(self, run: Run) -> bool:
+        with self._lock:
+            return tuple(run.path) in self._in_bodies
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
         """``work(*args)`` in the background: a round trip the step need not wait for yet."""
@@ -112,6 +124,7 @@ class StepRuns:
                 for key in list(self._runs)
                 if dagster_run_id in (None, key[0])
             }
+            self._in_bodies -= {tuple(run.path) for run in runs.values()}
             api = self._api
 
         def finish(item: tuple[tuple[str, str], Run]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from dagster import FloatMetadataValue, IntMetadataValue, MetadataValue, OutputContext
 
 from .client import Run
+from .runs import STEP_RUNS
 
 #: Summary keys reported as metadata at most: the first ones in key order; the count of the
 #: others is reported as ``wandb/summary_keys_omitted``.
@@ -71,9 +72,13 @@ def summary_metadata(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 def exchange_summary(context: OutputContext, run: Run) -> None:
     """Send the rows the body logged, write the output's numeric metadata into the run's
-    summary, and report the summary's numbers as the output's metadata."""
-    run.flush()
+    summary, and report the summary's numbers as the output's metadata. A run the body never
+    had (no ``run_for``) holds no metrics: without numbers to add, nothing is asked of W&B."""
     numbers = numeric_metadata(context.output_metadata or {})
+    if STEP_RUNS.in_body(run):
+        run.flush()
+    elif not numbers:
+        return
     if numbers:
         run.summary.update(numbers)
     reported = summary_metadata(run.summary)

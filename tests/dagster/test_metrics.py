@@ -135,3 +135,15 @@ def test_materialize_result_metadata_goes_into_the_summary(resources, server):
     metadata = _materialization_metadata(result, "evaluated")
     assert metadata["wandb/summary/f1"].value == 0.8
     assert metadata["wandb/summary/rows"].value == 12
+
+
+@asset
+def plain() -> int:
+    return 3
+
+
+def test_an_asset_without_metrics_reports_no_summary(resources):
+    result = materialize([plain], resources=resources)
+    metadata = _materialization_metadata(result, "plain")
+    assert "wandb/run_url" in metadata
+    assert not any(key.startswith("wandb/summary") for key in metadata)
