@@ -24,7 +24,14 @@ def trained(context: AssetExecutionContext, wandb: WandbArtifactsResource) -> in
         entity=run.entity,
         project=run.project,
         resume="must",  # the step's run: never a second one
-        settings=wandb_sdk.Settings(silent=True, console="off", x_disable_stats=True),
+        settings=wandb_sdk.Settings(
+            silent=True,
+            console="off",
+            x_disable_stats=True,
+            x_disable_machine_info=True,
+            save_code=False,
+            disable_git=True,
+        ),
     ) as sdk_run:
         for step in range(5):
             sdk_run.log({"sdk_loss": 0.5**step})
