@@ -15,8 +15,17 @@ from dagster_wandb_artifacts.client.automations import (
     SendWebhook,
     WebhookIntegration,
 )
+from dagster_wandb_artifacts.server import LocalServer
 from tests.support import ENTITY, PROJECT, sdk_api
 from tests.webhooks import WebhookReceiver
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The embedded server, allowed to send webhooks to this test's receivers on loopback."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
 
 
 def log(api, name: str, text: str):

@@ -23,8 +23,17 @@ from dagster_wandb_artifacts.client.automations import (
     OnAddArtifactAlias,
     SendWebhook,
 )
+from dagster_wandb_artifacts.server import LocalServer
 from dagster_wandb_artifacts.webhooks import PAYLOAD, WandbWebhookReceiver, WebhookRoute
 from tests.support import ENTITY, PROJECT, free_port, wait_for_line
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The embedded server, allowed to send webhooks to this test's receivers on loopback."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
 
 DEFS = Path(__file__).with_name("webhook_defs.py")
 

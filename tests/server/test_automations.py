@@ -9,8 +9,17 @@ import secrets
 
 import pytest
 
+from dagster_wandb_artifacts.server import LocalServer
 from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
 from tests.webhooks import WebhookReceiver
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The embedded server, allowed to send webhooks to this test's receivers on loopback."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
 
 pytestmark = pytest.mark.usefixtures("wandb_home")
 
@@ -171,8 +180,12 @@ def test_link_webhook_with_secrets_retries_and_delivery_log(server):
         "token": "bearer-value",
     }
     assert delivered.headers["Authorization"] == "Bearer bearer-value"
-    signature = hmac.new(b"signing-key", delivered.body, hashlib.sha256).hexdigest()
+    # Signed: the timestamp and the delivery's ID with the body; a retry is the same delivery.
+    stamp, delivery = delivered.headers["X-Wandb-Timestamp"], delivered.headers["X-Wandb-Delivery"]
+    signed = f"{stamp}.{delivery}.".encode() + delivered.body
+    signature = hmac.new(b"signing-key", signed, hashlib.sha256).hexdigest()
     assert delivered.headers["X-Wandb-Signature"] == signature
+    assert failed.headers["X-Wandb-Delivery"] == delivery
 
     assert server.automations.dispatcher.wait_idle(10)
     [entry] = server.automations.tables.deliveries()
