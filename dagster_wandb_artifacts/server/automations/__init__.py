@@ -40,6 +40,7 @@ class Automations:
         self.dispatcher.egress = EgressPolicy.allowing(webhook_allow)
         if policy is not None:
             self.dispatcher.policy = policy
+        self.dispatcher.release_dead_leases()
         if self.tables.unfinished():
             self.dispatcher.start()
 

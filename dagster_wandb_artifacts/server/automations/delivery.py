@@ -13,11 +13,10 @@ another entity's deliveries.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -26,6 +25,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...formats.webhook_signature import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature,
+)
 from ..filters import FilterError, Search
 from ..store import NotFound, Store, StoreError
 from ..store.automations import AutomationTables
@@ -40,20 +45,6 @@ _EVENT_FILTER = Search({}, "alias")
 _RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 #: How long an idle worker sleeps before looking for deliveries another process queued.
 _IDLE_POLL_SECONDS = 1.0
-
-#: The headers a signed delivery carries (see :func:`signature`).
-SIGNATURE_HEADER = "X-Wandb-Signature"
-TIMESTAMP_HEADER = "X-Wandb-Timestamp"
-DELIVERY_HEADER = "X-Wandb-Delivery"
-
-
-def signature(secret: str, timestamp: str, delivery: str, body: bytes) -> str:
-    """Hex HMAC-SHA256, keyed by the integration's signing secret, of
-    ``<timestamp>.<delivery id>.<body>``: a receiver that checks it knows the body, when it
-    was signed, and which delivery it is (so it can refuse stale requests and replays)."""
-    message = f"{timestamp}.{delivery}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
 
 class DeliveryBacklog(StoreError):
     """Too many deliveries are waiting for this entity: the mutation is refused whole."""
@@ -194,11 +185,13 @@ class Dispatcher:
         token = secrets.get("ACCESS_TOKEN")
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        # Every delivery says which it is and when it was sent (a retry keeps its ID); with
+        # a signing secret the signature covers both and the body.
+        stamp = str(int(time.time()))
+        headers[TIMESTAMP_HEADER] = stamp
+        headers[DELIVERY_HEADER] = row["delivery_key"]
         signing = secrets.get(integration["secret_ref"] or "")
         if signing:
-            stamp = str(int(time.time()))
-            headers[TIMESTAMP_HEADER] = stamp
-            headers[DELIVERY_HEADER] = row["delivery_key"]
             headers[SIGNATURE_HEADER] = signature(
                 signing, stamp, row["delivery_key"], prepared.body
             )
@@ -218,6 +211,13 @@ class Dispatcher:
         return secrets
 
     # The workers ---------------------------------------------------------------------------
+
+    def release_dead_leases(self) -> None:
+        """Deliveries leased by server processes that died (``kill -9`` mid-attempt) are due
+        again now rather than when their lease lapses (they are made again: at least once)."""
+        for owner in self._tables.lease_owners():
+            if owner != os.getpid() and not _alive(owner):
+                self._tables.release_leases(owner)
 
     def start(self) -> None:
         with self._claiming:
@@ -300,7 +300,8 @@ class Dispatcher:
             ]
             heads.sort(key=lambda head: (self._served[head["target"]], head["id"]))
             for head in heads:
-                row = self._tables.claim(head["id"], at, at + self.policy.lease_seconds)
+                lease = at + self.policy.lease_seconds
+                row = self._tables.claim(head["id"], at, lease, os.getpid())
                 if row is not None:
                     self._busy_targets.add(row["target"])
                     self._turn += 1
@@ -344,6 +345,16 @@ class Dispatcher:
         self._tables.finish_delivery(
             row["id"], status=status, attempts=attempts, response_status=answer, error=error
         )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _secret_names(integration: sqlite3.Row) -> list[str]:

@@ -35,7 +35,8 @@ class Limits:
     """Bounds of one attempt: seconds to connect, seconds in all, bytes of answer read."""
 
     connect_seconds: float = 5.0
-    total_seconds: float = 10.0
+    #: A receiver may act before it answers (the Dagster receiver launches a run).
+    total_seconds: float = 30.0
     response_bytes: int = 64 * 1024
 
 

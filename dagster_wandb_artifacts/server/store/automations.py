@@ -54,6 +54,8 @@ _ADDED = (
     ("trigger_deliveries", "delivery_key", "TEXT"),
     ("trigger_deliveries", "next_attempt_at", "REAL NOT NULL DEFAULT 0"),
     ("trigger_deliveries", "lease_until", "REAL NOT NULL DEFAULT 0"),
+    # The process (pid) holding the lease: one that died gives its leases back at once.
+    ("trigger_deliveries", "lease_owner", "INTEGER"),
 )
 
 _INDEXES = (
@@ -184,6 +186,8 @@ class AutomationTables:
         return self.store.all("SELECT id, value FROM secrets WHERE encrypted = 0")
 
     def seal_secret(self, secret_id: int, sealed: str) -> None:
+        # The clear value's bytes are overwritten, not left in a free page.
+        self.store.db.execute("PRAGMA secure_delete = ON")
         with self.store.write() as db:
             db.execute(
                 "UPDATE secrets SET value = ?, encrypted = 1 WHERE id = ? AND encrypted = 0",
@@ -359,16 +363,34 @@ class AutomationTables:
         )
         return None if row is None or row[0] is None else float(row[0])
 
-    def claim(self, delivery_id: int, at: float, lease_until: float) -> sqlite3.Row | None:
+    def claim(
+        self, delivery_id: int, at: float, lease_until: float, owner: int
+    ) -> sqlite3.Row | None:
         """The delivery, now leased to the caller; None when another worker took it first."""
         with self.store.write() as db:
             claimed = db.execute(
-                "UPDATE trigger_deliveries SET status = 'delivering', lease_until = ? "
-                "WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR "
-                "(status = 'delivering' AND lease_until < ?))",
-                (lease_until, delivery_id, at, at),
+                "UPDATE trigger_deliveries SET status = 'delivering', lease_until = ?, "
+                "lease_owner = ? WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) "
+                "OR (status = 'delivering' AND lease_until < ?))",
+                (lease_until, owner, delivery_id, at, at),
             ).rowcount
             return self.store.get("trigger_deliveries", delivery_id) if claimed else None
+
+    def lease_owners(self) -> list[int]:
+        rows = self.store.all(
+            "SELECT DISTINCT lease_owner FROM trigger_deliveries "
+            "WHERE status = 'delivering' AND lease_owner IS NOT NULL"
+        )
+        return [int(row[0]) for row in rows]
+
+    def release_leases(self, owner: int) -> None:
+        """Give back the leases of a process that is gone: its deliveries are due again."""
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE trigger_deliveries SET status = 'pending', lease_until = 0, "
+                "lease_owner = NULL WHERE status = 'delivering' AND lease_owner = ?",
+                (owner,),
+            )
 
     def retry_later(
         self, delivery_id: int, attempts: int, at: float, status: int | None, error: str
