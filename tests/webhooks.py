@@ -27,7 +27,8 @@ class WebhookReceiver:
     """Answers each POST with the next status of ``statuses`` (then 200) and records it.
 
     ``location``: sent with the answer (a redirect's target). ``stall``: each request waits
-    for :meth:`release` before it is answered (a target that hangs). ``reply_bytes``: the
+    for :meth:`release` before it is answered (a target that hangs); ``drip``: meanwhile it
+    sends its status line a byte at a time (a target that beats read timeouts). ``reply_bytes``: the
     answer claims that many bytes and sends them until the client hangs up (a flood).
     """
 
@@ -37,6 +38,7 @@ class WebhookReceiver:
         *,
         location: str | None = None,
         stall: bool = False,
+        drip: bool = False,
         reply_bytes: int = 0,
     ) -> None:
         self.received: list[Received] = []
@@ -56,9 +58,11 @@ class WebhookReceiver:
                     status = receiver._statuses.pop(0) if receiver._statuses else 200
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     receiver._changed.notify_all()
-                # Bounded: every test releases its stalled receivers before it ends.
-                receiver._released.wait(120)
                 try:
+                    if drip:
+                        receiver._drip(self.wfile)
+                    # Bounded: every test releases its stalled receivers before it ends.
+                    receiver._released.wait(120)
                     self.send_response(status)
                     if location:
                         self.send_header("location", location)
@@ -74,6 +78,13 @@ class WebhookReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def _drip(self, out: Any) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Drip: " + b"x" * 600:
+            if self._released.wait(0.2):
+                return
+            out.write(bytes([byte]))
+            out.flush()
 
     def _flood(self, out: Any, size: int) -> None:
         chunk = b"x" * 65536
@@ -95,11 +106,12 @@ class WebhookReceiver:
             assert arrived, f"{len(self.received)} of {count} webhook requests arrived"
             return list(self.received[:count])
 
-    def wait_for_deliveries(self, count: int, timeout: float) -> set[str]:
-        """The distinct delivery IDs received, once there are ``count`` of them."""
+    def wait_for_deliveries(self, count: int, timeout: float, since: int = 0) -> set[str]:
+        """The distinct delivery IDs received (from request ``since`` on), once there are
+        ``count`` of them."""
 
         def distinct() -> set[str]:
-            return {r.headers.get("X-Wandb-Delivery", "") for r in self.received}
+            return {r.headers.get("X-Wandb-Delivery", "") for r in self.received[since:]}
 
         with self._changed:
             arrived = self._changed.wait_for(lambda: len(distinct()) >= count, timeout)

@@ -53,8 +53,8 @@ def _trigger_input(name: str, project_id: str, hook_id: str, payload: str | None
     }
 
 
-def _hook(server, key: str, entity: str, url: str, **refs: str) -> dict:
-    variables = {"input": {"entityName": entity, "name": "hook", "urlEndpoint": url, **refs}}
+def _hook(server, key: str, entity: str, url: str, name: str = "hook", **refs: str) -> dict:
+    variables = {"input": {"entityName": entity, "name": name, "urlEndpoint": url, **refs}}
     return post(server, key, CREATE_HOOK, variables)
 
 
