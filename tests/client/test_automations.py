@@ -83,3 +83,30 @@ def test_client_automations_end_to_end(api, server):
         api.update_automation(updated)
     again = api.update_automation(updated, create_missing=True)
     assert again.name == "deploy" and again.id != updated.id
+
+
+def test_client_entity_scoped_tag_automation(api, server):
+    from dagster_wandb_artifacts.client.automations import (
+        EntityScope,
+        OnAddArtifactTag,
+        OnUnlinkArtifact,
+    )
+    from tests.support import graphql
+
+    with WebhookReceiver().running() as receiver:
+        hook = api.create_webhook_integration("dagster", receiver.url)
+        logged = log(api, "clf", "one")
+        entity_id = graphql(server, '{ entity(name: "ent") { id } }')["entity"]["id"]
+        scope = EntityScope(entity_id, ENTITY)
+        payload = {"event": "${event_type}", "tag": "${tag}"}
+        saved = api.create_automation(
+            OnAddArtifactTag(scope=scope, filter=ArtifactEvent.tag.eq("gold"))
+            >> SendWebhook.from_integration(hook, payload=payload),
+            name="on-gold",
+        )
+        assert saved.scope == scope and saved.event.event_type == "ADD_ARTIFACT_TAG"
+        assert OnUnlinkArtifact.event_type == "UNLINK_ARTIFACT"
+        logged.tags = ["gold"]
+        logged.save()
+        [request] = receiver.wait_for(1)
+    assert request.json == {"event": "ADD_ARTIFACT_TAG", "tag": "gold"}
