@@ -426,17 +426,15 @@ class WandbWebhookReceiver:
         if remembered is not None:
             log.info("W&B delivery %s again: already handled", delivery)
             return remembered
-        done: list[str] | None = None
+        done: list[str] = []
         try:
-            done = []
             for route in self.routes:
                 if route.takes(event):
                     done.extend(self._act(route, event))
         except BaseException:
-            done = None
+            self.deliveries.end(delivery, None)  # not done: the sender's retry may act
             raise
-        finally:
-            self.deliveries.end(delivery, done)
+        self.deliveries.end(delivery, done)
         with self._lock:
             self.handled.append((event, done))
         return done

@@ -153,13 +153,13 @@ class EventRecorder:
     def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         if info.parent_type.name != "Mutation" or info.field_name not in _WATCHED:
             return next_(root, info, **args)
-        # No enabled automation anywhere: nothing to record, and no reason to hold the
-        # write lock over the whole mutation.
-        if not self._tables.any_enabled():
+        fields = args.get("input") or {}
+        # No automation that the mutation could fire: nothing to record, and no reason to
+        # hold the write lock over the whole mutation (a commit reads its manifest).
+        if not self._tables.any_enabled(self._committed_version(info.field_name, fields)):
             return next_(root, info, **args)
         viewer = getattr(info.context, "viewer", None)
         author = viewer.username if viewer is not None else info.context.entity
-        fields = args.get("input") or {}
         with self._store.write():
             if info.field_name in _ON_COLLECTION:
                 result, events = self._on_collection(next_, root, info, args, fields, author)
@@ -170,6 +170,16 @@ class EventRecorder:
         if events:
             self._committed()
         return result
+
+    @staticmethod
+    def _committed_version(field: str, fields: dict[str, Any]) -> int | None:
+        """The version a commit commits: its events are all in its own entity."""
+        if field != "commitArtifact":
+            return None
+        try:
+            return decode_id(fields.get("artifactID") or "", "Artifact")
+        except BadIdError:
+            return None
 
     def _on_version(
         self, next_: Callable[..., Any], root: Any, info: Any, args: dict, fields: dict, author: str

@@ -267,8 +267,19 @@ class AutomationTables:
             (project_id, project_id),
         )
 
-    def any_enabled(self) -> bool:
-        return self.store.one("SELECT 1 FROM triggers WHERE enabled = 1 LIMIT 1") is not None
+    def any_enabled(self, artifact_id: int | None = None) -> bool:
+        """Whether any automation is enabled (in the entity of the version's logged
+        collection, given ``artifact_id``)."""
+        if artifact_id is None:
+            found = self.store.one("SELECT 1 FROM triggers WHERE enabled = 1 LIMIT 1")
+        else:
+            found = self.store.one(
+                "SELECT 1 FROM artifacts a JOIN collections c ON c.id = a.sequence_id "
+                "JOIN projects p ON p.id = c.project_id JOIN triggers t "
+                "ON t.entity_id = p.entity_id AND t.enabled = 1 WHERE a.id = ? LIMIT 1",
+                (artifact_id,),
+            )
+        return found is not None
 
     def enabled_triggers(self, event_type: str, collection_id: int) -> list[sqlite3.Row]:
         """The enabled automations on ``event_type`` whose scope holds the collection: the
