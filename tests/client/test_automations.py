@@ -86,6 +86,7 @@ def test_client_automations_end_to_end(api, server):
 
 
 def test_client_entity_scoped_tag_automation(api, server):
+    from dagster_wandb_artifacts.client import Api
     from dagster_wandb_artifacts.client.automations import (
         EntityScope,
         OnAddArtifactTag,
@@ -93,13 +94,22 @@ def test_client_entity_scoped_tag_automation(api, server):
     )
     from tests.support import graphql
 
+    api.create_team("research")
+    research = Api(
+        api_key=server.api_key,
+        overrides={"base_url": server.base_url, "entity": "research", "project": PROJECT},
+    )
     with WebhookReceiver().running() as receiver:
-        hook = api.create_webhook_integration("dagster", receiver.url)
-        logged = log(api, "clf", "one")
-        entity_id = graphql(server, '{ entity(name: "ent") { id } }')["entity"]["id"]
-        scope = EntityScope(entity_id, ENTITY)
+        hook = research.create_webhook_integration("dagster", receiver.url)
+        logged = log(research, "clf", "one")
+        entity_id = graphql(server, '{ entity(name: "research") { id } }')["entity"]["id"]
+        scope = EntityScope(entity_id, "research")
         payload = {"event": "${event_type}", "tag": "${tag}"}
-        saved = api.create_automation(
+        personal = graphql(server, '{ entity(name: "ent") { id } }')["entity"]["id"]
+        refused = EntityScope(personal, ENTITY)
+        with pytest.raises(ValueError, match="must be a team or the organization"):
+            research.create_automation(OnAddArtifactTag(scope=refused) >> DoNothing(), name="x")
+        saved = research.create_automation(
             OnAddArtifactTag(scope=scope, filter=ArtifactEvent.tag.eq("gold"))
             >> SendWebhook.from_integration(hook, payload=payload),
             name="on-gold",

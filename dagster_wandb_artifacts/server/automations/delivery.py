@@ -31,6 +31,7 @@ from ...formats.webhook_signature import (
     TIMESTAMP_HEADER,
     signature,
 )
+from ..blobs import _alive
 from ..filters import FilterError, Search
 from ..store import NotFound, Store, StoreError
 from ..store.automations import AutomationTables
@@ -86,6 +87,9 @@ class Dispatcher:
         self.box: SecretBox | None = None
         self._wake = threading.Condition()
         self._claiming = threading.Lock()
+        # Apart from ``_claiming``, which a worker holds while it waits for the database: a
+        # request that wakes the workers never waits behind one.
+        self._starting = threading.Lock()
         self._busy_targets: set[str] = set()
         self._served: Counter[str] = Counter()
         self._turn = 0
@@ -220,7 +224,7 @@ class Dispatcher:
                 self._tables.release_leases(owner)
 
     def start(self) -> None:
-        with self._claiming:
+        with self._starting:
             if self._threads:
                 return
             # Each generation of workers has its own stop signal: a worker still finishing
@@ -248,7 +252,7 @@ class Dispatcher:
             self._wake.notify_all()
 
     def stop(self, timeout: float = 5.0) -> None:
-        with self._claiming:
+        with self._starting:
             threads, self._threads = self._threads, []
             self._stopping.set()
         self._notify()
@@ -345,16 +349,6 @@ class Dispatcher:
         self._tables.finish_delivery(
             row["id"], status=status, attempts=attempts, response_status=answer, error=error
         )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def _secret_names(integration: sqlite3.Row) -> list[str]:

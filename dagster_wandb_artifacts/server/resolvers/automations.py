@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 from graphql import GraphQLSchema
 
 from ...formats.names import TAG
-from ..accounts import PermissionDenied
+from ..accounts import Accounts, PermissionDenied
 from ..automations import AutomationTables, events
 from ..automations.egress import EgressPolicy, TargetRefused
 from ..ids import decode_id, encode_id
 from ..store import NotFound, StoreError
 from .artifacts import CollectionNode
-from .common import Context, check, positional_page
+from .common import Context, InvalidRequest, check, positional_page
 from .runs import EntityNode, ProjectNode
 
 #: The events this server runs automations on (the run events would never fire here: the
@@ -75,11 +75,12 @@ def _admin_entity_id(ctx: Context, entity: str, what: str) -> int:
 
 
 class _ScopeEntity(EntityNode):
-    """An entity as an automation's scope: the SDK tells a team's from an organization's."""
+    """An entity as an automation's scope (a team's, or the organization's, whose
+    ``entityType`` the SDK reads to tell them apart)."""
 
     @property
     def entityType(self) -> str:  # noqa: N802
-        return "organization" if self.row["name"] == self.ctx.entity else "team"
+        return "organization" if self.row["name"] == self.ctx.entity else super().entityType
 
 
 def _integration_node(row: sqlite3.Row) -> dict[str, Any]:
@@ -183,6 +184,9 @@ def _scope(ctx: Context, scope_type: str, scope_id: str) -> tuple[int, int]:
         entity = store.get("entities", decode_id(scope_id, "Entity"))
         if entity is None:
             raise NotFound("no such entity")
+        if entity["name"] != ctx.entity and not Accounts(store, ctx.entity).is_team(entity["id"]):
+            # As on W&B (the SDK reads an entity scope as a team's or an organization's).
+            raise InvalidRequest("an automation's entity scope must be a team or the organization")
         return entity["id"], entity["id"]
     raise StoreError(f"this server has no automation scope {scope_type}")
 
