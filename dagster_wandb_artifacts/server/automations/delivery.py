@@ -279,8 +279,9 @@ class Dispatcher:
                 continue
             try:
                 self._deliver(row)
-            except (sqlite3.Error, StoreError, ValueError, KeyError):
-                log.exception("delivery %s failed", row["id"])
+            except sqlite3.Error:
+                # Its lease lapses and another attempt is made.
+                log.exception("delivery %s could not be recorded", row["id"])
             finally:
                 with self._claiming:
                     self._busy_targets.discard(row["target"])
@@ -321,6 +322,12 @@ class Dispatcher:
             answer = egress.post(target, request.body, request.headers, self.policy.limits)
         except (egress.TargetRefused, NotFound) as exc:
             self._finish(row, "refused", attempt, None, str(exc))
+            return
+        except (StoreError, ValueError, KeyError) as exc:
+            # A secret that cannot be opened, a request this server cannot render: no
+            # attempt would do better.
+            log.warning("delivery %s cannot be made: %s", row["id"], exc)
+            self._finish(row, "failed", attempt, None, f"{type(exc).__name__}: {exc}")
             return
         except (OSError, http.client.HTTPException) as exc:
             self._retry_or_fail(row, attempt, None, f"{type(exc).__name__}: {exc}")
