@@ -39,6 +39,11 @@ class Limits:
     total_seconds: float = 30.0
     response_bytes: int = 64 * 1024
 
+    def __post_init__(self) -> None:
+        # The total bound cuts a connected socket: it must not run out while connecting.
+        if not 0 < self.connect_seconds < self.total_seconds:
+            raise ValueError("connect_seconds must be positive and below total_seconds")
+
 
 @dataclass(frozen=True)
 class Target:
@@ -166,10 +171,13 @@ class _PinnedHTTP(http.client.HTTPConnection):
     def __init__(self, target: Target, limits: Limits) -> None:
         super().__init__(target.host, target.port, timeout=limits.connect_seconds)
         self._address = str(target.address)
+        # Once connected, only the attempt's total time bounds a read (see ``post``).
+        self._read_timeout = limits.total_seconds
 
     def connect(self) -> None:
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(self._read_timeout)
 
 
 class _PinnedHTTPS(_PinnedHTTP):
@@ -196,26 +204,28 @@ def post(target: Target, body: bytes, headers: Mapping[str, str], limits: Limits
     connection = kind(target, limits)
     # The total bound: a target that answers one byte at a time beats every per-read
     # timeout, so a timer cuts the connection when the attempt's time is up.
-    timer = threading.Timer(limits.total_seconds, _cut, (connection,))
+    expired = threading.Event()
+    timer = threading.Timer(limits.total_seconds, _cut, (connection, expired))
     timer.daemon = True
     timer.start()
     try:
         connection.request("POST", target.path, body=body, headers=dict(headers))
         reply = connection.getresponse()
         received = reply.read(limits.response_bytes) if reply.status != 204 else b""
-        if not timer.is_alive():
-            raise TimeoutError(f"no answer within {limits.total_seconds} s")
-        return Answer(reply.status, received)
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        if not timer.is_alive():
-            raise TimeoutError(f"no answer within {limits.total_seconds} s") from exc
+        if expired.is_set():
+            raise TimeoutError(f"no answer within {limits.total_seconds:g} s") from exc
         raise
     finally:
         timer.cancel()
         connection.close()
+    if expired.is_set():
+        raise TimeoutError(f"no answer within {limits.total_seconds:g} s")
+    return Answer(reply.status, received)
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed: nothing to cut
