@@ -49,7 +49,6 @@ def _add_aliases(server, key: str, version, entity: str, aliases: list[str]) -> 
     return post(server, key, ADD_ALIASES, {"input": {"artifactID": version.id, "aliases": named}})
 
 
-@pytest.mark.slow
 def test_storm_a_hanging_target_holds_back_no_one(tmp_path):
     with (
         WebhookReceiver(stall=True).running() as hanging,
@@ -163,7 +162,6 @@ def _server_process(root, port: int, key: str):
     return process
 
 
-@pytest.mark.slow
 def test_deliveries_queued_when_the_server_is_killed_are_made_after_restart(tmp_path):
     root, port, key = tmp_path / "server", free_port(), f"local-{secrets.token_hex(24)}"
     server = SimpleNamespace(base_url=f"http://127.0.0.1:{port}", api_key=key, root=root)
