@@ -27,7 +27,16 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ..formats.names import REGISTRY_PREFIX
-from . import blobs, ui_actions, ui_compare, ui_csrf, ui_queries, ui_tables, ui_tabs
+from . import (
+    blobs,
+    ui_actions,
+    ui_compare,
+    ui_csrf,
+    ui_lineage_fold,
+    ui_queries,
+    ui_tables,
+    ui_tabs,
+)
 from .accounts import Viewer
 from .store import NotFound, is_version_alias
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
@@ -408,7 +417,12 @@ def _image(page: _Page, entry: Any) -> Response:
 def version_lineage(page: _Page) -> Response:
     header = _version(page)
     focus = header["artifact"]["id"]
-    graph = lineage(page.store, focus, page.may_use)
+    expanded = page.query("expand") is not None
+    labels = ui_lineage_fold.Labels()
+    fold = None if expanded else ui_lineage_fold.folder(page.store, labels)
+    graph = lineage(page.store, focus, page.may_use, fold)
+    if expanded:
+        labels = ui_lineage_fold.label_nodes(page.store, graph)
     places = page.usable_places(ui_queries.home_places(page.store, graph.ids("artifact")))
     # Shown where the page found it when the viewer may not use the place it was logged in.
     places.setdefault(focus, _place_of(header))
@@ -421,6 +435,8 @@ def version_lineage(page: _Page) -> Response:
         runs=runs,
         node_width=NODE_WIDTH,
         node_height=NODE_HEIGHT,
+        labels=labels,
+        expanded=expanded,
     )
 
 

@@ -162,5 +162,5 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
         browser.click('svg a.node.run[data-job="evaluation"]')  # the run that used it
         assert "/local/dagster-example/runs/" in browser.path()
         page = browser.text()
-        assert "run evaluation-" in page and "finished" in page and "Dagster run" in page
+        assert "run evaluation-" in page and "Finished" in page and "Dagster run" in page
         assert "evaluation:v0" in page and "calibration:v0" in page  # logged and used

@@ -145,7 +145,7 @@ def test_every_page_answers_at_wandb_paths_and_links_onward(server, logged):
     assert 'href="/ent/proj/artifacts/model/model/v0/lineage"' in lineage
 
     run = get(server, f"/ent/proj/runs/{consumer.id}")
-    assert "train" in run and "finished" in run
+    assert "train" in run and "Finished" in run
     assert 'href="http://dagster.example/runs/abc"' in run
     assert 'href="/ent/proj/artifacts/dataset/table/v0"' in run  # used
     assert 'href="/ent/proj/artifacts/model/model/v0"' in run  # logged
@@ -274,8 +274,14 @@ def test_big_collections_and_versions_page_in_sql(server):
     assert 'href="/ent/big/artifacts?collections=2"' in collections
     last = get(server, "/ent/big/artifacts?collections=3")
     assert ">x098</a>" in last and ">x119</a>" in last and ">x097</a>" not in last
+    expanded = get(server, "/ent/big/artifacts/dataset/many/latest/lineage?expand=1")
+    assert expanded.count('class="node run"') == 1 + 8 and "+12 more" in expanded  # fan-out 8
+    # Folded: the 8 runs of one job that used it are one node, and so are their outputs.
     lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
-    assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
+    assert lineage.count('class="node run"') == 1 and "+12 more" in lineage
+    assert lineage.count('class="node run folded"') == 1 and ">8 runs" in lineage
+    assert lineage.count('class="node artifact folded"') == 1 and "×8" in lineage
+    assert 'href="?expand=1"' in lineage and "/static/ui/lineage.js" in lineage
     graph = ui_lineage.lineage(
         store, store.resolve_alias(sequence["id"], "latest")["id"], everything
     )
