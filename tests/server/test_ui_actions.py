@@ -103,6 +103,7 @@ def test_every_action_is_refused_without_the_token_or_by_another_user(server, us
 def test_each_action_is_recorded_as_the_api_records_it(server, users):
     alice = users["alice"]
     csrf = token(server, alice)
+    assert token(server, alice, COLLECTION) == csrf  # one token for the whole session
     for path, fields in ACTIONS:
         done = post(server, alice, path, fields, csrf)
         assert done.status_code == 303, (path, done.status_code, done.text[:300])
@@ -121,6 +122,8 @@ def test_each_action_is_recorded_as_the_api_records_it(server, users):
     assert 'class="highlight"' in registry and '<span class="alias">production</span>' in registry
     page = requests.get(f"{server.base_url}{VERSION}", auth=("api", alice), timeout=30).text
     assert "checked by hand &lt;b&gt;" in page  # escaped
+    page = requests.get(f"{server.base_url}{COLLECTION}", auth=("api", alice), timeout=30).text
+    assert '<span class="description">all the rows</span>' in page
 
     for path, fields in (
         (f"{VERSION}/actions/remove-aliases", {"alias": "gold"}),

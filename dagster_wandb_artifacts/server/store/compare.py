@@ -1,60 +1,65 @@
 """The file differences between two versions, for the web UI's Compare tab.
 
-Both versions' files are joined by name in SQL (the ``(artifact_id, name)`` unique index
-serves both sides), so two versions of 100,000 files cost one pass each: one query counts
-the files added, removed and changed (by digest: the stored MD5, or the reference) with
-their sizes, and one per kind lists the first few by name.
+Two passes, each walking one version's files and probing the other's on the
+``(artifact_id, name)`` unique index: the newer version's files that are missing from the
+older (added) or differ from it by digest (the stored MD5, or the reference's URI when the
+bytes are elsewhere: changed), then the older version's names missing from the newer
+(removed; the probe reads the index alone). Only the differences reach Python, and only the
+first ``limit`` of each kind, by name, are kept.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import heapq
 from dataclasses import dataclass
 
 from .versions import Store
 
-#: ``old`` and ``new``: each version's files; ``changed`` compares digests, a reference's
-#: URI standing in for a digest when the bytes are elsewhere.
-_JOINED = (
-    "FROM (SELECT name, md5, ref, size FROM artifact_files WHERE artifact_id = :old) AS o "
-    "FULL JOIN (SELECT name, md5, ref, size FROM artifact_files WHERE artifact_id = :new) AS n "
-    "ON n.name = o.name "
+_ADDED_OR_CHANGED = (
+    "SELECT o.name IS NOT NULL, n.name, o.size, n.size, o.md5, n.md5 FROM artifact_files n "
+    "LEFT JOIN artifact_files o ON o.artifact_id = :old AND o.name = n.name "
+    "WHERE n.artifact_id = :new AND (o.name IS NULL OR o.md5 IS NOT n.md5 OR o.ref IS NOT n.ref)"
 )
-_ADDED = "o.name IS NULL"
-_REMOVED = "n.name IS NULL"
-_CHANGED = (
-    "o.name IS NOT NULL AND n.name IS NOT NULL AND (o.md5 IS NOT n.md5 OR o.ref IS NOT n.ref)"
+_REMOVED = (
+    "SELECT o.name, o.size, NULL, o.md5, NULL FROM artifact_files o WHERE o.artifact_id = :old "
+    "AND NOT EXISTS (SELECT 1 FROM artifact_files n WHERE n.artifact_id = :new "
+    "AND n.name = o.name)"
 )
+
+
+@dataclass(frozen=True, order=True)
+class FileChange:
+    name: str
+    old_size: int | None
+    new_size: int | None
+    old_md5: str | None
+    new_md5: str | None
 
 
 @dataclass(frozen=True)
 class FileChanges:
-    """Counts of files added, removed and changed, and the first ``limit`` of each by name
-    (rows of ``name``, ``old_size``, ``new_size``, ``old_md5``, ``new_md5``)."""
+    """Counts of files added, removed and changed, and the first ``limit`` of each by name."""
 
     added: int
     removed: int
     changed: int
     unchanged: int
-    first: dict[str, list[sqlite3.Row]]
+    first: dict[str, list[FileChange]]
 
 
 def file_changes(store: Store, old_id: int, new_id: int, limit: int) -> FileChanges:
     ids = {"old": old_id, "new": new_id}
-    counts = store.one(
-        f"SELECT COALESCE(SUM({_ADDED}), 0), COALESCE(SUM({_REMOVED}), 0), "
-        f"COALESCE(SUM({_CHANGED}), 0), COUNT(*) {_JOINED}",
-        ids,
+    found: dict[str, list[FileChange]] = {"added": [], "removed": [], "changed": []}
+    for in_older, *row in store.db.execute(_ADDED_OR_CHANGED, ids):
+        found["changed" if in_older else "added"].append(FileChange(*row))
+    found["removed"] = [FileChange(*row) for row in store.db.execute(_REMOVED, ids)]
+    count = store.one("SELECT file_count FROM artifacts WHERE id = ?", (new_id,))
+    files = int(count[0]) if count else 0
+    added, changed = len(found["added"]), len(found["changed"])
+    return FileChanges(
+        added,
+        len(found["removed"]),
+        changed,
+        max(0, files - added - changed),
+        {kind: heapq.nsmallest(limit, changes) for kind, changes in found.items()},
     )
-    assert counts is not None
-    added, removed, changed, total = (int(value) for value in counts)
-    first = {
-        kind: store.all(
-            "SELECT COALESCE(n.name, o.name) AS name, o.size AS old_size, n.size AS new_size, "
-            f"o.md5 AS old_md5, n.md5 AS new_md5 {_JOINED}WHERE {condition} "
-            "ORDER BY COALESCE(n.name, o.name) LIMIT :limit",
-            {**ids, "limit": limit},
-        )
-        for kind, condition in (("added", _ADDED), ("removed", _REMOVED), ("changed", _CHANGED))
-    }
-    return FileChanges(added, removed, changed, total - added - removed - changed, first)
