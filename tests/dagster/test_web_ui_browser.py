@@ -154,6 +154,7 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
 
         browser.click('nav.tabs a[data-tab="lineage"]')
         assert browser.path().endswith("/power_model/v0/lineage")
+        _screenshot(browser, "ui-lineage.png", tmp_path)
         labels = browser.evaluate(
             "[...document.querySelectorAll('svg a.node')].map(a => a.textContent)"
         )
@@ -256,5 +257,6 @@ def test_a_browser_promotes_compares_and_reads_a_parquet_table(tmp_path, wandb_h
             "[...document.querySelectorAll('table.data-table th')].map(th => th.innerText)"
         )
         assert headers == ["#", "customer\nstring", "score\ndouble", "churned\nbool"]
+        _screenshot(browser, "ui-table.png", shots)
         browser.click('.preview a[rel="next"]')
         assert "c-00050" in browser.text() and "rows 51–100" in browser.text()
