@@ -26,6 +26,8 @@ PAGE_ROWS = 50
 JSON_BYTES = 16 * 1024 * 1024
 #: Bytes of a CSV file read to reach a page at most.
 SCAN_BYTES = 64 * 1024 * 1024
+#: Rows of a Parquet batch decoded at a time while reaching a page.
+_SKIP_BATCH = 8192
 #: Characters of a cell shown.
 CELL_CHARS = 300
 _SUFFIXES = (".table.json", ".parquet", ".arrow", ".feather", ".ipc", ".csv", ".tsv")
@@ -113,22 +115,28 @@ def _parquet(file: Any, offset: int) -> TablePage:
         group = meta.num_row_groups
     page = TablePage(_arrow_columns(parquet.schema_arrow), offset=offset, total=meta.num_rows)
     if group < meta.num_row_groups:
-        # Batches of the page's size from the group that holds its first row (and the next
-        # ones, if the page spans groups): only what is shown is decoded.
+        # Batches from the group that holds the page's first row (and the next ones, if the
+        # page spans groups); batches before the page are passed over undecoded to Python.
         groups = list(range(group, meta.num_row_groups))
-        batches = parquet.iter_batches(batch_size=PAGE_ROWS, row_groups=groups)
-        page.rows = _take(_arrow_rows_each(batches), offset - start, PAGE_ROWS)
+        batches = parquet.iter_batches(batch_size=_SKIP_BATCH, row_groups=groups)
+        page.rows = list(islice(_arrow_rows_each(_from_row(batches, offset - start)), PAGE_ROWS))
     page.has_next = offset + len(page.rows) < meta.num_rows
     return page
+
+
+def _from_row(batches: Iterable[Any], skip: int) -> Iterator[Any]:
+    """The batches from row ``skip`` on: whole batches before it are dropped as they are."""
+    for batch in batches:
+        if skip >= batch.num_rows:
+            skip -= batch.num_rows
+            continue
+        yield batch.slice(skip, PAGE_ROWS + 1)
+        skip = 0
 
 
 def _arrow_rows_each(batches: Iterable[Any]) -> Iterator[list[str]]:
     for batch in batches:
         yield from _arrow_rows([batch])
-
-
-def _take(rows: Iterator[list[str]], skip: int, count: int) -> list[list[str]]:
-    return list(islice(rows, skip, skip + count))
 
 
 def _arrow(file: Any, offset: int) -> TablePage:
@@ -140,11 +148,11 @@ def _arrow(file: Any, offset: int) -> TablePage:
         file.seek(0)
         stream = pa.ipc.open_stream(file)
         page = TablePage(_arrow_columns(stream.schema), offset=offset)
-        rows = _take(_arrow_rows_each(stream), offset, PAGE_ROWS + 1)
+        rows = list(islice(_arrow_rows_each(_from_row(stream, offset)), PAGE_ROWS + 1))
     else:
         page = TablePage(_arrow_columns(reader.schema), offset=offset)
         batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-        rows = _take(_arrow_rows_each(batches), offset, PAGE_ROWS + 1)
+        rows = list(islice(_arrow_rows_each(_from_row(batches, offset)), PAGE_ROWS + 1))
     page.rows, page.has_next = rows[:PAGE_ROWS], len(rows) > PAGE_ROWS
     return page
 
