@@ -117,7 +117,8 @@ _TEMPLATES.env.tests["version_alias"] = is_version_alias
 _TEMPLATES.env.filters.update(
     size=_size, json=lambda v: json.dumps(v, indent=2, default=str), label=ui_tabs.label
 )
-#: The pan-and-zoom script of the lineage page, served by the server (no CDN).
+#: The UI's own style sheet and scripts (pan and zoom of the lineage, copy buttons), served
+#: by the server itself: the pages load nothing from elsewhere.
 _STATIC = Path(__file__).with_name("static")
 
 
@@ -269,7 +270,7 @@ def version(page: _Page) -> Response:
         "compare": lambda: _compare(page, header, metadata),
     }[tab]()
     dagster_base = ui_tabs.dagster_url()
-    asset_key = metadata.get("dagster/asset_key")
+    asset_key, run_id = metadata.get("dagster/asset_key"), metadata.get("dagster/run_id")
     recorded_run = (
         _http_link(_config(producer["config"]).get("dagster_run_url")) if producer else None
     )
@@ -283,9 +284,7 @@ def version(page: _Page) -> Response:
         dagster_asset_url=ui_tabs.dagster_asset_url(dagster_base, asset_key)
         if isinstance(asset_key, str)
         else None,
-        dagster_run_url=ui_tabs.dagster_run_url(
-            dagster_base, recorded_run, metadata.get("dagster/run_id")
-        ),
+        dagster_run_url=ui_tabs.dagster_run_url(dagster_base, recorded_run, str(run_id or "")),
         version_path=page.path(*_location(header)),
         **tab_context,
     )
