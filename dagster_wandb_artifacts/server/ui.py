@@ -269,11 +269,11 @@ def version(page: _Page) -> Response:
         "files": lambda: _files(page, header),
         "compare": lambda: _compare(page, header, metadata),
     }[tab]()
-    dagster_base = ui_tabs.dagster_url()
     asset_key, run_id = metadata.get("dagster/asset_key"), metadata.get("dagster/run_id")
     recorded_run = (
         _http_link(_config(producer["config"]).get("dagster_run_url")) if producer else None
     )
+    dagster_base = ui_tabs.dagster_url(recorded_run)
     return page.render(
         f"version_{tab}.html",
         **header,

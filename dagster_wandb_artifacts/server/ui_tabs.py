@@ -96,9 +96,12 @@ def flatten(value: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
 # Dagster -----------------------------------------------------------------------------------
 
 
-def dagster_url() -> str | None:
-    """The Dagster UI's URL, when ``DAGSTER_WEBSERVER_URL`` says it (http(s) only)."""
+def dagster_url(recorded_run: str | None = None) -> str | None:
+    """The Dagster UI's URL, when ``DAGSTER_WEBSERVER_URL`` says it, else as the run's
+    recorded link (``<url>/runs/<id>``) shows it; http(s) only."""
     url = os.environ.get("DAGSTER_WEBSERVER_URL", "").strip().rstrip("/")
+    if not url and recorded_run and "/runs/" in recorded_run:
+        url = recorded_run.rsplit("/runs/", 1)[0]
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 

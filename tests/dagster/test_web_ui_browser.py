@@ -149,6 +149,9 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
         assert browser.evaluate("document.querySelector('a.dagster-run').href").startswith(
             "http://localhost:3000/runs/"
         )
+        # The asset's page, on the Dagster UI the run's recorded link names.
+        asset_link = "document.querySelector('a.dagster-asset').href"
+        assert browser.evaluate(asset_link) == "http://localhost:3000/assets/power_model"
         browser.click('nav.tabs a[data-tab="files"]')
         assert "value.json" in browser.text()
 
@@ -193,7 +196,10 @@ def _log_models(server: LocalServer, tmp_path: Path) -> None:
             "churn-model",
             "model",
             description=f"gradient boosting, round {index}",
-            metadata={"auc": round(0.81 + index / 50, 3), "params": {"depth": 6 + index, "trees": 300}},
+            metadata={
+                "auc": round(0.81 + index / 50, 3),
+                "params": {"depth": 6 + index, "trees": 300},
+            },
         )
         table = pyarrow.table(
             {
