@@ -574,7 +574,7 @@ def act_on_version(page: _Page, fields: dict[str, list[str]]) -> Response:
     target = _target(_version(page))
     mutation = action(target, fields, page.state.entity)
     data = ui_actions.execute(page.state, page.request, page.viewer, mutation)
-    query = dict(mutation.extra)
+    query = dict(mutation.then_query)
     if "linkArtifact" in data:
         query["version"] = f"v{data['linkArtifact']['versionIndex']}"
     return _see_other(page, mutation.then or target.version_path(), query)

@@ -42,12 +42,12 @@ class ActionRefused(Exception):
 @dataclass(frozen=True)
 class Mutation:
     """One GraphQL mutation and its variables; ``then``: the UI path segments to show after
-    it (None: the page the form was on)."""
+    it (None: the page the form was on), with ``then_query`` as its query string."""
 
     query: str
     variables: dict[str, Any]
     then: tuple[str, ...] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    then_query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _link(target: Target, fields: dict[str, list[str]], org: str) -> Mutation:
         _LINK,
         {"input": link},
         then=("orgs", org, "registry", registry),
-        extra={"selectionPath": f"{org}/{project}/{collection}"},
+        then_query={"selectionPath": f"{org}/{project}/{collection}"},
     )
 
 
