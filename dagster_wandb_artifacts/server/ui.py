@@ -581,14 +581,15 @@ def act_on_version(page: _Page, fields: dict[str, list[str]]) -> Response:
 
 
 def act_on_collection(page: _Page, fields: dict[str, list[str]]) -> Response:
-    if page.params["action"] != "description":
+    action = ui_actions.COLLECTION_ACTIONS.get(page.params["action"])
+    if action is None:
         raise NotFound(f"no action {page.params['action']!r}")
     project_row = page.project()
     collection_row = page.collection(project_row, page.params["name"])
     target = ui_actions.Target(
         page.params["entity"], project_row, collection_row, page.params["type"]
     )
-    mutation = ui_actions.collection_description(target, fields)
+    mutation = action(target, fields)
     ui_actions.execute(page.state, page.request, page.viewer, mutation)
     return _see_other(page, target.collection_path(), {})
 

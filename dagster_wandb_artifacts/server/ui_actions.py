@@ -186,7 +186,27 @@ VERSION_ACTIONS: dict[str, Callable[[Target, dict[str, list[str]], str], Mutatio
 }
 
 
-def collection_description(target: Target, fields: dict[str, list[str]]) -> Mutation:
+_COLLECTION_TAGS = """mutation UiCollectionTags(
+  $entity: String!, $project: String!, $collection: String!, $tags: [TagInput!]!
+) {
+  %s(input: {entityName: $entity, projectName: $project, artifactCollectionName: $collection,
+    tags: $tags}) { __typename }
+}"""
+
+
+def _collection_tags(target: Target, fields: dict[str, list[str]], operation: str) -> Mutation:
+    return Mutation(
+        _COLLECTION_TAGS % operation,
+        {
+            "entity": target.owner,
+            "project": target.project["name"],
+            "collection": target.collection["name"],
+            "tags": [{"tagName": name} for name in values(fields, "tag")],
+        },
+    )
+
+
+def _collection_description(target: Target, fields: dict[str, list[str]]) -> Mutation:
     portfolio = target.collection["kind"] == "PORTFOLIO"
     kind = "ArtifactPortfolio" if portfolio else "ArtifactSequence"
     return Mutation(
@@ -225,3 +245,11 @@ def execute(
         denied = isinstance(error.original_error, PermissionDenied)
         raise ActionRefused(error.message, 403 if denied else 400)
     return result.data or {}
+
+
+#: The collection page's actions, as :data:`VERSION_ACTIONS`.
+COLLECTION_ACTIONS: dict[str, Callable[[Target, dict[str, list[str]]], Mutation]] = {
+    "description": _collection_description,
+    "add-tags": lambda t, f: _collection_tags(t, f, "createArtifactCollectionTagAssignments"),
+    "remove-tags": lambda t, f: _collection_tags(t, f, "deleteArtifactCollectionTagAssignments"),
+}

@@ -65,6 +65,7 @@ ACTIONS = [
     (f"{VERSION}/actions/add-tags", {"tag": "reviewed"}),
     (f"{VERSION}/actions/description", {"description": "checked by hand <b>"}),
     (f"{COLLECTION}/actions/description", {"description": "all the rows"}),
+    (f"{COLLECTION}/actions/add-tags", {"tag": "curated, raw"}),
     (
         f"{VERSION}/actions/link",
         {"registry": "models", "collection": "ds-prod", "aliases": "production"},
@@ -81,6 +82,7 @@ def test_every_action_is_refused_without_the_token_or_by_another_user(server, us
         *ACTIONS,
         (f"{VERSION}/actions/remove-aliases", {"alias": "latest"}),
         (f"{VERSION}/actions/remove-tags", {"tag": "x"}),
+        (f"{COLLECTION}/actions/remove-tags", {"tag": "x"}),
         (f"{VERSION}/actions/delete", {}),
         (f"{VERSION}/actions/unlink", {}),
     ]
@@ -112,7 +114,9 @@ def test_each_action_is_recorded_as_the_api_records_it(server, users):
     assert sorted(version.aliases) == ["best", "gold"]
     assert version.tags == ["reviewed"]
     assert version.description == "checked by hand <b>"
-    assert api.artifact_collection("dataset", "alice/private/ds").description == "all the rows"
+    collection = api.artifact_collection("dataset", "alice/private/ds")
+    assert collection.description == "all the rows"
+    assert sorted(collection.tags) == ["curated", "raw"]
     linked = api.artifact(f"{server.entity}/wandb-registry-models/ds-prod:production")
     assert linked.digest == version.digest
     assert f"/orgs/{server.entity}/registry/models?selectionPath=" in done.headers["location"]
@@ -128,10 +132,13 @@ def test_each_action_is_recorded_as_the_api_records_it(server, users):
     for path, fields in (
         (f"{VERSION}/actions/remove-aliases", {"alias": "gold"}),
         (f"{VERSION}/actions/remove-tags", {"tag": "reviewed"}),
+        (f"{COLLECTION}/actions/remove-tags", {"tag": "raw"}),
     ):
         assert post(server, alice, path, fields, csrf).status_code == 303
     version = sdk(server, alice).artifact("alice/private/ds:v0")
     assert version.aliases == ["best"] and version.tags == []
+    collection = sdk(server, alice).artifact_collection("dataset", "alice/private/ds")
+    assert collection.tags == ["curated"]
 
     # A refused mutation is the API's error, and changes nothing.
     bad = post(server, alice, f"{VERSION}/actions/add-aliases", {"alias": "v7"}, csrf)
