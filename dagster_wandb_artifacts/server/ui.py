@@ -379,17 +379,20 @@ def _compare(page: _Page, header: dict[str, Any], metadata: dict[str, Any]) -> d
     """The Compare tab: this version against ``?with=`` (a version or alias of the
     collection; by default the one before it)."""
     collection_row, artifact = header["collection"], header["artifact"]
-    other_name = page.query("with") or f"v{header['version_index'] - 1}"
-    other = page.store.resolve_alias(collection_row["id"], other_name[:128])
     choices = ui_queries.versions_of(page.store, collection_row["id"], 1, page.may_use).rows
+    others = [f"v{row['version_index']}" for row in choices if row["id"] != artifact["id"]]
+    index = header["version_index"]
+    default = f"v{index - 1}" if index > 0 else (others[0] if others else "v1")
+    other_name = page.query("with") or default
+    other = page.store.resolve_alias(collection_row["id"], other_name[:128])
     context: dict[str, Any] = {"other_name": other_name, "choices": choices, "comparison": None}
     if other is not None:
         other_metadata = _stored(other["metadata"], dict)
         context["comparison"] = ui_compare.compare(
             page.store, other, artifact, other_metadata, metadata
         )
-        index = page.store.membership(collection_row["id"], other["id"])["version_index"]
-        context["other_name"] = f"v{index}"
+        membership = page.store.membership(collection_row["id"], other["id"])
+        context["other_name"] = f"v{membership['version_index']}"
     return context
 
 

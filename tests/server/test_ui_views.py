@@ -119,6 +119,7 @@ def test_compare_shows_files_by_digest_metadata_and_size(server, frames):
     assert "<code>long</code></td><td>removed</td>" in page
     assert "&minus;" in page  # smaller
     assert "v1 &rarr; v0" in get(server, f"{BASE}/v0/compare?with=latest")
+    assert "v1 &rarr; v0" in get(server, f"{BASE}/v0/compare")  # v0 has none before it
     assert "No version v9" in get(server, f"{BASE}/v0/compare?with=v9")
 
 
