@@ -158,6 +158,13 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
         browser.click('nav.tabs a[data-tab="lineage"]')
         assert browser.path().endswith("/power_model/v0/lineage")
         _screenshot(browser, "ui-lineage.png", tmp_path)
+        view_box = "document.querySelector('svg.lineage').getAttribute('viewBox')"
+        fitted = browser.evaluate(view_box)
+        browser.evaluate("document.querySelector('[data-lineage=zoom-in]').click()")
+        zoomed = browser.evaluate(view_box)
+        assert float(zoomed.split()[2]) < float(fitted.split()[2])  # a narrower view: zoomed in
+        browser.evaluate("document.querySelector('[data-lineage=fit]').click()")
+        assert browser.evaluate(view_box) == fitted
         labels = browser.evaluate(
             "[...document.querySelectorAll('svg a.node')].map(a => a.textContent)"
         )

@@ -103,6 +103,7 @@ def test_usage_gives_snippets_for_each_way_to_read_the_version(server, frames):
     assert "AssetKey([&#39;sensors&#39;, &#39;frames&#39;])" in page
     assert "wandb-artifact://ent/proj/frames:v0" in page
     assert page.count('class="copy"') == 4 and "/static/ui/ui.js" in page
+    assert 'src="http' not in page and 'href="http' not in page.split("<main")[0]  # no CDN
     script = requests.get(f"{server.base_url}/static/ui/ui.js", timeout=30)
     assert script.status_code == 200 and "clipboard" in script.text
     assert requests.get(f"{server.base_url}/static/ui/nope.js", timeout=30).status_code == 404
