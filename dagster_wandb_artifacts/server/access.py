@@ -21,6 +21,9 @@ from .store import Store
 _ENTITY_NAMED = frozenset({"entity"})
 #: Root fields anyone may ask.
 _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
+#: Root fields whose resolver authorizes what they name (an automation's ``name`` is no
+#: project: its scope is checked by ID, and its entity's admin role by the resolver).
+_AUTHORIZED_BY_RESOLVER = frozenset({"createFilterTrigger", "updateFilterTrigger"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
 #: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
@@ -101,6 +104,8 @@ class AccessGuard:
                 raise PermissionDenied(f"permission denied: {viewer.username} may not use {where}")
 
     def _named(self, field: str, args: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+        if field in _AUTHORIZED_BY_RESOLVER:
+            return
         if field in _ENTITY_NAMED:
             # Listing an entity's projects is harmless for the organization (its registries).
             name = args.get("name") or self._org_entity

@@ -138,6 +138,7 @@ class ServerState:
             metadata_bytes=self.limits.metadata_bytes,
             deadline=time.monotonic() + self.limits.query_seconds,
             viewer=viewer,
+            automations=self.automations,
         )
 
     def viewer(self, request: Request) -> Viewer | None:
