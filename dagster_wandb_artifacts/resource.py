@@ -21,7 +21,7 @@ from .client import (
     WandbError,
 )
 from .client.progress import reporting_to, warn
-from .client.transport import time_limited
+from .client.transport import refusals_fail_fast, time_limited
 from .runs import finish_unfinished
 from .server import LocalServer
 
@@ -30,6 +30,9 @@ LOCAL_HOST = "local"
 #: Environment variable for ``local_url``: where ``dagster-wandb-artifacts server`` serves.
 SERVER_URL_ENV = "WANDB_ARTIFACTS_SERVER_URL"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8080"
+#: Seconds the pre-flight check retries a refused connection (nothing listens at the host:
+#: waiting for the whole retry_timeout would only delay the error); timeouts and 5xx keep it.
+REFUSED_CHECK_SECONDS = 2.0
 #: (API URL, sha256 of the key) pairs that passed the pre-flight check in this process.
 _checked: set[tuple[str, str]] = set()
 _checked_lock = threading.Lock()
@@ -133,7 +136,8 @@ class WandbArtifactsResource(ConfigurableResource):
             seen = checked in _checked
         with time_limited(timeout or self.retry_timeout):
             if not seen:
-                self._check_viewer(api)
+                with refusals_fail_fast(REFUSED_CHECK_SECONDS):
+                    self._check_viewer(api)
             try:
                 finish_unfinished(api)
             except WandbError as exc:
