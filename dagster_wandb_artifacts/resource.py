@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from .client import (
@@ -180,7 +180,10 @@ class WandbArtifactsResource(ConfigurableResource):
             raise InvalidInputError(
                 f"host must be a W&B API URL (https://...) or 'local', not {self.host!r}"
             )
-        if not self.api_key:
+        # An EnvVar is resolved by Dagster in a run; outside one (definitions that call W&B
+        # as they load, a script) it is still the variable's name: read it here.
+        api_key = self.api_key.get_value() if isinstance(self.api_key, EnvVar) else self.api_key
+        if not api_key:
             raise AuthenticationError(
                 f"no API key for {self.host}: set api_key=EnvVar('WANDB_API_KEY'), or use "
                 "host='local' for the embedded server"
@@ -189,7 +192,7 @@ class WandbArtifactsResource(ConfigurableResource):
         return Api(
             overrides,
             self.timeout,
-            self.api_key,
+            api_key,
             retry=retry,
             cache=cache,
             storage_options=self.storage_options,
