@@ -189,6 +189,7 @@ def _serve(root: Path, *, host: str, port: int, api_key: str | None, **settings:
 
 
 @server.command(context_settings=CONTEXT)
+@_version
 @_root_option(_EXISTING_ROOT_HELP)
 @click.option("--storage", metavar="URL", help="fsspec URL of the bytes (default ROOT/storage)")
 def scrub(root: str, storage: str | None) -> None:
@@ -253,6 +254,7 @@ _INTEGRATION_ENTITY_HELP = f"the entity (team) it belongs to (default {DEFAULT_E
 
 
 @integration.command(context_settings=CONTEXT)
+@_version
 @_root_option(_EXISTING_ROOT_HELP)
 @click.option("--entity", default=DEFAULT_ENTITY, help=_INTEGRATION_ENTITY_HELP)
 @click.option("--name", required=True, help="the webhook's name, as automations refer to it")
@@ -281,6 +283,7 @@ def webhook(
 
 
 @integration.command(context_settings=CONTEXT)
+@_version
 @_root_option(_EXISTING_ROOT_HELP)
 @click.option("--entity", default=DEFAULT_ENTITY, help=_INTEGRATION_ENTITY_HELP)
 @click.option("--name", required=True, help="the Slack channel's name")
@@ -302,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = cli.main(args, prog_name=PROG, standalone_mode=False)
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else PROG
-        click.echo(f"{command}: error: {exc.format_message()} (see --help)", err=True)
+        click.echo(f"{command}: error: {exc.format_message()} (see {command} --help)", err=True)
         return exc.exit_code
     except click.ClickException as exc:
         click.echo(f"{PROG}: error: {exc.format_message()}", err=True)

@@ -82,7 +82,17 @@ def test_every_subcommand_has_help_of_its_own(command, says, not_says):
     assert says in done.stdout and not_says not in done.stdout
 
 
-@pytest.mark.parametrize("command", [["server"], ["user"], ["integration"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["server"],
+        ["server", "scrub"],
+        ["user"],
+        ["integration"],
+        ["integration", "webhook"],
+        ["integration", "slack"],
+    ],
+)
 def test_version_at_every_level(command):
     done = _run(*command, "--version")
     assert done.returncode == 0
@@ -114,7 +124,8 @@ def test_a_missing_or_wrong_root_is_one_line_and_creates_nothing(tmp_path, comma
 
 def test_the_server_without_root_and_a_root_that_is_a_file(tmp_path):
     line = _one_line_error(_run("server"), 2)
-    assert "missing option '--root'" in line and "see --help" in line
+    assert "missing option '--root'" in line
+    assert line.endswith("(see dagster-wandb-artifacts server --help)")
     file = tmp_path / "file"
     file.write_text("")
     line = _one_line_error(_run("server", "--root", str(file), "--port", "0"), 1)
