@@ -253,12 +253,30 @@ def _add_integration(root: str, entity: str, kind: str, name: str, url: str, **e
 _INTEGRATION_ENTITY_HELP = f"the entity (team) it belongs to (default {DEFAULT_ENTITY})"
 
 
-@integration.command(context_settings=CONTEXT)
-@_version
-@_root_option(_EXISTING_ROOT_HELP)
-@click.option("--entity", default=DEFAULT_ENTITY, help=_INTEGRATION_ENTITY_HELP)
-@click.option("--name", required=True, help="the webhook's name, as automations refer to it")
-@click.option("--url", required=True, help="the endpoint the server POSTs to")
+def _integration_command(
+    name_help: str, url_help: str
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand of ``integration`` with the options every kind has."""
+
+    def decorate(function: Callable[..., Any]) -> click.Command:
+        for option in reversed(
+            [
+                _version,
+                _root_option(_EXISTING_ROOT_HELP),
+                click.option("--entity", default=DEFAULT_ENTITY, help=_INTEGRATION_ENTITY_HELP),
+                click.option("--name", required=True, help=name_help),
+                click.option("--url", required=True, help=url_help),
+            ]
+        ):
+            function = option(function)
+        return integration.command(context_settings=CONTEXT)(function)
+
+    return decorate
+
+
+@_integration_command(
+    "the webhook's name, as automations refer to it", "the endpoint the server POSTs to"
+)
 @click.option("--secret-ref", help="a team secret that signs each request (X-Wandb-Signature)")
 @click.option("--access-token-ref", help="a team secret sent as the Bearer token")
 def webhook(
@@ -282,12 +300,7 @@ def webhook(
     click.echo(f"webhook integration {name!r} added to {entity!r}")
 
 
-@integration.command(context_settings=CONTEXT)
-@_version
-@_root_option(_EXISTING_ROOT_HELP)
-@click.option("--entity", default=DEFAULT_ENTITY, help=_INTEGRATION_ENTITY_HELP)
-@click.option("--name", required=True, help="the Slack channel's name")
-@click.option("--url", required=True, help="the channel's Slack incoming-webhook URL")
+@_integration_command("the Slack channel's name", "the channel's Slack incoming-webhook URL")
 @click.option("--team", default="local", help="the Slack workspace's name (default local)")
 def slack(root: str, entity: str, name: str, url: str, team: str) -> None:
     """Add a Slack integration (Slack cannot be authorized offline: give the channel's
