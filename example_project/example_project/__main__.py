@@ -42,10 +42,15 @@ COLLECTIONS = (
 )
 
 
+#: The folder of this interpreter's console scripts ("../.venv/bin" made absolute, with its
+#: symlinks kept: the virtualenv's, not the interpreter it links to).
+BIN = Path(os.path.normpath(sys.executable)).parent
+
+
 def executable(name: str) -> str:
     """A console script of this interpreter's environment, by the path that runs it whether
     or not the environment is activated."""
-    return str(Path(sys.executable).with_name(name))
+    return str(BIN / name)
 
 
 def log_calibration() -> None:
@@ -129,7 +134,7 @@ def print_summary() -> None:
         f"--target-path {PROJECT_DIR} -p {port}"
     )
     print(
-        f"\n(Or activate the environment first, source {Path(sys.executable).parent}/activate, "
+        f"\n(Or activate the environment first, source {BIN / 'activate'}, "
         "to type the commands by their names.)"
     )
 
