@@ -14,7 +14,7 @@ from dagster_wandb_artifacts import (
 from dagster_wandb_artifacts.client import Api, Artifact
 
 # A model logged by someone else, outside Dagster (a notebook, a training cluster).
-api = Api(overrides={"entity": os.environ["WANDB_ENTITY"], "project": "pipelines"})
+api = Api(overrides={"entity": os.environ["WANDB_ENTITY"], "project": "external"})
 run = api.create_run(job_type="train")
 detector = Artifact("detector", "model")
 with detector.new_file("weights.json") as file:
@@ -26,7 +26,7 @@ wandb = WandbArtifactsResource(
     api_key=EnvVar("WANDB_API_KEY"),
     host=os.environ["WANDB_BASE_URL"],
     entity=os.environ["WANDB_ENTITY"],
-    project="pipelines",
+    project="external",
 )
 
 
@@ -38,7 +38,7 @@ def evaluate(detector) -> pd.DataFrame:  # the version `production` names, loade
 
 specs = wandb_artifact_specs(
     wandb,
-    project="pipelines",
+    project="external",
     types=["model"],
     alias="production",
 )
@@ -49,6 +49,7 @@ defs = Definitions(
 )
 # --8<-- [end:specs]
 (spec,) = specs
-assert spec.key.path == ["detector"] and spec.metadata["wandb/version"] == "v0"
+production = api.artifact("detector:production")
+assert spec.key.path == ["detector"] and spec.metadata["wandb/version"] == production.version
 defs.resolve_all_job_defs()
 print("external asset", spec.key.to_user_string(), "at", spec.metadata["wandb/url"].value)

@@ -12,7 +12,7 @@ lake.mkdir()
 pd.DataFrame({"id": [1, 2], "label": ["cat", "dog"]}).to_parquet(lake / "part-0.parquet")
 
 entity = os.environ["WANDB_ENTITY"]
-api = Api(overrides={"entity": entity, "project": "pipelines"})
+api = Api(overrides={"entity": entity, "project": "references"})
 run = api.create_run(job_type="track")
 # --8<-- [start:reference]
 draft = Artifact("lake", "dataset")
@@ -28,9 +28,9 @@ run.finish()
 import fsspec
 
 fs = fsspec.filesystem("wandb-artifact", api=api)  # or api_key=..., base_url=...
-print(fs.ls(f"wandb-artifact://{entity}/pipelines/cleaned:v0"))
+print(fs.ls(f"wandb-artifact://{entity}/references/cleaned:v0"))
 df = pd.read_parquet(
-    f"wandb-artifact://{entity}/pipelines/cleaned:v0/data.parquet",
+    f"wandb-artifact://{entity}/references/cleaned:v0/data.parquet",
     storage_options={"api": api},
 )
 # --8<-- [end:fsspec]
