@@ -7,7 +7,7 @@ WANDB_API_KEY is set, else on the embedded server in ./.wandb-artifacts (no acco
 # --8<-- [start:definitions]
 import os
 
-import pandas as pd
+import numpy as np
 from dagster import Definitions, EnvVar, asset
 
 from dagster_wandb_artifacts import (
@@ -18,13 +18,14 @@ from dagster_wandb_artifacts import (
 
 
 @asset(metadata={"wandb_artifact": {"type": "dataset", "aliases": ["nightly"]}})
-def training_data() -> pd.DataFrame:
-    return pd.DataFrame({"x": [1, 2, 3], "y": [2, 4, 6]})
+def training_data() -> np.ndarray:  # a pandas or polars DataFrame works alike (as Parquet)
+    return np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])  # x, y
 
 
 @asset(metadata={"wandb_artifact": {"type": "model"}})
-def model(training_data: pd.DataFrame) -> dict:
-    return {"slope": float((training_data.y / training_data.x).mean())}
+def model(training_data: np.ndarray) -> dict:
+    x, y = training_data.T
+    return {"slope": float((y / x).mean())}
 
 
 if "WANDB_API_KEY" in os.environ:  # W&B, or the server WANDB_BASE_URL names
@@ -49,7 +50,10 @@ if __name__ == "__main__":
     # --8<-- [start:run]
     from dagster import DagsterInstance, materialize
 
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    home = os.environ.get("DAGSTER_HOME")  # the instance the Dagster UI then shows
+    if home:
+        os.makedirs(home, exist_ok=True)
+    instance = DagsterInstance.get() if home else None  # else a temporary one
     versions = []
     for _ in range(2):  # the second time nothing changed: no new version, nothing uploaded
         result = materialize([training_data, model], resources=defs.resources, instance=instance)

@@ -32,7 +32,7 @@ def test_the_quickstart_is_the_tested_snippet():
     (code,) = re.findall(r"## Quickstart\n\n```python\n(.*?)```", README, re.S)
     snippet = (ROOT / "docs" / "snippets" / "quickstart.py").read_text()
     assert code == _section(snippet, "definitions")
-    assert ".venv/bin/python docs/snippets/quickstart.py" in README
+    assert "DAGSTER_HOME=$PWD/.dagster .venv/bin/python docs/snippets/quickstart.py\n" in README
 
 
 def test_every_link_to_a_file_leads_to_one():
