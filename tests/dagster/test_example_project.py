@@ -43,6 +43,8 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
         output
     )
     assert f"source {bin_dir}/activate" in output
+    # Each version's log line in Dagster names the browse command the same way.
+    assert f"(embedded server; browse: {bin_dir}/dagster-wandb-artifacts server --root" in output
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
         api = Api(
             {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key
