@@ -50,7 +50,7 @@ def server_process(
         [
             sys.executable,
             "-m",
-            "dagster_wandb_artifacts.cli",
+            "dagster_wandb_artifacts.server.cli",
             "server",
             "--root",
             str(root),

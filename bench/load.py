@@ -124,7 +124,7 @@ def _client(
 
 
 def _start_server(root: Path) -> tuple[subprocess.Popen, str, str]:
-    command = [sys.executable, "-m", "dagster_wandb_artifacts.cli", "server"]
+    command = [sys.executable, "-m", "dagster_wandb_artifacts.server.cli", "server"]
     process = subprocess.Popen(
         [*command, "--root", str(root), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -196,7 +196,7 @@ def main() -> int:
         [
             sys.executable,
             "-m",
-            "dagster_wandb_artifacts.cli",
+            "dagster_wandb_artifacts.server.cli",
             "server",
             "scrub",
             "--root",

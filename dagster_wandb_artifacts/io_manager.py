@@ -6,6 +6,7 @@ import hashlib
 import os
 import pathlib
 import re
+import sys
 import tempfile
 import typing
 from collections.abc import Mapping
@@ -44,6 +45,8 @@ VERSION_KEY = "wandb/version"
 COLLECTION_KEY = "wandb/collection"
 PARTITION_VERSIONS_KEY = "wandb/partition_versions"
 PARTITION_DIGESTS_KEY = "wandb/partition_digests"
+#: The console script of the embedded server, named in the log line of each logged version.
+SERVER_COMMAND = "dagster-wandb-artifacts"
 #: The tag Dagster stores an asset materialization's data version under.
 _DATA_VERSION_TAG = "dagster/data_version"
 _FILES_TABLE_ROWS = 20
@@ -271,7 +274,10 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         where = ""
         if self.wandb.is_local:
             root = pathlib.Path(self.wandb.local_root).resolve()
-            where = f" (embedded server; browse: dagster-wandb-artifacts server --root {root})"
+            # The command by the path of this environment's script, so that it runs as printed.
+            command = pathlib.Path(os.path.normpath(sys.executable)).with_name(SERVER_COMMAND)
+            port = urlsplit(self.wandb.local_url).port or 80
+            where = f" (embedded server; browse: {command} server --root {root} --port {port})"
         context.log.info(
             f"W&B artifact {metadata[COLLECTION_KEY]}:{logged.version} at "
             f"{metadata['wandb/url'].value}{where}"

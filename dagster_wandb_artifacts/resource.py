@@ -11,6 +11,7 @@ from typing import Any
 from dagster import (
     AssetExecutionContext,
     ConfigurableResource,
+    EnvVar,
     InitResourceContext,
     OpExecutionContext,
 )
@@ -27,7 +28,7 @@ from .client import (
     WandbError,
 )
 from .client.progress import reporting_to, warn
-from .client.transport import time_limited
+from .client.transport import refusals_fail_fast, time_limited
 from .runs import STEP_RUNS, finish_step_runs, finish_unfinished, open_step_run
 from .server import LocalServer
 
@@ -36,6 +37,9 @@ LOCAL_HOST = "local"
 #: Environment variable for ``local_url``: where ``dagster-wandb-artifacts server`` serves.
 SERVER_URL_ENV = "WANDB_ARTIFACTS_SERVER_URL"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8080"
+#: Seconds the pre-flight check retries a refused connection (nothing listens at the host:
+#: waiting for the whole retry_timeout would only delay the error); timeouts and 5xx keep it.
+REFUSED_CHECK_SECONDS = 2.0
 #: (API URL, sha256 of the key) pairs that passed the pre-flight check in this process.
 _checked: set[tuple[str, str]] = set()
 _checked_lock = threading.Lock()
@@ -139,7 +143,8 @@ class WandbArtifactsResource(ConfigurableResource):
             seen = checked in _checked
         with time_limited(timeout or self.retry_timeout):
             if not seen:
-                self._check_viewer(api)
+                with refusals_fail_fast(REFUSED_CHECK_SECONDS):
+                    self._check_viewer(api)
             try:
                 finish_unfinished(api)
             except WandbError as exc:
@@ -182,7 +187,10 @@ class WandbArtifactsResource(ConfigurableResource):
             raise InvalidInputError(
                 f"host must be a W&B API URL (https://...) or 'local', not {self.host!r}"
             )
-        if not self.api_key:
+        # An EnvVar is resolved by Dagster in a run; outside one (definitions that call W&B
+        # as they load, a script) it is still the variable's name: read it here.
+        api_key = self.api_key.get_value() if isinstance(self.api_key, EnvVar) else self.api_key
+        if not api_key:
             raise AuthenticationError(
                 f"no API key for {self.host}: set api_key=EnvVar('WANDB_API_KEY'), or use "
                 "host='local' for the embedded server"
@@ -191,7 +199,7 @@ class WandbArtifactsResource(ConfigurableResource):
         return Api(
             overrides,
             self.timeout,
-            self.api_key,
+            api_key,
             retry=retry,
             cache=cache,
             storage_options=self.storage_options,

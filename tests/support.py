@@ -94,6 +94,10 @@ def sdk_api(server: LocalServer) -> Any:
 EXAMPLE = Path(__file__).parents[1] / "example_project"
 
 
+#: ``dagster-wandb-artifacts``, the console script, run from this interpreter.
+CLI = [sys.executable, "-m", "dagster_wandb_artifacts.server.cli"]
+
+
 def tool(name: str) -> str:
     """The path of a console script of this virtualenv (``dagster``, ``dg``...)."""
     return str(Path(sys.executable).with_name(name))
@@ -179,7 +183,7 @@ def server_process(root: Path, port: int, api_key: str) -> Iterator[subprocess.P
     mid-transfer the way a server dies."""
     env = {**os.environ, "WANDB_API_KEY": api_key}
     process = start_process(
-        [tool("dagster-wandb-artifacts"), "server", "--root", str(root), "--port", str(port)],
+        [*CLI, "server", "--root", str(root), "--port", str(port)],
         env=env,
     )
     try:

@@ -54,6 +54,11 @@ _RETRIED_EXCEPTIONS = (
 _limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "dagster_wandb_artifacts_time_limit", default=None
 )
+_refused_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "dagster_wandb_artifacts_refused_limit", default=None
+)
+#: The cause ``_describe`` gives a connection nobody accepted.
+_REFUSED = "connection refused"
 
 
 @contextmanager
@@ -65,6 +70,17 @@ def time_limited(seconds: float) -> Iterator[None]:
         yield
     finally:
         _limit.reset(token)
+
+
+@contextmanager
+def refusals_fail_fast(seconds: float) -> Iterator[None]:
+    """Calls in this block give up on a refused connection ``seconds`` after the first failure
+    (a pre-flight check: nothing listens there), while timeouts and 5xx keep their retries."""
+    token = _refused_limit.set(seconds)
+    try:
+        yield
+    finally:
+        _refused_limit.reset(token)
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,8 @@ class Retries:
         self._what = what
         self._delays = policy.delays()
         self._first_failure: float | None = None
+        self._deadline: float | None = None
+        self._planned = policy.max_attempts
         #: The number of the attempt that just failed.
         self.attempt = 1
 
@@ -113,14 +131,13 @@ class Retries:
     def next_delay(self, failure: str, suggested: float | None = None) -> float | None:
         if self._first_failure is None:
             self._first_failure = time.monotonic()
+            self._deadline = self._deadline_for(failure)
+            self._planned = self._attempts_within(self._deadline)
         delay = next(self._delays, None)
         if delay is None:
             return None
         delay = suggested or delay
-        deadline = self._policy.deadline
-        limit = _limit.get()
-        if limit is not None:
-            deadline = limit if deadline is None else min(deadline, limit)
+        deadline = self._deadline
         if deadline is not None:
             remaining = deadline - self.elapsed
             if remaining < 0.05:
@@ -128,11 +145,39 @@ class Retries:
             delay = min(delay, remaining)  # a last try at the deadline, not none at all
         bound = f", giving up {deadline:g} s after the first failure" if deadline else ""
         progress.warn(
-            f"{self._what} failed ({failure}): attempt {self.attempt} of "
-            f"{self._policy.max_attempts}, next try in {delay:.1f} s{bound}"
+            f"{self._what} failed ({failure}): attempt {self.attempt} of at most "
+            f"{self._planned}, next try in {delay:.1f} s{bound}"
         )
         self.attempt += 1
         return delay
+
+    def _deadline_for(self, failure: str) -> float | None:
+        """The policy's deadline, shortened by the block's time limit and, for a refused
+        connection, by :func:`refusals_fail_fast`."""
+        deadline = self._policy.deadline
+        limits = [_limit.get()]
+        if failure.endswith(_REFUSED):
+            limits.append(_refused_limit.get())
+        for limit in limits:
+            if limit is not None:
+                deadline = limit if deadline is None else min(deadline, limit)
+        return deadline
+
+    def _attempts_within(self, deadline: float | None) -> int:
+        """The most attempts the pauses ahead leave room for before ``deadline`` (fewer when
+        the requests themselves take time), so that "attempt n of m" is never an overstatement."""
+        pauses = list(self._delays)  # sampled once: the count and the pauses agree
+        self._delays = iter(pauses)
+        attempts, waited = 1, 0.0
+        for pause in pauses:
+            if deadline is not None:
+                remaining = deadline - waited
+                if remaining < 0.05:
+                    break
+                pause = min(pause, remaining)
+            waited += pause
+            attempts += 1
+        return attempts
 
 
 def _retry_after(response: requests.Response | None, cap: float) -> float | None:

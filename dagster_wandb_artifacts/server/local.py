@@ -29,6 +29,8 @@ DEFAULT_ENTITY = "local"
 KEY_FILE = "api-key"
 DATABASE_FILE = "server.db"
 _SECRET_FILE = "url-signing-secret"
+#: What a new root's ``.gitignore`` holds: everything in it stays out of git.
+ROOT_GITIGNORE = "*"
 
 
 def _read_or_create(path: Path, make: Callable[[], str]) -> str:
@@ -50,6 +52,16 @@ def _read_or_create(path: Path, make: Callable[[], str]) -> str:
         finally:
             temporary.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def _create_root(root: Path) -> None:
+    """Make ``root`` if needed; a root made here (new, or an empty folder) gets a
+    ``.gitignore`` ignoring everything, so that its key, secret and database never reach a
+    commit of the repository it sits in."""
+    if root.is_dir() and any(root.iterdir()):
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".gitignore").write_text(f"{ROOT_GITIGNORE}\n")
 
 
 def new_api_key() -> str:
@@ -97,7 +109,7 @@ def build_state(
     webhooks may reach although they are not public (see ``automations.egress``)."""
     bounds = limits if isinstance(limits, Limits) else limits_from(limits or {})
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    _create_root(root)
     key = api_key or _read_or_create(api_key_path(root), new_api_key)
     secret = _read_or_create(root / _SECRET_FILE, lambda: secrets.token_hex(32))
     store = Store(root / DATABASE_FILE)

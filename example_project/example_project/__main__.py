@@ -7,8 +7,11 @@
    evaluation against the calibration table.
 
 Runs are recorded in the Dagster instance of ``$DAGSTER_HOME``, by default ``.dagster/`` in
-the current folder, so the ``dagster dev`` command printed at the end shows them. The W&B
-backend is checked first (a few seconds at most), before anything runs.
+the current folder, so the ``dg dev`` command printed at the end shows them. The W&B
+backend is checked first (a few seconds at most), before anything runs. The console shows
+Dagster's INFO events and above (the full log of every run is in the Dagster UI), then a
+summary: every artifact with its link, and the commands to browse them, printed with the
+executables of this interpreter's environment so that they run as printed.
 """
 
 import os
@@ -24,6 +27,30 @@ from .definitions import days, defs, wandb
 
 #: Seconds to wait for the W&B backend before giving up.
 CHECK_SECONDS = 5.0
+#: The example's console: Dagster's INFO events and above (its DEBUG events stay in the UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+#: The folder of the example's pyproject.toml, the project `dg dev` serves.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+#: The collections the example makes, in the order of the pipeline.
+COLLECTIONS = (
+    "sensors.raw_measurements",
+    "sensors.cleaned_measurements",
+    "sensor_archive",
+    "power_model",
+    "evaluation",
+    "calibration",
+)
+
+
+#: The folder of this interpreter's console scripts ("../.venv/bin" made absolute, with its
+#: symlinks kept: the virtualenv's, not the interpreter it links to).
+BIN = Path(os.path.normpath(sys.executable)).parent
+
+
+def executable(name: str) -> str:
+    """A console script of this interpreter's environment, by the path that runs it whether
+    or not the environment is activated."""
+    return str(BIN / name)
 
 
 def log_calibration() -> None:
@@ -69,38 +96,47 @@ def main() -> int:
     log_calibration()
     for day in days.get_partition_keys()[-3:]:
         result = defs.resolve_job_def("daily").execute_in_process(
-            partition_key=day, instance=instance
+            partition_key=day, instance=instance, run_config=QUIET
         )
         if not result.success:
             return 1
-    if not defs.resolve_job_def("main").execute_in_process(instance=instance).success:
+    main_job = defs.resolve_job_def("main")
+    if not main_job.execute_in_process(instance=instance, run_config=QUIET).success:
         return 1
+    print_summary()
+    return 0
+
+
+def print_summary() -> None:
+    """Every artifact with its link, then the commands that show them and the runs."""
     api = wandb.get_api()
-    print("\nArtifacts:")
-    for name in (
-        "sensors.raw_measurements",
-        "sensors.cleaned_measurements",
-        "sensor_archive",
-        "power_model",
-        "evaluation",
-        "calibration",
-    ):
+    print(f"\n=== Done: {len(COLLECTIONS)} artifacts, each with the page that shows it ===")
+    for name in COLLECTIONS:
         artifact = api.artifact(f"{name}:latest")
-        print(f"  {artifact.qualified_name:<55} {artifact.type:<11} {artifact.digest}")
+        link = (
+            f"{wandb.app_url}/{artifact.entity}/{artifact.project}/artifacts/"
+            f"{artifact.type}/{artifact.collection_name}/{artifact.version}"
+        )
+        print(f"  {artifact.source_name:<36} {artifact.type:<10} {link}")
     if wandb.is_local:
+        root = Path(wandb.local_root).resolve()
         port = urlsplit(wandb.local_url).port or 80
         print(
-            f"\nBrowse them: dagster-wandb-artifacts server --root {root} --port {port}  (then "
-            f"open {wandb.local_url}/{artifact.entity}/{artifact.project}/artifacts/"
-            f"evaluation/evaluation/latest, user 'api', password in {root / 'api-key'})"
+            f"\nThe links open once the artifact server runs (user 'api', password in "
+            f"{root / 'api-key'}):\n"
+            f"  {executable('dagster-wandb-artifacts')} server --root {root} --port {port}"
         )
     dagster_url = defs.resources["io_manager"].dagster_url
+    port = urlsplit(dagster_url).port or 80
     print(
-        f"See the runs, materializations and lineage in Dagster: "
-        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev -m example_project.definitions "
-        f"-p {urlsplit(dagster_url).port or 80}  (then open {dagster_url})"
+        f"\nThe runs, materializations and lineage in the Dagster UI, at {dagster_url}:\n"
+        f"  DAGSTER_HOME={os.environ['DAGSTER_HOME']} {executable('dg')} dev "
+        f"--target-path {PROJECT_DIR} -p {port}"
     )
-    return 0
+    print(
+        f"\n(Or activate the environment first, source {BIN / 'activate'}, "
+        "to type the commands by their names.)"
+    )
 
 
 if __name__ == "__main__":

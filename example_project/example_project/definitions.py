@@ -3,9 +3,9 @@ W&B Artifact, plus a reference artifact and a collection made outside Dagster.
 
 Runs on the embedded W&B-compatible server (in ``.wandb-artifacts/``) unless
 ``WANDB_API_KEY`` is set, in which case it logs to W&B (``WANDB_BASE_URL``, default cloud).
-``python -m example_project`` materializes everything once; ``dagster dev -m
-example_project.definitions`` shows it in the Dagster UI, with a daily schedule and a sensor
-that retrains when the calibration table changes in W&B.
+``python -m example_project`` materializes everything once; ``dg dev`` in the example's
+folder shows it in the Dagster UI, with a daily schedule and a sensor that retrains when the
+calibration table changes in W&B.
 """
 
 import os

@@ -96,8 +96,8 @@ def test_a_server_killed_mid_upload_fails_the_call_soon_with_every_retry_announc
     # Every call in flight when the server died announces its own retries (the file's PUT,
     # the manifest's, GraphQL requests alongside).
     announced = re.compile(
-        r"(PUT|POST) http://127\.0\.0\.1:\d+/\S+ failed \(.+\): attempt 1 of 8, next try in "
-        r"[\d.]+ s, giving up 2 s after the first failure"
+        r"(PUT|POST) http://127\.0\.0\.1:\d+/\S+ failed \(.+\): attempt 1 of at most \d+, next "
+        r"try in [\d.]+ s, giving up 2 s after the first failure"
     )
     assert any(announced.search(warning) for warning in lines.warnings), lines.warnings
     assert any("stopped by an error" in line for line in lines.infos)

@@ -22,7 +22,29 @@ def test_the_example_materializes_every_asset_on_the_embedded_server(tmp_path, w
     instance = DagsterInstance.from_config(str(tmp_path / ".dagster"))
     for key in (["sensors", "raw_measurements"], ["power_model"], ["evaluation"]):
         assert instance.get_latest_materialization_event(AssetKey(key)) is not None
-    assert "Browse them: dagster-wandb-artifacts server --root" in output
+    # Its own summary is findable: Dagster's DEBUG events stay out of its console, every
+    # artifact has a link of its own, and the commands name the executables that ran it.
+    assert " - DEBUG - " not in output
+    links = [line for line in output.splitlines() if "/local/dagster-example/artifacts/" in line]
+    summary = [line.split()[0] for line in links if line.startswith("  ")]
+    assert sorted(summary) == sorted(
+        f"{name}:{version}"
+        for name, version in [
+            ("sensors.raw_measurements", "v2"),
+            ("sensors.cleaned_measurements", "v2"),
+            ("sensor_archive", "v0"),
+            ("power_model", "v0"),
+            ("evaluation", "v0"),
+            ("calibration", "v0"),
+        ]
+    )
+    bin_dir = os.path.dirname(sys.executable)
+    assert f"  {bin_dir}/dagster-wandb-artifacts server --root {tmp_path / '.wandb-artifacts'}" in (
+        output
+    )
+    assert f"source {bin_dir}/activate" in output
+    # Each version's log line in Dagster names the browse command the same way.
+    assert f"(embedded server; browse: {bin_dir}/dagster-wandb-artifacts server --root" in output
     with LocalServer(tmp_path / ".wandb-artifacts") as server:
         api = Api(
             {"base_url": server.base_url, "project": "dagster-example"}, api_key=server.api_key

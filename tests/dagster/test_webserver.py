@@ -32,34 +32,32 @@ ASSETS = """
 """
 
 
-def test_the_first_run_leaves_what_the_printed_dagster_dev_command_shows(tmp_path, wandb_home):
-    """The README's first command, then the ``dagster dev`` command it prints: every asset
-    materialized, with W&B links on the ports configured for the two servers."""
+def test_the_first_run_leaves_what_the_printed_dg_dev_command_shows(tmp_path, wandb_home):
+    """The README's first command, then the ``dg dev`` command it prints, as printed: every
+    asset materialized, with W&B links on the ports configured for the two servers."""
     readme = (EXAMPLE.parent / "README.md").read_text()
-    # The commands this test follows are the README's.
+    # The command this test follows is the README's.
     assert "(cd example_project && ../.venv/bin/python -m example_project)" in readme
-    assert "DAGSTER_HOME=$PWD/.dagster ../.venv/bin/dagster dev -m example_project.definitions" in (
-        readme
-    )
     port, server_port = free_port(), free_port()
     output = run_example(
         tmp_path,
         DAGSTER_WEBSERVER_URL=f"http://127.0.0.1:{port}",
         WANDB_ARTIFACTS_SERVER_URL=f"http://127.0.0.1:{server_port}",
     )
-    (dev_line,) = [line for line in output.splitlines() if "dagster dev" in line]
+    (dev_line,) = [line for line in output.splitlines() if " dev --target-path " in line]
     home = tmp_path / ".dagster"
-    assert f"DAGSTER_HOME={home} dagster dev -m example_project.definitions -p {port}" in dev_line
+    dg = tool("dg")
+    assert dev_line.strip() == f"DAGSTER_HOME={home} {dg} dev --target-path {EXAMPLE} -p {port}"
     assert f"--port {server_port}" in output  # the browse command, on the port of the links
-    command = dev_line.split(": ", 1)[1].split("  (")[0].split()
+    variable, *command = dev_line.split()
     env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
     env.update(
         {
-            command[0].split("=")[0]: command[0].split("=", 1)[1],
+            variable.split("=")[0]: variable.split("=", 1)[1],
             "PYTHONPATH": os.pathsep.join([str(EXAMPLE), env.get("PYTHONPATH", "")]),
         }
     )
-    webserver = start_process([tool(command[1]), *command[2:]], cwd=tmp_path, env=env)
+    webserver = start_process(command, cwd=tmp_path, env=env)
     try:
         wait_for_line(webserver, "Serving dagster-webserver", timeout=180)
         # The line comes just before the server binds: retry refused connections, bounded.

@@ -196,7 +196,7 @@ def test_link_webhook_with_secrets_retries_and_delivery_log(server):
 def test_notification_to_a_slack_integration_added_by_the_cli(server):
     from wandb.automations import OnCreateArtifact, SendNotification
 
-    from dagster_wandb_artifacts.cli import main
+    from dagster_wandb_artifacts.server.cli import main
 
     with WebhookReceiver().running() as receiver:
         argv = ["integration", "slack", "--root", str(server.root), "--entity", ENTITY]

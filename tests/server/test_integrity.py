@@ -120,7 +120,7 @@ def test_scrub_sets_corrupt_and_missing_objects_aside(server, api, tmp_path):
     flip_a_byte(server, SMALL)
     lost = hashlib.md5(LARGE).hexdigest()
     (server.root / "storage" / "objects" / lost[:2] / lost[2:]).unlink()
-    scrub = [sys.executable, "-m", "dagster_wandb_artifacts.cli", "server", "scrub"]
+    scrub = [sys.executable, "-m", "dagster_wandb_artifacts.server.cli", "server", "scrub"]
     done = subprocess.run(
         [*scrub, "--root", str(server.root)], capture_output=True, text=True, timeout=60
     )

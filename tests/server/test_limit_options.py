@@ -16,14 +16,14 @@ import requests
 
 from dagster_wandb_artifacts.server import Limits, LocalServer, api_key_path
 from tests.server.test_server import MEMBERSHIP, commit, create_pending
-from tests.support import graphql, run_process, start_process, tool
+from tests.support import CLI, graphql, run_process, start_process
 
 DEEP = """{ project(name: "p") { runs { edges { node {
   project { runs { edges { node { id } } } } } } } } }"""
 
 
 def _server(*args: str) -> list[str]:
-    return [tool("dagster-wandb-artifacts"), "server", *args]
+    return [*CLI, "server", *args]
 
 
 def _refusals(url: str, key: str) -> tuple[requests.Response, requests.Response]:

@@ -29,7 +29,7 @@ from tests.server.test_server import (
     manifest_for,
     md5_b64,
 )
-from tests.support import graphql
+from tests.support import CLI, graphql
 
 RUN = """mutation { upsertBucket(input: {name: "r", modelName: "proj", entityName: "ent"})
   { bucket { id } } }"""
@@ -501,7 +501,7 @@ def test_a_new_api_key_invalidates_urls_signed_before_it(tmp_path):
 
 def test_the_command_line_server_signs_urls_with_its_public_url(tmp_path):
     root = tmp_path / "cli"
-    command = [sys.executable, "-m", "dagster_wandb_artifacts.cli", "server", "--root", str(root)]
+    command = [*CLI, "server", "--root", str(root)]
     process = subprocess.Popen(
         [*command, "--port", "0", "--public-url", "https://artifacts.example.org/w/"],
         stdout=subprocess.PIPE,

@@ -460,7 +460,7 @@ def test_command_line_server_prints_where_the_key_is_never_the_key(tmp_path):
         [
             sys.executable,
             "-m",
-            "dagster_wandb_artifacts.cli",
+            "dagster_wandb_artifacts.server.cli",
             "server",
             "--root",
             str(root),

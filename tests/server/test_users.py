@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from dagster_wandb_artifacts.cli import main
 from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError
+from dagster_wandb_artifacts.server.cli import main
 from tests.server.test_automations import CREATE_HOOK
 from tests.support import sdk_api
 
