@@ -9,6 +9,7 @@ import re
 import pytest
 import requests
 
+from dagster_wandb_artifacts.server import LocalServer
 from tests.server.test_users import add_user, client, log
 from tests.support import ENTITY, PROJECT, graphql, sdk_api
 from tests.webhooks import WebhookReceiver
@@ -171,7 +172,15 @@ def test_delete_confirms_what_goes_and_where_latest_moves(server, users):
         api.artifact("alice/private/ds:keep")
 
 
-def test_promote_from_the_ui_fires_the_registry_automation(server):
+@pytest.fixture
+def webhook_server(tmp_path):
+    """A server that may send webhooks to this machine's loopback receiver."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
+
+def test_promote_from_the_ui_fires_the_registry_automation(webhook_server):
+    server = webhook_server
     from wandb.automations import OnLinkArtifact, SendWebhook
 
     from tests.server.test_automations import CREATE_HOOK, log_versions
