@@ -40,7 +40,8 @@ url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
 # The administrator allows the loopback receiver: by default only public addresses are.
 allowed = ["127.0.0.1"]
 with tempfile.TemporaryDirectory() as root, LocalServer(root, webhook_allow=allowed) as server:
-    api = Api(api_key=server.api_key, overrides={"base_url": server.base_url, "project": "proj"})
+    where = {"base_url": server.base_url, "entity": server.entity, "project": "proj"}
+    api = Api(api_key=server.api_key, overrides=where)
     api.insert_secret("SIGNING", SECRET)
     hook = api.create_webhook_integration("receiver", url, secret_ref="SIGNING")
     run = api.create_run()

@@ -17,7 +17,7 @@ from tests.support import run_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = sorted((ROOT / "docs" / "snippets").glob("*.py"))
-ENTITY, PROJECT = "ent", "proj"
+ENTITY = "ent"
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +26,11 @@ def snippet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSe
         yield server
 
 
-def _environment(server: LocalServer, home: Path) -> dict[str, str]:
-    """The server's address and key, and W&B's and Dagster's folders under ``home`` (as
-    ``isolate_wandb`` does), so that nothing leaks between snippets or into $HOME."""
+def _environment(server: LocalServer, home: Path, project: str) -> dict[str, str]:
+    """The server's address and key, a project of the snippet's own (snippets share one
+    server, and their collection names may meet), and W&B's and Dagster's folders under
+    ``home`` (as ``isolate_wandb`` does), so that nothing leaks between snippets or into
+    $HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "DAGSTER_"))}
     folders = {
         "WANDB_DIR": "dir",
@@ -47,7 +49,7 @@ def _environment(server: LocalServer, home: Path) -> dict[str, str]:
             "WANDB_BASE_URL": server.base_url,
             "WANDB_API_KEY": server.api_key,
             "WANDB_ENTITY": ENTITY,
-            "WANDB_PROJECT": PROJECT,
+            "WANDB_PROJECT": project,
             "WANDB_SILENT": "true",
             "WANDB_ERROR_REPORTING": "false",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
@@ -64,6 +66,7 @@ def test_there_are_snippets():
 def test_the_snippet_runs(snippet: Path, snippet_server: LocalServer, tmp_path: Path):
     work = tmp_path / "work"
     work.mkdir()
-    env = _environment(snippet_server, tmp_path / "home")
+    project = snippet.stem.replace("_", "-")
+    env = _environment(snippet_server, tmp_path / "home", project)
     done = run_process([sys.executable, str(snippet)], cwd=work, env=env)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
