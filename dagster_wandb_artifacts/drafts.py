@@ -1,0 +1,181 @@
+"""What an asset returns, as an artifact draft: a draft ``Artifact`` (this package's or the
+``wandb`` SDK's), files or folders (a ``Path`` or ``UPath``), or a value a serializer writes;
+plus the files the asset's ``wandb_artifact`` metadata adds beside it."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from upath import UPath
+
+from . import serializers
+from .client import Artifact, InvalidInputError
+from .config import WandbArtifactConfig
+from .formats.manifest import ManifestEntry
+from .serializers import Pickler, Serializer, Serializers
+
+#: ``dagster/serializer`` of outputs that are files (a Path) and drafts (an Artifact).
+PATH, ARTIFACT = "path", "artifact"
+#: Types already warned about being pickled, in this process (the warning is once per type).
+_pickled_types: set[str] = set()
+_pickled_lock = threading.Lock()
+
+
+@dataclass
+class Draft:
+    """The draft to log, how it was written, the aliases it asks for, and the Dagster
+    metadata its serializer adds (a table's column schema and row count)."""
+
+    artifact: Artifact
+    serializer: str
+    aliases: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def is_sdk_artifact(obj: Any) -> bool:
+    """A ``wandb.Artifact``, recognised without importing ``wandb``."""
+    return "wandb.Artifact" in serializers.type_names(type(obj))
+
+
+def draft_for(
+    obj: Any,
+    config: WandbArtifactConfig,
+    name: str,
+    artifact_type: str,
+    staging: pathlib.Path,
+    chosen: Serializers,
+    pickler: Pickler,
+    warn: Callable[[str], None],
+    storage_options: dict | None = None,
+) -> Draft:
+    """The draft for ``obj``, with the files from config added; ``warn`` is told the first
+    time a type is pickled because no serializer takes it."""
+    draft = _draft(obj, config, name, artifact_type, staging, chosen, pickler, warn)
+    add_config_files(draft.artifact, config, storage_options)
+    return draft
+
+
+def _draft(
+    obj: Any,
+    config: WandbArtifactConfig,
+    name: str,
+    artifact_type: str,
+    staging: pathlib.Path,
+    chosen: Serializers,
+    pickler: Pickler,
+    warn: Callable[[str], None],
+) -> Draft:
+    if isinstance(obj, Artifact):
+        if not obj.is_draft():
+            raise InvalidInputError("return a draft Artifact (not a logged one) from the asset")
+        return Draft(obj, ARTIFACT)
+    if is_sdk_artifact(obj):
+        return from_sdk_artifact(obj)
+    artifact = Artifact(name, artifact_type, description=config.description)
+    if isinstance(obj, UPath) and obj.protocol not in ("", "file", "local"):
+        # Remote files are copied in once; to track them without a copy, return a draft
+        # Artifact with add_reference instead (or list them in add_references).
+        obj.fs.get(obj.path, str(staging / obj.name), recursive=True)
+        obj = staging / obj.name
+    if isinstance(obj, os.PathLike) and not isinstance(obj, (str, bytes)):
+        path = pathlib.Path(os.fspath(obj))
+        # Logged synchronously, so the files need no staging copy.
+        if path.is_dir():
+            artifact.add_dir(path, policy="immutable")
+        elif path.is_file():
+            artifact.add_file(path, policy="immutable")
+        else:
+            raise InvalidInputError(f"the asset returned {path}, which does not exist")
+        artifact.metadata = {"dagster/path_kind": serializers.path_kind(path)}
+        return Draft(artifact, PATH)
+    serializer = chosen.choose(obj, config.serializer, pickler)
+    if serializer is pickler and config.serializer is None:
+        _warn_pickled_once(obj, pickler, warn)
+    serializer.write(obj, staging / serializer.file_name)
+    artifact.add_dir(staging, policy="immutable")
+    return Draft(artifact, serializer.name, metadata=dict(serializer.metadata(obj)))
+
+
+def _warn_pickled_once(obj: Any, pickler: Serializer, warn: Callable[[str], None]) -> None:
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    with _pickled_lock:
+        if kind in _pickled_types:
+            return
+        _pickled_types.add(kind)
+    warn(
+        f"no serializer handles {kind}: it is stored with {pickler.name} "
+        f"({pickler.file_name}), which only Python with the same classes can read back. To "
+        "store it otherwise, return files (a Path) or a wandb.Artifact, name a serializer in "
+        "metadata={'wandb_artifact': {'serializer': ...}}, choose a pickler with "
+        "'serialization_module', or pass your own to WandbArtifactsIOManager(serializers=[...])"
+    )
+
+
+def from_sdk_artifact(sdk: Any) -> Draft:
+    """A ``wandb.Artifact`` draft as this package's: its files (the SDK's staged copies),
+    references (with the digests the SDK computed), description, metadata, TTL, tags,
+    aliases and type. No pickle, and ``wandb`` is used only through the object itself."""
+    if sdk.state != "PENDING":
+        raise InvalidInputError(
+            f"the asset returned the logged wandb.Artifact {sdk.name}: return a draft "
+            "(wandb.Artifact(name, type) with its files), which the IO manager logs"
+        )
+    artifact = Artifact(
+        sdk.name.split(":")[0], sdk.type, description=sdk.description, metadata=dict(sdk.metadata)
+    )
+    for path, entry in sdk.manifest.entries.items():
+        if entry.ref is not None:
+            artifact._add_entry(  # noqa: SLF001 - the SDK already hashed the reference
+                ManifestEntry(
+                    path=path,
+                    digest=entry.digest,
+                    size=entry.size,
+                    ref=entry.ref,
+                    extra=dict(entry.extra or {}),
+                ),
+                overwrite=True,
+            )
+        else:
+            artifact.add_file(entry.local_path, path, policy="immutable")
+    artifact.tags = list(sdk.tags)
+    ttl = getattr(sdk, "_ttl_duration_seconds", None)
+    if ttl is not None and ttl > 0:
+        artifact.ttl = sdk.ttl
+    return Draft(artifact, ARTIFACT, aliases=[a for a in sdk.aliases if a != "latest"])
+
+
+def add_config_files(
+    artifact: Artifact, config: WandbArtifactConfig, storage_options: dict | None = None
+) -> None:
+    """The ``add_dirs``, ``add_files`` and ``add_references`` of the asset's metadata, with
+    the arguments of the ``Artifact`` methods of the same names."""
+    for folder in config.add_dirs:
+        artifact.add_dir(
+            folder.local_path,
+            name=folder.name,
+            skip_cache=folder.skip_cache,
+            policy=folder.policy,
+            merge=folder.merge,
+        )
+    for file in config.add_files:
+        artifact.add_file(
+            file.local_path,
+            name=file.name,
+            is_tmp=file.is_tmp,
+            skip_cache=file.skip_cache,
+            policy=file.policy,
+            overwrite=file.overwrite,
+        )
+    for reference in config.add_references:
+        artifact.add_reference(
+            reference.uri,
+            name=reference.name,
+            checksum=reference.checksum,
+            max_objects=reference.max_objects,
+            storage_options=storage_options,
+        )
