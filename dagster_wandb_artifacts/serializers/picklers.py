@@ -60,8 +60,8 @@ class Pickler(Serializer):
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise SerializationError(
                 f"cannot store a {type(value).__name__}: it cannot be pickled with {self.name} "
-                f"({exc}); return data (a DataFrame, an array, JSON, bytes) or a Path, choose another "
-                "serialization_module, or pass a serializer of your own"
+                f"({exc}); return data (a DataFrame, an array, JSON, bytes) or a Path, choose "
+                "another serialization_module, or pass a serializer of your own"
             ) from exc
 
     def read(self, path: Path) -> Any:
