@@ -1,10 +1,13 @@
 """Checks of ``wandb_artifact`` metadata before an asset runs, not after.
 
-By default the IO manager checks every output's and input's metadata of a run's job when it
-is set up (:func:`check_run`, from the job snapshot Dagster stores), before any step body
-runs. ``check_definitions(defs)`` does the same when the definitions load, so ``dagster
-definitions validate`` and ``dg check defs`` report a typo with the asset's name. Both warn
-about ``dagster-wandb``'s old key and misspelt top-level keys.
+By default the IO manager checks, when it is set up and before any step body runs, the
+metadata the run's job snapshot holds (:func:`check_run`: inputs' ``AssetIn``/``In`` and ops'
+``Out`` metadata). An asset's own metadata is not in the snapshot, and Dagster gives an IO
+manager no public way to see it before the body: a typo there is reported by
+``handle_output``, which logs the value first so the work is kept. ``check_definitions(defs)``
+checks everything when the definitions load, so ``dagster definitions validate`` and ``dg
+check defs`` report a typo with the asset's name before anything runs. All warn about
+``dagster-wandb``'s old key and misspelt top-level keys.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def metadata_problems(
 def check_run(
     instance: DagsterInstance, run: DagsterRun, serializer_names: Sequence[str]
 ) -> list[str]:
-    """Check the ``wandb_artifact`` metadata of every output and input of a run's job, from
+    """Check the ``wandb_artifact`` metadata of the inputs and op outputs of a run's job, from
     the job snapshot Dagster stored for the run; raises :class:`~.client.InvalidInputError`
     listing each problem, returns the warnings. Called when the IO manager is set up, before
     any step body runs, so a typo costs no work."""

@@ -210,6 +210,38 @@ def parse(model: type[_Strict], metadata: Mapping[str, Any] | None, where: str) 
         raise InvalidInputError(f"{where}: bad metadata['{METADATA_KEY}']: {problems}") from None
 
 
+def parse_lenient(
+    model: type[_Strict], metadata: Mapping[str, Any] | None, serializer_names: list[str]
+) -> tuple[Any, list[str]]:
+    """The config under ``wandb_artifact`` with each misspelt top-level key read as the one
+    it is closest to (``tpye`` as ``type``), an unknown serializer as the closest name, and
+    other bad keys left out; and what was read differently. What a typo leaves usable, so a
+    value is not lost to it."""
+    raw = (metadata or {}).get(METADATA_KEY) or {}
+    if hasattr(raw, "value") and isinstance(raw.value, Mapping):
+        raw = raw.value
+    kept = dict(raw) if isinstance(raw, Mapping) else {}
+    notes: list[str] = []
+    fields = sorted(model.model_fields)
+    for key in [k for k in kept if k not in model.model_fields]:
+        value = kept.pop(key)
+        close = difflib.get_close_matches(str(key), [f for f in fields if f not in kept], n=1)
+        if close:
+            kept[close[0]] = value
+            notes.append(f"{key!r} read as {close[0]!r}")
+    name = kept.get("serializer")
+    if isinstance(name, str) and name not in serializer_names:
+        close = difflib.get_close_matches(name, serializer_names, n=1)
+        kept["serializer"] = close[0] if close else None
+        notes.append(f"serializer {name!r} read as {kept['serializer']!r}")
+    try:
+        return model.model_validate(kept), notes
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        notes += [f"{key!r} left out" for key in sorted(bad)]
+        return model.model_validate({k: v for k, v in kept.items() if k not in bad}), notes
+
+
 def _problem(model: type[BaseModel], error: Any) -> str:
     where = ".".join(str(p) for p in error["loc"]) or "value"
     if error["type"] != "extra_forbidden":

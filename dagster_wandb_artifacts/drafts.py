@@ -9,6 +9,7 @@ import pathlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from upath import UPath
@@ -28,12 +29,11 @@ _pickled_lock = threading.Lock()
 
 @dataclass
 class Draft:
-    """The draft to log, how it was written, the aliases it asks for, and the Dagster
-    metadata its serializer adds (a table's column schema and row count)."""
+    """The draft to log, how it was written, and the Dagster metadata its serializer adds
+    (a table's column schema and row count)."""
 
     artifact: Artifact
     serializer: str
-    aliases: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,7 +94,8 @@ def _draft(
         artifact.metadata = {"dagster/path_kind": serializers.path_kind(path)}
         return Draft(artifact, PATH)
     serializer = chosen.choose(obj, config.serializer, pickler)
-    if serializer is pickler and config.serializer is None:
+    chose_pickler = config.serializer is not None or config.serialization_module is not None
+    if serializer is pickler and not chose_pickler:
         _warn_pickled_once(obj, pickler, warn)
     serializer.write(obj, staging / serializer.file_name)
     artifact.add_dir(staging, policy="immutable")
@@ -118,8 +119,8 @@ def _warn_pickled_once(obj: Any, pickler: Serializer, warn: Callable[[str], None
 
 def from_sdk_artifact(sdk: Any) -> Draft:
     """A ``wandb.Artifact`` draft as this package's: its files (the SDK's staged copies),
-    references (with the digests the SDK computed), description, metadata, TTL, tags,
-    aliases and type. No pickle, and ``wandb`` is used only through the object itself."""
+    references (with the digests the SDK computed), description, metadata, TTL and type.
+    No pickle, and ``wandb`` is used only through the object itself."""
     if sdk.state != "PENDING":
         raise InvalidInputError(
             f"the asset returned the logged wandb.Artifact {sdk.name}: return a draft "
@@ -142,11 +143,12 @@ def from_sdk_artifact(sdk: Any) -> Draft:
             )
         else:
             artifact.add_file(entry.local_path, path, policy="immutable")
-    artifact.tags = list(sdk.tags)
+    # The SDK refuses aliases and tags on a draft (logged versions only): they come from the
+    # asset's metadata, as for any output. A TTL set on the draft is kept.
     ttl = getattr(sdk, "_ttl_duration_seconds", None)
     if ttl is not None and ttl > 0:
-        artifact.ttl = sdk.ttl
-    return Draft(artifact, ARTIFACT, aliases=[a for a in sdk.aliases if a != "latest"])
+        artifact.ttl = timedelta(seconds=ttl)
+    return Draft(artifact, ARTIFACT)
 
 
 def add_config_files(

@@ -28,11 +28,17 @@ from pydantic import Field, PrivateAttr
 from upath import UPath
 
 from . import drafts, entries, partitions, serializers
-from .checks import check_run, legacy_key_hint
+from .checks import check_run, metadata_problems
 from .client import Artifact, InvalidInputError, NotFoundError, Run
 from .client.fs import artifact_upath
 from .client.progress import reporting_to
-from .config import SerializationModule, WandbArtifactConfig, WandbInputConfig, parse
+from .config import (
+    SerializationModule,
+    WandbArtifactConfig,
+    WandbInputConfig,
+    parse,
+    parse_lenient,
+)
 from .naming import collection_name
 from .resource import WandbArtifactsResource
 from .runs import StepRuns
@@ -167,8 +173,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         )
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        # Every wandb_artifact metadata of the run's job, checked before any step body runs:
-        # a typo fails the run here instead of after the asset computed its value.
+        # The wandb_artifact metadata the run's job snapshot holds (inputs' AssetIn/In and ops'
+        # Out metadata), checked before any step body runs: a typo fails the run here. An
+        # asset's own metadata is not in the snapshot; handle_output keeps its value instead.
         run = context.run
         if context.instance is None or run is None or not run.job_snapshot_id:
             return
@@ -206,12 +213,27 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return
         asset_key = _output_key(context)
         where = f"asset {asset_key.to_user_string()}"
-        hint = legacy_key_hint(context.definition_metadata, where)
-        if hint is not None:
-            context.log.warning(hint)
-        config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
+        metadata = context.definition_metadata
+        errors, warned = metadata_problems(
+            WandbArtifactConfig, metadata, where, self._serializers.names
+        )
+        for warning in warned:
+            context.log.warning(warning)
+        if not errors:
+            config: WandbArtifactConfig = parse(WandbArtifactConfig, metadata, where)
+            with reporting_to(context.log):
+                self._handle_output(context, obj, config, asset_key, where)
+            return
+        # The body has run: its value is logged under what the typo most likely meant, then
+        # the step fails. A re-run with the fixed metadata logs the same files: no upload.
+        config, notes = parse_lenient(WandbArtifactConfig, metadata, self._serializers.names)
         with reporting_to(context.log):
             self._handle_output(context, obj, config, asset_key, where)
+        raise InvalidInputError(
+            "; ".join(errors) + f". The value was logged anyway ({', '.join(notes)}), so the "
+            "asset's work is kept: fix the metadata and re-run, and the unchanged value is not "
+            "uploaded again"
+        )
 
     def _handle_output(
         self,
@@ -276,7 +298,6 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 self.wandb.storage_options,
             )
             artifact = draft.artifact
-            aliases += [a for a in draft.aliases if a not in aliases]
             context.add_output_metadata(draft.metadata)
             artifact.metadata = {
                 **config.metadata,

@@ -10,6 +10,7 @@ this Dagster deployment recorded for the upstream materialization, or on ``allow
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -66,7 +67,11 @@ class Serializers:
 
     def named(self, name: str) -> Serializer:
         if name not in self._by_name:
-            raise SerializationError(f"unknown serializer {name!r}: choose one of {self.names}")
+            close = difflib.get_close_matches(name, self.names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise SerializationError(
+                f"unknown serializer {name!r}: {hint}choose one of {self.names}"
+            )
         return self._by_name[name]
 
     def choose(self, value: Any, name: str | None, pickler: Pickler) -> Serializer:
