@@ -29,6 +29,7 @@ from urllib.request import url2pathname
 import requests
 
 from ..formats.manifest import ManifestEntry, md5_b64_bytes, md5_b64_file
+from . import fsspec_references
 from .errors import IntegrityError, InvalidInputError, MissingReferenceError, NotFoundError
 
 DEFAULT_MAX_OBJECTS = 10_000_000
@@ -214,6 +215,8 @@ def reference_entries(
         return _http_entries(uri, name, checksum, session)
     if scheme in BUCKET_SCHEMES:
         return _bucket_entries(uri, name, checksum, limit, storage_options)
+    if fsspec_references.knows(scheme):
+        return fsspec_references.fsspec_entries(uri, name, checksum, limit, storage_options)
     if not scheme:
         raise InvalidInputError(
             f"{uri!r} is a plain path: reference a local file as file://, or use add_file"
@@ -274,6 +277,9 @@ def download_reference(
             if not unchecked and entry.digest != md5_b64_file(source):
                 raise IntegrityError(f"reference {entry.ref} changed since it was logged")
             shutil.copyfile(source, target)
+            return
+        if fsspec_references.knows(scheme):
+            fsspec_references.download_fsspec(entry, target, storage_options)
             return
         if scheme in BUCKET_SCHEMES:
             with open_bucket_reference(entry, storage_options) as source, open(target, "wb") as out:
