@@ -38,24 +38,24 @@ class SerializationModule(_Strict):
     )
 
 
-class AddDir(_Strict):
-    """A local folder added to the version (the arguments of ``Artifact.add_dir``)."""
-
+class _AddLocal(_Strict):
     local_path: str
-    name: str | None = Field(default=None, description="Folder inside the artifact.")
     skip_cache: bool = False
     policy: Literal["mutable", "immutable"] = "mutable"
+
+
+class AddDir(_AddLocal):
+    """A local folder added to the version (the arguments of ``Artifact.add_dir``)."""
+
+    name: str | None = Field(default=None, description="Folder inside the artifact.")
     merge: bool = False
 
 
-class AddFile(_Strict):
+class AddFile(_AddLocal):
     """A local file added to the version (the arguments of ``Artifact.add_file``)."""
 
-    local_path: str
     name: str | None = Field(default=None, description="Path inside the artifact.")
     is_tmp: bool = False
-    skip_cache: bool = False
-    policy: Literal["mutable", "immutable"] = "mutable"
     overwrite: bool = False
 
 

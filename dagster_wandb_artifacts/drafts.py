@@ -42,41 +42,37 @@ def is_sdk_artifact(obj: Any) -> bool:
     return "wandb.Artifact" in serializers.type_names(type(obj))
 
 
-def draft_for(
-    obj: Any,
-    config: WandbArtifactConfig,
-    name: str,
-    artifact_type: str,
-    staging: pathlib.Path,
-    chosen: Serializers,
-    pickler: Pickler,
-    warn: Callable[[str], None],
-    storage_options: dict | None = None,
-) -> Draft:
-    """The draft for ``obj``, with the files from config added; ``warn`` is told the first
-    time a type is pickled because no serializer takes it."""
-    draft = _draft(obj, config, name, artifact_type, staging, chosen, pickler, warn)
-    add_config_files(draft.artifact, config, storage_options)
+@dataclass(frozen=True)
+class Target:
+    """Where and how an output is written: the collection's name and type (for values and
+    files), the staging folder, the serializers and pickler, who hears the pickling
+    warning, and the storage options of references from config."""
+
+    name: str
+    artifact_type: str
+    staging: pathlib.Path
+    serializers: Serializers
+    pickler: Pickler
+    warn: Callable[[str], None]
+    storage_options: dict | None = None
+
+
+def draft_for(obj: Any, config: WandbArtifactConfig, target: Target) -> Draft:
+    """The draft for ``obj``, with the files from config added."""
+    draft = _draft(obj, config, target)
+    add_config_files(draft.artifact, config, target.storage_options)
     return draft
 
 
-def _draft(
-    obj: Any,
-    config: WandbArtifactConfig,
-    name: str,
-    artifact_type: str,
-    staging: pathlib.Path,
-    chosen: Serializers,
-    pickler: Pickler,
-    warn: Callable[[str], None],
-) -> Draft:
+def _draft(obj: Any, config: WandbArtifactConfig, target: Target) -> Draft:
+    staging = target.staging
     if isinstance(obj, Artifact):
         if not obj.is_draft():
             raise InvalidInputError("return a draft Artifact (not a logged one) from the asset")
         return Draft(obj, ARTIFACT)
     if is_sdk_artifact(obj):
         return from_sdk_artifact(obj)
-    artifact = Artifact(name, artifact_type, description=config.description)
+    artifact = Artifact(target.name, target.artifact_type, description=config.description)
     if isinstance(obj, UPath) and obj.protocol not in ("", "file", "local"):
         # Remote files are copied in once; to track them without a copy, return a draft
         # Artifact with add_reference instead (or list them in add_references).
@@ -93,10 +89,11 @@ def _draft(
             raise InvalidInputError(f"the asset returned {path}, which does not exist")
         artifact.metadata = {"dagster/path_kind": serializers.path_kind(path)}
         return Draft(artifact, PATH)
-    serializer = chosen.choose(obj, config.serializer, pickler)
+    pickler = target.pickler
+    serializer = target.serializers.choose(obj, config.serializer, pickler)
     chose_pickler = config.serializer is not None or config.serialization_module is not None
     if serializer is pickler and not chose_pickler:
-        _warn_pickled_once(obj, pickler, warn)
+        _warn_pickled_once(obj, pickler, target.warn)
     serializer.write(obj, staging / serializer.file_name)
     artifact.add_dir(staging, policy="immutable")
     return Draft(artifact, serializer.name, metadata=dict(serializer.metadata(obj)))
@@ -154,30 +151,11 @@ def from_sdk_artifact(sdk: Any) -> Draft:
 def add_config_files(
     artifact: Artifact, config: WandbArtifactConfig, storage_options: dict | None = None
 ) -> None:
-    """The ``add_dirs``, ``add_files`` and ``add_references`` of the asset's metadata, with
-    the arguments of the ``Artifact`` methods of the same names."""
+    """The ``add_dirs``, ``add_files`` and ``add_references`` of the asset's metadata: their
+    fields are the arguments of the ``Artifact`` methods of the same names."""
     for folder in config.add_dirs:
-        artifact.add_dir(
-            folder.local_path,
-            name=folder.name,
-            skip_cache=folder.skip_cache,
-            policy=folder.policy,
-            merge=folder.merge,
-        )
+        artifact.add_dir(**folder.model_dump())
     for file in config.add_files:
-        artifact.add_file(
-            file.local_path,
-            name=file.name,
-            is_tmp=file.is_tmp,
-            skip_cache=file.skip_cache,
-            policy=file.policy,
-            overwrite=file.overwrite,
-        )
+        artifact.add_file(**file.model_dump())
     for reference in config.add_references:
-        artifact.add_reference(
-            reference.uri,
-            name=reference.name,
-            checksum=reference.checksum,
-            max_objects=reference.max_objects,
-            storage_options=storage_options,
-        )
+        artifact.add_reference(**reference.model_dump(), storage_options=storage_options)

@@ -286,9 +286,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         # The step's run is made (a round trip) while the value is serialized and hashed.
         started = self._runs.submit(self._run_for, context, project, entity)
         with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
-            draft = drafts.draft_for(
-                obj,
-                config,
+            target = drafts.Target(
                 name,
                 config.type or self.artifact_type,
                 pathlib.Path(staging),
@@ -297,6 +295,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 context.log.warning,
                 self.wandb.storage_options,
             )
+            draft = drafts.draft_for(obj, config, target)
             artifact = draft.artifact
             context.add_output_metadata(draft.metadata)
             artifact.metadata = {
