@@ -40,7 +40,13 @@ from .resource import LOCAL_HOST, WandbArtifactsResource
 
 #: Component fields passed on to the resource, and to the IO manager, when set.
 _RESOURCE_OPTIONS = tuple(name for name in WandbArtifactsResource.model_fields if name != "api_key")
-_IO_MANAGER_OPTIONS = ("artifact_type", "download_dir", "dagster_url")
+_IO_MANAGER_OPTIONS = (
+    "artifact_type",
+    "download_dir",
+    "dagster_url",
+    "serialization_module",
+    "serialization_parameters",
+)
 
 
 class ExternalCollection(dg.Model, dg.Resolvable):
@@ -95,6 +101,9 @@ attributes:
   # artifact_type: dataset           # type of new collections
   # download_dir: /tmp/wandb-artifacts
   # dagster_url: http://localhost:3000  # Dagster UI URL written into W&B runs
+  # serialization_module: pickle     # pickler of values no serializer handles: pickle,
+  #                                  # dill, cloudpickle or joblib
+  # serialization_parameters: {}     # passed to its dump, e.g. {protocol: 5}
 
   # W&B collections made outside Dagster, as external assets that Dagster assets can load:
   external_assets: []
@@ -152,6 +161,12 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
     download_dir: str | None = None
     dagster_url: str | None = Field(
         default=None, description="Dagster UI URL written into W&B runs."
+    )
+    serialization_module: Literal["pickle", "dill", "cloudpickle", "joblib"] | None = Field(
+        default=None, description="Pickler of values no serializer handles (default pickle)."
+    )
+    serialization_parameters: dict[str, Any] | None = Field(
+        default=None, description="Passed to the pickler's dump, e.g. {protocol: 5}."
     )
     external_assets: list[ExternalCollection] = Field(default_factory=list)
     sensor: SensorOptions | None = Field(

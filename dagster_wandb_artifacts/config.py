@@ -2,19 +2,70 @@
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .client import InvalidInputError
 from .client.names import validate_alias, validate_name, validate_tag, validate_type
 
 METADATA_KEY = "wandb_artifact"
+#: The per-asset key of ``dagster-wandb``, which this package does not read.
+LEGACY_KEY = "wandb_artifact_configuration"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SerializationModule(_Strict):
+    """The pickler of values no serializer handles, as ``dagster-wandb``'s option."""
+
+    name: Literal["pickle", "dill", "cloudpickle", "joblib"] = "pickle"
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Passed to the module's dump, e.g. {'protocol': 4} or {'compress': 3}.",
+    )
+
+
+class _AddLocal(_Strict):
+    local_path: str
+    skip_cache: bool = False
+    policy: Literal["mutable", "immutable"] = "mutable"
+
+
+class AddDir(_AddLocal):
+    """A local folder added to the version (the arguments of ``Artifact.add_dir``)."""
+
+    name: str | None = Field(default=None, description="Folder inside the artifact.")
+    merge: bool = False
+
+
+class AddFile(_AddLocal):
+    """A local file added to the version (the arguments of ``Artifact.add_file``)."""
+
+    name: str | None = Field(default=None, description="Path inside the artifact.")
+    is_tmp: bool = False
+    overwrite: bool = False
+
+
+class AddReference(_Strict):
+    """A URI tracked by the version (the arguments of ``Artifact.add_reference``)."""
+
+    uri: str
+    name: str | None = Field(default=None, description="Path inside the artifact.")
+    checksum: bool = True
+    max_objects: int | None = Field(default=None, gt=0)
 
 
 class WandbArtifactConfig(_Strict):
@@ -31,7 +82,9 @@ class WandbArtifactConfig(_Strict):
     )
     entity: str | None = None
     project: str | None = None
-    type: str = "dataset"
+    type: str | None = Field(
+        default=None, description="Artifact type (default: the IO manager's artifact_type)."
+    )
     description: str | None = Field(
         default=None, description="Version description (default: the asset's description)."
     )
@@ -41,8 +94,22 @@ class WandbArtifactConfig(_Strict):
     ttl_days: float | None = Field(default=None, gt=0)
     serializer: str | None = Field(
         default=None,
-        description="Force a serializer: pandas-parquet, polars-parquet, numpy, bytes, text, "
-        "json or pickle (default: chosen by the value's type).",
+        description="Force a serializer by name: a built-in (pandas-parquet, polars-parquet, "
+        "arrow-parquet, numpy, bytes, text, json, wandb-table, pickle, dill, cloudpickle, "
+        "joblib) or one passed to the IO manager (default: chosen by the value's type).",
+    )
+    serialization_module: SerializationModule | None = Field(
+        default=None,
+        description="The pickler for values no serializer handles (default: the IO manager's).",
+    )
+    add_dirs: list[AddDir] = Field(
+        default_factory=list, description="Local folders added beside the value (add_dir)."
+    )
+    add_files: list[AddFile] = Field(
+        default_factory=list, description="Local files added beside the value (add_file)."
+    )
+    add_references: list[AddReference] = Field(
+        default_factory=list, description="References added beside the value (add_reference)."
     )
     link: str | None = Field(
         default=None,
@@ -63,8 +130,8 @@ class WandbArtifactConfig(_Strict):
 
     @field_validator("type")
     @classmethod
-    def _type(cls, value: str) -> str:
-        return validate_type(value)
+    def _type(cls, value: str | None) -> str | None:
+        return None if value is None else validate_type(value)
 
     @field_validator("aliases", "link_aliases")
     @classmethod
@@ -103,6 +170,23 @@ class WandbInputConfig(_Strict):
         default=False,
         description="Unpickle a version this IO manager did not write (e.g. dagster-wandb's).",
     )
+    get: str | None = Field(
+        default=None,
+        description="Load only this entry: the object at this name (a table as a DataFrame, "
+        "W&B media as the wandb object, a file the IO manager's serializers read, else the "
+        "file's bytes). Only that entry is downloaded.",
+    )
+    get_path: str | None = Field(
+        default=None,
+        description="Load only this file: its local path (downloaded alone).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> WandbInputConfig:
+        chosen = [f for f in ("get", "get_path", "load_as") if getattr(self, f) is not None]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one of get, get_path and load_as, not {chosen}")
+        return self
 
     @field_validator("alias")
     @classmethod
@@ -122,8 +206,73 @@ def parse(model: type[_Strict], metadata: Mapping[str, Any] | None, where: str) 
     try:
         return model.model_validate(dict(raw))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = "; ".join(_problem(model, error) for error in exc.errors())
         raise InvalidInputError(f"{where}: bad metadata['{METADATA_KEY}']: {problems}") from None
+
+
+def parse_lenient(
+    model: type[_Strict], metadata: Mapping[str, Any] | None, serializer_names: list[str]
+) -> tuple[Any, list[str]]:
+    """The config under ``wandb_artifact`` with each misspelt top-level key read as the one
+    it is closest to (``tpye`` as ``type``), an unknown serializer as the closest name, and
+    other bad keys left out; and what was read differently. What a typo leaves usable, so a
+    value is not lost to it."""
+    raw = (metadata or {}).get(METADATA_KEY) or {}
+    if hasattr(raw, "value") and isinstance(raw.value, Mapping):
+        raw = raw.value
+    kept = dict(raw) if isinstance(raw, Mapping) else {}
+    notes: list[str] = []
+    fields = sorted(model.model_fields)
+    for key in [k for k in kept if k not in model.model_fields]:
+        value = kept.pop(key)
+        close = difflib.get_close_matches(str(key), [f for f in fields if f not in kept], n=1)
+        if close:
+            kept[close[0]] = value
+            notes.append(f"{key!r} read as {close[0]!r}")
+    name = kept.get("serializer")
+    if isinstance(name, str) and name not in serializer_names:
+        close = difflib.get_close_matches(name, serializer_names, n=1)
+        kept["serializer"] = close[0] if close else None
+        notes.append(f"serializer {name!r} read as {kept['serializer']!r}")
+    try:
+        return model.model_validate(kept), notes
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        notes += [f"{key!r} left out" for key in sorted(bad)]
+        return model.model_validate({k: v for k, v in kept.items() if k not in bad}), notes
+
+
+def _problem(model: type[BaseModel], error: Any) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "value"
+    if error["type"] != "extra_forbidden":
+        return f"{where}: {error['msg']}"
+    fields = _fields_at(model, error["loc"][:-1])
+    close = difflib.get_close_matches(str(error["loc"][-1]), fields, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(fields)}"
+    return f"{where}: unknown key ({hint})"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the (nested) model at ``loc`` accepts: ``add_files.0`` is an ``AddFile``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = current.model_fields[part].annotation
+        args = typing.get_args(annotation)
+        current = next((a for a in args if isinstance(a, type)), annotation)
+    return sorted(current.model_fields)
+
+
+def misspelt_keys(metadata: Mapping[str, Any] | None, where: str) -> list[str]:
+    """Warnings for top-level metadata keys that look like a misspelt ``wandb_artifact``
+    (``wandb_artifacts``, ``wandb-artifact``...): those are silently not read otherwise."""
+    if not metadata or METADATA_KEY in metadata:
+        return []
+    return [
+        f"{where}: metadata[{key!r}] is not read: did you mean '{METADATA_KEY}'?"
+        for key in metadata
+        if isinstance(key, str)
+        and key != LEGACY_KEY
+        and difflib.get_close_matches(key.lower(), [METADATA_KEY], n=1, cutoff=0.8)
+    ]

@@ -9,7 +9,7 @@ import re
 import sys
 import tempfile
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,21 +23,26 @@ from dagster import (
     InputContext,
     MetadataValue,
     OutputContext,
-    TableColumn,
-    TableSchema,
 )
 from pydantic import Field, PrivateAttr
 from upath import UPath
 
-from . import partitions, serializers
-from .checks import legacy_key_hint
+from . import drafts, entries, partitions, serializers
+from .checks import check_run, metadata_problems
 from .client import Artifact, InvalidInputError, NotFoundError, Run
 from .client.fs import artifact_upath
 from .client.progress import reporting_to
-from .config import WandbArtifactConfig, WandbInputConfig, parse
+from .config import (
+    SerializationModule,
+    WandbArtifactConfig,
+    WandbInputConfig,
+    parse,
+    parse_lenient,
+)
 from .naming import collection_name
 from .resource import WandbArtifactsResource
 from .runs import STEP_RUNS, StepRuns, finish_step_runs, open_step_run
+from .serializers import Pickler, Serializer, Serializers, human_size
 from .summary_metadata import exchange_summary
 
 #: Materialization metadata that the downstream load reads back (exact handoff).
@@ -106,6 +111,17 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         default_factory=lambda: os.environ.get("DAGSTER_WEBSERVER_URL", "http://localhost:3000"),
         description="Dagster UI URL, for the run links written into W&B.",
     )
+    serialization_module: str = Field(
+        default="pickle",
+        description="Pickler of values no serializer handles: pickle, dill, cloudpickle or "
+        "joblib (per asset: serialization_module in its wandb_artifact metadata).",
+    )
+    serialization_parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Passed to the pickler's dump, e.g. {'protocol': 4} or {'compress': 3}.",
+    )
+
+    _serializers: Serializers = PrivateAttr(default_factory=Serializers)
 
     _runs: StepRuns = PrivateAttr(default_factory=lambda: STEP_RUNS)
     # (Dagster run id, asset key, partition) -> ("entity/project/name:vN", digest) logged by this
@@ -117,6 +133,25 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     # "entity/project/name:vN" -> the version as logged here, manifest included, for the small
     # ones: a downstream step loads it without asking W&B for the version or its manifest.
     _logged_versions: dict[str, Artifact] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, *, serializers: Sequence[Serializer] = (), **config: Any) -> None:
+        """``serializers``: your own :class:`~.serializers.Serializer` instances, tried in
+        order before the built-ins (they are Python objects, not run config)."""
+        super().__init__(**config)
+        self._serializers = Serializers(serializers)
+
+    def _with_updated_values(self, values: Mapping[str, Any] | None) -> Any:
+        # Dagster rebuilds the resource from its config fields when a run starts: carry the
+        # serializers (not config) over to the copy.
+        copy = super()._with_updated_values(values)
+        copy._serializers = self._serializers
+        return copy
+
+    def _pickler(self, config: WandbArtifactConfig) -> Pickler:
+        chosen = config.serialization_module or SerializationModule(
+            name=self.serialization_module, parameters=self.serialization_parameters
+        )
+        return Pickler(chosen.name, chosen.parameters)
 
     # W&B runs ------------------------------------------------------------------------------------
 
@@ -135,6 +170,17 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             dagster_url=self.dagster_url,
         )
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # The wandb_artifact metadata the run's job snapshot holds (inputs' AssetIn/In and ops'
+        # Out metadata), checked before any step body runs: a typo fails the run here. An
+        # asset's own metadata is not in the snapshot; handle_output keeps its value instead.
+        run = context.run
+        if context.instance is None or run is None or not run.job_snapshot_id:
+            return
+        for warning in check_run(context.instance, run, self._serializers.names):
+            if context.log is not None:
+                context.log.warning(warning)
+
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         finish_step_runs(context)
 
@@ -151,12 +197,27 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             return
         asset_key = _output_key(context)
         where = f"asset {asset_key.to_user_string()}"
-        hint = legacy_key_hint(context.definition_metadata, where)
-        if hint is not None:
-            context.log.warning(hint)
-        config: WandbArtifactConfig = parse(WandbArtifactConfig, context.definition_metadata, where)
+        metadata = context.definition_metadata
+        errors, warned = metadata_problems(
+            WandbArtifactConfig, metadata, where, self._serializers.names
+        )
+        for warning in warned:
+            context.log.warning(warning)
+        if not errors:
+            config: WandbArtifactConfig = parse(WandbArtifactConfig, metadata, where)
+            with reporting_to(context.log):
+                self._handle_output(context, obj, config, asset_key, where)
+            return
+        # The body has run: its value is logged under what the typo most likely meant, then
+        # the step fails. A re-run with the fixed metadata logs the same files: no upload.
+        config, notes = parse_lenient(WandbArtifactConfig, metadata, self._serializers.names)
         with reporting_to(context.log):
             self._handle_output(context, obj, config, asset_key, where)
+        raise InvalidInputError(
+            "; ".join(errors) + f". The value was logged anyway ({', '.join(notes)}), so the "
+            "asset's work is kept: fix the metadata and re-run, and the unchanged value is not "
+            "uploaded again"
+        )
 
     def _handle_output(
         self,
@@ -169,7 +230,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         keys = context.asset_partition_keys if context.has_asset_partitions else [None]
         if len(keys) == 1:
             logged, run = self._log(context, obj, config, asset_key, keys[0])
-            self._report(context, logged, obj, run)
+            self._report(context, logged, run)
             if _in_step(context):
                 exchange_summary(context, run)
             set_data_version(context, logged.digest)
@@ -211,11 +272,22 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         # The step's run is made (a round trip) while the value is serialized and hashed.
         started = self._runs.submit(self._run_for, context, project, entity)
         with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
-            artifact, serializer = self._draft(obj, config, name, pathlib.Path(staging))
+            target = drafts.Target(
+                name,
+                config.type or self.artifact_type,
+                pathlib.Path(staging),
+                self._serializers,
+                self._pickler(config),
+                context.log.warning,
+                self.wandb.storage_options,
+            )
+            draft = drafts.draft_for(obj, config, target)
+            artifact = draft.artifact
+            context.add_output_metadata(draft.metadata)
             artifact.metadata = {
                 **config.metadata,
                 **artifact.metadata,
-                serializers.SERIALIZER_KEY: serializer,
+                serializers.SERIALIZER_KEY: draft.serializer,
                 "dagster/asset_key": asset_key.to_user_string(),
                 "dagster/run_id": context.run_id,
                 "dagster/code_version": _code_version(context),
@@ -268,8 +340,8 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     def _run_url(self, run: Run) -> str:
         return f"{self.wandb.app_url}/{run.entity}/{run.project}/runs/{run.id}"
 
-    def _report(self, context: OutputContext, logged: Artifact, obj: Any, run: Run) -> None:
-        metadata = self._output_metadata(logged, obj, run)
+    def _report(self, context: OutputContext, logged: Artifact, run: Run) -> None:
+        metadata = self._output_metadata(logged, run)
         context.add_output_metadata(metadata)
         where = ""
         if self.wandb.is_local:
@@ -283,43 +355,14 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             f"{metadata['wandb/url'].value}{where}"
         )
 
-    def _draft(
-        self, obj: Any, config: WandbArtifactConfig, name: str, staging: pathlib.Path
-    ) -> tuple[Artifact, str]:
-        if isinstance(obj, Artifact):
-            if not obj.is_draft():
-                raise InvalidInputError("return a draft Artifact (not a logged one) from the asset")
-            return obj, "artifact"
-        artifact = Artifact(name, config.type or self.artifact_type, description=config.description)
-        if isinstance(obj, UPath) and obj.protocol not in ("", "file", "local"):
-            # Remote files are copied in once; to track them without a copy, return a draft
-            # Artifact with add_reference instead.
-            obj.fs.get(obj.path, str(staging / obj.name), recursive=True)
-            obj = staging / obj.name
-        if isinstance(obj, os.PathLike) and not isinstance(obj, (str, bytes)):
-            path = pathlib.Path(os.fspath(obj))
-            # Logged synchronously, so the files need no staging copy.
-            if path.is_dir():
-                artifact.add_dir(path, policy="immutable")
-            elif path.is_file():
-                artifact.add_file(path, policy="immutable")
-            else:
-                raise InvalidInputError(f"the asset returned {path}, which does not exist")
-            artifact.metadata = {"dagster/path_kind": serializers.path_kind(path)}
-            return artifact, "path"
-        serializer = serializers.choose(obj, config.serializer)
-        serializer.write(obj, staging)
-        artifact.add_dir(staging, policy="immutable")
-        return artifact, serializer.name
-
-    def _output_metadata(self, logged: Artifact, obj: Any, run: Run) -> dict[str, Any]:
+    def _output_metadata(self, logged: Artifact, run: Run) -> dict[str, Any]:
         app = self.wandb.app_url
         collection = _collection_path(logged)
         url = f"{app}/{logged.entity}/{logged.project}/artifacts/{logged.type}/"
         url += f"{logged.collection_name}/{logged.version}"
         entries = sorted(logged.manifest.entries.values(), key=lambda e: e.path)
         table = "| file | size |\n|---|---|\n" + "\n".join(
-            f"| {e.path} | {e.size} |" for e in entries[:_FILES_TABLE_ROWS]
+            f"| {e.path} | {human_size(e.size or 0)} |" for e in entries[:_FILES_TABLE_ROWS]
         )
         if len(entries) > _FILES_TABLE_ROWS:
             table += f"\n| ... {len(entries) - _FILES_TABLE_ROWS} more | |"
@@ -328,23 +371,13 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             VERSION_KEY: logged.version,
             COLLECTION_KEY: collection,
             "wandb/digest": logged.digest,
-            "wandb/size": MetadataValue.int(logged.size),
+            "wandb/size": human_size(logged.size),
             "wandb/file_count": MetadataValue.int(logged.file_count),
             "wandb/aliases": ", ".join(logged.aliases),
             "wandb/run_url": MetadataValue.url(self._run_url(run)),
             "wandb/files": MetadataValue.md(table),
             "dagster/uri": f"wandb-artifact://{collection}:{logged.version}",
         }
-        if serializers._is_pandas(obj) or serializers._is_polars(obj):
-            metadata["dagster/row_count"] = MetadataValue.int(len(obj))
-            metadata["dagster/column_schema"] = MetadataValue.table_schema(
-                TableSchema(
-                    columns=[
-                        TableColumn(name=str(column), type=str(dtype))
-                        for column, dtype in zip(obj.columns, obj.dtypes, strict=True)
-                    ]
-                )
-            )
         return metadata
 
     # Input ---------------------------------------------------------------------------------------
@@ -437,13 +470,15 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             path = f"{collection}:{(upstream or {}).get('wandb/alias') or 'latest'}"
         if not _in_step(context):
             # Loaded outside a step (e.g. a test reading a result): no run to record it on.
-            artifact = self.wandb.get_api().artifact(path)
+            artifact = self._fetch(context, path, recorded=path == recorded)
             return self._hand_over(context, artifact, input_config, recorded_digest)
         # The step's run (created on first use) and the record of this use go to W&B while the
         # version is fetched and downloaded and the step computes: their round trips are off
         # the step's path. The step waits for them once its outputs are logged.
         run = self._runs.submit(self._run_for, context, self.wandb.project, self.wandb.entity)
-        artifact = self._logged_versions.get(path) or self.wandb.get_api().artifact(path)
+        artifact = self._logged_versions.get(path) or self._fetch(
+            context, path, recorded=path == recorded
+        )
         self._runs.record_use(_step_of(context), run, artifact)
         value = self._hand_over(context, artifact, input_config, recorded_digest)
         single = not context.has_asset_partitions or len(context.asset_partition_keys) == 1
@@ -456,6 +491,22 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 }
             )
         return value
+
+    def _fetch(self, context: InputContext, path: str, *, recorded: bool) -> Artifact:
+        """The version at ``path``; when it is the one Dagster recorded and W&B no longer has
+        it, an error that says so and what to do."""
+        try:
+            return self.wandb.get_api().artifact(path)
+        except NotFoundError:
+            if not recorded:
+                raise
+            upstream = context.asset_key.to_user_string()
+            raise NotFoundError(
+                f"input {context.name!r}: {path} is the version Dagster recorded for the last "
+                f"materialization of asset {upstream}, and W&B no longer has it (it was "
+                f"deleted). Re-materialize {upstream} to log a new version, or pin an existing "
+                "one with AssetIn(metadata={'wandb_artifact': {'alias': ...}})"
+            ) from None
 
     def _download_root(self, artifact: Artifact) -> pathlib.Path:
         """Where inputs are downloaded: hard links into the cache, shared by steps."""
@@ -480,6 +531,15 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
     ) -> Any:
         """The version as the input wants it; ``recorded_digest`` is the data version Dagster
         recorded for it (empty when there is none), the only proof of who wrote it."""
+        recorded_here = bool(recorded_digest) and artifact.digest == recorded_digest
+        allow_pickle = config.allow_pickle or recorded_here
+        if config.get_path is not None:
+            return entries.entry_path(artifact, config.get_path, self._download_root(artifact))
+        if config.get is not None:
+            root = self._download_root(artifact)
+            return entries.entry_value(
+                artifact, config.get, root, self._serializers, allow_pickle=allow_pickle
+            )
         load_as = config.load_as or _load_as_from_annotation(context)
         if load_as == "artifact":
             return artifact
@@ -492,12 +552,9 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 (only,) = [p for p in root.rglob("*") if p.is_file()]
                 return only
             return root
-        if artifact.metadata.get(serializers.SERIALIZER_KEY) == "path":
+        if artifact.metadata.get(serializers.SERIALIZER_KEY) == drafts.PATH:
             return root
-        recorded_here = bool(recorded_digest) and artifact.digest == recorded_digest
-        return serializers.read(
-            root, artifact.metadata, allow_pickle=config.allow_pickle or recorded_here
-        )
+        return self._serializers.read(root, artifact.metadata, allow_pickle=allow_pickle)
 
 
 def _code_version(context: OutputContext) -> str | None:

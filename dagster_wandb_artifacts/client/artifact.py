@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -580,6 +580,10 @@ class Artifact(VersionReading, VersionLinks):
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
 
+    def __setitem__(self, name: str, item: Any) -> ManifestEntry:
+        """``artifact[name] = table``: :meth:`add` (replacing what ``name`` held)."""
+        return self.add(item, name, overwrite=True)
+
     def add_reference(
         self,
         uri: str,
@@ -594,6 +598,8 @@ class Artifact(VersionReading, VersionLinks):
         self._check_editable()
         from .references import reference_entries
 
+        if hasattr(uri, "ref_url"):  # an entry of a logged version, as the SDK takes it
+            return [self._add_entry(_entry_reference(uri, name), overwrite=True)]
         entries = reference_entries(
             uri,
             name=name,
@@ -721,11 +727,12 @@ class Artifact(VersionReading, VersionLinks):
             self.unlink()
             return
         api = self._require_api()
+        # The object's state stays COMMITTED, as the SDK's: a new fetch says DELETED (or finds
+        # nothing).
         api.client.execute(
             queries.DELETE_ARTIFACT,
             {"input": {"artifactID": self.id, "deleteAliases": delete_aliases}},
         )
-        self._attrs = {**self._attrs, "state": "DELETED"}
 
     def logged_by(self) -> Run | None:
         from .run import Run
@@ -766,6 +773,18 @@ class Artifact(VersionReading, VersionLinks):
             "sequenceName": self._collection_name,
             "usedAs": None,
         }
+
+
+def _entry_reference(entry: Any, name: str | None) -> ManifestEntry:
+    """A reference to an entry of a logged version: ``wandb-artifact://<id>/<path>``, with that
+    entry's digest (the SDK's; the target artifact keeps the bytes)."""
+    ref = entry.ref_url()
+    return ManifestEntry(
+        path=normalize_path(name or PurePosixPath(entry.path).name),
+        digest=entry.digest,
+        size=0,
+        ref=ref,
+    )
 
 
 def _check_policy(policy: str | None) -> None:

@@ -70,7 +70,9 @@ class ArtifactType:
         )
 
     def collection(self, name: str) -> ArtifactCollection:
-        return ArtifactCollection.fetch(self._api, self.entity, self.project, self._name, name)
+        """The collection ``name`` of this type (``ValueError`` when there is none, as the
+        SDK's)."""
+        return ArtifactCollection(self._api, self.entity, self.project, name, self._name)
 
 
 class ArtifactCollection:

@@ -26,6 +26,11 @@ class ParentNotFoundError(NotFoundError, ValueError):
     ``id``."""
 
 
+class MissingReferenceError(NotFoundError, ValueError):
+    """A local file a reference recorded is gone: a ``ValueError``, as the SDK raises when it
+    downloads it."""
+
+
 class ServerError(WandbError):
     """The server answered with an error that is neither of the above."""
 

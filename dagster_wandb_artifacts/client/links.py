@@ -80,9 +80,13 @@ class VersionLinks:
 
         ``target_path`` is ``[[entity/]project/]portfolio``; a Registry collection is
         ``wandb-registry-{registry}/{collection}``. The link gets its own ``vN`` and ``latest``.
+        A draft is saved first, as the SDK does.
         """
         from .api import DEFAULT_PROJECT
 
+        if self.is_draft():
+            # As the SDK: a draft is saved first (in a run of its own), then linked.
+            self.save(api=self._api) if self._api is not None else self.save()
         self._logged("link")
         api = self._require_api()
         parts = target_path.strip("/").split("/")

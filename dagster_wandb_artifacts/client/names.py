@@ -72,10 +72,13 @@ def validate_tag(tag: str) -> str:
 
 
 def validate_metadata(metadata: dict | None) -> dict:
-    """A JSON copy of ``metadata``, refused as the SDK refuses it: ``TypeError`` for what is
-    not a dict or not JSON, ``ValueError`` for NaN or infinity and for too many keys."""
-    if metadata is None:
+    """A JSON copy of ``metadata`` (a dict, or a string of one in JSON), refused as the SDK
+    refuses it: ``TypeError`` for what is not a dict or not JSON, ``ValueError`` for a string
+    that is not JSON, for NaN or infinity and for too many keys."""
+    if metadata is None or metadata == "":
         return {}
+    if isinstance(metadata, str):  # the SDK reads a string as JSON (ValueError when it is not)
+        return validate_metadata(json.loads(metadata))
     if not isinstance(metadata, dict):
         raise TypeError(f"Cannot parse {type(metadata)} as artifact metadata")
     copied = json.loads(json.dumps(metadata, allow_nan=False))

@@ -29,7 +29,8 @@ from urllib.request import url2pathname
 import requests
 
 from ..formats.manifest import ManifestEntry, md5_b64_bytes, md5_b64_file
-from .errors import IntegrityError, InvalidInputError, NotFoundError
+from . import fsspec_references
+from .errors import IntegrityError, InvalidInputError, MissingReferenceError, NotFoundError
 
 DEFAULT_MAX_OBJECTS = 10_000_000
 BUCKET_SCHEMES = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs")}
@@ -214,10 +215,19 @@ def reference_entries(
         return _http_entries(uri, name, checksum, session)
     if scheme in BUCKET_SCHEMES:
         return _bucket_entries(uri, name, checksum, limit, storage_options)
-    raise InvalidInputError(
-        f"references to {scheme or 'plain paths'!r} are not supported: use s3://, gs://, "
-        "file://, http:// or https://"
-    )
+    if fsspec_references.knows(scheme):
+        return fsspec_references.fsspec_entries(uri, name, checksum, limit, storage_options)
+    if not scheme:
+        raise InvalidInputError(
+            f"{uri!r} is a plain path: reference a local file as file://, or use add_file"
+        )
+    # A scheme no handler knows is recorded as an opaque URI (its digest is the URI), as the
+    # SDK does; nothing reads it.
+    if name is None:
+        raise InvalidInputError(
+            f"pass name=... to reference {uri}: a scheme with no handler has no file name"
+        )
+    return [ManifestEntry(path=name, digest=uri, ref=uri)]
 
 
 def open_bucket_reference(entry: ManifestEntry, storage_options: StorageOptions | None) -> Any:
@@ -262,11 +272,14 @@ def download_reference(
         if scheme == "file":
             source = local_path_of(entry.ref)
             if not source.is_file():
-                raise NotFoundError(f"reference {entry.ref} no longer exists")
+                raise MissingReferenceError(f"reference {entry.ref} no longer exists")
             unchecked = entry.digest == md5_b64_bytes(source.resolve().as_uri().encode())
             if not unchecked and entry.digest != md5_b64_file(source):
                 raise IntegrityError(f"reference {entry.ref} changed since it was logged")
             shutil.copyfile(source, target)
+            return
+        if fsspec_references.knows(scheme):
+            fsspec_references.download_fsspec(entry, target, storage_options)
             return
         if scheme in BUCKET_SCHEMES:
             with open_bucket_reference(entry, storage_options) as source, open(target, "wb") as out:

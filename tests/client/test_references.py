@@ -17,6 +17,7 @@ from dagster_wandb_artifacts.client import (
     NotFoundError,
 )
 from dagster_wandb_artifacts.client.fs import WandbArtifactFileSystem
+from dagster_wandb_artifacts.formats.manifest import md5_b64_bytes
 
 
 def log(api, artifact):
@@ -196,3 +197,24 @@ def test_wandb_artifact_urls_read_one_file_lazily(api, server, tmp_path):
         fs.info(f"{root}/absent.txt")
     with pytest.raises(PermissionError):
         fs.open(f"{root}/sub/note.txt", "wb")
+
+
+def test_fsspec_schemes_are_referenced_with_checksums_and_unknown_ones_opaquely(api, tmp_path):
+    memory = fsspec.filesystem("memory")
+    memory.pipe({"/refs-test/lake/a.txt": b"alpha", "/refs-test/lake/sub/b.txt": b"beta"})
+    draft = Artifact("memory-refs", "dataset")
+    draft.add_reference("memory://refs-test/lake", name="lake")
+    draft.add_reference("foo://bucket/key.bin", name="opaque.bin")
+    entries = {path: (e.ref, e.digest, e.size) for path, e in draft.manifest.entries.items()}
+    alpha = md5_b64_bytes(b"alpha")
+    assert entries["lake/a.txt"] == ("memory:///refs-test/lake/a.txt", alpha, 5)
+    assert entries["lake/sub/b.txt"][1] == md5_b64_bytes(b"beta")
+    assert entries["opaque.bin"] == ("foo://bucket/key.bin", "foo://bucket/key.bin", None)
+    log(api, draft)
+    logged = api.artifact("memory-refs:latest")
+    root = Path(logged.download(tmp_path / "out", path_prefix="lake"))
+    assert (root / "lake" / "sub" / "b.txt").read_bytes() == b"beta"
+    memory.pipe({"/refs-test/lake/a.txt": b"changed"})
+    with pytest.raises(IntegrityError, match="changed since it was logged"):
+        logged.get_entry("lake/a.txt").download(tmp_path / "again")
+    memory.rm("/refs-test/lake", recursive=True)

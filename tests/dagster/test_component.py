@@ -114,6 +114,26 @@ def test_the_component_has_every_resource_option_and_the_resource_defaults():
     assert (configured.retry_timeout, configured.timeout, configured.api_key) == (5, 7, None)
 
 
+def test_the_component_passes_every_io_manager_option_on(tmp_path):
+    import dagster as dg
+
+    from dagster_wandb_artifacts import WandbArtifactsComponent, WandbArtifactsIOManager
+
+    io_options = set(WandbArtifactsIOManager.model_fields) - {"wandb"}
+    assert io_options <= set(WandbArtifactsComponent.model_fields)
+    component = WandbArtifactsComponent(
+        host="local",
+        local_root=str(tmp_path),
+        artifact_type="model",
+        serialization_module="dill",
+        serialization_parameters={"protocol": 4},
+    )
+    defs = component.build_defs(dg.ComponentTree.for_test().load_context)
+    io_manager = defs.resources["io_manager"]
+    assert (io_manager.artifact_type, io_manager.serialization_module) == ("model", "dill")
+    assert io_manager.serialization_parameters == {"protocol": 4}
+
+
 TYPO_ASSET = """
 import dagster as dg
 

@@ -12,7 +12,7 @@ from dagster import AssetIn, AssetSpec, DagsterInstance, asset, materialize
 from upath import UPath
 
 from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResource
-from dagster_wandb_artifacts.client import Artifact
+from dagster_wandb_artifacts.client import Artifact, InvalidInputError
 from dagster_wandb_artifacts.serializers import SerializationError
 from tests.support import sdk_api
 
@@ -76,7 +76,7 @@ def test_wrong_serializer_and_unserializable_values_are_clear_errors(resources):
     def unknown() -> str:
         return "text"
 
-    with pytest.raises(SerializationError, match="unknown serializer"):
+    with pytest.raises(InvalidInputError, match="unknown serializer 'nope'"):
         materialize([unknown], resources=resources)
 
 
