@@ -243,11 +243,6 @@ class Worker:
         folder = self.cache / "artifacts" / "versions"
         return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
 
-    def cached_objects(self) -> set[str]:
-        """Hex md5 of the files in this worker's cache."""
-        folder = self.cache / "artifacts" / "obj" / "md5"
-        return {f"{p.parent.name}{p.name}" for p in folder.glob("*/*")} if folder.is_dir() else set()
-
 
 def worker_env(worker: Worker, server: ArtifactServer) -> dict[str, str]:
     """The environment of a worker: the server's URL and key, and folders of its own."""

@@ -81,7 +81,7 @@ def reference(artifact_server, instance, launcher_env) -> Outcome:
 
 def assert_same_as_reference(engine: Outcome, reference: Outcome) -> None:
     assert engine.versions == reference.versions
-    for name, artifact in engine.versions.items():
+    for artifact in engine.versions.values():
         assert artifact["version"] == "v0" and artifact["state"] == "COMMITTED"
         # Dagster's data version is the version's manifest digest.
         assert artifact["data_version"] == artifact["digest"]
@@ -118,7 +118,8 @@ def snapshot(workers: list[Worker]) -> dict[str, set[str]]:
 
 def test_dask(dask_cluster, artifact_server, instance, reference, launcher_env):
     before = snapshot(dask_cluster.workers)
-    run_config = {"execution": {"config": {"cluster": {"existing": {"address": dask_cluster.address}}}}}
+    cluster = {"existing": {"address": dask_cluster.address}}
+    run_config = {"execution": {"config": {"cluster": cluster}}}
     engine = outcome(artifact_server, "dask", *run_pipeline(defs.dask_job, instance, run_config))
     assert_same_as_reference(engine, reference)
     assert os.getpid() not in engine.pids.values()
@@ -126,3 +127,13 @@ def test_dask(dask_cluster, artifact_server, instance, reference, launcher_env):
     assert (artifact_server.root / "server.db").is_file()
     assert not (artifact_server.root / "storage").exists()
     assert_caches_hold_only_their_steps(engine, dask_cluster.workers, before)
+
+
+def test_celery(celery_workers, redis_url, artifact_server, instance, reference, launcher_env):
+    before = snapshot(celery_workers)
+    run_config = {"execution": {"config": {"broker": redis_url, "backend": redis_url}}}
+    engine = outcome(
+        artifact_server, "celery", *run_pipeline(defs.celery_job, instance, run_config)
+    )
+    assert_same_as_reference(engine, reference)
+    assert_caches_hold_only_their_steps(engine, celery_workers, before)
