@@ -119,3 +119,43 @@ def dask_job():
 
 def celery_job():
     return _job("celery", celery_executor)
+
+
+# Concurrent writers: many steps logging to one collection at once ----------------------------
+
+WRITERS = 50
+#: The collection every writer logs a version of.
+SHARED = "shared"
+
+
+def _writer(index: int):
+    @asset(name=f"writer_{index:02d}", metadata={"wandb_artifact": {"name": SHARED}})
+    def writer() -> dict:
+        return {"writer": index}
+
+    return writer
+
+
+writers = [_writer(index) for index in range(WRITERS)]
+
+
+def _writers_job(project: str, executor):
+    return Definitions(
+        assets=writers,
+        resources={"io_manager": _io_manager(project)},
+        jobs=[define_asset_job("writers", executor_def=executor)],
+    ).resolve_job_def("writers")
+
+
+def multiprocess_writers_job():
+    # A fork server with dagster and this module loaded: 50 step processes start in
+    # milliseconds each rather than importing everything anew.
+    start = {"forkserver": {"preload_modules": [__name__]}}
+    return _writers_job(
+        "writers-multiprocess",
+        multiprocess_executor.configured({"max_concurrent": 8, "start_method": start}),
+    )
+
+
+def dask_writers_job():
+    return _writers_job("writers-dask", dask_executor)
