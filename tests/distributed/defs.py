@@ -8,8 +8,7 @@ server over HTTP only. Each engine logs into a project of its own, named by its 
 """
 
 import os
-import time
-from pathlib import Path
+import socket
 
 from dagster import (
     AssetExecutionContext,
@@ -29,9 +28,10 @@ from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResou
 ENTITY = "ent"
 #: The steps of the pipeline, in the order of its asset keys.
 ASSETS = ("readings", "cleaned", "features", "model", "evaluation")
-#: Set in a worker's environment: ``evaluation`` then waits for this file to appear before
-#: it returns, so the test can kill the worker while the step runs (and lets a retry pass).
-HOLD_ENV = "DIST_TEST_HOLD_FILE"
+#: ``host:port`` of a test's listening socket, when set in a step's environment: ``evaluation``
+#: then tells it its pid and waits for its word before it returns, so the test can kill the
+#: step's process while it runs (and let a retry pass).
+HOLD_ENV = "DIST_TEST_HOLD_ADDRESS"
 
 
 @asset(metadata={"wandb_artifact": {"type": "dataset", "aliases": ["raw"]}})
@@ -67,20 +67,19 @@ def model(cleaned: list[list[float]], features: dict) -> dict:
 def evaluation(context: AssetExecutionContext, model: dict) -> dict:
     hold = os.environ.get(HOLD_ENV)
     if hold:
-        _wait_for(Path(hold), context)
+        _hold(hold, context)
     predicted = model["slope"] * 20.0 + model["intercept"]
     return {"error": abs(predicted - 72.0), "rows": model["rows"]}
 
 
-def _wait_for(path: Path, context: AssetExecutionContext) -> None:
-    """Hold the step until ``path`` exists (bounded), so that a test can kill its worker
-    while it runs; a retry after the kill finds the file and passes."""
-    started = path.with_name(path.name + ".started")
-    started.write_text(str(os.getpid()))
-    context.log.info(f"holding until {path} exists")
-    deadline = time.monotonic() + 60
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+def _hold(address: str, context: AssetExecutionContext) -> None:
+    """Send this process's pid to the test at ``address`` and wait for its word (bounded)."""
+    host, port = address.rsplit(":", 1)
+    context.log.info(f"holding for the test at {address}")
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(f"{os.getpid()}\n".encode())
+        if connection.recv(16) != b"go":
+            raise RuntimeError("the test did not let the step go on")
 
 
 def _io_manager(project: str) -> WandbArtifactsIOManager:
@@ -109,8 +108,17 @@ def in_process_job():
     return _job("in-process", in_process_executor)
 
 
+def _forkserver_executor(max_concurrent: int):
+    """The multiprocess executor from a fork server with dagster and this module loaded: step
+    processes start in milliseconds each rather than importing everything anew."""
+    start = {"forkserver": {"preload_modules": [__name__]}}
+    return multiprocess_executor.configured(
+        {"max_concurrent": max_concurrent, "start_method": start}
+    )
+
+
 def multiprocess_job():
-    return _job("multiprocess", multiprocess_executor)
+    return _job("multiprocess", _forkserver_executor(2))
 
 
 def dask_job():
@@ -148,13 +156,7 @@ def _writers_job(project: str, executor):
 
 
 def multiprocess_writers_job():
-    # A fork server with dagster and this module loaded: 50 step processes start in
-    # milliseconds each rather than importing everything anew.
-    start = {"forkserver": {"preload_modules": [__name__]}}
-    return _writers_job(
-        "writers-multiprocess",
-        multiprocess_executor.configured({"max_concurrent": 8, "start_method": start}),
-    )
+    return _writers_job("writers-multiprocess", _forkserver_executor(8))
 
 
 def dask_writers_job():

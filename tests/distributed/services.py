@@ -227,7 +227,6 @@ class Worker:
     home: Path
     process: subprocess.Popen | None = None
     output: Output | None = None
-    hold_file: Path | None = None
 
     @property
     def cache(self) -> Path:
@@ -262,8 +261,6 @@ def worker_env(worker: Worker, server: ArtifactServer) -> dict[str, str]:
         WANDB_SILENT="true",
         PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
     )
-    if worker.hold_file is not None:
-        env["DIST_TEST_HOLD_FILE"] = str(worker.hold_file)
     return env
 
 
