@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.backfill import RUNS_IN_PROCESS
 from tests.distributed import services
 
 
@@ -70,6 +71,8 @@ def dagster_home(tmp_path_factory, postgres: services.Postgres) -> Path:
     storage = postgres.storage_config()
     config = {
         "storage": {"postgres": storage},
+        # Runs a backfill (or a sensor) submits execute in the test's process.
+        **RUNS_IN_PROCESS,
         # Steps' stdout/stderr stay with their worker: nothing shared on disk.
         "compute_logs": {
             "module": "dagster._core.storage.noop_compute_log_manager",
