@@ -131,7 +131,9 @@ def celery_job():
 
 # Concurrent writers: many steps logging to one collection at once ----------------------------
 
-WRITERS = 50
+#: 50 in the issue's measure (bench/RESULTS.md: DIST_TEST_WRITERS=50); fewer by default, so
+#: the test suite stays within its time budget on a small CI machine.
+WRITERS = int(os.environ.get("DIST_TEST_WRITERS", "20"))
 #: The collection every writer logs a version of.
 SHARED = "shared"
 

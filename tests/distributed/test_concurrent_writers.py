@@ -1,6 +1,6 @@
-"""50 steps logging to one collection at once, on the multiprocess executor (with its
-concurrency limit) and on a Dask cluster: versions without gaps or duplicates, and ``latest``
-on the last committed version."""
+"""Many steps (``defs.WRITERS``; 50 for bench/RESULTS.md) logging to one collection at once,
+on the multiprocess executor (with its concurrency limit) and on a Dask cluster: versions
+without gaps or duplicates, and ``latest`` on the last committed version."""
 
 from __future__ import annotations
 
