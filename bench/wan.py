@@ -35,7 +35,14 @@ from pathlib import Path
 import requests
 from chain import timed_materialize
 from dagster import FilesystemIOManager
-from harness import ServerProcess, report, server_process, timed, touch_memory
+from harness import (
+    ServerProcess,
+    report,
+    server_process,
+    stop_process,
+    timed,
+    touch_memory,
+)
 from latency_proxy import free_ports
 from sdk_compare import (
     WANDB_DIRS,
@@ -76,13 +83,7 @@ def far_server(root: Path, rtt_ms: float, rate_mbit: float | None) -> Iterator[S
                 raise RuntimeError(f"the proxy did not start (exit code {process.wait()})")
             yield ServerProcess(f"http://{match.group(1)}", server.api_key, server.process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                # A child can inherit SIGTERM blocked (signal masks survive exec).
-                process.kill()
-                process.wait(timeout=30)
+            stop_process(process)
 
 
 def _label(request: requests.PreparedRequest) -> str:

@@ -94,13 +94,13 @@ def _io_manager(project: str) -> WandbArtifactsIOManager:
     )
 
 
-def _job(project: str, executor):
-    assets = [readings, cleaned, features, model, evaluation]
+def _job(project: str, executor, assets: list | None = None):
+    """A job of ``assets`` (default: the pipeline) on ``executor``, logging into ``project``."""
     return Definitions(
-        assets=assets,
+        assets=assets or [readings, cleaned, features, model, evaluation],
         resources={"io_manager": _io_manager(project)},
-        jobs=[define_asset_job("pipeline", executor_def=executor)],
-    ).resolve_job_def("pipeline")
+        jobs=[define_asset_job("job", executor_def=executor)],
+    ).resolve_job_def("job")
 
 
 # Module-level factories: what ``reconstructable`` hands to the workers.
@@ -149,17 +149,9 @@ def _writer(index: int):
 writers = [_writer(index) for index in range(WRITERS)]
 
 
-def _writers_job(project: str, executor):
-    return Definitions(
-        assets=writers,
-        resources={"io_manager": _io_manager(project)},
-        jobs=[define_asset_job("writers", executor_def=executor)],
-    ).resolve_job_def("writers")
-
-
 def multiprocess_writers_job():
-    return _writers_job("writers-multiprocess", _forkserver_executor(8))
+    return _job("writers-multiprocess", _forkserver_executor(8), writers)
 
 
 def dask_writers_job():
-    return _writers_job("writers-dask", dask_executor)
+    return _job("writers-dask", dask_executor, writers)

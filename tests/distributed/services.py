@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import stop_process
 from tests.support import free_port, tool
 
 REPO = Path(__file__).parents[2]
@@ -65,17 +66,6 @@ def launch(argv: list[str], env: dict[str, str] | None = None) -> tuple[subproce
         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     return process, Output(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate, then kill when it lingers (bounded)."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 # PostgreSQL ----------------------------------------------------------------------------------
@@ -173,7 +163,7 @@ def redis(folder: Path) -> Iterator[str]:
         output.wait_for("Ready to accept connections")
         yield f"redis://127.0.0.1:{port}"
     finally:
-        stop(process)
+        stop_process(process)
 
 
 # The artifact server -------------------------------------------------------------------------
@@ -213,7 +203,7 @@ def artifact_server(root: Path, storage: str, s3_endpoint: str) -> Iterator[Arti
         output.wait_for("artifact server on")
         yield ArtifactServer(f"http://127.0.0.1:{port}", api_key, root, process, output)
     finally:
-        stop(process)
+        stop_process(process)
 
 
 # Workers -------------------------------------------------------------------------------------
@@ -304,8 +294,8 @@ def dask_cluster(folder: Path, server: ArtifactServer, count: int = 2) -> Iterat
     finally:
         for worker in cluster.workers:
             if worker.process is not None:
-                stop(worker.process)
-        stop(scheduler)
+                stop_process(worker.process)
+        stop_process(scheduler)
 
 
 @contextlib.contextmanager
@@ -333,4 +323,4 @@ def celery_workers(
     finally:
         for worker in workers:
             if worker.process is not None:
-                stop(worker.process)
+                stop_process(worker.process)
