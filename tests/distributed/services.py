@@ -56,10 +56,6 @@ class Output:
             if not seen or not any(marker in line for line in self.lines):
                 raise AssertionError(f"{marker!r} not seen:\n{''.join(self.lines)[-3000:]}")
 
-    def text(self) -> str:
-        with self._changed:
-            return "".join(self.lines)
-
 
 def launch(argv: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Output]:
     process = subprocess.Popen(
@@ -269,6 +265,8 @@ def dask_cluster(folder: Path, server: ArtifactServer, count: int = 2) -> Iterat
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
+    # A step whose worker dies fails the run (KilledWorker) rather than being re-run quietly on
+    # the other worker.
     dask_env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     scheduler, output = launch(
         [tool("dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port)]
