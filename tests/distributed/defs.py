@@ -28,10 +28,11 @@ from dagster_wandb_artifacts import WandbArtifactsIOManager, WandbArtifactsResou
 ENTITY = "ent"
 #: The steps of the pipeline, in the order of its asset keys.
 ASSETS = ("readings", "cleaned", "features", "model", "evaluation")
-#: ``host:port`` of a test's listening socket, when set in a step's environment: ``evaluation``
-#: then tells it its pid and waits for its word before it returns, so the test can kill the
-#: step's process while it runs (and let a retry pass).
-HOLD_ENV = "DIST_TEST_HOLD_ADDRESS"
+#: Run tag: ``host:port`` of a test's listening socket. ``evaluation`` then tells it its pid and
+#: waits for its word before it returns, so the test can kill the step's process while it runs
+#: (and let a retry pass). A tag, not an environment variable: it reaches the step wherever it
+#: runs (a fork server or a worker started before the test keeps its own environment).
+HOLD_TAG = "dist_test/hold"
 
 
 @asset(metadata={"wandb_artifact": {"type": "dataset", "aliases": ["raw"]}})
@@ -65,7 +66,7 @@ def model(cleaned: list[list[float]], features: dict) -> dict:
     retry_policy=RetryPolicy(max_retries=1),
 )
 def evaluation(context: AssetExecutionContext, model: dict) -> dict:
-    hold = os.environ.get(HOLD_ENV)
+    hold = context.run.tags.get(HOLD_TAG)
     if hold:
         _hold(hold, context)
     predicted = model["slope"] * 20.0 + model["intercept"]
@@ -123,6 +124,10 @@ def multiprocess_job():
 
 def dask_job():
     return _job("dask", dask_executor)
+
+
+def dask_kill_job():
+    return _job("dask-kill", dask_executor)
 
 
 def celery_job():
