@@ -74,6 +74,19 @@ def server_process(
         process.wait(timeout=30)
 
 
+def stop_process(process: subprocess.Popen, grace: float = 10) -> None:
+    """Terminate, then kill when it lingers past ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        # A child can inherit SIGTERM blocked (signal masks survive exec).
+        process.kill()
+        process.wait(timeout=30)
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
