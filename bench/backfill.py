@@ -181,7 +181,9 @@ def load_partition(base_url: str, api_key: str, partition_key: str):
     api = Api({"base_url": base_url, "entity": "bench", "project": "backfill"}, api_key=api_key)
     artifact = api.artifact(f"{COLLECTION}:{partitions.partition_alias(partition_key)}")
     assert artifact.metadata[partitions.KEY_METADATA] == partition_key
-    return serializers.read(Path(artifact.download()), artifact.metadata, allow_pickle=False)
+    return serializers.Serializers().read(
+        Path(artifact.download()), artifact.metadata, allow_pickle=False
+    )
 
 
 def main() -> None:
