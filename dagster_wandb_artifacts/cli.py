@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .server.accounts import Accounts
 from .server.automations import AutomationTables, create_tables
 from .server.blobs import BlobStore
 from .server.integrity import scrub
@@ -26,6 +25,7 @@ from .server.local import (
     serve,
 )
 from .server.store import Store
+from .server.store.accounts import Accounts
 
 DESCRIPTION = (
     "Dagster assets as versioned W&B Artifacts. `server` runs the embedded W&B-compatible "

@@ -13,9 +13,9 @@ import binascii
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .accounts import PermissionDenied, Viewer
 from .ids import BadIdError, decode_id
 from .store import Store
+from .store.accounts import PermissionDenied, Viewer
 
 #: Root fields whose ``name`` argument is an entity, not a project.
 _ENTITY_NAMED = frozenset({"entity"})
@@ -24,7 +24,7 @@ _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename"
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
 #: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
-_IN_PROJECT = {"Run": "runs", "Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
+_IN_PROJECT = {"Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
 _IN_ENTITY = {
     "Trigger": "triggers",
     "Integration": "integrations",
@@ -33,17 +33,9 @@ _IN_ENTITY = {
 
 
 def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[int, str | None]]:
-    """(entity id, project name) pairs that own the object an ID names."""
-    if type_name == "Artifact":
-        rows = store.all(
-            "SELECT p.entity_id, p.name FROM memberships m "
-            "JOIN collections c ON c.id = m.collection_id JOIN projects p ON p.id = c.project_id "
-            "WHERE m.artifact_id = ? UNION SELECT p.entity_id, p.name FROM artifacts a "
-            "JOIN collections c ON c.id = a.sequence_id JOIN projects p ON p.id = c.project_id "
-            "WHERE a.id = ?",
-            (row_id, row_id),
-        )
-    elif type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
+    """(entity id, project name) pairs that own the object an ID names. Versions, manifests
+    and runs are not here: the core authorizes them on the object."""
+    if type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
         rows = store.all(
             "SELECT p.entity_id, p.name FROM collections c JOIN projects p "
             "ON p.id = c.project_id WHERE c.id = ?",
@@ -51,10 +43,6 @@ def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[
         )
     elif type_name == "Project":
         rows = store.all("SELECT entity_id, name FROM projects WHERE id = ?", (row_id,))
-    elif type_name == "ArtifactManifest":
-        artifact = store.one("SELECT artifact_id FROM manifests WHERE id = ?", (row_id,))
-        yield from _entity_of_row(store, "Artifact", artifact[0] if artifact else -1)
-        return
     elif type_name in _IN_PROJECT:
         rows = store.all(
             f"SELECT p.entity_id, p.name FROM {_IN_PROJECT[type_name]} t "

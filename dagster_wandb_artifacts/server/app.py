@@ -34,9 +34,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..formats.errors import InvalidInputError
-from . import accounts, blobs, ui, workspace
+from . import blobs, ui
 from .access import AccessGuard
-from .accounts import Accounts, Viewer
 from .automations import Automations
 from .files import (
     BlobRecorder,
@@ -52,8 +51,11 @@ from .ids import MAX_ROW_ID, BadIdError
 from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shape_of
 from .resolvers import Context, Root, load_schema
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
+from .resolvers.files import grant_path
 from .signing import URLSigner
-from .store import NotFound, Store, StoreError
+from .store import NotFound, Store, StoreError, accounts, workspace
+from .store.access import Access
+from .store.accounts import Accounts, Viewer
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
@@ -137,6 +139,7 @@ class ServerState:
             metadata_bytes=self.limits.metadata_bytes,
             deadline=time.monotonic() + self.limits.query_seconds,
             viewer=viewer,
+            access=Access(self.store, viewer or self.accounts.administrator(), self.entity),
         )
 
     def viewer(self, request: Request) -> Viewer | None:
@@ -193,18 +196,23 @@ def _unauthorized() -> JSONResponse:
     return JSONResponse({"errors": [{"message": message}]}, status_code=401)
 
 
-def _signed(state: ServerState, request: Request) -> Response | None:
-    """None when the request carries a valid signature for its method and path."""
+def _query(request: Request) -> dict[str, str]:
     # From the scope: building request.url and request.query_params costs more than the check.
-    query = dict(parse_qsl(request.scope["query_string"].decode("latin-1")))
+    return dict(parse_qsl(request.scope["query_string"].decode("latin-1")))
+
+
+def _signed(state: ServerState, request: Request, path: str | None = None) -> Response | None:
+    """None when the request carries a valid signature for its method and path (``path``
+    when the signature covers more than the URL's path)."""
+    query = _query(request)
     reason = state.signer.check(
-        request.method, request.scope["path"], query.get("expires"), query.get("signature")
+        request.method, path or request.scope["path"], query.get("expires"), query.get("signature")
     )
     return None if reason is None else error(403, reason)
 
 
 def _missing_object(state: ServerState, md5_hex: str) -> str:
-    if state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)):
+    if state.store.is_listed(md5_hex):
         return (
             f"object {md5_hex} was found corrupt on the server and set aside: log a version "
             "holding the same bytes again to repair it"
@@ -371,9 +379,15 @@ def create_app(state: ServerState) -> ASGIApp:
         return _graphql_reply(result)
 
     async def put_object(request: Request) -> Response:
-        if denied := _signed(state, request):
+        md5_hex = request.path_params["md5"]
+        # An upload for a version of bytes stored for another: the URL names the version.
+        grantee = _query(request).get("for") if request.scope["query_string"] else None
+        signed_path = grant_path(md5_hex, int(grantee)) if grantee and grantee.isdigit() else None
+        if denied := _signed(state, request, signed_path):
             return denied
-        await receive_object(state, request, request.path_params["md5"])
+        await receive_object(state, request, md5_hex)
+        if grantee:
+            await run_in_threadpool(state.store.grant_objects, int(grantee), [md5_hex])
         return Response(status_code=200)
 
     async def get_object(request: Request) -> Response:
@@ -426,7 +440,7 @@ def create_app(state: ServerState) -> ASGIApp:
         if denied := _signed(state, request):
             return denied
         upload_id, number = request.path_params["upload_id"], _path_id(request, "number")
-        upload = state.store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
+        upload = state.store.multipart_upload(upload_id)
         if upload is None:
             return error(404, "no such multipart upload")
         declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
@@ -462,11 +476,18 @@ def create_app(state: ServerState) -> ASGIApp:
     async def artifact_file_fallback(request: Request) -> Response:
         """W&B's authenticated download path for a file of an artifact version."""
         params = request.path_params
-        if not state.may_use(request, params["entity"], params["project"]):
+        viewer = state.viewer(request)
+        if viewer is None:
             return _unauthorized()
-        md5_hex = request.path_params["md5"]
-        listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
-        if listed is None or state.store.blob(md5_hex) is None:
+        access = Access(state.store, viewer, state.entity)
+        md5_hex = params["md5"]
+        # Served only through a version of the named project that lists the object, and that
+        # the caller may read: the md5 alone grants nothing.
+        project = state.store.find_project(params["entity"], params["project"])
+        listed = access.may_read_project(project) and any(
+            map(access.may_read_artifact, state.store.versions_listing(md5_hex, project["id"]))
+        )
+        if not listed or state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex) if listed else "no such file")
         return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 

@@ -236,10 +236,11 @@ def stream_blob(
 def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]) -> str:
     """Join uploaded parts into one object whose md5 must be the one declared at creation."""
     store = ctx.store
-    upload = store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
+    upload = store.multipart_upload(upload_id)
     if upload is None:
         raise StoreError(f"unknown multipart upload {upload_id}")
-    if store.blob(upload["md5"]):
+    ctx.access.writable_artifact(upload["artifact_id"])
+    if store.blob(upload["md5"]) and store.granted(upload["artifact_id"], upload["md5"]):
         # A retried completion whose first reply was lost: the object is already whole.
         return upload["md5"]
     declared = {part["partNumber"]: part["hexMD5"] for part in json.loads(upload["parts"])}
@@ -267,6 +268,7 @@ def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]
             raise StoreError("the joined parts do not match the file's md5")
         ctx.blobs.commit(path, blobs.object_key(upload["md5"]))
     store.record_blobs([(upload["md5"], size)])
+    store.grant_objects(upload["artifact_id"], [upload["md5"]])
     ctx.blobs.remove(blobs.multipart_folder(upload_id))
     return upload["md5"]
 

@@ -28,8 +28,8 @@ from starlette.templating import Jinja2Templates
 
 from ..formats.names import REGISTRY_PREFIX
 from . import blobs, ui_queries
-from .accounts import Viewer
 from .store import NotFound, is_version_alias
+from .store.accounts import Viewer
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
 from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
 

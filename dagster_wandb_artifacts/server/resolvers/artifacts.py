@@ -41,10 +41,13 @@ class ArtifactTypeNode(Node):
         return self.row["description"]
 
     @property
-    def project(self) -> runs.ProjectNode:
-        return runs.ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> runs.ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return runs.ProjectNode(self.ctx, row) if row else None
 
     def artifactCollection(self, info: Any, name: str) -> CollectionNode | None:  # noqa: N802
+        if self.ctx.access.artifact_type(self.row["id"]) is None:
+            return None
         row = self.ctx.store.find_collection(self.row["project_id"], name)
         if row is None or row["type_id"] != self.row["id"]:
             return None
@@ -62,10 +65,8 @@ class ArtifactTypeNode(Node):
         filters: str | None = None,
         order: str | None = None,
     ) -> dict[str, Any]:
-        rows = self.ctx.store.all(
-            "SELECT * FROM collections WHERE type_id = ? AND state = 'READY' ORDER BY id",
-            (self.row["id"],),
-        )
+        readable = self.ctx.access.artifact_type(self.row["id"]) is not None
+        rows = self.ctx.store.collections_of_type(self.row["id"]) if readable else []
         selected = searched(
             lambda: registry.select_collections(self.ctx.store, rows, filters, order)
         )
@@ -74,7 +75,18 @@ class ArtifactTypeNode(Node):
         )
 
 
+def _no_edges() -> dict[str, Any]:
+    return positional_page([], lambda row: row, after=None, first=None)
+
+
 class CollectionNode(Node):
+    """A collection; seen from a version readable only through a Registry link, its source
+    sequence shows its name and nothing else (no project, versions, aliases or tags)."""
+
+    @cached_property
+    def readable(self) -> bool:
+        return self.ctx.access.collection(self.row["id"]) is not None
+
     @property
     def typename(self) -> str:
         return "ArtifactSequence" if self.row["kind"] == "SEQUENCE" else "ArtifactPortfolio"
@@ -89,7 +101,7 @@ class CollectionNode(Node):
 
     @property
     def description(self) -> str | None:
-        return self.row["description"]
+        return self.row["description"] if self.readable else None
 
     @property
     def updatedAt(self) -> str:  # noqa: N802
@@ -100,14 +112,19 @@ class CollectionNode(Node):
         return self.row["state"]
 
     @property
-    def project(self) -> runs.ProjectNode:
-        return runs.ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> runs.ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return runs.ProjectNode(self.ctx, row) if row else None
 
     @property
     def defaultArtifactType(self) -> ArtifactTypeNode:  # noqa: N802
         return ArtifactTypeNode(self.ctx, self.ctx.store.get("artifact_types", self.row["type_id"]))
 
-    def tags(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
+    def tags(
+        self, info: Any, after: str | None = None, first: int | None = None
+    ) -> Connection | dict[str, Any]:
+        if not self.readable:
+            return _no_edges()
         return Connection(
             self.ctx,
             "SELECT t.* FROM tags t JOIN collection_tags ct ON ct.tag_id = t.id "
@@ -119,7 +136,11 @@ class CollectionNode(Node):
             key="t.id",
         )
 
-    def aliases(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
+    def aliases(
+        self, info: Any, after: str | None = None, first: int | None = None
+    ) -> Connection | dict[str, Any]:
+        if not self.readable:
+            return _no_edges()
         return Connection(
             self.ctx,
             # W&B lists the aliases people chose: the version aliases (vN) are left out.
@@ -138,7 +159,10 @@ class CollectionNode(Node):
         first: int | None = None,
         order: str | None = None,
         filters: str | None = None,
-    ) -> Connection | dict[str, Any]:
+    ) -> Connection | dict[str, Any] | None:
+        if not self.readable:
+            return None
+
         def make_node(row: sqlite3.Row) -> ArtifactNode:
             return ArtifactNode(self.ctx, row)
 
@@ -164,6 +188,8 @@ class CollectionNode(Node):
         )
 
     def artifactMembership(self, info: Any, aliasName: str) -> MembershipNode | None:  # noqa: N802,N803
+        if not self.readable:
+            return None
         artifact = self.ctx.store.resolve_alias(self.row["id"], aliasName)
         if artifact is None:
             return None
@@ -172,7 +198,9 @@ class CollectionNode(Node):
 
     def artifactMemberships(  # noqa: N802
         self, info: Any, after: str | None = None, first: int | None = None
-    ) -> Connection:
+    ) -> Connection | dict[str, Any]:
+        if not self.readable:
+            return _no_edges()
         return Connection(
             self.ctx,
             "SELECT m.* FROM memberships m JOIN artifacts a ON a.id = m.artifact_id "
@@ -187,7 +215,7 @@ class CollectionNode(Node):
 
     @property
     def latestArtifact(self) -> ArtifactNode | None:  # noqa: N802
-        row = self.ctx.store.latest_of(self.row["id"])
+        row = self.ctx.store.latest_of(self.row["id"]) if self.readable else None
         return ArtifactNode(self.ctx, row) if row else None
 
 
@@ -305,7 +333,13 @@ class ArtifactNode(Node):
 
     @property
     def aliases(self) -> list[AliasNode]:
-        return [AliasNode(self.ctx, row) for row in self.ctx.store.aliases_of(self.row["id"])]
+        """Its aliases in the collections the caller may read."""
+        rows = self.ctx.store.aliases_of(self.row["id"])
+        return [
+            AliasNode(self.ctx, row)
+            for row in rows
+            if self.ctx.access.collection(row["collection_id"]) is not None
+        ]
 
     @property
     def currentManifest(self) -> files.ManifestNode | None:  # noqa: N802
@@ -341,8 +375,8 @@ class ArtifactNode(Node):
 
     @property
     def createdBy(self) -> runs.RunNode | None:  # noqa: N802
-        run_id = self.row["created_by_run_id"]
-        return runs.RunNode(self.ctx, self.ctx.store.get("runs", run_id)) if run_id else None
+        row = self.ctx.access.run(self.row["created_by_run_id"])
+        return runs.RunNode(self.ctx, row) if row else None
 
     def usedBy(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:  # noqa: N802
         return Connection(
@@ -355,6 +389,7 @@ class ArtifactNode(Node):
             first=first,
             key="u.id",
             cursor_column="use_id",
+            visible=lambda row: self.ctx.access.run(row["id"]) is not None,
         )
 
     def artifactMemberships(  # noqa: N802
@@ -369,6 +404,7 @@ class ArtifactNode(Node):
             ),
             after=after,
             first=first,
+            visible=lambda row: self.ctx.access.collection(row["collection_id"]) is not None,
         )
 
 
@@ -440,7 +476,7 @@ class ArtifactMutations:
 
     def useArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
-        artifact = store.require_artifact(decode_id(input["artifactID"], "Artifact"))
+        artifact = self.ctx.access.require_artifact(decode_id(input["artifactID"], "Artifact"))
         run, _ = store.upsert_run(
             input["entityName"],
             check(NAME, input["projectName"], "project name"),
@@ -452,7 +488,9 @@ class ArtifactMutations:
 
     def updateArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
-        artifact_id = decode_id(input["artifactID"], "Artifact")
+        artifact_id = self.ctx.access.writable_artifact(decode_id(input["artifactID"], "Artifact"))[
+            "id"
+        ]
         with store.write():
             columns: dict[str, Any] = {}
             if input.get("description") is not None:
@@ -478,15 +516,20 @@ class ArtifactMutations:
     def _alias_targets(self, input: dict[str, Any]) -> tuple[int, dict[int, list[str]]]:
         """The artifact and, per collection, the aliases an Add/DeleteAliases input names."""
         store = self.ctx.store
-        artifact_id = decode_id(input["artifactID"], "Artifact")
-        store.require_artifact(artifact_id)
+        artifact_id = self.ctx.access.writable_artifact(decode_id(input["artifactID"], "Artifact"))[
+            "id"
+        ]
         by_collection: dict[int, list[str]] = {}
         for alias in input["aliases"]:
             project = store.find_project(alias["entityName"], alias["projectName"])
             collection = project and store.find_collection(
                 project["id"], alias["artifactCollectionName"]
             )
-            if not collection or not store.membership(collection["id"], artifact_id):
+            if (
+                not collection
+                or not self.ctx.access.may_write_project(project)
+                or not store.membership(collection["id"], artifact_id)
+            ):
                 raise NotFound(
                     f"the artifact is not in collection {alias['entityName']}/"
                     f"{alias['projectName']}/{alias['artifactCollectionName']}"
@@ -509,16 +552,12 @@ class ArtifactMutations:
         return {"success": True}
 
     def deleteArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        row = self.ctx.store.delete_artifact(
-            decode_id(input["artifactID"], "Artifact"), bool(input.get("deleteAliases"))
-        )
+        artifact = self.ctx.access.writable_artifact(decode_id(input["artifactID"], "Artifact"))
+        row = self.ctx.store.delete_artifact(artifact["id"], bool(input.get("deleteAliases")))
         return {"artifact": ArtifactNode(self.ctx, row)}
 
     def _collection(self, global_id: str, kind: str = "ArtifactSequence") -> sqlite3.Row:
-        row = self.ctx.store.get("collections", decode_id(global_id, kind))
-        if row is None or row["state"] != "READY":
-            raise NotFound("artifact collection not found")
-        return row
+        return self.ctx.access.writable_collection(decode_id(global_id, kind))
 
     def _update_collection(self, collection: sqlite3.Row, input: dict[str, Any]) -> dict[str, Any]:
         columns = {}
@@ -557,7 +596,7 @@ class ArtifactMutations:
         collection = project and self.ctx.store.find_collection(
             project["id"], input["artifactCollectionName"]
         )
-        if not collection:
+        if not collection or not self.ctx.access.may_write_project(project):
             raise NotFound(f"collection {input['artifactCollectionName']} not found")
         return collection
 

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 from graphql import GraphQLSchema
 
 from ...formats.names import TAG
-from ..accounts import Accounts, PermissionDenied
 from ..automations import AutomationTables
 from ..automations.events import ADD_ARTIFACT_ALIAS, CREATE_ARTIFACT, LINK_MODEL
 from ..ids import decode_id, encode_id
 from ..store import NotFound, StoreError
+from ..store.accounts import Accounts, PermissionDenied
 from .artifacts import CollectionNode
 from .common import Context, check, positional_page
 from .runs import EntityNode, ProjectNode

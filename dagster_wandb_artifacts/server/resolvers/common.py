@@ -63,11 +63,12 @@ TTL_INHERIT = -1
 TTL_DISABLED = -2
 
 
-def load_schema() -> GraphQLSchema:
-    # schema.graphql, then the schema_<domain>.graphql files that extend it.
+def load_schema(*extensions: str) -> GraphQLSchema:
+    # schema.graphql, then the schema_<domain>.graphql files and ``extensions`` that extend it.
     folder = resources.files("dagster_wandb_artifacts.server")
     names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_"))
-    sdl = "\n".join(folder.joinpath(name).read_text() for name in ["schema.graphql", *names])
+    texts = [folder.joinpath(name).read_text() for name in ["schema.graphql", *names]]
+    sdl = "\n".join([*texts, *extensions])
     schema = build_schema(sdl)
     schema.type_map["JSONString"].parse_value = _json_string  # type: ignore[attr-defined]
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
@@ -117,9 +118,12 @@ class Context:
     #: The user whose key the request carries (``accounts.Viewer``); None means the
     #: server's administrator.
     viewer: Any = None
+    #: That user's rights (``store.access.Access``): every node is fetched through it.
+    access: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
-        return f"{self.base_url}{path}?{self.signer.sign(method, path)}"
+        joint = "&" if "?" in path else "?"
+        return f"{self.base_url}{path}{joint}{self.signer.sign(method, path)}"
 
     def keep_going(self) -> None:
         """Stop the query's work (raise) once its client left or its time ran out."""
@@ -236,11 +240,13 @@ class Connection:
         cursor_column: str | None = None,
         descending: bool = False,
         edge_fields: Callable[[sqlite3.Row], dict[str, Any]] | None = None,
+        visible: Callable[[sqlite3.Row], bool] | None = None,
     ) -> None:
         """``sql`` selects rows with a ``{where}`` placeholder that this class fills in; ``key``
         is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
         that value among the selected columns (when ``key``'s own name is taken by a joined
-        table's ``id``)."""
+        table's ``id``). ``visible`` (the caller's right to read a row's object) leaves out
+        the rows it refuses; the page's cursors still move past them."""
         keep_going()
         self._ctx = ctx
         self._sql = sql
@@ -258,7 +264,8 @@ class Connection:
             [*self._params, *page_params, limit + 1],
         )
         self._has_next = len(rows) > limit
-        self._rows = rows[:limit]
+        self._scanned = rows[:limit]
+        self._rows = [row for row in self._scanned if visible(row)] if visible else self._scanned
         self._key = cursor_column or key.rsplit(".", 1)[-1]
         self._make_node = make_node
         self._edge_fields = edge_fields
@@ -270,8 +277,8 @@ class Connection:
 
     @property
     def pageInfo(self) -> dict[str, Any]:  # noqa: N802
-        end = encode_cursor(self._rows[-1][self._key]) if self._rows else None
-        start = encode_cursor(self._rows[0][self._key]) if self._rows else None
+        end = encode_cursor(self._scanned[-1][self._key]) if self._scanned else None
+        start = encode_cursor(self._scanned[0][self._key]) if self._scanned else None
         return {
             "startCursor": start,
             "endCursor": end,

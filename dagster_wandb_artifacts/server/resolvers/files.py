@@ -34,6 +34,29 @@ def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
     return f"wandb_artifacts/{birth_artifact_id}/{md5_hex}"
 
 
+def grant_path(md5_hex: str, artifact_id: int) -> str:
+    """The signed path of an upload that, once verified, lets version ``artifact_id`` list an
+    object stored for someone else."""
+    return f"/storage/obj/{md5_hex}?for={artifact_id}"
+
+
+def _base(ctx: Context, base: str | None) -> int | None:
+    """A patch manifest's base version: one the caller may read (its entries are copied)."""
+    return ctx.access.require_artifact(decode_id(base, "Artifact"))["id"] if base else None
+
+
+def _birth(ctx: Context, artifact_id: int, md5_hex: str, named: int | None) -> int | None:
+    """The birth version a committed entry records: the one its manifest (or the object)
+    names, when the caller may read it, else a version the caller reads that holds the bytes,
+    else this version when its writer uploaded them; None when none of those holds."""
+    if ctx.access.admin:
+        return named or artifact_id
+    holder = ctx.access.version_holding(md5_hex, named)
+    if holder is not None:
+        return holder["id"]
+    return artifact_id if ctx.store.granted(artifact_id, md5_hex) else None
+
+
 class ManifestNode(Node):
     def __init__(self, ctx: Context, row: sqlite3.Row, *, with_upload: bool) -> None:
         super().__init__(ctx, row)
@@ -115,9 +138,10 @@ class FileNode(Node):
     uploadHeaders: list[str] = []  # noqa: N815, RUF012
 
     @property
-    def artifact(self) -> artifacts.ArtifactNode:
-        birth = self.row["birth_artifact_id"] or self.row["artifact_id"]
-        return artifacts.ArtifactNode(self.ctx, self.ctx.store.get("artifacts", birth))
+    def artifact(self) -> artifacts.ArtifactNode | None:
+        """The version that first stored the file, when the caller may read it."""
+        row = self.ctx.access.artifact(self.row["birth_artifact_id"] or self.row["artifact_id"])
+        return artifacts.ArtifactNode(self.ctx, row) if row else None
 
 
 class FileMutations:
@@ -142,14 +166,15 @@ class FileMutations:
         base = input.get("baseArtifactID")
         if input["digest"]:  # the SDK creates it without one, and sends it with the update
             md5_b64_to_hex(input["digest"])
-        artifact_id = decode_id(input["artifactID"], "Artifact")
+        access = self.ctx.access
+        artifact_id = access.writable_artifact(decode_id(input["artifactID"], "Artifact"))["id"]
         merging.fold_patch(self.ctx.store, self.ctx.blobs, artifact_id)
         row = self.ctx.store.upsert_manifest(
             artifact_id,
             name=input["name"],
             digest=input["digest"],
             manifest_type=input.get("type") or "FULL",
-            base_artifact_id=decode_id(base, "Artifact") if base else None,
+            base_artifact_id=_base(self.ctx, base),
         )
         return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
 
@@ -159,6 +184,7 @@ class FileMutations:
         )
         if current is None:
             raise NotFound("artifact manifest not found")
+        self.ctx.access.writable_artifact(current["artifact_id"])
         base = input.get("baseArtifactID")
         if input.get("digest"):
             md5_b64_to_hex(input["digest"])
@@ -168,14 +194,15 @@ class FileMutations:
             name=current["name"],
             digest=input.get("digest") or current["digest"],
             manifest_type=current["type"],
-            base_artifact_id=decode_id(base, "Artifact") if base else current["base_artifact_id"],
+            base_artifact_id=_base(self.ctx, base) if base else current["base_artifact_id"],
         )
         return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
 
     def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        store = self.ctx.store
+        store, access = self.ctx.store, self.ctx.access
         check_storage_region(input.get("storageRegion"))
         nodes = []
+        held: dict[int, list[str]] = {}
         # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
         # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
         if input.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
@@ -183,9 +210,12 @@ class FileMutations:
         for spec in input["artifactFiles"]:
             if spec.get("digest") not in (None, spec["md5"]):
                 raise InvalidInputError(f"{spec['name']}: digest and md5 differ")
-            artifact = store.require_artifact(decode_id(spec["artifactID"], "Artifact"))
+            artifact = access.writable_artifact(decode_id(spec["artifactID"], "Artifact"))
             md5_hex = md5_b64_to_hex(spec["md5"])
             blob = store.blob(md5_hex)
+            # Deduplicated only through a version the caller may read: an md5 alone grants
+            # nothing, so bytes stored for others are uploaded again (and checked).
+            birth = blob and access.version_holding(md5_hex, blob["birth_artifact_id"])
             node: dict[str, Any] = {
                 "name": spec["name"],
                 "displayName": spec["name"],
@@ -195,11 +225,16 @@ class FileMutations:
                 "uploadHeaders": [],
                 "uploadMultipartUrls": None,
             }
-            birth = artifact
-            if blob is not None:
-                birth = store.get("artifacts", blob["birth_artifact_id"] or artifact["id"])
+            if blob is not None and (birth is not None or access.admin):
+                birth = birth or artifact
             else:
-                node["uploadUrl"] = self.ctx.signed_url("PUT", f"/storage/obj/{md5_hex}")
+                birth = artifact
+                path = f"/storage/obj/{md5_hex}"
+                if blob is None:
+                    held.setdefault(artifact["id"], []).append(md5_hex)
+                else:  # stored for another: the upload proves the caller holds the bytes
+                    path = grant_path(md5_hex, artifact["id"])
+                node["uploadUrl"] = self.ctx.signed_url("PUT", path)
                 node["uploadHeaders"] = [f"Content-MD5:{spec['md5']}"]
                 parts = spec.get("uploadPartsInput")
                 if parts:
@@ -208,6 +243,8 @@ class FileMutations:
             node["id"] = encode_id("File", 0)
             node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
             nodes.append(node)
+        for artifact_id, md5s in held.items():
+            store.grant_objects(artifact_id, md5s)
         edges = [{"node": node, "cursor": encode_cursor(i)} for i, node in enumerate(nodes)]
         return {
             "files": {
@@ -242,9 +279,9 @@ class FileMutations:
         return {"digest": hex_to_b64(md5_hex)}
 
     def commitArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        store = self.ctx.store
-        artifact_id = decode_id(input["artifactID"], "Artifact")
-        artifact = store.require_artifact(artifact_id)
+        store, access = self.ctx.store, self.ctx.access
+        artifact = access.writable_artifact(decode_id(input["artifactID"], "Artifact"))
+        artifact_id = artifact["id"]
         if artifact["state"] == "COMMITTED":
             return {"artifact": artifacts.ArtifactNode(self.ctx, artifact)}
         manifest_row = store.manifest_of(artifact_id)
@@ -275,13 +312,15 @@ class FileMutations:
                     raise StoreError(
                         f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
                     )
-                birth_id = birth_id or blob["birth_artifact_id"] or artifact_id
+                named = birth_id or blob["birth_artifact_id"]
+                birth_id = _birth(self.ctx, artifact_id, md5_hex, named)
+                if birth_id is None:
+                    raise StoreError(
+                        f"file {entry.path!r} was not uploaded for this version: upload its "
+                        "bytes, then commit"
+                    )
                 if blob["birth_artifact_id"] is None:
-                    with store.write() as db:
-                        db.execute(
-                            "UPDATE blobs SET birth_artifact_id = ? WHERE md5 = ?",
-                            (birth_id, md5_hex),
-                        )
+                    store.set_birth(md5_hex, birth_id)
                 files.append((entry.path, md5_hex, entry.size, None, birth_id))
             else:
                 files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))

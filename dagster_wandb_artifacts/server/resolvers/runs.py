@@ -13,7 +13,6 @@ from ...formats.names import NAME, TYPE_NAME
 from .. import registry
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
-from ..store import NotFound
 from . import artifacts
 from .common import (
     FEATURES,
@@ -71,13 +70,14 @@ class EntityNode(Node):
         return UserNode(self.ctx, organizations=[self.organization])
 
     def _projects(self, filters: str | None, order: str | None = None) -> list[sqlite3.Row]:
+        readable = self.ctx.access.readable_projects
         if self._registry_view:
-            return searched(
-                lambda: registry.registries(self.ctx.store, self.row["id"], filters, order)
+            return readable(
+                searched(
+                    lambda: registry.registries(self.ctx.store, self.row["id"], filters, order)
+                )
             )
-        rows = self.ctx.store.all(
-            "SELECT * FROM projects WHERE entity_id = ? ORDER BY id", (self.row["id"],)
-        )
+        rows = readable(self.ctx.store.projects_of_entity(self.row["id"]))
         return searched(
             lambda: registry.REGISTRIES.select(
                 ((registry.registry_document(row), row) for row in rows), filters, order
@@ -101,7 +101,7 @@ class EntityNode(Node):
 
     def project(self, info: Any, name: str | None = None) -> ProjectNode | None:
         row = self.ctx.store.find_project(self.row["name"], name) if name else None
-        return ProjectNode(self.ctx, row) if row else None
+        return ProjectNode(self.ctx, row) if self.ctx.access.may_read_project(row) else None
 
     def _collections(
         self, project_filters: str | None, filters: str | None, order: str | None, kinds: Any
@@ -210,9 +210,7 @@ class ProjectNode(Node):
         return UserNode(self.ctx)
 
     def _runs(self, filters: str | None, order: str | None) -> list[sqlite3.Row]:
-        rows = self.ctx.store.all(
-            "SELECT * FROM runs WHERE project_id = ? ORDER BY id", (self.row["id"],)
-        )
+        rows = self.ctx.store.runs_of_project(self.row["id"])
         return searched(
             lambda: RUNS.select(((run_document(row), row) for row in rows), filters, order)
         )
@@ -376,8 +374,9 @@ class RunNode(Node):
         return self.row["heartbeat_at"]
 
     @property
-    def project(self) -> ProjectNode:
-        return ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return ProjectNode(self.ctx, row) if row else None
 
     def outputArtifacts(  # noqa: N802
         self, info: Any, after: str | None = None, first: int | None = None
@@ -393,6 +392,7 @@ class RunNode(Node):
             first=first,
             key="o.id",
             cursor_column="output_id",
+            visible=lambda row: self.ctx.access.may_read_artifact(row["id"]),
         )
 
     def inputArtifacts(  # noqa: N802
@@ -409,6 +409,7 @@ class RunNode(Node):
             key="u.id",
             cursor_column="use_id",
             edge_fields=lambda row: {"usedAs": [row["used_as"]] if row["used_as"] else []},
+            visible=lambda row: self.ctx.access.may_read_artifact(row["id"]),
         )
 
 
@@ -448,7 +449,7 @@ class RunQueries:
         if not name:
             return None
         row = self.ctx.store.find_project(entityName or self.ctx.entity, name)
-        return ProjectNode(self.ctx, row) if row else None
+        return ProjectNode(self.ctx, row) if self.ctx.access.may_read_project(row) else None
 
     model = project
 
@@ -459,9 +460,7 @@ class RunQueries:
         after: str | None = None,
         first: int | None = None,
     ) -> Connection:
-        entity = self.ctx.store.one(
-            "SELECT * FROM entities WHERE name = ?", (entityName or self.ctx.entity,)
-        )
+        entity = self.ctx.store.find_entity(entityName or self.ctx.entity)
         return Connection(
             self.ctx,
             "SELECT * FROM projects WHERE entity_id = ? AND {where}",
@@ -469,6 +468,7 @@ class RunQueries:
             lambda row: ProjectNode(self.ctx, row),
             after=after,
             first=first,
+            visible=self.ctx.access.may_read_project,
         )
 
     models = projects
@@ -483,9 +483,7 @@ class RunQueries:
         project = input.get("modelName") or "uncategorized"
         name = input.get("name")
         if input.get("id"):
-            existing = store.get("runs", decode_id(input["id"], "Run"))
-            if existing is None:
-                raise NotFound(f"run {input['id']} not found")
+            existing = self.ctx.access.writable_run(decode_id(input["id"], "Run"))
             project_row = store.get("projects", existing["project_id"])
             entity = store.get("entities", project_row["entity_id"])["name"]
             project, name = project_row["name"], existing["name"]
@@ -523,8 +521,10 @@ class RunQueries:
             check(TYPE_NAME, spec["name"], "artifact type")
             for spec in input.get("artifactTypes") or []
         ]
+        entity = input.get("entityName") or self.ctx.entity
+        self.ctx.access.named_registry(entity, name, "create or change")
         row, inserted = self.ctx.store.upsert_project(
-            input.get("entityName") or self.ctx.entity,
+            entity,
             name,
             description=input.get("description"),
             access=access,
@@ -535,6 +535,7 @@ class RunQueries:
         return {"project": node, "model": node, "inserted": inserted}
 
     def renameProject(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        self.ctx.access.named_registry(input["entityName"], input["oldProjectName"], "rename")
         row = self.ctx.store.rename_project(
             input["entityName"],
             input["oldProjectName"],
@@ -544,8 +545,7 @@ class RunQueries:
         return {"project": node, "model": node, "inserted": False}
 
     def deleteModel(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        project_id = decode_id(input["id"], "Project")
-        if self.ctx.store.get("projects", project_id) is None:
-            raise NotFound("project not found")
-        self.ctx.store.delete_project(project_id)
+        project = self.ctx.access.writable_project(decode_id(input["id"], "Project"), "project")
+        self.ctx.access.change_registry(project, "delete")
+        self.ctx.store.delete_project(project["id"])
         return {"success": True}

@@ -13,9 +13,9 @@ from typing import Any
 from graphql import GraphQLSchema
 
 from ...formats.names import NAME
-from ..accounts import Accounts, PermissionDenied, Viewer
 from ..ids import encode_id
 from ..store import NotFound, StoreError
+from ..store.accounts import Accounts, PermissionDenied, Viewer
 from .common import Context, check, positional_page
 from .runs import EntityNode, ProjectNode
 
@@ -97,19 +97,19 @@ class UserMutations:
         }
 
     def createTeam(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        # W&B: an organization's administrators create its teams (so no user claims a team's
+        # name before its owners do), naming the team's admin, by default themselves.
+        _require_admin(self.ctx, "create teams")
         accounts = _accounts(self.ctx)
         name = check(NAME, input["teamName"], "team name")
         admin_name = input.get("teamAdminUserName")
-        viewer = _viewer(self.ctx)
         if admin_name:
             found = accounts.find_user(admin_name)
             if found is None:
                 raise NotFound(f"no user named {admin_name!r}")
-            if not viewer.admin and found.id != viewer.id:
-                raise PermissionDenied("permission denied: name yourself as the team's admin")
             admin_id = found.id
         else:
-            admin_id = viewer.id or None
+            admin_id = _viewer(self.ctx).id or None
         return {"entity": EntityNode(self.ctx, accounts.create_team(name, admin_id))}
 
     def createInvite(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002

@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS artifact_outputs (
 CREATE TABLE IF NOT EXISTS run_files (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
     size INTEGER, UNIQUE (run_id, name));
+CREATE TABLE IF NOT EXISTS object_grants (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id), md5 TEXT NOT NULL,
+    PRIMARY KEY (artifact_id, md5));
 CREATE TABLE IF NOT EXISTS multipart_uploads (
     id TEXT PRIMARY KEY, md5 TEXT NOT NULL, artifact_id INTEGER NOT NULL,
     parts TEXT NOT NULL, created_at TEXT NOT NULL);

@@ -15,8 +15,9 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from ..formats.names import REGISTRY_PREFIX
-from .store import NotFound, Store, StoreError, now
+from ...formats.names import REGISTRY_PREFIX
+from .base import NotFound, StoreError, now
+from .versions import Store
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS users (
