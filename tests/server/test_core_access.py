@@ -124,7 +124,8 @@ def test_a_registry_link_reads_the_version_and_nothing_of_its_source(server, wor
 
 MANIFEST = """mutation($id: ID!, $digest: String!) {
   createArtifactManifest(input: {artifactID: $id, name: "wandb_manifest.json", digest: $digest,
-    entityName: "bob", projectName: "own", runName: "r", type: FULL}) { artifactManifest { file { uploadUrl } } } }"""
+    entityName: "bob", projectName: "own", runName: "r", type: FULL}) {
+    artifactManifest { file { uploadUrl } } } }"""
 FILES = """mutation($input: CreateArtifactFilesInput!) {
   createArtifactFiles(input: $input) { files { edges { node {
     storagePath uploadUrl artifact { id description metadata } } } } } }"""
