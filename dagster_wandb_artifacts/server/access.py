@@ -1,9 +1,9 @@
-"""Who may touch what: a GraphQL middleware that checks each root field's arguments against
-the request's user (see :mod:`.accounts`).
+"""A GraphQL middleware that refuses a root field whose arguments name an entity or project
+the request's user may not use (see :mod:`.store.accounts`), or an ID of an extra (a sweep,
+view, run queue) or of an entity's automation that is not the user's.
 
-Every query and mutation reaches its data through an entity and project name, or through
-global IDs; both are checked before the resolver runs, so a resolver never sees a
-project its caller may not use. Fields under a checked root need no check of their own.
+It is the first line only: the core (:mod:`.store.access`) authorizes every object it returns
+or changes, nested fields included.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from .ids import BadIdError, decode_id
 from .store import Store
+from .store.access import owners_of_id
 from .store.accounts import PermissionDenied, Viewer
 
 #: Root fields whose ``name`` argument is an entity, not a project.
@@ -23,42 +24,6 @@ _ENTITY_NAMED = frozenset({"entity"})
 _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
-#: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
-_IN_PROJECT = {"Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
-_IN_ENTITY = {
-    "Trigger": "triggers",
-    "Integration": "integrations",
-    "DefaultResourceConfig": "resource_configs",
-}
-
-
-def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[int, str | None]]:
-    """(entity id, project name) pairs that own the object an ID names. Versions, manifests
-    and runs are not here: the core authorizes them on the object."""
-    if type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
-        rows = store.all(
-            "SELECT p.entity_id, p.name FROM collections c JOIN projects p "
-            "ON p.id = c.project_id WHERE c.id = ?",
-            (row_id,),
-        )
-    elif type_name == "Project":
-        rows = store.all("SELECT entity_id, name FROM projects WHERE id = ?", (row_id,))
-    elif type_name in _IN_PROJECT:
-        rows = store.all(
-            f"SELECT p.entity_id, p.name FROM {_IN_PROJECT[type_name]} t "
-            "JOIN projects p ON p.id = t.project_id WHERE t.id = ?",
-            (row_id,),
-        )
-    elif type_name in _IN_ENTITY:
-        rows = store.all(
-            f"SELECT entity_id, NULL FROM {_IN_ENTITY[type_name]} WHERE id = ?", (row_id,)
-        )
-    else:
-        return
-    for row in rows:
-        yield row[0], row[1]
-
-
 class AccessGuard:
     """Refuses a root field whose arguments name an entity or project the user may not use."""
 
@@ -114,12 +79,7 @@ class AccessGuard:
                 type_name, row_id = _decode(value)
             except BadIdError:
                 return
-            owners = []
-            for entity_id, project in _entity_of_row(self._store, type_name, row_id):
-                entity = self._store.get("entities", entity_id)
-                if entity is not None:
-                    owners.append((entity["name"], project))
-            yield owners
+            yield owners_of_id(self._store, type_name, row_id)
 
 
 def _decode(global_id: str) -> tuple[str, int]:

@@ -27,8 +27,9 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ..formats.names import REGISTRY_PREFIX
-from . import blobs, ui_queries
+from . import blobs
 from .store import NotFound, is_version_alias
+from .store import browse as ui_queries
 from .store.accounts import Viewer
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
 from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable

@@ -7,10 +7,9 @@ from functools import cached_property
 from typing import Any
 
 from ...formats.names import NAME, TAG, TYPE_NAME
-from .. import registry
 from ..filters import parse_filters
 from ..ids import decode_id, encode_id
-from ..store import NotFound, StoreError
+from ..store import NotFound, StoreError, registry
 from . import files, runs
 from .common import (
     TTL_DISABLED,

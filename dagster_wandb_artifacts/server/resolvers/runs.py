@@ -10,9 +10,9 @@ from typing import Any
 
 from ...formats.errors import InvalidInputError
 from ...formats.names import NAME, TYPE_NAME
-from .. import registry
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
+from ..store import registry
 from . import artifacts
 from .common import (
     FEATURES,

@@ -52,7 +52,7 @@ class UserView:
 
     def teams(self, info: Any, after: str | None = None, first: int | None = None) -> dict:
         names = sorted(self.user.entities - {self.user.username})
-        rows = [self.ctx.store.one("SELECT * FROM entities WHERE name = ?", (n,)) for n in names]
+        rows = [self.ctx.store.find_entity(name) for name in names]
         return positional_page(
             [row for row in rows if row is not None],
             lambda row: EntityNode(self.ctx, row),
@@ -114,7 +114,7 @@ class UserMutations:
 
     def createInvite(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         accounts = _accounts(self.ctx)
-        team = self.ctx.store.one("SELECT * FROM entities WHERE name = ?", (input["entityName"],))
+        team = self.ctx.store.find_entity(input["entityName"])
         if team is None or not accounts.is_team(team["id"]):
             raise NotFound(f"no team named {input['entityName']!r}")
         viewer = _viewer(self.ctx)
@@ -177,12 +177,7 @@ def _viewer_projects(
 ) -> dict[str, Any]:
     """The projects of every entity the viewer may use."""
     ctx: Context = info.context
-    viewer = _viewer(ctx)
-    rows = ctx.store.all(
-        "SELECT p.*, e.name AS entity_name FROM projects p "
-        "JOIN entities e ON e.id = p.entity_id ORDER BY p.id"
-    )
-    mine = [row for row in rows if viewer.may_use(row["entity_name"], row["name"], ctx.entity)]
+    mine = ctx.access.readable_projects(ctx.store.all_projects())
     return positional_page(mine, lambda row: ProjectNode(ctx, row), after=after, first=first)
 
 

@@ -199,3 +199,46 @@ class Access:
 
     def _denied(self, what: str) -> PermissionDenied:
         return PermissionDenied(f"permission denied: {self.viewer.username} may not change {what}")
+
+
+#: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
+_IN_PROJECT = {"Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
+_IN_ENTITY = {
+    "Trigger": "triggers",
+    "Integration": "integrations",
+    "DefaultResourceConfig": "resource_configs",
+}
+
+
+def owners_of_id(store: Store, type_name: str, row_id: int) -> list[tuple[str, str | None]]:
+    """(entity name, project name) that owns the object an ID of type ``type_name`` names
+    (for the guard of root fields); empty for a type the core authorizes on the object
+    itself (versions, manifests, runs)."""
+    if type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
+        rows = store.all(
+            "SELECT e.name, p.name FROM collections c JOIN projects p ON p.id = c.project_id "
+            "JOIN entities e ON e.id = p.entity_id WHERE c.id = ?",
+            (row_id,),
+        )
+    elif type_name == "Project":
+        rows = store.all(
+            "SELECT e.name, p.name FROM projects p JOIN entities e ON e.id = p.entity_id "
+            "WHERE p.id = ?",
+            (row_id,),
+        )
+    elif type_name in _IN_PROJECT:
+        rows = store.all(
+            f"SELECT e.name, p.name FROM {_IN_PROJECT[type_name]} t "
+            "JOIN projects p ON p.id = t.project_id JOIN entities e ON e.id = p.entity_id "
+            "WHERE t.id = ?",
+            (row_id,),
+        )
+    elif type_name in _IN_ENTITY:
+        rows = store.all(
+            f"SELECT e.name, NULL FROM {_IN_ENTITY[type_name]} t "
+            "JOIN entities e ON e.id = t.entity_id WHERE t.id = ?",
+            (row_id,),
+        )
+    else:
+        return []
+    return [(row[0], row[1]) for row in rows]
