@@ -9,7 +9,7 @@ from typing import Any
 from ...formats.names import NAME, TAG, TYPE_NAME
 from ..filters import parse_filters
 from ..ids import decode_id, encode_id
-from ..store import NotFound, StoreError, registry
+from ..store import NotFound, StoreError, listings, registry
 from . import files, runs
 from .common import (
     TTL_DISABLED,
@@ -126,13 +126,11 @@ class CollectionNode(Node):
             return _no_edges()
         return Connection(
             self.ctx,
-            "SELECT t.* FROM tags t JOIN collection_tags ct ON ct.tag_id = t.id "
-            "WHERE ct.collection_id = ? AND {where}",
+            listings.COLLECTION_TAGS,
             [self.row["id"]],
             lambda row: TagNode(row),
             after=after,
             first=first,
-            key="t.id",
         )
 
     def aliases(
@@ -142,9 +140,7 @@ class CollectionNode(Node):
             return _no_edges()
         return Connection(
             self.ctx,
-            # W&B lists the aliases people chose: the version aliases (vN) are left out.
-            "SELECT * FROM aliases WHERE collection_id = ? AND NOT (alias GLOB 'v[0-9]*' "
-            "AND substr(alias, 2) NOT GLOB '*[^0-9]*') AND {where}",
+            listings.COLLECTION_ALIASES,
             [self.row["id"]],
             lambda row: AliasNode(self.ctx, row),
             after=after,
@@ -174,15 +170,11 @@ class CollectionNode(Node):
         # Unfiltered listings page by key, so versions logged meanwhile never shift a page.
         return Connection(
             self.ctx,
-            registry.MEMBERSHIP_ROWS
-            + "WHERE m.collection_id = ? AND a.state = 'COMMITTED' AND {where}",
+            listings.COLLECTION_VERSIONS,
             [self.row["id"]],
             make_node,
             after=after,
             first=first,
-            key="m.id",
-            cursor_column="membership_id",
-            descending=True,
             edge_fields=version,
         )
 
@@ -202,14 +194,11 @@ class CollectionNode(Node):
             return _no_edges()
         return Connection(
             self.ctx,
-            "SELECT m.* FROM memberships m JOIN artifacts a ON a.id = m.artifact_id "
-            "WHERE m.collection_id = ? AND a.state = 'COMMITTED' AND {where}",
+            listings.COLLECTION_MEMBERSHIPS,
             [self.row["id"]],
             lambda row: MembershipNode(self.ctx, row, self.row),
             after=after,
             first=first,
-            key="m.id",
-            descending=True,
         )
 
     @property
@@ -353,20 +342,11 @@ class ArtifactNode(Node):
         first: int | None = None,
     ) -> Connection:
         # Every manifest entry, references too: the SDK downloads the entries listed here.
-        sql = "SELECT * FROM artifact_files WHERE artifact_id = ?"
-        params: list[Any] = [self.row["id"]]
-        if names is not None:
-            # Looked up by (artifact, name) first: paging by id would scan the whole artifact.
-            sql = (
-                "WITH named AS MATERIALIZED (SELECT * FROM artifact_files WHERE artifact_id = ? "
-                f"AND name IN ({', '.join('?' * len(names))})) "
-                "SELECT * FROM named WHERE 1"
-            )
-            params.extend(names)
+        listing = listings.VERSION_FILES if names is None else listings.named_files(len(names))
         return Connection(
             self.ctx,
-            sql + " AND {where}",
-            params,
+            listing,
+            [self.row["id"], *(names or ())],
             lambda row: files.FileNode(self.ctx, row),
             after=after,
             first=first,
@@ -380,14 +360,11 @@ class ArtifactNode(Node):
     def usedBy(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:  # noqa: N802
         return Connection(
             self.ctx,
-            "SELECT u.id AS use_id, r.* FROM artifact_uses u JOIN runs r ON r.id = u.run_id "
-            "WHERE u.artifact_id = ? AND {where}",
+            listings.VERSION_USERS,
             [self.row["id"]],
             lambda row: runs.RunNode(self.ctx, row),
             after=after,
             first=first,
-            key="u.id",
-            cursor_column="use_id",
             visible=lambda row: self.ctx.access.run(row["id"]) is not None,
         )
 
@@ -396,7 +373,7 @@ class ArtifactNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT * FROM memberships WHERE artifact_id = ? AND {where}",
+            listings.VERSION_MEMBERSHIPS,
             [self.row["id"]],
             lambda row: MembershipNode(
                 self.ctx, row, self.ctx.store.get("collections", row["collection_id"]), self.row

@@ -32,6 +32,7 @@ from ..filters import FilterError
 from ..ids import decode_cursor, encode_cursor
 from ..signing import URLSigner
 from ..store import LATEST, Store, StoreError
+from ..store.listings import Listing
 
 #: Features this server implements (``ServerFeaturesQuery``); the SDK takes other code
 #: paths for each, so a feature is listed only once it works end to end.
@@ -225,55 +226,37 @@ def ttl_to_db(ttl: int | None) -> int | None:
 
 
 class Connection:
-    """A Relay page of rows fetched by keyset (``id > cursor``), never by OFFSET."""
+    """A Relay page of a store :class:`~..store.listings.Listing`, by keyset, never OFFSET."""
 
     def __init__(
         self,
         ctx: Context,
-        sql: str,
+        listing: Listing,
         params: Sequence[Any],
         make_node: Callable[[sqlite3.Row], Any],
         *,
         after: str | None,
         first: int | None,
-        key: str = "id",
-        cursor_column: str | None = None,
-        descending: bool = False,
         edge_fields: Callable[[sqlite3.Row], dict[str, Any]] | None = None,
         visible: Callable[[sqlite3.Row], bool] | None = None,
     ) -> None:
-        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in; ``key``
-        is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
-        that value among the selected columns (when ``key``'s own name is taken by a joined
-        table's ``id``). ``visible`` (the caller's right to read a row's object) leaves out
-        the rows it refuses; the page's cursors still move past them."""
+        """``visible`` (the caller's right to read a row's object) leaves out the rows it
+        refuses; the page's cursors still move past them."""
         keep_going()
         self._ctx = ctx
-        self._sql = sql
+        self._listing = listing
         self._params = list(params)
         limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
-        cursor = decode_cursor(after)
-        condition = "1"
-        page_params: list[Any] = []
-        if cursor is not None:
-            condition = f"{key} {'<' if descending else '>'} ?"
-            page_params.append(cursor)
-        order = f"{key} {'DESC' if descending else 'ASC'}"
-        rows = ctx.store.all(
-            f"{sql.format(where=condition)} ORDER BY {order} LIMIT ?",
-            [*self._params, *page_params, limit + 1],
-        )
+        rows = ctx.store.page(listing, self._params, decode_cursor(after), limit + 1)
         self._has_next = len(rows) > limit
         self._scanned = rows[:limit]
         self._rows = [row for row in self._scanned if visible(row)] if visible else self._scanned
-        self._key = cursor_column or key.rsplit(".", 1)[-1]
+        self._key = listing.cursor_name
         self._make_node = make_node
         self._edge_fields = edge_fields
 
     def totalCount(self, info: Any) -> int:  # noqa: N802 - W&B's field name
-        return self._ctx.store.one(
-            f"SELECT COUNT(*) FROM ({self._sql.format(where='1')})", self._params
-        )[0]
+        return self._ctx.store.count(self._listing, self._params)
 
     @property
     def pageInfo(self) -> dict[str, Any]:  # noqa: N802

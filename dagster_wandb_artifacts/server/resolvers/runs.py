@@ -12,7 +12,7 @@ from ...formats.errors import InvalidInputError
 from ...formats.names import NAME, TYPE_NAME
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
-from ..store import registry
+from ..store import listings, registry
 from . import artifacts
 from .common import (
     FEATURES,
@@ -250,7 +250,7 @@ class ProjectNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT * FROM artifact_types WHERE project_id = ? AND {where}",
+            listings.ARTIFACT_TYPES_OF_PROJECT,
             [self.row["id"]],
             lambda row: artifacts.ArtifactTypeNode(self.ctx, row),
             after=after,
@@ -383,15 +383,11 @@ class RunNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT o.id AS output_id, a.* FROM artifact_outputs o "
-            "JOIN artifacts a ON a.id = o.artifact_id "
-            "WHERE o.run_id = ? AND a.state = 'COMMITTED' AND {where}",
+            listings.RUN_OUTPUTS,
             [self.row["id"]],
             lambda row: artifacts.ArtifactNode(self.ctx, row),
             after=after,
             first=first,
-            key="o.id",
-            cursor_column="output_id",
             visible=lambda row: self.ctx.access.may_read_artifact(row["id"]),
         )
 
@@ -400,14 +396,11 @@ class RunNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT u.id AS use_id, u.used_as, a.* FROM artifact_uses u "
-            "JOIN artifacts a ON a.id = u.artifact_id WHERE u.run_id = ? AND {where}",
+            listings.RUN_INPUTS,
             [self.row["id"]],
             lambda row: artifacts.ArtifactNode(self.ctx, row),
             after=after,
             first=first,
-            key="u.id",
-            cursor_column="use_id",
             edge_fields=lambda row: {"usedAs": [row["used_as"]] if row["used_as"] else []},
             visible=lambda row: self.ctx.access.may_read_artifact(row["id"]),
         )
@@ -463,7 +456,7 @@ class RunQueries:
         entity = self.ctx.store.find_entity(entityName or self.ctx.entity)
         return Connection(
             self.ctx,
-            "SELECT * FROM projects WHERE entity_id = ? AND {where}",
+            listings.PROJECTS_OF_ENTITY,
             [entity["id"] if entity else -1],
             lambda row: ProjectNode(self.ctx, row),
             after=after,

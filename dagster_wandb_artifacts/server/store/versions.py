@@ -23,11 +23,12 @@ from .base import (
     update_row,
 )
 from .collections import CollectionRows
+from .listings import ListingRows
 from .objects import ObjectRows
 from .runs import RunRows
 
 
-class Store(RunRows, CollectionRows, ObjectRows, StoreBase):
+class Store(RunRows, CollectionRows, ObjectRows, ListingRows, StoreBase):
     """All metadata reads and writes of the embedded server: runs and projects
     (:class:`RunRows`), collections, links and tags (:class:`CollectionRows`), and here the
     versions themselves, their manifests, stored objects and multipart uploads."""
