@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..formats.errors import InvalidInputError
-from . import accounts, blobs, ui, workspace
+from . import accounts, blobs, merging, ui, workspace
 from .access import AccessGuard
 from .accounts import Accounts, Viewer
 from .automations import Automations
@@ -403,6 +403,13 @@ def create_app(state: ServerState) -> ASGIApp:
         await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
         return Response(status_code=200)
 
+    async def put_patch(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        artifact_id = _path_id(request, "artifact_id")
+        await merging.receive_patch(state, request, artifact_id, request.path_params["digest"])
+        return Response(status_code=200)
+
     async def get_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
@@ -483,6 +490,11 @@ def create_app(state: ServerState) -> ASGIApp:
             "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", get_manifest),
             methods=["GET"],
+        ),
+        Route(
+            "/storage/manifest/{artifact_id:int}/patches/{digest:str}/wandb_manifest.json",
+            counted("manifest", put_patch),
+            methods=["PUT"],
         ),
         Route(
             "/storage/runfile/{run_id:int}/{name:path}",

@@ -51,9 +51,12 @@ def run_file_folder(run_id: int) -> str:
     return f"runs/{int(run_id)}"
 
 
-def patches_key(artifact_id: int) -> str:
-    """The ``PATCH`` manifests a pending distributed version received before its latest."""
-    return f"manifests/{artifact_id}.patches.json"
+def patch_key(artifact_id: int, digest_hex: str) -> str:
+    """The ``PATCH`` manifest of md5 ``digest_hex`` that a writer of the distributed version
+    ``artifact_id`` uploaded: each writer's at a key of its own until the version is finished."""
+    if not _MD5_HEX.fullmatch(digest_hex):
+        raise UnsafeKeyError(f"{digest_hex[:64]!r} is not an md5 in lowercase hex")
+    return f"manifests/{int(artifact_id)}.patches/{digest_hex}.json"
 
 
 def run_file_key(run_id: int, name: str) -> str:
