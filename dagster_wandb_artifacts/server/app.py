@@ -46,9 +46,10 @@ from .files import (
     receive_object,
     receive_to_staging,
     refuse_larger,
-    stream_blob,
+    serve_blob,
 )
 from .ids import MAX_ROW_ID, BadIdError
+from .integrity import VerifiedObjects, corrupt_message
 from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shape_of
 from .resolvers import Context, Root, load_schema
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
@@ -97,8 +98,10 @@ class ServerState:
     api_key: str
     entity: str
     schema: GraphQLSchema = field(default_factory=load_schema)
-    #: Hash every whole object as it is served (what detects rot on disk; costs CPU time).
+    #: Hash every whole object as it is served, and before the first range of it is (what
+    #: detects rot on disk; costs CPU time).
     verify_reads: bool = True
+    verified: VerifiedObjects = field(default_factory=VerifiedObjects)
     limits: Limits = field(default_factory=Limits)
     #: The URL clients reach this server at, which signed URLs start with (``--public-url``);
     #: None: the address each connection arrived at.
@@ -205,10 +208,7 @@ def _signed(state: ServerState, request: Request) -> Response | None:
 
 def _missing_object(state: ServerState, md5_hex: str) -> str:
     if state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)):
-        return (
-            f"object {md5_hex} was found corrupt on the server and set aside: log a version "
-            "holding the same bytes again to repair it"
-        )
+        return corrupt_message(md5_hex)
     return "no such object"
 
 
@@ -382,7 +382,7 @@ def create_app(state: ServerState) -> ASGIApp:
         md5_hex = request.path_params["md5"]
         if state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex))
-        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+        return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     async def put_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -416,7 +416,7 @@ def create_app(state: ServerState) -> ASGIApp:
         key = blobs.manifest_key(_path_id(request, "artifact_id"))
         if not state.blobs.exists(key):
             return error(404, "the manifest was not uploaded")
-        return stream_blob(state, key, request)
+        return await serve_blob(state, key, request)
 
     async def put_run_file(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -475,7 +475,7 @@ def create_app(state: ServerState) -> ASGIApp:
         listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
         if listed is None or state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex) if listed else "no such file")
-        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+        return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),

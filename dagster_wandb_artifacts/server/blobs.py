@@ -168,6 +168,16 @@ class BlobStore:
             return os.stat(self._path(key)).st_size
         return int(self.fs.size(self._path(key)))
 
+    def stamp(self, key: str) -> tuple[object, ...]:
+        """What changes when the bytes at ``key`` may have: a local file's inode, size, and
+        modification and change times; a bucket object's size and ETag (or time)."""
+        if self._local:
+            found = os.stat(self._path(key))
+            return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+        info = self.fs.info(self._path(key))
+        version = info.get("ETag") or info.get("etag") or info.get("md5Hash") or info.get("mtime")
+        return (info.get("size"), str(version) if version is not None else None)
+
     def open(self, key: str) -> IO[bytes]:
         if self._local:
             return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
