@@ -23,7 +23,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     execute_sync,
-    parse,
     validate,
 )
 from starlette.applications import Starlette
@@ -50,7 +49,15 @@ from .files import (
 )
 from .ids import MAX_ROW_ID, BadIdError
 from .integrity import VerifiedObjects, corrupt_message
-from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shape_of
+from .limits import (
+    LimitExceeded,
+    Limits,
+    Shape,
+    check_cost,
+    paged_fields,
+    parse_bounded,
+    shape_of,
+)
 from .resolvers import Context, Root, load_schema
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
 from .signing import URLSigner
@@ -67,19 +74,29 @@ _OBJECT_PREFIX = "/storage/obj/"
 
 class _Documents:
     """Parsed and validated GraphQL documents by query text. Clients send the same few queries
-    over and over, and parsing and validating one costs more than running it."""
+    over and over, and parsing and validating one costs more than running it. A text is
+    bounded (``parse_bounded``) before it is parsed; only texts up to ``cached_bytes`` are
+    kept, so the cache holds no large ones."""
 
-    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int = 256) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, limits: Limits, size: int = 256, cached_bytes: int = 64 << 10
+    ) -> None:
         self._schema = schema
         self._limits = limits
         self._paged = paged_fields(schema)
-        self.get = functools.lru_cache(maxsize=size)(self._load)
+        self._cached_bytes = cached_bytes
+        self._cached = functools.lru_cache(maxsize=size)(self._load)
+
+    def get(self, query: str) -> tuple[DocumentNode, Shape] | list[GraphQLError]:
+        return (self._cached if len(query) <= self._cached_bytes else self._load)(query)
 
     def _load(self, query: str) -> tuple[DocumentNode, Shape] | list[GraphQLError]:
         try:
-            document = parse(query)
+            document = parse_bounded(query, self._limits)
         except GraphQLError as exc:
             return [exc]
+        except LimitExceeded as exc:
+            return [GraphQLError(str(exc))]
         if errors := validate(self._schema, document):
             return errors
         try:
@@ -333,17 +350,19 @@ def create_app(state: ServerState) -> ASGIApp:
         if refused := _malformed_request(body):
             return JSONResponse({"errors": [{"message": refused}]}, 400)
         variables = body.get("variables") or {}
-        loaded = state.documents.get(body["query"])
-        if isinstance(loaded, list):
-            return _graphql_reply(ExecutionResult(data=None, errors=loaded))
-        document, shape = loaded
-        try:
-            check_cost(shape, variables, state.limits)
-        except LimitExceeded as exc:
-            return _graphql_reply(ExecutionResult(data=None, errors=[GraphQLError(str(exc))]))
         ctx = state.context(request, viewer)
 
         def execute() -> ExecutionResult:
+            # In a worker thread, from the bounds of the text on: no query, however large,
+            # holds the event loop (and so every other client) while it is parsed.
+            loaded = state.documents.get(body["query"])
+            if isinstance(loaded, list):
+                return ExecutionResult(data=None, errors=loaded)
+            document, shape = loaded
+            try:
+                check_cost(shape, variables, state.limits)
+            except LimitExceeded as exc:
+                return ExecutionResult(data=None, errors=[GraphQLError(str(exc))])
             token = CURRENT.set(ctx)
             try:
                 return execute_sync(
