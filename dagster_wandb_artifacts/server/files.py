@@ -33,6 +33,7 @@ _CHUNK = 1 << 20
 # file would cost a second file creation, and creating files is what small uploads spend on.
 IN_MEMORY_UPLOAD = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class UploadRejected(Exception):
@@ -323,7 +324,16 @@ async def read_json(request: Request, max_bytes: int, limit: str) -> Any:
         if received > max_bytes:
             raise UploadRejected(413, f"the body is over {max_bytes} bytes ({limit})")
         chunks.append(chunk)
+    data = b"".join(chunks)
     try:
-        return json.loads(b"".join(chunks) or b"null")
+        parsed = json.loads(data or b"null")
+        # Only a \ud800-\udfff escape makes a surrogate; most are halves of a valid pair.
+        if _SURROGATE_ESCAPE.search(data):
+            json.dumps(parsed, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise UploadRejected(
+            400, "the body holds an unpaired surrogate escape (\\ud800-\\udfff): send valid Unicode"
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise UploadRejected(400, "the body is not JSON (or nests too deep)") from exc
+    return parsed
