@@ -23,7 +23,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     execute_sync,
-    parse,
     validate,
 )
 from starlette.applications import Starlette
@@ -34,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..formats.errors import InvalidInputError
-from . import blobs, ui
+from . import blobs, merging, ui
 from .access import AccessGuard
 from .automations import Automations
 from .files import (
@@ -45,10 +44,19 @@ from .files import (
     receive_object,
     receive_to_staging,
     refuse_larger,
-    stream_blob,
+    serve_blob,
 )
 from .ids import MAX_ROW_ID, BadIdError
-from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shape_of
+from .integrity import VerifiedObjects, corrupt_message
+from .limits import (
+    LimitExceeded,
+    Limits,
+    Shape,
+    check_cost,
+    paged_fields,
+    parse_bounded,
+    shape_of,
+)
 from .resolvers import Context, Root, load_schema
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
 from .resolvers.files import grant_path
@@ -68,19 +76,29 @@ _OBJECT_PREFIX = "/storage/obj/"
 
 class _Documents:
     """Parsed and validated GraphQL documents by query text. Clients send the same few queries
-    over and over, and parsing and validating one costs more than running it."""
+    over and over, and parsing and validating one costs more than running it. A text is
+    bounded (``parse_bounded``) before it is parsed; only texts up to ``cached_bytes`` are
+    kept, so the cache holds no large ones."""
 
-    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int = 256) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, limits: Limits, size: int = 256, cached_bytes: int = 64 << 10
+    ) -> None:
         self._schema = schema
         self._limits = limits
         self._paged = paged_fields(schema)
-        self.get = functools.lru_cache(maxsize=size)(self._load)
+        self._cached_bytes = cached_bytes
+        self._cached = functools.lru_cache(maxsize=size)(self._load)
+
+    def get(self, query: str) -> tuple[DocumentNode, Shape] | list[GraphQLError]:
+        return (self._cached if len(query) <= self._cached_bytes else self._load)(query)
 
     def _load(self, query: str) -> tuple[DocumentNode, Shape] | list[GraphQLError]:
         try:
-            document = parse(query)
+            document = parse_bounded(query, self._limits)
         except GraphQLError as exc:
             return [exc]
+        except LimitExceeded as exc:
+            return [GraphQLError(str(exc))]
         if errors := validate(self._schema, document):
             return errors
         try:
@@ -99,8 +117,10 @@ class ServerState:
     api_key: str
     entity: str
     schema: GraphQLSchema = field(default_factory=load_schema)
-    #: Hash every whole object as it is served (what detects rot on disk; costs CPU time).
+    #: Hash every whole object as it is served, and before the first range of it is (what
+    #: detects rot on disk; costs CPU time).
     verify_reads: bool = True
+    verified: VerifiedObjects = field(default_factory=VerifiedObjects)
     limits: Limits = field(default_factory=Limits)
     #: The URL clients reach this server at, which signed URLs start with (``--public-url``);
     #: None: the address each connection arrived at.
@@ -213,10 +233,7 @@ def _signed(state: ServerState, request: Request, path: str | None = None) -> Re
 
 def _missing_object(state: ServerState, md5_hex: str) -> str:
     if state.store.is_listed(md5_hex):
-        return (
-            f"object {md5_hex} was found corrupt on the server and set aside: log a version "
-            "holding the same bytes again to repair it"
-        )
+        return corrupt_message(md5_hex)
     return "no such object"
 
 
@@ -341,17 +358,19 @@ def create_app(state: ServerState) -> ASGIApp:
         if refused := _malformed_request(body):
             return JSONResponse({"errors": [{"message": refused}]}, 400)
         variables = body.get("variables") or {}
-        loaded = state.documents.get(body["query"])
-        if isinstance(loaded, list):
-            return _graphql_reply(ExecutionResult(data=None, errors=loaded))
-        document, shape = loaded
-        try:
-            check_cost(shape, variables, state.limits)
-        except LimitExceeded as exc:
-            return _graphql_reply(ExecutionResult(data=None, errors=[GraphQLError(str(exc))]))
         ctx = state.context(request, viewer)
 
         def execute() -> ExecutionResult:
+            # In a worker thread, from the bounds of the text on: no query, however large,
+            # holds the event loop (and so every other client) while it is parsed.
+            loaded = state.documents.get(body["query"])
+            if isinstance(loaded, list):
+                return ExecutionResult(data=None, errors=loaded)
+            document, shape = loaded
+            try:
+                check_cost(shape, variables, state.limits)
+            except LimitExceeded as exc:
+                return ExecutionResult(data=None, errors=[GraphQLError(str(exc))])
             token = CURRENT.set(ctx)
             try:
                 return execute_sync(
@@ -396,7 +415,7 @@ def create_app(state: ServerState) -> ASGIApp:
         md5_hex = request.path_params["md5"]
         if state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex))
-        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+        return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     async def put_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -417,13 +436,20 @@ def create_app(state: ServerState) -> ASGIApp:
         await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
         return Response(status_code=200)
 
+    async def put_patch(request: Request) -> Response:
+        if denied := _signed(state, request):
+            return denied
+        artifact_id = _path_id(request, "artifact_id")
+        await merging.receive_patch(state, request, artifact_id, request.path_params["digest"])
+        return Response(status_code=200)
+
     async def get_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
         key = blobs.manifest_key(_path_id(request, "artifact_id"))
         if not state.blobs.exists(key):
             return error(404, "the manifest was not uploaded")
-        return stream_blob(state, key, request)
+        return await serve_blob(state, key, request)
 
     async def put_run_file(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -489,7 +515,7 @@ def create_app(state: ServerState) -> ASGIApp:
         )
         if not listed or state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex) if listed else "no such file")
-        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+        return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
 
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),
@@ -504,6 +530,11 @@ def create_app(state: ServerState) -> ASGIApp:
             "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
             counted("manifest", get_manifest),
             methods=["GET"],
+        ),
+        Route(
+            "/storage/manifest/{artifact_id:int}/patches/{digest:str}/wandb_manifest.json",
+            counted("manifest", put_patch),
+            methods=["PUT"],
         ),
         Route(
             "/storage/runfile/{run_id:int}/{name:path}",

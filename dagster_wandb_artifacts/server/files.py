@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
-from .integrity import set_aside
+from .integrity import corrupt_message, set_aside
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ _CHUNK = 1 << 20
 # file would cost a second file creation, and creating files is what small uploads spend on.
 IN_MEMORY_UPLOAD = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class UploadRejected(Exception):
@@ -177,12 +178,35 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+class CorruptObject(Exception):
+    """A streamed object turned out not to match its md5: the reply breaks off short of its
+    length, so the client never receives the rotted bytes whole."""
+
+
+async def serve_blob(
+    state: ServerState, key: str, request: Request, md5_hex: str | None = None
+) -> Response:
+    """The object's bytes (see :func:`stream_blob`). A range of the object ``md5_hex`` is
+    served only once the whole object is known to match its md5 (hashed in a worker thread
+    the first time): a corrupt one is set aside and refused, as a whole read of it is."""
+    ranged = bool(request.headers.get("range"))
+    if md5_hex is not None and state.verify_reads and ranged:
+        known = state.blobs.local and state.verified.known(md5_hex, state.blobs.stamp(key))
+        if not known and not await run_in_threadpool(
+            state.verified.check, state.store, state.blobs, md5_hex
+        ):
+            return error(404, corrupt_message(md5_hex))
+        md5_hex = None  # checked whole: the range itself is not hashed again
+    return stream_blob(state, key, request, md5_hex)
+
+
 def stream_blob(
     state: ServerState, key: str, request: Request, md5_hex: str | None = None
 ) -> Response:
     """The object's bytes, honouring a single HTTP Range. A whole object ``md5_hex`` is
-    hashed as it is read: corrupt bytes are still sent (the client checks them too), and the
-    object is set aside so that its next upload repairs it."""
+    hashed as it is read, and never sent whole when it does not match: a small one is
+    refused (404), a streamed one breaks off before its last piece; either way it is set
+    aside so that its next upload repairs it."""
     size = state.blobs.size(key)
     try:
         wanted = _parse_range(request.headers.get("range"), size)
@@ -191,13 +215,20 @@ def stream_blob(
     start, end = wanted or (0, size - 1)
     length = end - start + 1 if size else 0
     verified = md5_hex if state.verify_reads and not wanted else None
+    stamp = state.blobs.stamp(key) if verified is not None else ()
 
-    def check(md5: Any) -> None:
-        if verified is not None and md5.hexdigest() != verified:
+    def matches(md5: Any) -> bool:
+        if verified is None:
+            return True
+        if md5.hexdigest() != verified:
             set_aside(state.store, state.blobs, verified)
+            return False
+        state.verified.remember(verified, stamp)
+        return True
 
     def chunks() -> Iterator[bytes]:
         md5 = hashlib.md5()
+        held = b""  # the last piece read, sent only once the whole object is hashed
         with state.blobs.open(key) as file:
             file.seek(start)
             remaining = length
@@ -207,8 +238,13 @@ def stream_blob(
                     break
                 remaining -= len(chunk)
                 md5.update(chunk)
-                yield chunk
-        check(md5)
+                if held:
+                    yield held
+                held = chunk
+        if not matches(md5):
+            raise CorruptObject(corrupt_message(verified or ""))
+        if held:
+            yield held
 
     headers = {"Content-Length": str(length), "Accept-Ranges": "bytes"}
     if wanted:
@@ -218,7 +254,8 @@ def stream_blob(
         with state.blobs.open(key) as file:
             file.seek(start)
             body = file.read(length)
-        check(hashlib.md5(body))
+        if not matches(hashlib.md5(body)):
+            return error(404, corrupt_message(verified or ""))
         return Response(
             body,
             status_code=206 if wanted else 200,
@@ -289,7 +326,16 @@ async def read_json(request: Request, max_bytes: int, limit: str) -> Any:
         if received > max_bytes:
             raise UploadRejected(413, f"the body is over {max_bytes} bytes ({limit})")
         chunks.append(chunk)
+    data = b"".join(chunks)
     try:
-        return json.loads(b"".join(chunks) or b"null")
+        parsed = json.loads(data or b"null")
+        # Only a \ud800-\udfff escape makes a surrogate; most are halves of a valid pair.
+        if _SURROGATE_ESCAPE.search(data):
+            json.dumps(parsed, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise UploadRejected(
+            400, "the body holds an unpaired surrogate escape (\\ud800-\\udfff): send valid Unicode"
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise UploadRejected(400, "the body is not JSON (or nests too deep)") from exc
+    return parsed

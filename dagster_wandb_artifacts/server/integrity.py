@@ -1,17 +1,25 @@
-"""Stored objects checked against their md5: on every whole read, and by ``scrub``.
+"""Stored objects checked against their md5: on every read, and by ``scrub``.
 
 A key only ever receives verified bytes, but the disk under it can still rot (a flipped bit,
 a truncated file, an edit by hand). A corrupt object is set aside under ``corrupt/`` and
 forgotten (its ``blobs`` row deleted), so the server no longer counts it as stored: the next
 log of a version holding the same bytes uploads them again, which repairs every version that
 lists them.
+
+A whole read hashes what it serves and refuses rather than sends bytes that do not match. A
+ranged read cannot be checked by what it sends, so the whole object is hashed once before
+its first range is served; :class:`VerifiedObjects` remembers that by the file's stamp
+(inode, size, modification and change times), and any write to the file makes it hashed
+again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .blobs import BlobStore, object_key
@@ -20,6 +28,13 @@ from .store import Store
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
 _CHUNK = 1 << 20
+
+
+def corrupt_message(md5_hex: str) -> str:
+    return (
+        f"object {md5_hex} was found corrupt on the server and set aside: log a version "
+        "holding the same bytes again to repair it"
+    )
 
 
 def set_aside(store: Store, blob_store: BlobStore, md5_hex: str) -> None:
@@ -44,6 +59,45 @@ def matches(blob_store: BlobStore, md5_hex: str, size: int) -> bool:
             md5.update(chunk)
             read += len(chunk)
     return read == size and md5.hexdigest() == md5_hex
+
+
+class VerifiedObjects:
+    """The stamps under which stored objects were last found to match their md5 (at most
+    ``size`` of them, the least recently used forgotten first)."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._stamps: OrderedDict[str, tuple[object, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, md5_hex: str, stamp: tuple[object, ...]) -> None:
+        with self._lock:
+            self._stamps[md5_hex] = stamp
+            self._stamps.move_to_end(md5_hex)
+            while len(self._stamps) > self._size:
+                self._stamps.popitem(last=False)
+
+    def known(self, md5_hex: str, stamp: tuple[object, ...]) -> bool:
+        """Whether the object matched its md5 under this very stamp."""
+        with self._lock:
+            return self._stamps.get(md5_hex) == stamp
+
+    def check(self, store: Store, blob_store: BlobStore, md5_hex: str) -> bool:
+        """Whether the stored object matches its md5, hashing it unless its stamp is known;
+        a corrupt one is set aside. Blocks for as long as the hash takes: call it off the
+        event loop."""
+        key = object_key(md5_hex)
+        stamp = blob_store.stamp(key)
+        if self.known(md5_hex, stamp):
+            return True
+        row = store.blob(md5_hex)
+        if row is None:
+            return False
+        if not matches(blob_store, md5_hex, row["size"]):
+            set_aside(store, blob_store, md5_hex)
+            return False
+        self.remember(md5_hex, stamp)
+        return True
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .common import (
     check_alias,
     check_metadata,
     check_run_id,
+    check_text,
     positional_page,
     searched,
     ttl_to_db,
@@ -438,7 +439,7 @@ class ArtifactMutations:
             digest=input["digest"],
             digest_algorithm=input["digestAlgorithm"],
             run_name=input.get("runName"),
-            description=input.get("description"),
+            description=check_text(input.get("description"), "description"),
             metadata=check_metadata(input.get("metadata"), self.ctx.metadata_bytes),
             ttl_seconds=ttl_to_db(input.get("ttlDurationSeconds")),
             history_step=input.get("historyStep"),
@@ -470,7 +471,7 @@ class ArtifactMutations:
         with store.write():
             columns: dict[str, Any] = {}
             if input.get("description") is not None:
-                columns["description"] = input["description"]
+                columns["description"] = check_text(input["description"], "description")
             if input.get("metadata") is not None:
                 columns["metadata"] = check_metadata(input["metadata"], self.ctx.metadata_bytes)
             if input.get("ttlDurationSeconds") is not None:
@@ -540,7 +541,7 @@ class ArtifactMutations:
         if input.get("name"):
             columns["name"] = check(NAME, input["name"], "collection name")
         if input.get("description") is not None:
-            columns["description"] = input["description"]
+            columns["description"] = check_text(input["description"], "description")
         row = self.ctx.store.update_collection(collection["id"], **columns)
         return {"artifactCollection": CollectionNode(self.ctx, row)}
 

@@ -26,6 +26,7 @@ from ...formats.names import (
     fits,
     is_alias,
     is_run_id,
+    unsafe_in_text,
 )
 from .. import blobs
 from ..filters import FilterError
@@ -148,9 +149,13 @@ def keep_going() -> None:
         ctx.keep_going()
 
 
+# A bad name, alias, tag or text is W&B's validation error, an HTTP 400 (InvalidRequest),
+# refused before anything is written.
+
+
 def check(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not fits(pattern, value):
-        raise StoreError(
+        raise InvalidRequest(
             f"invalid {what} {value!r}: use letters, digits, '_', '-' and '.', at most "
             f"{MAX_NAME_LENGTH} characters"
         )
@@ -164,7 +169,7 @@ STORAGE_REGIONS = ("default", "coreweave-us")
 
 def check_run_id(run_id: str) -> str:
     if not is_run_id(run_id):
-        raise StoreError(
+        raise InvalidRequest(
             f"invalid run id {run_id!r}: no {''.join(sorted(RUN_ID_RESERVED))} or control "
             f"characters, no surrounding whitespace, at most {MAX_NAME_LENGTH} characters"
         )
@@ -179,10 +184,23 @@ def check_storage_region(region: str | None) -> None:
 
 def check_alias(alias: str) -> str:
     if not is_alias(alias):
-        raise StoreError(
-            f"invalid alias {alias!r}: no '/' or ':', at most {MAX_NAME_LENGTH} characters"
+        raise InvalidRequest(
+            f"invalid alias {alias!r}: no '/' or ':', no control or format characters, at "
+            f"most {MAX_NAME_LENGTH} characters"
         )
     return alias
+
+
+def check_text(text: str | None, what: str) -> str | None:
+    """Free text (a description, notes): any characters but controls other than tabs and
+    line breaks, bidirectional overrides and unpaired surrogates."""
+    if text is not None and (bad := unsafe_in_text(text)) is not None:
+        raise InvalidRequest(
+            f"invalid {what}: it holds the character U+{ord(bad):04X}; control characters "
+            "other than tabs and line breaks, bidirectional overrides and unpaired surrogates "
+            "are refused"
+        )
+    return text
 
 
 def check_metadata(metadata: str | None, max_bytes: int) -> str | None:

@@ -58,9 +58,15 @@ def _birth(ctx: Context, artifact_id: int, md5_hex: str, named: int | None) -> i
 
 
 class ManifestNode(Node):
-    def __init__(self, ctx: Context, row: sqlite3.Row, *, with_upload: bool) -> None:
+    """A version's manifest; for a writer of a distributed version, its own patch (``patch``:
+    the patch's md5, base64), uploaded to a URL of its own."""
+
+    def __init__(
+        self, ctx: Context, row: sqlite3.Row, *, with_upload: bool, patch: str | None = None
+    ) -> None:
         super().__init__(ctx, row)
         self._with_upload = with_upload
+        self._patch = patch
 
     @property
     def id(self) -> str:
@@ -72,21 +78,24 @@ class ManifestNode(Node):
 
     @property
     def digest(self) -> str:
-        return self.row["digest"]
+        return self._patch or self.row["digest"]
 
     @property
     def file(self) -> dict[str, Any]:
         # W&B's manifest URLs end in the file's name, as the SDK's own uploads name it.
-        path = f"/storage/manifest/{self.row['artifact_id']}/wandb_manifest.json"
+        folder = f"/storage/manifest/{self.row['artifact_id']}"
+        path = f"{folder}/wandb_manifest.json"
         url = self.ctx.signed_url("GET", path)
+        if self._patch:
+            path = f"{folder}/patches/{md5_b64_to_hex(self._patch)}/wandb_manifest.json"
         return {
             "id": encode_id("File", -self.row["id"]),
             "name": self.row["name"],
             "displayName": self.row["name"],
             "url": url,
             "directUrl": url,
-            "digest": self.row["digest"],
-            "md5": self.row["digest"],
+            "digest": self.digest,
+            "md5": self.digest,
             "uploadUrl": self.ctx.signed_url("PUT", path) if self._with_upload else None,
             "uploadHeaders": [],
         }
@@ -168,7 +177,6 @@ class FileMutations:
             md5_b64_to_hex(input["digest"])
         access = self.ctx.access
         artifact_id = access.writable_artifact(decode_id(input["artifactID"], "Artifact"))["id"]
-        merging.fold_patch(self.ctx.store, self.ctx.blobs, artifact_id)
         row = self.ctx.store.upsert_manifest(
             artifact_id,
             name=input["name"],
@@ -176,7 +184,7 @@ class FileMutations:
             manifest_type=input.get("type") or "FULL",
             base_artifact_id=_base(self.ctx, base),
         )
-        return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
+        return {"artifactManifest": self._uploadable(row, input["digest"])}
 
     def updateArtifactManifest(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         current = self.ctx.store.get(
@@ -188,7 +196,6 @@ class FileMutations:
         base = input.get("baseArtifactID")
         if input.get("digest"):
             md5_b64_to_hex(input["digest"])
-        merging.fold_patch(self.ctx.store, self.ctx.blobs, current["artifact_id"])
         row = self.ctx.store.upsert_manifest(
             current["artifact_id"],
             name=current["name"],
@@ -196,7 +203,15 @@ class FileMutations:
             manifest_type=current["type"],
             base_artifact_id=_base(self.ctx, base) if base else current["base_artifact_id"],
         )
-        return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
+        return {"artifactManifest": self._uploadable(row, input.get("digest"))}
+
+    def _uploadable(self, row: sqlite3.Row, digest: str | None) -> ManifestNode:
+        """The manifest with its upload URL: a ``PATCH`` one (a distributed version's writer)
+        declares its own patch, which no other writer's upload can replace."""
+        if row["type"] != "PATCH" or not digest:
+            return ManifestNode(self.ctx, row, with_upload=True)
+        self.ctx.store.declare_patch(row["artifact_id"], md5_b64_to_hex(digest))
+        return ManifestNode(self.ctx, row, with_upload=True, patch=digest)
 
     def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store, access = self.ctx.store, self.ctx.access
@@ -285,6 +300,15 @@ class FileMutations:
         if artifact["state"] == "COMMITTED":
             return {"artifact": artifacts.ArtifactNode(self.ctx, artifact)}
         manifest_row = store.manifest_of(artifact_id)
+        if manifest_row is not None and manifest_row["type"] == "PATCH":
+            row = merging.finish_distributed(
+                store,
+                self.ctx.blobs,
+                artifact_id,
+                lambda data: check_storage_region(_storage_region(data)),
+                lambda whole: _stored_files(self.ctx, whole, artifact_id),
+            )
+            return {"artifact": artifacts.ArtifactNode(self.ctx, row)}
         if manifest_row is None or not manifest_row["uploaded"]:
             raise StoreError("upload the artifact's manifest before committing it")
         with self.ctx.blobs.open(blobs.manifest_key(artifact_id)) as file:
@@ -300,33 +324,42 @@ class FileMutations:
             raise StoreError(
                 f"the manifest's digest {digest} differs from the artifact's {artifact['digest']}"
             )
-        manifest = whole or manifest
-        files = []
-        for entry in manifest:
-            birth = entry.birth_artifact_id
-            birth_id = decode_id(birth, "Artifact") if birth else None
-            if entry.ref is None:
-                md5_hex = md5_b64_to_hex(entry.digest)
-                blob = store.blob(md5_hex)
-                if blob is None or blob["size"] != entry.size:
-                    raise StoreError(
-                        f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
-                    )
-                named = birth_id or blob["birth_artifact_id"]
-                birth_id = _birth(self.ctx, artifact_id, md5_hex, named)
-                if birth_id is None:
-                    raise StoreError(
-                        f"file {entry.path!r} was not uploaded for this version: upload its "
-                        "bytes, then commit"
-                    )
-                if blob["birth_artifact_id"] is None:
-                    store.set_birth(md5_hex, birth_id)
-                files.append((entry.path, md5_hex, entry.size, None, birth_id))
-            else:
-                files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
+        files = _stored_files(self.ctx, whole or manifest, artifact_id)
         if whole is not None:
-            merging.keep_merged(store, self.ctx.blobs, manifest_row, whole)
+            merging.keep_merged(store, self.ctx.blobs, artifact_id, whole)
         row = store.commit_artifact(
             artifact_id, files, digest=digest if whole is None else whole.digest()
         )
         return {"artifact": artifacts.ArtifactNode(self.ctx, row)}
+
+
+def _stored_files(
+    ctx: Context, manifest: Manifest, artifact_id: int
+) -> list[tuple[str, str | None, int, str | None, int | None]]:
+    """The rows of a version's files, from its whole manifest: each stored file must have
+    been uploaded whole, for this version unless the caller reads another that holds it; the
+    first version to hold an object becomes its birth version."""
+    store = ctx.store
+    files = []
+    for entry in manifest:
+        birth = entry.birth_artifact_id
+        birth_id = decode_id(birth, "Artifact") if birth else None
+        if entry.ref is None:
+            md5_hex = md5_b64_to_hex(entry.digest)
+            blob = store.blob(md5_hex)
+            if blob is None or blob["size"] != entry.size:
+                raise StoreError(
+                    f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
+                )
+            birth_id = _birth(ctx, artifact_id, md5_hex, birth_id or blob["birth_artifact_id"])
+            if birth_id is None:
+                raise StoreError(
+                    f"file {entry.path!r} was not uploaded for this version: upload its "
+                    "bytes, then commit"
+                )
+            if blob["birth_artifact_id"] is None:
+                store.set_birth(md5_hex, birth_id)
+            files.append((entry.path, md5_hex, entry.size, None, birth_id))
+        else:
+            files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
+    return files

@@ -74,6 +74,9 @@ CREATE TABLE IF NOT EXISTS manifests (
     id INTEGER PRIMARY KEY, artifact_id INTEGER NOT NULL UNIQUE REFERENCES artifacts(id),
     name TEXT NOT NULL, digest TEXT NOT NULL, type TEXT NOT NULL, base_artifact_id INTEGER,
     uploaded INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS manifest_patches (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id), digest TEXT NOT NULL,
+    upload_order INTEGER, created_at TEXT NOT NULL, PRIMARY KEY (artifact_id, digest));
 CREATE TABLE IF NOT EXISTS blobs (
     md5 TEXT PRIMARY KEY, size INTEGER NOT NULL, birth_artifact_id INTEGER,
     created_at TEXT NOT NULL);
