@@ -22,11 +22,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ..formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
 from . import blobs
 from .integrity import corrupt_message, set_aside
-from .store import Store, StoreError
+from .store import Store
 
 if TYPE_CHECKING:
-    from .app import ServerState
-    from .resolvers import Context
+    from .state import ServerState
 
 _CHUNK = 1 << 20
 # Objects up to this size are received into memory and written once, at their key: a staging
@@ -268,46 +267,6 @@ def stream_blob(
         headers=headers,
         media_type="application/octet-stream",
     )
-
-
-def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]) -> str:
-    """Join uploaded parts into one object whose md5 must be the one declared at creation."""
-    store = ctx.store
-    upload = store.multipart_upload(upload_id)
-    if upload is None:
-        raise StoreError(f"unknown multipart upload {upload_id}")
-    ctx.access.writable_artifact(upload["artifact_id"])
-    if store.blob(upload["md5"]) and store.granted(upload["artifact_id"], upload["md5"]):
-        # A retried completion whose first reply was lost: the object is already whole.
-        return upload["md5"]
-    declared = {part["partNumber"]: part["hexMD5"] for part in json.loads(upload["parts"])}
-    numbers = sorted(part["partNumber"] for part in parts)
-    if numbers != sorted(declared):
-        raise StoreError("completedParts does not list the parts the upload was created with")
-    md5 = hashlib.md5()
-    size = 0
-    with ctx.blobs.staging_file() as (file, path):
-        for number in numbers:
-            part_key = blobs.part_key(upload_id, number)
-            if not ctx.blobs.exists(part_key):
-                raise StoreError(f"part {number} of upload {upload_id} was not uploaded")
-            part_md5 = hashlib.md5()
-            with ctx.blobs.open(part_key) as part:
-                while chunk := part.read(_CHUNK):
-                    part_md5.update(chunk)
-                    md5.update(chunk)
-                    file.write(chunk)
-                    size += len(chunk)
-            if part_md5.hexdigest() != declared[number]:
-                raise StoreError(f"part {number} does not match its declared md5")
-        file.close()
-        if md5.hexdigest() != upload["md5"]:
-            raise StoreError("the joined parts do not match the file's md5")
-        ctx.blobs.commit(path, blobs.object_key(upload["md5"]))
-    store.record_blobs([(upload["md5"], size)])
-    store.grant_objects(upload["artifact_id"], [upload["md5"]])
-    ctx.blobs.remove(blobs.multipart_folder(upload_id))
-    return upload["md5"]
 
 
 def refuse_larger(request: Request, max_bytes: int, limit: str) -> None:

@@ -16,11 +16,12 @@ from typing import Any
 
 import uvicorn
 
-from .app import ServerState, create_app
+from .app import create_app
 from .automations import Automations
 from .blobs import BlobStore, multipart_folder
 from .limits import Limits, limits_from
 from .signing import URLSigner, signing_key
+from .state import ServerState
 from .store import Store
 
 DEFAULT_ENTITY = "local"

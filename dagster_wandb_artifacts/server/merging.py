@@ -26,7 +26,7 @@ from .files import UploadRejected, receive_to_staging, refuse_larger
 from .store import Store, StoreError
 
 if TYPE_CHECKING:
-    from .app import ServerState
+    from .state import ServerState
 
 #: A version's committed rows from its whole manifest (see ``commit_artifact``).
 FilesOf = Callable[[Manifest], list[tuple[str, str | None, int, str | None, int | None]]]

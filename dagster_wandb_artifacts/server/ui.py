@@ -35,7 +35,7 @@ from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
 from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
 
 if TYPE_CHECKING:
-    from .app import ServerState
+    from .state import ServerState
 
 T = TypeVar("T", dict, list)
 _TEMPLATES = Jinja2Templates(

@@ -11,6 +11,7 @@ from ...formats.errors import InvalidInputError
 from ...formats.manifest import Manifest, hex_to_b64
 from .. import blobs, merging
 from ..ids import decode_id, encode_cursor, encode_id
+from ..multipart import complete_multipart
 from ..store import NotFound, StoreError
 from . import artifacts
 from .common import Context, Node, check_storage_region, md5_b64_to_hex
@@ -288,9 +289,13 @@ class FileMutations:
         }
 
     def completeMultipartUploadArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        from ..files import complete_multipart
-
-        md5_hex = complete_multipart(self.ctx, input["uploadID"], input["completedParts"])
+        md5_hex = complete_multipart(
+            self.ctx.store,
+            self.ctx.blobs,
+            self.ctx.access,
+            input["uploadID"],
+            input["completedParts"],
+        )
         return {"digest": hex_to_b64(md5_hex)}
 
     def commitArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002

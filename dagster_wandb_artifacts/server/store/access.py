@@ -64,6 +64,10 @@ class Access:
     # Members write what they read: their entities' projects, and link into the registries.
     may_write_project = may_read_project
 
+    def may_write_named(self, entity: str, project: str) -> bool:
+        """:meth:`may_write_project` of a project by its names, existing or to be created."""
+        return self.viewer.may_use(entity, project, self.org_entity)
+
     def project(self, project_id: int | None) -> sqlite3.Row | None:
         """The project, when the caller may read it."""
         row = None if project_id is None else self.store.get("projects", project_id)
