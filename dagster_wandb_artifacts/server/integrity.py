@@ -113,9 +113,7 @@ def scrub(store: Store, blob_store: BlobStore) -> ScrubReport:
     last = ""
     while True:
         # By keyset, a page at a time: no read transaction stays open while objects are hashed.
-        rows = store.all(
-            "SELECT md5, size FROM blobs WHERE md5 > ? ORDER BY md5 LIMIT 500", (last,)
-        )
+        rows = store.blobs_after(last, 500)
         if not rows:
             return report
         for row in rows:

@@ -33,6 +33,7 @@ def _workspace(ctx: Context) -> Workspace:
 
 def _project(ctx: Context, entity: str | None, project: str | None) -> sqlite3.Row:
     check(NAME, project or "", "project name")
+    ctx.access.write_named(entity or ctx.entity, project or "")
     return ctx.store.ensure_project(entity or ctx.entity, project or "")
 
 

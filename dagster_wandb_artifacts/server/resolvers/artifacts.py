@@ -431,6 +431,7 @@ class ArtifactMutations:
             for alias in input.get("aliases") or []
             if alias["artifactCollectionName"] == collection
         ]
+        self.ctx.access.write_named(input["entityName"], input["projectName"])
         row = self.ctx.store.create_artifact(
             entity=input["entityName"],
             project=input["projectName"],
@@ -454,6 +455,7 @@ class ArtifactMutations:
     def useArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
         artifact = self.ctx.access.require_artifact(decode_id(input["artifactID"], "Artifact"))
+        self.ctx.access.write_named(input["entityName"], input["projectName"])
         run, _ = store.upsert_run(
             input["entityName"],
             check(NAME, input["projectName"], "project name"),

@@ -160,6 +160,7 @@ class FileMutations:
     ctx: Context
 
     def createRunFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        self.ctx.access.write_named(input["entityName"], input["projectName"])
         run = self.ctx.store.require_run(
             input["entityName"], input["projectName"], input["runName"]
         )

@@ -41,6 +41,7 @@ class RegistryMutations:
                 check(NAME, names[2], "portfolio name"),
             )
         aliases = [check_alias(a["alias"]) for a in input.get("aliases") or []]
+        access.write_named(target[0], target[1])
         membership = store.link_artifact(artifact_id, *target, aliases)
         collection = store.get("collections", membership["collection_id"])
         return {

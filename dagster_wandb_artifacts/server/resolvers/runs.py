@@ -484,6 +484,7 @@ class RunQueries:
         name = name or secrets.token_hex(4)
         check_run_id(name)
         check(NAME, project, "project name")
+        self.ctx.access.write_named(entity, project)
         tags = input.get("tags")
         row, inserted = store.upsert_run(
             entity,
@@ -516,6 +517,7 @@ class RunQueries:
             for spec in input.get("artifactTypes") or []
         ]
         entity = input.get("entityName") or self.ctx.entity
+        self.ctx.access.write_named(entity, name)
         self.ctx.access.named_registry(entity, name, "create or change")
         row, inserted = self.ctx.store.upsert_project(
             entity,
@@ -529,6 +531,7 @@ class RunQueries:
         return {"project": node, "model": node, "inserted": inserted}
 
     def renameProject(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        self.ctx.access.write_named(input["entityName"], input["oldProjectName"])
         self.ctx.access.named_registry(input["entityName"], input["oldProjectName"], "rename")
         row = self.ctx.store.rename_project(
             input["entityName"],

@@ -68,6 +68,13 @@ class Access:
         """:meth:`may_write_project` of a project by its names, existing or to be created."""
         return self.viewer.may_use(entity, project, self.org_entity)
 
+    def write_named(self, entity: str, project: str) -> None:
+        """Refuses a write into ``entity/project`` (created if missing) the caller may not do."""
+        if not self.may_write_named(entity, project):
+            raise PermissionDenied(
+                f"permission denied: {self.viewer.username} may not use {entity}/{project}"
+            )
+
     def project(self, project_id: int | None) -> sqlite3.Row | None:
         """The project, when the caller may read it."""
         row = None if project_id is None else self.store.get("projects", project_id)

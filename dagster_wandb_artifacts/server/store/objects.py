@@ -44,6 +44,12 @@ class ObjectRows(StoreBase):
                 (birth_id, md5_hex),
             )
 
+    def blobs_after(self, md5_hex: str, limit: int) -> list[sqlite3.Row]:
+        """Up to ``limit`` stored objects (md5, size) after ``md5_hex``, by md5."""
+        return self.all(
+            "SELECT md5, size FROM blobs WHERE md5 > ? ORDER BY md5 LIMIT ?", (md5_hex, limit)
+        )
+
     def multipart_upload(self, upload_id: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
 
