@@ -14,11 +14,12 @@ from typing import Any
 from graphql import GraphQLSchema
 
 from ..ids import decode_id
-from . import automations, common, users, workspace
+from . import automations, common, members, users, workspace
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
 from .automations import AutomationMutations
 from .common import FEATURES, Context
 from .files import FileMutations
+from .members import MemberMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
 from .users import UserMutations
@@ -50,6 +51,7 @@ class Root(
     RegistryMutations,
     AutomationMutations,
     UserMutations,
+    MemberMutations,
     WorkspaceMutations,
 ):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
@@ -65,6 +67,7 @@ def load_schema() -> GraphQLSchema:
     schema = common.load_schema()
     automations.bind(schema)
     users.bind(schema)
+    members.bind(schema)
     workspace.bind(schema)
     return schema
 
