@@ -6,6 +6,7 @@ answered as a missing one. The real SDK is the referee, with users of their own 
 from __future__ import annotations
 
 import pytest
+import requests
 import wandb
 
 from dagster_wandb_artifacts.server import LocalServer
@@ -96,6 +97,12 @@ def test_members_input_is_checked(server):
     for query, variables, message in cases:
         reply = post(server, alice_key, query, {"input": variables})
         assert message in reply["errors"][0]["message"], reply
+    anonymous = requests.post(
+        f"{server.base_url}/graphql",
+        json={"query": add, "variables": {"input": {"projectId": project_id, "userIds": []}}},
+        timeout=30,
+    )
+    assert anonymous.status_code == 401
     # A project that is no registry has no members to manage.
     graphql(server, 'mutation { upsertModel(input: {name: "plain"}) { project { id } } }')
     plain = graphql(server, PROJECT_ID, {"e": server.entity, "p": "plain"})["project"]["id"]
