@@ -22,6 +22,9 @@ from .store.accounts import PermissionDenied, Viewer
 _ENTITY_NAMED = frozenset({"entity"})
 #: Root fields anyone may ask.
 _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
+#: Root fields that read one project: a project the caller may not see is answered as a
+#: missing one (null), so the answer never tells whether it exists.
+_PROJECT_READS = frozenset({"project", "model"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
 class AccessGuard:
@@ -39,13 +42,18 @@ class AccessGuard:
             and info.parent_type.name in ("Query", "Mutation")
             and info.field_name not in _OPEN
         ):
-            self._check(viewer, info.field_name, args)
+            try:
+                self._check(viewer, info.field_name, args)
+            except PermissionDenied:
+                if info.parent_type.name == "Query" and info.field_name in _PROJECT_READS:
+                    return None  # W&B's answer for a missing project: the same, told nothing
+                raise
         return next_(root, info, **args)
 
     def _check(self, viewer: Viewer, field: str, args: dict[str, Any]) -> None:
         """Every named entity or project must be the user's; an ID must name an object that
         one of the user's projects holds (a version is also held where it is linked)."""
-        for owners in [[target] for target in self._named(field, args)] + list(
+        for owners in [[target] for target in self._named(viewer, field, args)] + list(
             self._identified(args)
         ):
             if owners and not any(viewer.may_use(e, p, self._org_entity) for e, p in owners):
@@ -53,7 +61,9 @@ class AccessGuard:
                 where = f"{entity}/{project}" if project else entity
                 raise PermissionDenied(f"permission denied: {viewer.username} may not use {where}")
 
-    def _named(self, field: str, args: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    def _named(
+        self, viewer: Viewer, field: str, args: dict[str, Any]
+    ) -> Iterator[tuple[str, str | None]]:
         if field in _ENTITY_NAMED:
             # Listing an entity's projects is harmless for the organization (its registries).
             name = args.get("name") or self._org_entity
@@ -64,7 +74,9 @@ class AccessGuard:
         entity = next((fields[k] for k in _ENTITY_KEYS if isinstance(fields.get(k), str)), None)
         project = next((fields[k] for k in _PROJECT_KEYS if isinstance(fields.get(k), str)), None)
         if entity or project or field in ("projects", "models", "project", "model"):
-            yield entity or self._org_entity, project
+            # A run without an entity goes to its user's default entity (upsertBucket does).
+            default = viewer.default_entity if field == "upsertBucket" else self._org_entity
+            yield entity or default, project
 
     def _identified(self, value: Any, key: str = "") -> Iterator[list[tuple[str, str | None]]]:
         """The owners of each global ID in the arguments."""

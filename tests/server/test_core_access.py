@@ -12,7 +12,7 @@ import json
 import pytest
 import requests
 
-from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError
+from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError, NotFoundError
 from tests.server.test_users import add_user, client, post
 
 pytestmark = pytest.mark.usefixtures("wandb_home")
@@ -274,5 +274,5 @@ def test_a_team_name_cannot_be_claimed_by_a_user(server, world):
     team = client(server, server.api_key, "x").create_team("research", admin_username="alice")
     assert [(m.username, m.admin) for m in team.members] == [("alice", True)]
     log_file(client(server, world["alice"], "research/shared"), "features", b"team rows\n")
-    with pytest.raises(AuthenticationError, match="permission denied"):
+    with pytest.raises(NotFoundError, match="not found"):
         client(server, world["bob"], "research/shared").artifact("features:latest")

@@ -16,8 +16,18 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 
-from tests.support import ENTITY, PROJECT, sdk_api, sdk_run
+from tests.server.test_server import (
+    COMMIT,
+    CREATE,
+    FILES,
+    MEMBERSHIP,
+    commit,
+    manifest_for,
+    md5_b64,
+)
+from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
 
 pytestmark = pytest.mark.usefixtures("wandb_home")
 
@@ -120,3 +130,76 @@ def test_concurrent_distributed_writers_lose_no_acknowledged_file(server, tmp_pa
     assert not refused, refused
     assert not lost, lost
     assert files == ROUNDS * WRITERS * FILES_PER_WRITER
+
+
+PATCH_MANIFEST = """mutation($id: ID!, $digest: String!) {
+  createArtifactManifest(input: {artifactID: $id, name: "wandb_manifest.json", digest: $digest,
+    entityName: "ent", projectName: "proj", runName: "r", type: PATCH}) {
+    artifactManifest { id digest file { uploadUrl } } } }"""
+
+
+def _write_patch(server, files: dict[str, bytes]) -> tuple[str, str, bytes]:
+    """One writer's part of the distributed version ``shared``: its files uploaded; returns the
+    version's id, its patch's upload URL and the patch."""
+    manifest, digest = manifest_for(files)
+    graphql(
+        server,
+        'mutation { upsertBucket(input: {name: "r", modelName: "proj", entityName: "ent"}) '
+        "{ bucket { id } } }",
+    )
+    created = {
+        "entityName": ENTITY,
+        "projectName": PROJECT,
+        "artifactTypeName": "dataset",
+        "artifactCollectionName": "parts",
+        "digest": digest,
+        "digestAlgorithm": "MANIFEST_MD5",
+        "distributedID": "shared",
+    }
+    artifact_id = graphql(server, CREATE, {"input": created})["createArtifact"]["artifact"]["id"]
+    node = graphql(server, PATCH_MANIFEST, {"id": artifact_id, "digest": md5_b64(manifest)})
+    specs = [
+        {"artifactID": artifact_id, "name": name, "md5": md5_b64(data)}
+        for name, data in files.items()
+    ]
+    edges = graphql(server, FILES, {"input": {"artifactFiles": specs, "storageLayout": "V2"}})
+    for data, edge in zip(
+        files.values(), edges["createArtifactFiles"]["files"]["edges"], strict=True
+    ):
+        if edge["node"]["uploadUrl"]:
+            assert requests.put(edge["node"]["uploadUrl"], data=data, timeout=30).ok
+    upload = node["createArtifactManifest"]["artifactManifest"]["file"]["uploadUrl"]
+    return artifact_id, upload, manifest
+
+
+def test_patch_uploads_are_signed_each_writers_own_and_refused_once_finished(server):
+    first_id, first_url, first = _write_patch(server, {"a.txt": b"first writer"})
+    second_id, second_url, second = _write_patch(server, {"b.txt": b"second writer"})
+    assert first_id == second_id and first_url != second_url
+    # Unsigned, or signed for another patch: refused; a patch never lands on another's key.
+    assert requests.put(first_url.split("?")[0], data=first, timeout=30).status_code == 403
+    swapped = second_url.replace(second_url.split("/patches/")[1].split("/")[0], "0" * 32)
+    assert requests.put(swapped, data=second, timeout=30).status_code == 403
+    assert requests.put(first_url, data=second, timeout=30).status_code == 400  # wrong md5
+    assert requests.put(first_url, data=first, timeout=30).ok
+    assert requests.put(second_url, data=second, timeout=30).ok
+    assert requests.put(second_url, data=second, timeout=30).ok  # a retried upload: fine
+    committed = commit(server, first_id)
+    assert committed["state"] == "COMMITTED"
+    # Finished: a replayed patch upload is refused and changes nothing.
+    late = requests.put(first_url, data=first, timeout=30)
+    assert late.status_code in (400, 409) and "finished" in late.text
+    node = graphql(server, MEMBERSHIP, {"name": "parts:v0"})["project"]
+    files = node["artifactCollectionMembership"]["files"]["edges"]
+    assert sorted(edge["node"]["name"] for edge in files) == ["a.txt", "b.txt"]
+
+
+def test_finishing_needs_an_uploaded_patch(server):
+    artifact_id, _, _ = _write_patch(server, {"a.txt": b"never uploaded"})
+    reply = requests.post(
+        f"{server.base_url}/graphql",
+        json={"query": COMMIT, "variables": {"id": artifact_id}},
+        auth=("api", server.api_key),
+        timeout=30,
+    )
+    assert "upload the version's patch manifest" in reply.json()["errors"][0]["message"]

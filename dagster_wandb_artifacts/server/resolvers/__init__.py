@@ -14,11 +14,12 @@ from graphql import GraphQLSchema
 
 from .. import extras
 from ..ids import decode_id
-from . import automations, common, users
+from . import automations, common, members, users
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
 from .automations import AutomationMutations
 from .common import FEATURES, Context
 from .files import FileMutations
+from .members import MemberMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
 from .users import UserMutations
@@ -45,6 +46,7 @@ class Root(
     RegistryMutations,
     AutomationMutations,
     UserMutations,
+    MemberMutations,
     extras.WorkspaceMutations,
 ):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
@@ -60,6 +62,7 @@ def load_schema() -> GraphQLSchema:
     schema = common.load_schema(extras.schema_text())
     automations.bind(schema)
     users.bind(schema)
+    members.bind(schema)
     extras.bind(schema)
     return schema
 

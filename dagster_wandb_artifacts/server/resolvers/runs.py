@@ -473,7 +473,8 @@ class RunQueries:
 
     def upsertBucket(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
-        entity = input.get("entityName") or self.ctx.entity
+        viewer = self.ctx.viewer
+        entity = input.get("entityName") or (viewer.default_entity if viewer else self.ctx.entity)
         project = input.get("modelName") or "uncategorized"
         name = input.get("name")
         if input.get("id"):
@@ -527,6 +528,9 @@ class RunQueries:
             allow_all_types=input.get("allowAllArtifactTypesInRegistry"),
             types=types,
         )
+        if inserted:
+            creator = getattr(self.ctx, "viewer", None)
+            self.ctx.store.project_created(row, creator.id if creator else 0, self.ctx.entity)
         node = ProjectNode(self.ctx, row)
         return {"project": node, "model": node, "inserted": inserted}
 

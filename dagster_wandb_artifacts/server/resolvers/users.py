@@ -42,7 +42,8 @@ class UserView:
         self.ctx = ctx
         self.user = user
         self.id = encode_id("User", user.id)
-        self.name = self.username = self.entity = user.username
+        self.name = self.username = user.username
+        self.entity = user.default_entity or user.username
         self.email = user.email
         self.admin = user.admin
         self.flags = "{}"
@@ -73,8 +74,14 @@ class UserMutations:
         after: str | None = None,
         first: int | None = None,
     ) -> dict[str, Any]:
-        _require_admin(self.ctx, "search users")
-        found = _accounts(self.ctx).find_users(query)
+        accounts = _accounts(self.ctx)
+        if _viewer(self.ctx).admin:
+            found = accounts.find_users(query)
+        else:
+            # A plain user finds a user it names exactly (to add it to a registry), with no
+            # error, and cannot list or search the others.
+            exact = accounts.find_user(query) if query else None
+            found = [exact] if exact is not None else []
         return positional_page(found, lambda u: UserView(self.ctx, u), after=after, first=first)
 
     def createUser(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002

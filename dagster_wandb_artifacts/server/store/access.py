@@ -93,18 +93,22 @@ class Access:
         return row
 
     def change_registry(self, project: sqlite3.Row | None, what: str) -> None:
-        """Refuses a non-administrator's change of one of the organization's registries."""
-        if project is not None and not self.admin and self.is_org_registry(project):
+        """Refuses a change of one of the organization's registries by anyone but the server's
+        administrators and the registry's own admins (W&B's registry admin role)."""
+        if (
+            project is not None
+            and not self.admin
+            and self.is_org_registry(project)
+            and self.store.project_role(project["id"], self.viewer.id) != "admin"
+        ):
             raise PermissionDenied(
                 f"permission denied: only an administrator may {what} an organization registry"
             )
 
     def named_registry(self, entity: str, name: str, what: str) -> None:
-        """:meth:`change_registry` for a registry named, existing or to be created."""
-        if not self.admin and entity == self.org_entity and name.startswith(REGISTRY_PREFIX):
-            raise PermissionDenied(
-                f"permission denied: only an administrator may {what} an organization registry"
-            )
+        """:meth:`change_registry` for a registry named: a new one any member may create (and
+        becomes its first admin)."""
+        self.change_registry(self.store.find_project(entity, name), what)
 
     # Objects of a project ------------------------------------------------------------------
 

@@ -77,6 +77,15 @@ CREATE TABLE IF NOT EXISTS manifests (
 CREATE TABLE IF NOT EXISTS manifest_patches (
     artifact_id INTEGER NOT NULL REFERENCES artifacts(id), digest TEXT NOT NULL,
     upload_order INTEGER, created_at TEXT NOT NULL, PRIMARY KEY (artifact_id, digest));
+CREATE TABLE IF NOT EXISTS project_user_members (
+    project_id INTEGER NOT NULL REFERENCES projects(id), user_id INTEGER NOT NULL,
+    role TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (project_id, user_id));
+CREATE TABLE IF NOT EXISTS project_team_members (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    entity_id INTEGER NOT NULL REFERENCES entities(id), role TEXT NOT NULL,
+    created_at TEXT NOT NULL, PRIMARY KEY (project_id, entity_id));
+CREATE TABLE IF NOT EXISTS user_default_entities (
+    user_id INTEGER PRIMARY KEY, entity_id INTEGER NOT NULL REFERENCES entities(id));
 CREATE TABLE IF NOT EXISTS blobs (
     md5 TEXT PRIMARY KEY, size INTEGER NOT NULL, birth_artifact_id INTEGER,
     created_at TEXT NOT NULL);
