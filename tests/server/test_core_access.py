@@ -276,3 +276,29 @@ def test_a_team_name_cannot_be_claimed_by_a_user(server, world):
     log_file(client(server, world["alice"], "research/shared"), "features", b"team rows\n")
     with pytest.raises(NotFoundError, match="not found"):
         client(server, world["bob"], "research/shared").artifact("features:latest")
+
+
+def test_an_unreadable_version_is_missing_to_every_operation_by_id(server, world):
+    """Reading alice's never-linked version through bob's own calls: as a base of his patch
+    manifest, as an input of his run, as a link into the registry, by ID."""
+    secret_id, bob = world["secret"].id, world["bob"]
+    artifact_id, _ = bobs_version(server, bob, b"bob's rows\n")
+    patch = """mutation($id: ID!, $base: ID!) { createArtifactManifest(input: {artifactID: $id,
+      baseArtifactID: $base, name: "wandb_manifest.json", digest: "", entityName: "bob",
+      projectName: "own", runName: "r", type: PATCH}) { artifactManifest { id } } }"""
+    use = """mutation($id: ID!) { useArtifact(input: {artifactID: $id, entityName: "bob",
+      projectName: "own", runName: "r"}) { artifact { id digest } } }"""
+    link = """mutation($id: ID!, $o: String!) { linkArtifact(input: {artifactID: $id,
+      entityName: $o, projectName: "wandb-registry-models", artifactPortfolioName: "stolen"}) {
+      versionIndex } }"""
+    read = "query($id: ID!) { artifact(id: $id) { digest } }"
+    for query, variables in (
+        (patch, {"id": artifact_id, "base": secret_id}),
+        (use, {"id": secret_id}),
+        (link, {"id": secret_id, "o": world["org"]}),
+    ):
+        reply = post(server, bob, query, variables)
+        assert "not found" in errors(reply) and world["secret"].digest not in json.dumps(reply)
+    assert post(server, bob, read, {"id": secret_id}) == {"data": {"artifact": None}}
+    missing = post(server, bob, read, {"id": "QXJ0aWZhY3Q6OTk5"})  # Artifact:999
+    assert missing == {"data": {"artifact": None}}
