@@ -49,6 +49,7 @@ def _server(args: argparse.Namespace) -> int:
         limits=limits,
         verify_reads=args.verify_reads,
         trust_host_header=args.trust_host_header,
+        webhook_allow=args.allow_webhook_target,
     )
     try:
         sock = bind(args.host, args.port)
@@ -61,6 +62,7 @@ def _server(args: argparse.Namespace) -> int:
         )
         return 2
     host, port = sock.getsockname()[:2]
+    state.automations.serving_at(host, port)
     state.public_url = state.public_url or bound_url(sock)
     print(f"W&B-compatible artifact server on http://{host}:{port} (root {args.root})")
     if state.public_url is None:
@@ -238,6 +240,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="build signed URLs from each request's Host header instead of --public-url: "
         "only behind proxies that set it (several proxies of one server, as in benchmarks)",
+    )
+    server.add_argument(
+        "--allow-webhook-target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="an IP address or network (127.0.0.1, 10.0.0.0/8) webhooks may reach although "
+        "it is not public, repeatable (default: public addresses only)",
     )
     _add_limit_options(server)
     server.set_defaults(run=_server_command)

@@ -1,34 +1,47 @@
 """Push instead of poll: a W&B webhook automation that starts Dagster runs within seconds.
 
 :class:`WandbWebhookReceiver` is a small HTTP server that a W&B automation's webhook POSTs
-to. Each request is authenticated (the integration's access token, sent as a Bearer token,
-or its signing secret, ``X-Wandb-Signature``), read as an artifact event, and routed by its
+to. Each request is checked before it is read as an event: its ``Content-Length`` (a body of
+at most :data:`MAX_BODY` bytes, a malformed or negative length is a 400), its proof (the
+integration's signing secret: ``X-Wandb-Signature`` over the timestamp, the delivery ID and
+the body; or its access token, sent as a Bearer token), its age (``X-Wandb-Timestamp`` within
+``max_age`` seconds) and its delivery ID (``X-Wandb-Delivery``, remembered in a file that
+survives restarts, so a replayed delivery is not acted on twice). It is then routed by its
 collection: it launches a job through dagster-webserver's GraphQL API (``launchRun``), and/or
 reports a runless materialization of an asset through the webserver's
 ``/report_asset_materialization`` endpoint, with the artifact digest as its data version.
 Nothing polls W&B.
 
 Give the automation :data:`PAYLOAD` as its payload template. A delivery that W&B retries
-(because our answer was lost) is recognised and not acted on twice; a Dagster failure is
-answered with 502, so W&B's own retries try again.
+(because our answer was lost) is answered with what it did the first time; a Dagster failure
+is answered with 502, so W&B's own retries try again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
+import os
+import re
 import threading
-from collections import OrderedDict
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import requests
 from dagster import AssetKey
+
+from .formats.webhook_signature import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_matches,
+)
 
 log = logging.getLogger("dagster_wandb_artifacts.webhooks")
 
@@ -45,7 +58,11 @@ PAYLOAD: dict[str, str] = {
 }
 
 MAX_BODY = 1024 * 1024
-_REMEMBERED = 10_000
+#: Seconds a delivery's timestamp may be old (or ahead, for clocks apart) to be accepted.
+MAX_AGE_SECONDS = 300
+DELIVERIES_FILE = "wandb-webhook-deliveries.jsonl"
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DIGITS = re.compile(r"[0-9]{1,12}")
 
 LAUNCH_RUN = """
 mutation LaunchRun($executionParams: ExecutionParams!) {
@@ -239,6 +256,78 @@ class DagsterWebserver:
             raise WebhookError(502, f"Dagster refused the materialization: {reply.text[:200]}")
 
 
+class DeliveryLog:
+    """The deliveries a receiver acted on, in a JSON-lines file that survives restarts.
+
+    An ID needs remembering only while its timestamp is accepted (``max_age`` either way),
+    so older entries are dropped when the file is loaded: it stays small.
+    """
+
+    def __init__(self, path: str | Path, max_age: float) -> None:
+        self.path = Path(path)
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._done: dict[str, tuple[float, list[str]]] = {}
+        self._pending: set[str] = set()
+        self._load()
+
+    def _load(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        oldest = time.time() - 2 * self._max_age
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                    delivery, at, done = entry["id"], float(entry["at"]), list(entry["done"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a crash
+                if at >= oldest:
+                    self._done[delivery] = (at, done)
+        kept = "".join(
+            json.dumps({"id": key, "at": at, "done": done}) + "\n"
+            for key, (at, done) in self._done.items()
+        )
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        temporary.write_text(kept)
+        os.replace(temporary, self.path)
+
+    def begin(self, delivery: str) -> list[str] | None:
+        """None when the delivery is new (and now being handled); else what it did."""
+        with self._lock:
+            if delivery in self._done:
+                return self._done[delivery][1]
+            if delivery in self._pending:
+                # Retryable: the sender comes back once the first attempt has finished.
+                raise WebhookError(503, f"delivery {delivery} is being handled: retry later")
+            self._pending.add(delivery)
+            return None
+
+    def end(self, delivery: str, done: list[str] | None) -> None:
+        """The delivery was handled (``done``), or failed (None: a retry may try again)."""
+        with self._lock:
+            self._pending.discard(delivery)
+            if done is None:
+                return
+            at = time.time()
+            self._done[delivery] = (at, done)
+            with self.path.open("a") as file:
+                file.write(json.dumps({"id": delivery, "at": at, "done": done}) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+
+
+def content_length(value: str | None) -> int:
+    """A request's ``Content-Length``: digits only, at most :data:`MAX_BODY`."""
+    if value is None:
+        raise WebhookError(411, "a Content-Length is required")
+    if not _DIGITS.fullmatch(value.strip()):
+        raise WebhookError(400, f"malformed Content-Length {value[:40]!r}")
+    length = int(value)
+    if length > MAX_BODY:
+        raise WebhookError(413, f"bodies are at most {MAX_BODY} bytes")
+    return length
+
+
 class WandbWebhookReceiver:
     """Receives W&B webhook automations and turns them into Dagster runs and materializations.
 
@@ -254,8 +343,10 @@ class WandbWebhookReceiver:
             ...  # point a W&B webhook integration at receiver.url
 
     ``token`` is the secret the W&B integration sends as its access token; ``signing_secret``
-    the one it signs payloads with. One of them is required: the receiver starts Dagster runs
-    for whoever can reach it.
+    the one it signs deliveries with (prefer it: a token proves the sender, a signature also
+    the body, its time and its delivery ID). One of them is required: the receiver starts
+    Dagster runs for whoever can reach it. ``deliveries_path`` is the file that remembers
+    the deliveries acted on (default ``$DAGSTER_HOME/wandb-webhook-deliveries.jsonl``).
     """
 
     def __init__(
@@ -268,15 +359,25 @@ class WandbWebhookReceiver:
         host: str = "127.0.0.1",
         port: int = 0,
         path: str = "/wandb",
+        deliveries_path: str | Path | None = None,
+        max_age: float = MAX_AGE_SECONDS,
     ) -> None:
         if not token and not signing_secret:
             raise ValueError("give the webhook's token or signing_secret: requests must be proven")
+        if deliveries_path is None:
+            if not os.environ.get("DAGSTER_HOME"):
+                raise ValueError(
+                    "give deliveries_path (or set DAGSTER_HOME): the receiver remembers the "
+                    "deliveries it acted on there, so that a replay is refused after a restart"
+                )
+            deliveries_path = Path(os.environ["DAGSTER_HOME"]) / DELIVERIES_FILE
         self.dagster = DagsterWebserver(dagster_url)
         self.routes = list(routes)
         self._token = token
         self._signing_secret = signing_secret
         self._path = path
-        self._seen: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
+        self._max_age = max_age
+        self.deliveries = DeliveryLog(deliveries_path, max_age)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread: threading.Thread | None = None
@@ -289,38 +390,56 @@ class WandbWebhookReceiver:
         return f"http://{host}:{port}{self._path}"
 
     def _proven(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        if self._signing_secret:
+            sent = headers.get(SIGNATURE_HEADER.lower(), "")
+            stamp = headers.get(TIMESTAMP_HEADER.lower(), "")
+            delivery = headers.get(DELIVERY_HEADER.lower(), "")
+            if sent and signature_matches(self._signing_secret, stamp, delivery, body, sent):
+                return True
         if self._token:
             sent = headers.get("authorization", "")
-            if hmac.compare_digest(sent.encode(), f"Bearer {self._token}".encode()):
-                return True
-        if self._signing_secret:
-            expected = hmac.new(self._signing_secret.encode(), body, hashlib.sha256).hexdigest()
-            signature = headers.get("x-wandb-signature", "")
-            return hmac.compare_digest(signature.encode(), expected.encode())
+            return hmac.compare_digest(sent.encode(), f"Bearer {self._token}".encode())
         return False
 
+    def _fresh_delivery(self, headers: Mapping[str, str]) -> str:
+        """The delivery's ID, once its timestamp is recent enough."""
+        stamp = headers.get(TIMESTAMP_HEADER.lower(), "")
+        delivery = headers.get(DELIVERY_HEADER.lower(), "")
+        if not _DIGITS.fullmatch(stamp) or not _DELIVERY_ID.fullmatch(delivery):
+            raise WebhookError(400, f"a delivery carries {TIMESTAMP_HEADER} and {DELIVERY_HEADER}")
+        if abs(time.time() - int(stamp)) > self._max_age:
+            raise WebhookError(401, f"stale delivery: signed more than {self._max_age:g} s away")
+        return delivery
+
     def handle(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
-        """Act on one request; what was done (``run:<id>``, ``materialized:<key>``)."""
-        if not self._proven(body, {k.lower(): v for k, v in headers.items()}):
+        """Act on one request; what was done (``run:<id>``, ``materialized:<key>``). A
+        delivery already acted on is answered with what it did, and not acted on again."""
+        headers = {k.lower(): v for k, v in headers.items()}
+        if not self._proven(body, headers):
             raise WebhookError(401, "missing or wrong token or signature")
+        delivery = self._fresh_delivery(headers)
         try:
             event = WandbEvent.from_payload(json.loads(body))
         except ValueError as exc:
             raise WebhookError(400, "the body is not JSON") from exc
-        done = []
-        for route in self.routes:
-            if route.takes(event):
-                done.extend(self._act(route, event))
+        remembered = self.deliveries.begin(delivery)
+        if remembered is not None:
+            log.info("W&B delivery %s again: already handled", delivery)
+            return remembered
+        done: list[str] = []
+        try:
+            for route in self.routes:
+                if route.takes(event):
+                    done.extend(self._act(route, event))
+        except BaseException:
+            self.deliveries.end(delivery, None)  # not done: the sender's retry may act
+            raise
+        self.deliveries.end(delivery, done)
         with self._lock:
             self.handled.append((event, done))
         return done
 
     def _act(self, route: WebhookRoute, event: WandbEvent) -> list[str]:
-        identity = (event.event_type, event.version_string, event.alias, route.collection)
-        identity = (*identity, route.job or "", str(route.key))
-        with self._lock:
-            if identity in self._seen:
-                return self._seen[identity]
         done = []
         if route.key is not None:
             metadata = {
@@ -334,10 +453,6 @@ class WandbWebhookReceiver:
             run_config = route.run_config(event) if route.run_config else {}
             run_id = self.dagster.launch_run(route.job, run_config, event.tags())
             done.append(f"run:{run_id}")
-        with self._lock:
-            self._seen[identity] = done
-            while len(self._seen) > _REMEMBERED:
-                self._seen.popitem(last=False)
         log.info("W&B %s of %s: %s", event.event_type, event.version_string, ", ".join(done))
         return done
 
@@ -345,18 +460,20 @@ class WandbWebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Seconds a client may take between two reads: a slow one cannot hold a thread.
+            timeout = 30
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 status, answer = 200, {}
                 try:
                     if self.path.split("?")[0] != receiver._path:
                         raise WebhookError(404, "not found")
-                    length = int(self.headers.get("content-length") or 0)
-                    if length > MAX_BODY:
-                        raise WebhookError(413, f"bodies are at most {MAX_BODY} bytes")
-                    body = self.rfile.read(length)
+                    body = self.rfile.read(content_length(self.headers.get("content-length")))
                     answer = {"done": receiver.handle(body, dict(self.headers))}
                 except WebhookError as exc:
                     status, answer = exc.status, {"error": str(exc)}
+                    # An unread body is not waited for: the connection ends with the answer.
+                    self.close_connection = True
                 except requests.RequestException as exc:
                     status, answer = 502, {"error": f"Dagster unreachable: {type(exc).__name__}"}
                 encoded = json.dumps(answer).encode()

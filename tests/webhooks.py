@@ -1,4 +1,5 @@
-"""A webhook receiver on loopback for the automations' tests: it records every POST."""
+"""Webhook receivers on loopback for the automations' tests: they record every POST, and can
+answer late, redirect, drip or flood the way hostile or broken targets do."""
 
 from __future__ import annotations
 
@@ -23,12 +24,31 @@ class Received:
 
 
 class WebhookReceiver:
-    """Answers each POST with the next status of ``statuses`` (then 200) and records it."""
+    """Answers each POST with the next status of ``statuses`` (then 200) and records it.
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    ``location``: sent with the answer (a redirect's target). ``stall``: each request waits
+    for :meth:`release` before it is answered (a target that hangs); ``drip``: meanwhile it
+    sends its status line a byte at a time (a target that beats read timeouts). ``reply_bytes``: the
+    answer claims that many bytes and sends them until the client hangs up (a flood).
+    """
+
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        *,
+        location: str | None = None,
+        stall: bool = False,
+        drip: bool = False,
+        reply_bytes: int = 0,
+    ) -> None:
         self.received: list[Received] = []
+        #: Bytes of answers written before the client hung up.
+        self.bytes_sent = 0
         self._statuses = list(statuses or [])
         self._changed = threading.Condition()
+        self._released = threading.Event()
+        if not stall:
+            self._released.set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,15 +58,46 @@ class WebhookReceiver:
                     status = receiver._statuses.pop(0) if receiver._statuses else 200
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     receiver._changed.notify_all()
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
+                try:
+                    if drip:
+                        receiver._drip(self.wfile)
+                    # Bounded: every test releases its stalled receivers before it ends.
+                    receiver._released.wait(120)
+                    self.send_response(status)
+                    if location:
+                        self.send_header("location", location)
+                    self.send_header("content-length", str(reply_bytes))
+                    self.end_headers()
+                    receiver._flood(self.wfile, reply_bytes)
+                except OSError:
+                    pass  # the client gave up on us
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def _drip(self, out: Any) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Drip: " + b"x" * 600:
+            if self._released.wait(0.2):
+                return
+            out.write(bytes([byte]))
+            out.flush()
+
+    def _flood(self, out: Any, size: int) -> None:
+        chunk = b"x" * 65536
+        while size > 0:
+            out.write(chunk[:size])
+            out.flush()
+            with self._changed:
+                self.bytes_sent += min(size, len(chunk))
+            size -= len(chunk)
+
+    def release(self) -> None:
+        """Answer the stalled requests, and the next ones at once."""
+        self._released.set()
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         """The first ``count`` requests, once they have arrived (at most ``timeout`` s)."""
@@ -55,6 +106,18 @@ class WebhookReceiver:
             assert arrived, f"{len(self.received)} of {count} webhook requests arrived"
             return list(self.received[:count])
 
+    def wait_for_deliveries(self, count: int, timeout: float, since: int = 0) -> set[str]:
+        """The distinct delivery IDs received (from request ``since`` on), once there are
+        ``count`` of them."""
+
+        def distinct() -> set[str]:
+            return {r.headers.get("X-Wandb-Delivery", "") for r in self.received[since:]}
+
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(distinct()) >= count, timeout)
+            assert arrived, f"{len(distinct())} of {count} deliveries arrived"
+            return distinct()
+
     @contextmanager
     def running(self) -> Iterator[WebhookReceiver]:
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -62,6 +125,7 @@ class WebhookReceiver:
         try:
             yield self
         finally:
+            self.release()
             self._server.shutdown()
             self._server.server_close()
             thread.join(5)

@@ -70,12 +70,21 @@ class ArtifactCollectionScope:
     scope_type: ClassVar[str] = "ARTIFACT_COLLECTION"
 
 
-Scope = ProjectScope | ArtifactCollectionScope
+@dataclass(frozen=True)
+class EntityScope:
+    """A team's or the organization's entity: every collection of its projects."""
+
+    id: str
+    name: str
+    scope_type: ClassVar[str] = "ENTITY"
+
+
+Scope = ProjectScope | ArtifactCollectionScope | EntityScope
 
 
 def scope_of(value: Any) -> Scope:
     """The scope of a project or collection object (ours, the SDK's, or a scope already)."""
-    if isinstance(value, (ProjectScope, ArtifactCollectionScope)):
+    if isinstance(value, (ProjectScope, ArtifactCollectionScope, EntityScope)):
         return value
     # Looked up on the class: a collection's ``aliases`` is a property that queries.
     if hasattr(type(value), "aliases"):
@@ -86,6 +95,8 @@ def scope_of(value: Any) -> Scope:
 def _scope_from(node: dict[str, Any]) -> Scope:
     if node["__typename"] == "Project":
         return ProjectScope(node["id"], node["name"])
+    if node["__typename"] == "Entity":
+        return EntityScope(node["id"], node["name"])
     return ArtifactCollectionScope(node["id"], node["name"])
 
 
@@ -113,6 +124,7 @@ class ArtifactEvent:
     """Fields an artifact event's filter can test."""
 
     alias = _Field("alias")
+    tag = _Field("tag")
 
 
 def _wrapped(filter: dict[str, Any] | None) -> str:  # noqa: A002 - W&B's name
@@ -154,6 +166,41 @@ class OnLinkArtifact(_Event):
     """A version is linked into a portfolio or Registry collection."""
 
     event_type: ClassVar[str] = "LINK_MODEL"
+
+
+@dataclass(frozen=True)
+class OnUnlinkArtifact(_Event):
+    """A version is unlinked from a portfolio or Registry collection."""
+
+    event_type: ClassVar[str] = "UNLINK_ARTIFACT"
+
+
+@dataclass(frozen=True)
+class OnAddArtifactTag(_Event):
+    """A tag is added to a version (``ArtifactEvent.tag`` filters on it)."""
+
+    event_type: ClassVar[str] = "ADD_ARTIFACT_TAG"
+
+
+@dataclass(frozen=True)
+class OnRemoveArtifactTag(_Event):
+    """A tag is removed from a version."""
+
+    event_type: ClassVar[str] = "REMOVE_ARTIFACT_TAG"
+
+
+@dataclass(frozen=True)
+class OnAddCollectionTag(_Event):
+    """A tag is added to a collection."""
+
+    event_type: ClassVar[str] = "ADD_COLLECTION_TAG"
+
+
+@dataclass(frozen=True)
+class OnRemoveCollectionTag(_Event):
+    """A tag is removed from a collection."""
+
+    event_type: ClassVar[str] = "REMOVE_COLLECTION_TAG"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename"
 #: Root fields that read one project: a project the caller may not see is answered as a
 #: missing one (null), so the answer never tells whether it exists.
 _PROJECT_READS = frozenset({"project", "model"})
+#: Root fields whose resolver authorizes what they name (an automation's ``name`` is no
+#: project: its scope is checked by ID, and its entity's admin role by the resolver).
+_AUTHORIZED_BY_RESOLVER = frozenset({"createFilterTrigger", "updateFilterTrigger"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
 class AccessGuard:
@@ -64,6 +67,8 @@ class AccessGuard:
     def _named(
         self, viewer: Viewer, field: str, args: dict[str, Any]
     ) -> Iterator[tuple[str, str | None]]:
+        if field in _AUTHORIZED_BY_RESOLVER:
+            return
         if field in _ENTITY_NAMED:
             # Listing an entity's projects is harmless for the organization (its registries).
             name = args.get("name") or self._org_entity

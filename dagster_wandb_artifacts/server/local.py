@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,7 +17,9 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .automations import Automations
+from .automations import Automations, DeliveryPolicy
+from .automations.secrets import KEY_FILE as SECRETS_KEY_FILE
+from .automations.secrets import key_from_environment, new_key
 from .blobs import BlobStore, multipart_folder
 from .limits import Limits, limits_from
 from .signing import URLSigner, signing_key
@@ -84,12 +86,16 @@ def build_state(
     limits: Limits | Mapping[str, object] | None = None,
     public_url: str | None = None,
     trust_host_header: bool = False,
+    webhook_allow: Iterable[str] = (),
+    delivery_policy: DeliveryPolicy | None = None,
 ) -> ServerState:
     """The server's state on ``root``; ``storage`` (an fsspec URL) defaults to root/storage.
 
     ``limits`` bound each request (:class:`Limits`, or ``{name: value}`` over the defaults;
     a bad name or value raises ValueError); ``verify_reads`` checks a whole stored object's
-    md5 as it is served and sets a corrupt one aside (its next upload repairs it)."""
+    md5 as it is served and sets a corrupt one aside (its next upload repairs it);
+    ``webhook_allow`` lists the IP addresses or networks (``127.0.0.1``, ``10.0.0.0/8``)
+    webhooks may reach although they are not public (see ``automations.egress``)."""
     bounds = limits if isinstance(limits, Limits) else limits_from(limits or {})
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -99,7 +105,7 @@ def build_state(
     store.ensure_entity(entity)
     blobs = BlobStore(storage or str(root / "storage"), root / "staging", **(storage_options or {}))
     _remove_abandoned_uploads(store, blobs, clock() - url_ttl_seconds - ABANDONED_UPLOAD_SECONDS)
-    return ServerState(
+    state = ServerState(
         store=store,
         blobs=blobs,
         signer=URLSigner(signing_key(secret, key), ttl_seconds=url_ttl_seconds, clock=clock),
@@ -110,6 +116,12 @@ def build_state(
         public_url=public_url.rstrip("/") if public_url else None,
         trust_host_header=trust_host_header,
     )
+    state.automations.configure(
+        secrets_key=key_from_environment() or _read_or_create(root / SECRETS_KEY_FILE, new_key),
+        webhook_allow=webhook_allow,
+        policy=delivery_policy,
+    )
+    return state
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -165,6 +177,8 @@ class LocalServer:
         limits: Limits | Mapping[str, object] | None = None,
         public_url: str | None = None,
         trust_host_header: bool = False,
+        webhook_allow: Iterable[str] = (),
+        delivery_policy: DeliveryPolicy | None = None,
     ) -> None:
         self.root = Path(root)
         self._state = build_state(
@@ -179,6 +193,8 @@ class LocalServer:
             limits=limits,
             public_url=public_url,
             trust_host_header=trust_host_header,
+            webhook_allow=webhook_allow,
+            delivery_policy=delivery_policy,
         )
         self._host = host
         self._public_url = self._state.public_url
@@ -229,6 +245,7 @@ class LocalServer:
         # The socket listens before the thread starts, so clients can connect at once:
         # the kernel queues them until uvicorn accepts.
         self._socket = bind(self._host, self._port)
+        self._state.automations.serving_at(*self._socket.getsockname()[:2])
         self._state.public_url = self._public_url or bound_url(self._socket)
         self._server = serve(self._state)
         self._thread = threading.Thread(

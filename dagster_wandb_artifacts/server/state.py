@@ -115,6 +115,7 @@ class ServerState:
             deadline=time.monotonic() + self.limits.query_seconds,
             viewer=viewer,
             access=self.access(viewer or self.accounts.administrator()),
+            automations=self.automations,
         )
 
     def viewer(self, request: Request) -> Viewer | None:

@@ -17,17 +17,25 @@ import posixpath
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from ..formats.names import REGISTRY_PREFIX
-from . import blobs
+from . import (
+    blobs,
+    ui_actions,
+    ui_compare,
+    ui_csrf,
+    ui_lineage_fold,
+    ui_tables,
+    ui_tabs,
+)
 from .store import NotFound, is_version_alias
 from .store import browse as ui_queries
 from .store.accounts import Viewer
@@ -45,7 +53,7 @@ _TEMPLATES = Jinja2Templates(
         undefined=jinja2.StrictUndefined,
     )
 )
-_VERSION_TABS = ("overview", "metadata", "files", "usage")
+_VERSION_TABS = ("overview", "metadata", "usage", "files", "compare")
 _RUN_TABS = ("overview", "artifacts", "files", "logs")
 _PROJECT_TABS = ("overview", "artifacts", "workspace", "runs", "table")
 #: Versions a run page lists of those it logged and of those it used; runs a version page
@@ -106,7 +114,12 @@ def _config(raw: str | None) -> dict[str, Any]:
 
 
 _TEMPLATES.env.tests["version_alias"] = is_version_alias
-_TEMPLATES.env.filters.update(size=_size, json=lambda v: json.dumps(v, indent=2, default=str))
+_TEMPLATES.env.filters.update(
+    size=_size, json=lambda v: json.dumps(v, indent=2, default=str), label=ui_tabs.label
+)
+#: The UI's own style sheet and scripts (pan and zoom of the lineage, copy buttons), served
+#: by the server itself: the pages load nothing from elsewhere.
+_STATIC = Path(__file__).with_name("static")
 
 
 def _challenge() -> Response:
@@ -132,7 +145,8 @@ class _Page:
         return _path(self.root, *segments)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
-        context.update(path=self.path, entity=self.state.entity)
+        csrf = ui_csrf.token(self.state.api_key, self.request)
+        context.update(path=self.path, entity=self.state.entity, csrf=csrf)
         return _TEMPLATES.TemplateResponse(self.request, template, context, status_code=status)
 
     def query(self, name: str) -> str | None:
@@ -236,62 +250,150 @@ def _version(page: _Page) -> dict[str, Any]:
 
 
 def version(page: _Page) -> Response:
-    tab = page.params.get("tab", "overview")
+    tab = "files" if "file" in page.params else page.params.get("tab", "overview")
     if tab not in _VERSION_TABS:
         raise NotFound(f"no tab {tab!r}")
     header = _version(page)
     artifact, collection_row = header["artifact"], header["collection"]
     store = page.store
+    metadata = _stored(artifact["metadata"], dict)
+    producer = ui_queries.run_of(store, artifact["created_by_run_id"])
+    if producer is not None and not page.may_use(producer["entity"], producer["project"]):
+        producer = None
+    if tab == "files" and page.query("raw") is not None:
+        return _image(page, _file(page, artifact, page.params.get("file", "")))
+    tab_context = {
+        "overview": lambda: _overview(page, header, metadata, producer),
+        "metadata": lambda: {"tree": ui_tabs.tree(metadata)},
+        "usage": lambda: _usage(page, header, metadata),
+        "files": lambda: _files(page, header),
+        "compare": lambda: _compare(page, header, metadata),
+    }[tab]()
+    asset_key, run_id = metadata.get("dagster/asset_key"), metadata.get("dagster/run_id")
+    recorded_run = (
+        _http_link(_config(producer["config"]).get("dagster_run_url")) if producer else None
+    )
+    dagster_base = ui_tabs.dagster_url(recorded_run)
+    return page.render(
+        f"version_{tab}.html",
+        **header,
+        tab=tab,
+        aliases=[row["alias"] for row in store.aliases_of(artifact["id"], collection_row["id"])],
+        tags=[tag["name"] for tag in store.artifact_tags(artifact["id"])],
+        dagster={key: metadata[key] for key in _DAGSTER_KEYS if key in metadata},
+        dagster_asset_url=ui_tabs.dagster_asset_url(dagster_base, asset_key)
+        if isinstance(asset_key, str)
+        else None,
+        dagster_run_url=ui_tabs.dagster_run_url(dagster_base, recorded_run, str(run_id or "")),
+        version_path=page.path(*_location(header)),
+        **tab_context,
+    )
+
+
+def _location(header: dict[str, Any]) -> tuple[Any, ...]:
+    location = (header["owner"], header["project"]["name"], "artifacts", header["type_name"])
+    return (*location, header["collection"]["name"], header["version_name"])
+
+
+def _overview(
+    page: _Page, header: dict[str, Any], metadata: dict[str, Any], producer: Any
+) -> dict[str, Any]:
+    store, artifact = page.store, header["artifact"]
+    users, users_total = ui_queries.users_of(store, artifact["id"], _RUN_ARTIFACTS, page.may_use)
+    home = ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"])
+    return {
+        "producer": producer,
+        "users": ui_queries.run_names(store, [row["id"] for row in users]),
+        "users_total": users_total,
+        "home": home if home and page.may_use(home.entity, home.project) else None,
+        "links": [
+            p
+            for p in ui_queries.links_of(store, artifact["id"])
+            if page.may_use(p.entity, p.project)
+        ],
+        "registries": [
+            row["name"][len(REGISTRY_PREFIX) :]
+            for row in ui_queries.registries_of(store, page.state.entity, REGISTRY_PREFIX)
+            if page.may_use(page.state.entity, row["name"])
+        ],
+        "partition": metadata.get("dagster/partition_key"),
+    }
+
+
+def _usage(page: _Page, header: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    asset_key = metadata.get("dagster/asset_key")
+    base_url = page.state.public_url or str(page.request.base_url).rstrip("/")
+    snippets = ui_tabs.usage(
+        base_url,
+        header["owner"],
+        header["project"]["name"],
+        header["collection"]["name"],
+        header["version_name"],
+        header["type_name"],
+        asset_key if isinstance(asset_key, str) else None,
+    )
+    return {"snippets": snippets}
+
+
+def _file(page: _Page, artifact: Any, name: str) -> Any:
+    entry = ui_queries.file_entry(page.store, artifact["id"], name)
+    if entry is None:
+        raise NotFound(f"no file {name!r} in this version")
+    return entry
+
+
+def _files(page: _Page, header: dict[str, Any]) -> dict[str, Any]:
+    """The Files tab: the folder's listing, and beside it the selected file's preview (a
+    table, paged, for the table formats)."""
+    artifact = header["artifact"]
     selected = page.params.get("file", "")
     folder = selected if selected.endswith("/") or not selected else posixpath.dirname(selected)
     folder = folder.rstrip("/") + "/" if folder else ""
     shown = None
     if selected and not selected.endswith("/"):
-        entry = ui_queries.file_entry(store, artifact["id"], selected)
-        if entry is None:
-            raise NotFound(f"no file {selected!r} in this version")
-        if page.query("raw") is not None:
-            return _image(page, entry)
-        shown = {
-            "entry": entry,
-            "preview": preview(page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0),
-        }
-    metadata = _stored(artifact["metadata"], dict)
-    location = (header["owner"], header["project"]["name"], "artifacts", header["type_name"])
-    location += (collection_row["name"], header["version_name"])
-    producer = ui_queries.run_of(store, artifact["created_by_run_id"])
-    if producer is not None and not page.may_use(producer["entity"], producer["project"]):
-        producer = None
-    users, users_total = ui_queries.users_of(store, artifact["id"], _RUN_ARTIFACTS, page.may_use)
-    home = ui_queries.home_places(store, [artifact["id"]]).get(artifact["id"])
-    return page.render(
-        "version.html",
-        **header,
-        aliases=[row["alias"] for row in store.aliases_of(artifact["id"], collection_row["id"])],
-        tags=[tag["name"] for tag in store.artifact_tags(artifact["id"])],
-        metadata=_pretty(artifact["metadata"]),
-        dagster={key: metadata[key] for key in _DAGSTER_KEYS if key in metadata},
-        dagster_run_url=_http_link(_config(producer["config"]).get("dagster_run_url"))
-        if producer
-        else None,
-        producer=producer,
-        users=ui_queries.run_names(store, [row["id"] for row in users]),
-        users_total=users_total,
-        home=home if home and page.may_use(home.entity, home.project) else None,
-        links=[
-            p
-            for p in ui_queries.links_of(store, artifact["id"])
-            if page.may_use(p.entity, p.project)
-        ],
-        folder=folder,
-        files=ui_queries.directory(store, artifact["id"], folder, page.query("after")),
-        first_page=page.query("after") is not None,
-        shown=shown,
-        previewable=previewable,
-        download=lambda md5: _download_url(page, md5),
-        file_url=lambda name: page.path(*location, "files", *name.split("/")),
-        parent=posixpath.dirname(folder.rstrip("/")) + "/" if "/" in folder.rstrip("/") else "",
-    )
+        entry = _file(page, artifact, selected)
+        shown = {"entry": entry, "table": None, "preview": None}
+        if entry["md5"] and ui_tables.is_table(entry["name"]):
+            offset = ui_tables.offset_of(page.query("row"))
+            shown["table"] = ui_tables.table_page(
+                page.state.blobs, entry["md5"], entry["name"], offset
+            )
+        else:
+            shown["preview"] = preview(
+                page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0
+            )
+    location = _location(header)
+    return {
+        "folder": folder,
+        "files": ui_queries.directory(page.store, artifact["id"], folder, page.query("after")),
+        "first_page": page.query("after") is not None,
+        "shown": shown,
+        "previewable": lambda name: previewable(name) or ui_tables.is_table(name),
+        "download": lambda md5: _download_url(page, md5),
+        "file_url": lambda name: page.path(*location, "files", *name.split("/")),
+        "parent": posixpath.dirname(folder.rstrip("/")) + "/" if "/" in folder.rstrip("/") else "",
+    }
+
+
+def _compare(page: _Page, header: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The Compare tab: this version against ``?with=`` (a version or alias of the
+    collection; by default the one before it)."""
+    collection_row, artifact = header["collection"], header["artifact"]
+    choices = ui_queries.versions_of(page.store, collection_row["id"], 1, page.may_use).rows
+    others = [f"v{row['version_index']}" for row in choices if row["id"] != artifact["id"]]
+    index = header["version_index"]
+    default = f"v{index - 1}" if index > 0 else (others[0] if others else "v1")
+    other_name = page.query("with") or default
+    other = page.store.resolve_alias(collection_row["id"], other_name[:128])
+    context: dict[str, Any] = {"other_name": other_name, "choices": choices, "comparison": None}
+    if other is not None:
+        other_metadata = _stored(other["metadata"], dict)
+        context["comparison"] = ui_compare.compare(
+            page.store, other, artifact, other_metadata, metadata
+        )
+        membership = page.store.membership(collection_row["id"], other["id"])
+        context["other_name"] = f"v{membership['version_index']}"
+    return context
 
 
 def _download_url(page: _Page, md5_hex: str) -> str:
@@ -317,7 +419,12 @@ def _image(page: _Page, entry: Any) -> Response:
 def version_lineage(page: _Page) -> Response:
     header = _version(page)
     focus = header["artifact"]["id"]
-    graph = lineage(page.store, focus, page.may_use)
+    expanded = page.query("expand") is not None
+    labels = ui_lineage_fold.Labels()
+    fold = None if expanded else ui_lineage_fold.folder(page.store, labels)
+    graph = lineage(page.store, focus, page.may_use, fold)
+    if expanded:
+        labels = ui_lineage_fold.label_nodes(page.store, graph)
     places = page.usable_places(ui_queries.home_places(page.store, graph.ids("artifact")))
     # Shown where the page found it when the viewer may not use the place it was logged in.
     places.setdefault(focus, _place_of(header))
@@ -330,6 +437,8 @@ def version_lineage(page: _Page) -> Response:
         runs=runs,
         node_width=NODE_WIDTH,
         node_height=NODE_HEIGHT,
+        labels=labels,
+        expanded=expanded,
     )
 
 
@@ -420,27 +529,135 @@ def registry(page: _Page) -> Response:
     )
 
 
+# Actions ---------------------------------------------------------------------------------------
+
+
+def _target(header: dict[str, Any]) -> ui_actions.Target:
+    return ui_actions.Target(
+        header["owner"],
+        header["project"],
+        header["collection"],
+        header["type_name"],
+        header["artifact"],
+        header["version_name"],
+    )
+
+
+def version_delete(page: _Page) -> Response:
+    """The confirmation of a delete: what goes, and which aliases move or go with it."""
+    header = _version(page)
+    artifact = header["artifact"]
+    aliases = [
+        row["alias"]
+        for row in page.store.aliases_of(artifact["id"])
+        if not is_version_alias(row["alias"])
+    ]
+    newest = ui_queries.versions_of(page.store, header["collection"]["id"], 1, page.may_use)
+    newer = [row for row in newest.rows if row["id"] != artifact["id"]]
+    links = [
+        p
+        for p in ui_queries.links_of(page.store, artifact["id"])
+        if page.may_use(p.entity, p.project)
+    ]
+    return page.render(
+        "version_delete.html",
+        **header,
+        tab="overview",
+        doomed_aliases=aliases,
+        latest_moves_to=f"v{newer[0]['version_index']}" if newer and "latest" in aliases else None,
+        links=links,
+        version_path=page.path(*_location(header)),
+    )
+
+
+def act_on_version(page: _Page, fields: dict[str, list[str]]) -> Response:
+    action = ui_actions.VERSION_ACTIONS.get(page.params["action"])
+    if action is None:
+        raise NotFound(f"no action {page.params['action']!r}")
+    target = _target(_version(page))
+    mutation = action(target, fields, page.state.entity)
+    data = ui_actions.execute(page.state, page.request, page.viewer, mutation)
+    query = dict(mutation.then_query)
+    if "linkArtifact" in data:
+        query["version"] = f"v{data['linkArtifact']['versionIndex']}"
+    return _see_other(page, mutation.then or target.version_path(), query)
+
+
+def act_on_collection(page: _Page, fields: dict[str, list[str]]) -> Response:
+    action = ui_actions.COLLECTION_ACTIONS.get(page.params["action"])
+    if action is None:
+        raise NotFound(f"no action {page.params['action']!r}")
+    project_row = page.project()
+    collection_row = page.collection(project_row, page.params["name"])
+    target = ui_actions.Target(
+        page.params["entity"], project_row, collection_row, page.params["type"]
+    )
+    mutation = action(target, fields)
+    ui_actions.execute(page.state, page.request, page.viewer, mutation)
+    return _see_other(page, target.collection_path(), {})
+
+
+def _see_other(page: _Page, segments: tuple[str, ...], query: dict[str, str]) -> Response:
+    """After a form: the page to show, fetched with GET (a reload never posts again)."""
+    url = page.path(*segments) + (f"?{urlencode(query)}" if query else "")
+    return RedirectResponse(url, status_code=303)
+
+
+def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in _STATIC_FILES:
+        return Response("not found", status_code=404)
+    body = (_STATIC / name).read_bytes()
+    return Response(body, media_type=_STATIC_FILES[name], headers={"Cache-Control": "max-age=3600"})
+
+
+_STATIC_FILES = {
+    "lineage.js": "text/javascript",
+    "ui.js": "text/javascript",
+    "ui.css": "text/css",
+}
+
+
 # Routes ----------------------------------------------------------------------------------------
 
 
 def routes(state: ServerState, counted: Callable[[str, Callable], Callable]) -> list[Route]:
     """The UI's routes, after the API's (they match broad paths like ``/{entity}/{project}``)."""
 
-    def endpoint(render: Callable[[_Page], Response]) -> Callable:
-        def respond(request: Request) -> Response:
-            viewer = state.viewer(request)
-            if viewer is None:
-                return _challenge()
-            page = _Page(state, request, viewer)
-            try:
-                return render(page)
-            except NotFound as exc:
-                return page.render("missing.html", status=404, message=str(exc))
+    def respond(request: Request, render: Callable[[_Page], Response]) -> Response:
+        viewer = state.viewer(request)
+        if viewer is None:
+            return _challenge()
+        page = _Page(state, request, viewer)
+        try:
+            return render(page)
+        except NotFound as exc:
+            return page.render("missing.html", status=404, message=str(exc))
+        except ui_actions.ActionRefused as exc:
+            return page.render("refused.html", status=exc.status, message=str(exc))
 
+    def endpoint(render: Callable[[_Page], Response]) -> Callable:
         async def handler(request: Request) -> Response:
-            return await run_in_threadpool(respond, request)
+            return await run_in_threadpool(respond, request, render)
 
         return counted("page", handler)
+
+    def form_endpoint(act: Callable[[_Page, dict[str, list[str]]], Response]) -> Callable:
+        """A form's POST: its CSRF token checked before anything else is done."""
+
+        async def handler(request: Request) -> Response:
+            if state.viewer(request) is None:
+                return _challenge()
+            try:
+                fields = await ui_csrf.read_form(request, state.api_key)
+            except ui_csrf.FormRefused as exc:
+                message = str(exc)
+                return await run_in_threadpool(
+                    respond, request, lambda page: page.render("refused.html", 403, message=message)
+                )
+            return await run_in_threadpool(respond, request, lambda page: act(page, fields))
+
+        return counted("action", handler)
 
     artifact = "/{entity}/{project}/artifacts/{type}/{name}/{version}"
     pages: list[tuple[str, Callable[[_Page], Response]]] = [
@@ -455,9 +672,18 @@ def routes(state: ServerState, counted: Callable[[str, Callable], Callable]) -> 
         ("/{entity}/{project}/artifacts/{type}/{name}", collection),
         (artifact, version),
         (f"{artifact}/lineage", version_lineage),
+        (f"{artifact}/delete", version_delete),
         (f"{artifact}/files/{{file:path}}", version),
         (f"{artifact}/{{tab}}", version),
         ("/{entity}/{project}/runs/{run}", run),
         ("/{entity}/{project}/runs/{run}/{tab}", run),
     ]
-    return [Route(path, endpoint(render), methods=["GET"]) for path, render in pages]
+    forms = [
+        (f"{artifact}/actions/{{action}}", act_on_version),
+        ("/{entity}/{project}/artifacts/{type}/{name}/actions/{action}", act_on_collection),
+    ]
+    return [
+        Route("/static/ui/{name}", static, methods=["GET"]),
+        *(Route(path, form_endpoint(act), methods=["POST"]) for path, act in forms),
+        *(Route(path, endpoint(render), methods=["GET"]) for path, render in pages),
+    ]

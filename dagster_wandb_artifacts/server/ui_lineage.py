@@ -12,6 +12,7 @@ edges from crossing), and networkx's ``multipartite_layout`` places them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .store import Store
@@ -52,8 +53,10 @@ class Graph:
         return [node.id for node in self.nodes.values() if node.kind == kind]
 
 
-def lineage(store: Store, artifact_id: int, usable: Usable) -> Graph:
-    """The graph around a version, laid out."""
+def lineage(
+    store: Store, artifact_id: int, usable: Usable, fold: Callable[[Graph], None] | None = None
+) -> Graph:
+    """The graph around a version, laid out (after ``fold`` merged what it merges)."""
     graph = Graph()
     focus = ("artifact", artifact_id)
     graph.nodes[focus] = Node("artifact", artifact_id, 0)
@@ -71,6 +74,8 @@ def lineage(store: Store, artifact_id: int, usable: Usable) -> Graph:
                         graph.nodes[neighbour] = Node(*neighbour, layer=step * distance)
                         reached.append(neighbour)
             frontier = reached
+    if fold is not None:
+        fold(graph)
     _lay_out(graph)
     return graph
 

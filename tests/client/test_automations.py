@@ -15,8 +15,17 @@ from dagster_wandb_artifacts.client.automations import (
     SendWebhook,
     WebhookIntegration,
 )
+from dagster_wandb_artifacts.server import LocalServer
 from tests.support import ENTITY, PROJECT, sdk_api
 from tests.webhooks import WebhookReceiver
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The embedded server, allowed to send webhooks to this test's receivers on loopback."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
 
 
 def log(api, name: str, text: str):
@@ -74,3 +83,40 @@ def test_client_automations_end_to_end(api, server):
         api.update_automation(updated)
     again = api.update_automation(updated, create_missing=True)
     assert again.name == "deploy" and again.id != updated.id
+
+
+def test_client_entity_scoped_tag_automation(api, server):
+    from dagster_wandb_artifacts.client import Api
+    from dagster_wandb_artifacts.client.automations import (
+        EntityScope,
+        OnAddArtifactTag,
+        OnUnlinkArtifact,
+    )
+    from tests.support import graphql
+
+    api.create_team("research")
+    research = Api(
+        api_key=server.api_key,
+        overrides={"base_url": server.base_url, "entity": "research", "project": PROJECT},
+    )
+    with WebhookReceiver().running() as receiver:
+        hook = research.create_webhook_integration("dagster", receiver.url)
+        logged = log(research, "clf", "one")
+        entity_id = graphql(server, '{ entity(name: "research") { id } }')["entity"]["id"]
+        scope = EntityScope(entity_id, "research")
+        payload = {"event": "${event_type}", "tag": "${tag}"}
+        personal = graphql(server, '{ entity(name: "ent") { id } }')["entity"]["id"]
+        refused = EntityScope(personal, ENTITY)
+        with pytest.raises(ValueError, match="must be a team or the organization"):
+            research.create_automation(OnAddArtifactTag(scope=refused) >> DoNothing(), name="x")
+        saved = research.create_automation(
+            OnAddArtifactTag(scope=scope, filter=ArtifactEvent.tag.eq("gold"))
+            >> SendWebhook.from_integration(hook, payload=payload),
+            name="on-gold",
+        )
+        assert saved.scope == scope and saved.event.event_type == "ADD_ARTIFACT_TAG"
+        assert OnUnlinkArtifact.event_type == "UNLINK_ARTIFACT"
+        logged.tags = ["gold"]
+        logged.save()
+        [request] = receiver.wait_for(1)
+    assert request.json == {"event": "ADD_ARTIFACT_TAG", "tag": "gold"}

@@ -72,7 +72,8 @@ def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loc
     root = tmp_path_factory.mktemp("conformance")
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate_wandb(root / "wandb-home", monkeypatch)
-        with LocalServer(root / "server") as running:
+        # Its webhooks point at loopback, which only an administrator's allow-list opens.
+        with LocalServer(root / "server", webhook_allow=["127.0.0.1"]) as running:
             yield running
 
 

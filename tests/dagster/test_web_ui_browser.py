@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -148,10 +149,22 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
         assert browser.evaluate("document.querySelector('a.dagster-run').href").startswith(
             "http://localhost:3000/runs/"
         )
-        assert "value.json" in page
+        # The asset's page, on the Dagster UI the run's recorded link names.
+        asset_link = "document.querySelector('a.dagster-asset').href"
+        assert browser.evaluate(asset_link) == "http://localhost:3000/assets/power_model"
+        browser.click('nav.tabs a[data-tab="files"]')
+        assert "value.json" in browser.text()
 
-        browser.click('p.tabs a[href$="/lineage"]')
+        browser.click('nav.tabs a[data-tab="lineage"]')
         assert browser.path().endswith("/power_model/v0/lineage")
+        _screenshot(browser, "ui-lineage.png", tmp_path)
+        view_box = "document.querySelector('svg.lineage').getAttribute('viewBox')"
+        fitted = browser.evaluate(view_box)
+        browser.evaluate("document.querySelector('[data-lineage=zoom-in]').click()")
+        zoomed = browser.evaluate(view_box)
+        assert float(zoomed.split()[2]) < float(fitted.split()[2])  # a narrower view: zoomed in
+        browser.evaluate("document.querySelector('[data-lineage=fit]').click()")
+        assert browser.evaluate(view_box) == fitted
         labels = browser.evaluate(
             "[...document.querySelectorAll('svg a.node')].map(a => a.textContent)"
         )
@@ -162,5 +175,101 @@ def test_a_browser_walks_from_home_to_a_run_through_the_lineage(tmp_path, wandb_
         browser.click('svg a.node.run[data-job="evaluation"]')  # the run that used it
         assert "/local/dagster-example/runs/" in browser.path()
         page = browser.text()
-        assert "run evaluation-" in page and "finished" in page and "Dagster run" in page
+        assert "run evaluation-" in page and "Finished" in page and "Dagster run" in page
         assert "evaluation:v0" in page and "calibration:v0" in page  # logged and used
+
+
+def _screenshot(browser: Browser, name: str, folder: Path) -> None:
+    """The page as shown, saved as ``name`` in ``folder`` and, when ``UI_SCREENSHOTS`` names
+    a folder (``docs/``), there too (how the web UI page's pictures are made)."""
+    shot = base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+    assert shot.startswith(b"\x89PNG")
+    for target in filter(None, (folder, os.environ.get("UI_SCREENSHOTS"))):
+        (Path(target) / name).write_bytes(shot)
+
+
+def _log_models(server: LocalServer, tmp_path: Path) -> None:
+    """Two versions of ``churn-model``, each with a Parquet table of predictions."""
+    import pyarrow
+    import pyarrow.parquet
+
+    from dagster_wandb_artifacts.client import Api, Artifact
+
+    overrides = {"base_url": server.base_url, "entity": "ent", "project": "churn"}
+    api = Api(api_key=server.api_key, overrides=overrides)
+    run = api.create_run(job_type="train")
+    for index, rows in enumerate((1_000, 1_200)):
+        artifact = Artifact(
+            "churn-model",
+            "model",
+            description=f"gradient boosting, round {index}",
+            metadata={
+                "auc": round(0.81 + index / 50, 3),
+                "params": {"depth": 6 + index, "trees": 300},
+            },
+        )
+        table = pyarrow.table(
+            {
+                "customer": [f"c-{i:05d}" for i in range(rows)],
+                "score": [round((i * 37 % 100) / 100, 2) for i in range(rows)],
+                "churned": [i % 7 == 0 for i in range(rows)],
+            }
+        )
+        path = tmp_path / f"predictions-{index}.parquet"
+        pyarrow.parquet.write_table(table, path)
+        artifact.add_file(str(path), name="eval/predictions.parquet")
+        with artifact.new_file("weights.txt") as file:
+            file.write(f"weights of round {index}\n")
+        if index == 1:
+            with artifact.new_file("feature_importance.json") as file:
+                file.write('{"tenure": 0.4, "plan": 0.3}')
+        run.log_artifact(artifact)
+    run.finish()
+
+
+def test_a_browser_promotes_compares_and_reads_a_parquet_table(tmp_path, wandb_home, browser):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with LocalServer(tmp_path / "server") as server:
+        _log_models(server, tmp_path)
+        key = base64.b64encode(f"api:{server.api_key}".encode()).decode()
+        browser.send("Network.setExtraHTTPHeaders", headers={"Authorization": f"Basic {key}"})
+        version = f"{server.base_url}/ent/churn/artifacts/model/churn-model/v1"
+        browser.open(version)
+        page = browser.text()
+        assert "churn-model:v1" in page and "gradient boosting, round 1" in page
+        _screenshot(browser, "ui-version.png", shots)
+
+        browser.evaluate("document.querySelector('details.promote').open = true")
+        browser.evaluate(
+            "document.querySelector('.promote input[name=registry]').value = 'model';"
+            "document.querySelector('.promote input[name=aliases]').value = 'production';"
+        )
+        assert "Link churn-model:v1 into a registry" in browser.text()
+        _screenshot(browser, "ui-promote.png", shots)
+        browser.click(".promote button.primary")
+        assert browser.path() == f"/orgs/{server.entity}/registry/model"
+        page = browser.text()
+        assert "churn-model: 1 linked version" in page and "production" in page
+        assert browser.evaluate("document.querySelector('tr.highlight a').textContent") == "v0"
+
+        browser.open(version)
+        browser.click('nav.tabs a[data-tab="compare"]')
+        assert browser.path().endswith("/churn-model/v1/compare")
+        page = browser.text()
+        assert "v0 → v1" in page and "1 added" in page and "2 changed" in page
+        assert "feature_importance.json" in page and "params.depth" in page
+        _screenshot(browser, "ui-compare.png", shots)
+
+        browser.click('nav.tabs a[data-tab="files"]')
+        browser.click('table.files a[href$="/eval/"]')
+        browser.click('table.files a[href$="/eval/predictions.parquet"]')
+        page = browser.text()
+        assert "rows 1–50 of 1,200" in page and "c-00049" in page and "c-00050" not in page
+        headers = browser.evaluate(
+            "[...document.querySelectorAll('table.data-table th')].map(th => th.innerText)"
+        )
+        assert headers == ["#", "customer\nstring", "score\ndouble", "churned\nbool"]
+        _screenshot(browser, "ui-table.png", shots)
+        browser.click('.preview a[rel="next"]')
+        assert "c-00050" in browser.text() and "rows 51–100" in browser.text()

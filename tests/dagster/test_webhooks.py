@@ -23,8 +23,17 @@ from dagster_wandb_artifacts.client.automations import (
     OnAddArtifactAlias,
     SendWebhook,
 )
+from dagster_wandb_artifacts.server import LocalServer
 from dagster_wandb_artifacts.webhooks import PAYLOAD, WandbWebhookReceiver, WebhookRoute
 from tests.support import ENTITY, PROJECT, free_port, wait_for_line
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The embedded server, allowed to send webhooks to this test's receivers on loopback."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
 
 DEFS = Path(__file__).with_name("webhook_defs.py")
 
@@ -112,7 +121,13 @@ def _finished_run(url: str, home: Path, run_id: str, timeout: float = 120) -> di
     return run
 
 
-def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_webserver):
+def _runs_of(url: str, job: str) -> int:
+    query = "query($job: String!) { runsOrError(filter: {pipelineName: $job}) { __typename " \
+        "... on Runs { results { runId } } } }"
+    return len(_graphql(url, query, {"job": job})["runsOrError"]["results"])
+
+
+def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_webserver, tmp_path):
     route = WebhookRoute(
         f"{ENTITY}/{PROJECT}/classifier",
         job="deploy_model",
@@ -121,12 +136,18 @@ def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_we
         run_config=lambda e: {"ops": {"deploy": {"config": {"version": e.version_string}}}},
     )
     url, home = dagster_webserver
-    receiver = WandbWebhookReceiver(url, [route], token="hook-token")
-    with receiver:
-        api.insert_secret("HOOK_TOKEN", "hook-token")
-        hook = api.create_webhook_integration(
-            "dagster", receiver.url, access_token_ref="HOOK_TOKEN"
+    deliveries = tmp_path / "receiver" / "deliveries.jsonl"
+
+    def receiver() -> WandbWebhookReceiver:
+        return WandbWebhookReceiver(
+            url, [route], signing_secret="hook-signing", deliveries_path=deliveries, port=port
         )
+
+    port = free_port()
+    signed: list[tuple[bytes, dict]] = []
+    with receiver() as first:
+        api.insert_secret("HOOK_SIGNING", "hook-signing")
+        hook = api.create_webhook_integration("dagster", first.url, secret_ref="HOOK_SIGNING")
         run = api.create_run()
         artifact = Artifact("classifier", "model")
         with artifact.new_file("weights.txt") as file:
@@ -145,18 +166,30 @@ def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_we
         logged.save()
         assert server.automations.dispatcher.wait_idle(60)
         latency = time.monotonic() - started
-        [(event, done)] = receiver.handled
+        [(event, done)] = first.handled
         [entry] = server.automations.tables.deliveries()
-        # A replayed delivery does not start a second run; an unproven one does nothing.
-        replay = requests.post(
-            receiver.url,
-            data=entry["payload"],
-            headers={"Authorization": "Bearer hook-token"},
-            timeout=30,
-        )
-        assert replay.json() == {"done": done}
-        forged = requests.post(receiver.url, data=entry["payload"], timeout=30)
+        # What the server sent, to replay it as an attacker who saw it would.
+        body = entry["payload"].encode()
+        from dagster_wandb_artifacts.formats.webhook_signature import signature
+
+        stamp = str(int(time.time()))
+        headers = {
+            "X-Wandb-Timestamp": stamp,
+            "X-Wandb-Delivery": entry["delivery_key"],
+            "X-Wandb-Signature": signature("hook-signing", stamp, entry["delivery_key"], body),
+        }
+        signed.append((body, headers))
+        forged = requests.post(first.url, data=body, timeout=30)
         assert forged.status_code == 401
+        stale_stamp = str(int(time.time()) - 3600)
+        stale = {
+            **headers,
+            "X-Wandb-Timestamp": stale_stamp,
+            "X-Wandb-Signature": signature(
+                "hook-signing", stale_stamp, entry["delivery_key"], body
+            ),
+        }
+        assert requests.post(first.url, data=body, headers=stale, timeout=30).status_code == 401
     assert entry["status"] == "delivered", dict(entry)
     assert latency < 30, latency
     assert event.version_string == f"{ENTITY}/{PROJECT}/classifier:v0"
@@ -169,6 +202,15 @@ def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_we
     tags = {t["key"]: t["value"] for t in run["tags"]}
     assert tags["wandb/artifact"] == event.version_string
     assert tags["wandb/alias"] == "production"
+    assert tags["wandb/author"] == server.entity
+
+    # The receiver restarts; the delivery replayed (validly signed, fresh) is not acted on.
+    with receiver() as second:
+        [(body, headers)] = signed
+        replay = requests.post(second.url, data=body, headers=headers, timeout=30)
+        assert replay.status_code == 200 and replay.json() == {"done": done}
+        assert second.handled == []
+    assert _runs_of(url, "deploy_model") == 1
 
     nodes = _graphql(url, MATERIALIZATIONS)["assetNodes"]
     [node] = [n for n in nodes if n["assetKey"]["path"] == ["classifier"]]

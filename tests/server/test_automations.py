@@ -9,8 +9,17 @@ import secrets
 
 import pytest
 
+from dagster_wandb_artifacts.server import LocalServer
 from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
 from tests.webhooks import WebhookReceiver
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The embedded server, allowed to send webhooks to this test's receivers on loopback."""
+    with LocalServer(tmp_path / "server", webhook_allow=["127.0.0.1"]) as running:
+        yield running
+
 
 pytestmark = pytest.mark.usefixtures("wandb_home")
 
@@ -171,8 +180,12 @@ def test_link_webhook_with_secrets_retries_and_delivery_log(server):
         "token": "bearer-value",
     }
     assert delivered.headers["Authorization"] == "Bearer bearer-value"
-    signature = hmac.new(b"signing-key", delivered.body, hashlib.sha256).hexdigest()
+    # Signed: the timestamp and the delivery's ID with the body; a retry is the same delivery.
+    stamp, delivery = delivered.headers["X-Wandb-Timestamp"], delivered.headers["X-Wandb-Delivery"]
+    signed = f"{stamp}.{delivery}.".encode() + delivered.body
+    signature = hmac.new(b"signing-key", signed, hashlib.sha256).hexdigest()
     assert delivered.headers["X-Wandb-Signature"] == signature
+    assert failed.headers["X-Wandb-Delivery"] == delivery
 
     assert server.automations.dispatcher.wait_idle(10)
     [entry] = server.automations.tables.deliveries()
@@ -207,3 +220,69 @@ def test_notification_to_a_slack_integration_added_by_the_cli(server):
         log_versions(server, "ds", 1)
         [request] = receiver.wait_for(1)
     assert request.json == {"text": f"New ds\n{ENTITY}/{PROJECT}/ds:v1"}
+
+
+def test_entity_scope_tag_and_unlink_events_through_the_sdk(server, receiver):
+    """The scopes and events the server declares: the SDK (which skips what a server does
+    not declare) creates them, and each fires on its mutation."""
+    from wandb.automations import (
+        ArtifactEvent,
+        OnAddArtifactTag,
+        OnAddCollectionTag,
+        OnRemoveArtifactTag,
+        OnRemoveCollectionTag,
+        OnUnlinkArtifact,
+        SendWebhook,
+    )
+
+    api = sdk_api(server)
+    team = api.create_team("research")
+    variables = {"input": {"entityName": "research", "name": "hook", "urlEndpoint": receiver.url}}
+    graphql(server, CREATE_HOOK, variables)
+    run = sdk_run(server, entity="research", job_type="train")
+    import wandb
+
+    artifact = wandb.Artifact("model", type="model")
+    artifact.add_file(_file(server, "w.txt", "weights"))
+    run.log_artifact(artifact).wait()
+    run.finish()
+    version = api.artifact("research/proj/model:v0")
+    version.link("research/proj/prod-models")
+    collection = api.artifact_collection("model", "research/proj/model")
+    portfolio = api.artifact_collection("model", "research/proj/prod-models")
+    [hook] = list(api.webhook_integrations(entity="research"))
+    payload = {"event": "${event_type}", "tag": "${tag}", "by": "${event_author}"}
+    for name, event in (
+        ("tagged", OnAddArtifactTag(scope=team, filter=ArtifactEvent.tag.eq("gold"))),
+        ("untagged", OnRemoveArtifactTag(scope=collection)),
+        ("collection-tagged", OnAddCollectionTag(scope=api.project("proj", entity="research"))),
+        ("collection-untagged", OnRemoveCollectionTag(scope=collection)),
+        ("unlinked", OnUnlinkArtifact(scope=portfolio)),
+    ):
+        action = SendWebhook.from_integration(hook, payload=payload)
+        api.create_automation(event >> action, name=name)
+    [tagged] = [a for a in api.automations(entity="research") if a.name == "tagged"]
+    assert tagged.scope.scope_type == "ENTITY" and tagged.scope.name == "research"
+
+    version.tags = ["silver"]  # the filter takes gold only
+    version.save()
+    version.tags = ["silver", "gold"]
+    version.save()
+    version.tags = []
+    version.save()
+    collection.tags = ["nlp"]
+    collection.save()
+    collection.tags = []
+    collection.save()
+    linked = api.artifact("research/proj/prod-models:v0")
+    linked.unlink()
+    # One target's deliveries are made one at a time, in the order of their events.
+    got = [(r.json["event"], r.json["tag"], r.json["by"]) for r in receiver.wait_for(6)]
+    assert got == [
+        ("ADD_ARTIFACT_TAG", "gold", server.entity),
+        ("REMOVE_ARTIFACT_TAG", "gold", server.entity),
+        ("REMOVE_ARTIFACT_TAG", "silver", server.entity),
+        ("ADD_COLLECTION_TAG", "nlp", server.entity),
+        ("REMOVE_COLLECTION_TAG", "nlp", server.entity),
+        ("UNLINK_ARTIFACT", "", server.entity),
+    ]

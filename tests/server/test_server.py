@@ -445,11 +445,13 @@ def test_ui_paths_answer_with_basic_auth(server):
     challenge = requests.get(page, timeout=30)
     assert challenge.status_code == 401 and "Basic" in challenge.headers["WWW-Authenticate"]
     shown = requests.get(page, auth=("api", server.api_key), timeout=30)
-    assert shown.status_code == 200 and "a.txt" in shown.text and artifact["digest"] in shown.text
+    assert shown.status_code == 200 and artifact["digest"] in shown.text
+    files = requests.get(f"{page}/files/", auth=("api", server.api_key), timeout=30)
+    assert files.status_code == 200 and "a.txt" in files.text
     run_page = requests.get(
         f"{server.base_url}/ent/proj/runs/r", auth=("api", server.api_key), timeout=30
     )
-    assert run_page.status_code == 200 and "running" in run_page.text
+    assert run_page.status_code == 200 and "Running" in run_page.text
 
 
 def test_command_line_server_prints_where_the_key_is_never_the_key(tmp_path):

@@ -92,6 +92,9 @@ def logged(api, tmp_path: Path) -> dict:
     return {"producer": producer, "consumer": consumer}
 
 
+TABS = ("metadata", "usage", "files/", "compare?with=v0", "delete")
+
+
 def get(server, path: str, status: int = 200) -> str:
     reply = requests.get(f"{server.base_url}{path}", auth=("api", server.api_key), timeout=30)
     assert reply.status_code == status, (path, reply.status_code, reply.text[:500])
@@ -122,12 +125,15 @@ def test_every_page_answers_at_wandb_paths_and_links_onward(server, logged):
     assert "table:v0" in version and "warehouse/table" in version
     assert f'href="/ent/proj/runs/{producer.id}"' in version  # logged by
     assert f'href="/ent/proj/runs/{consumer.id}"' in version  # used by
-    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/#files"' in version
-    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/notes.txt#preview"' in version
-    assert "notes.txt" in version and "7 files" in version
+    assert "7 files" in version and 'data-tab="overview" class="on"' in version
+    files = get(server, "/ent/proj/artifacts/dataset/table/v0/files/")
+    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/data/"' in files
+    assert 'href="/ent/proj/artifacts/dataset/table/v0/files/notes.txt"' in files
+    assert 'data-tab="files" class="on"' in files
     assert "file://" in get(server, "/ent/proj/artifacts/dataset/table/v0/files/ref/")  # its URI
-    for tab in ("metadata", "files", "usage"):
-        assert "table:v0" in get(server, f"/ent/proj/artifacts/dataset/table/v0/{tab}")
+    for tab in ("metadata", "files", "usage", "compare"):
+        shown = get(server, f"/ent/proj/artifacts/dataset/table/v0/{tab}")
+        assert "table:v0" in shown and f'data-tab="{tab}" class="on"' in shown, tab
     model = get(server, "/ent/proj/artifacts/model/model/v0")
     assert 'href="/ent/models' not in model
     org = server.entity  # registries belong to the organization's entity
@@ -140,7 +146,7 @@ def test_every_page_answers_at_wandb_paths_and_links_onward(server, logged):
     assert 'href="/ent/proj/artifacts/model/model/v0/lineage"' in lineage
 
     run = get(server, f"/ent/proj/runs/{consumer.id}")
-    assert "train" in run and "finished" in run
+    assert "train" in run and "Finished" in run
     assert 'href="http://dagster.example/runs/abc"' in run
     assert 'href="/ent/proj/artifacts/dataset/table/v0"' in run  # used
     assert 'href="/ent/proj/artifacts/model/model/v0"' in run  # logged
@@ -192,9 +198,11 @@ def test_previews_and_downloads(server, logged):
     assert '<pre class="preview">hello from a text file' in text
     assert "&#34;answer&#34;: 42" in get(server, f"{base}/data/values.json")
     csv_page = get(server, f"{base}/data/rows.csv")
-    assert "<th>city</th>" in csv_page and "<td>Oslo</td>" in csv_page
+    assert '<th>city<div class="type">string</div></th>' in csv_page
+    assert '<th>count<div class="type">int</div></th>' in csv_page and "<td>Oslo</td>" in csv_page
     parquet = get(server, f"{base}/data/frame.parquet")
-    assert "<th>k</th>" in parquet and "<td>beta</td>" in parquet and "of 2 rows" in parquet
+    assert '<th>k<div class="type">string</div></th>' in parquet and "<td>beta</td>" in parquet
+    assert '<th>v<div class="type">int64</div></th>' in parquet and "rows 1&ndash;2 of 2" in parquet
     image = get(server, f"{base}/img/dot.png")
     assert f'src="{base}/img/dot.png?raw=1"' in image
     raw = requests.get(
@@ -222,10 +230,11 @@ def test_values_writers_control_are_escaped(server, logged):
         get(server, "/ent/proj"),
     ]
     pages.append(get(server, f"/ent/proj/artifacts/dataset/table/v0/files/{quote(IMG)}.txt"))
-    for page in pages:
+    tabs = [get(server, f"/ent/proj/artifacts/dataset/table/v0/{tab}") for tab in TABS]
+    for page in pages + tabs:
         assert "<script>" not in page and "<img src=x" not in page
     assert "&lt;script&gt;" in pages[0] and "&lt;script&gt;" in pages[2]
-    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in pages[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;.txt" in pages[4]
     assert "&lt;script&gt;alert" in pages[4]  # the file's own text, previewed
     # A config URL that is not http(s) is shown, never linked.
     assert 'href="javascript:' not in pages[2]
@@ -240,7 +249,8 @@ def test_big_collections_and_versions_page_in_sql(server):
     assert ">v9999</a>" in newest and ">v9950</a>" in newest and ">v9949</a>" not in newest
     second = get(server, "/ent/big/artifacts/dataset/many?page=2")
     assert ">v9949</a>" in second and ">v9950</a>" not in second
-    root = get(server, "/ent/big/artifacts/dataset/many/latest")
+    assert "1000 files" not in get(server, "/ent/big/artifacts/dataset/many/latest")  # overview
+    root = get(server, "/ent/big/artifacts/dataset/many/latest/files/")
     assert "shard-000/" in root and "1000 files" in root and "shard-049/" in root
     assert "shard-050/" not in root and "?after=shard-049/" in root
     assert "shard-050/" in get(
@@ -265,8 +275,14 @@ def test_big_collections_and_versions_page_in_sql(server):
     assert 'href="/ent/big/artifacts?collections=2"' in collections
     last = get(server, "/ent/big/artifacts?collections=3")
     assert ">x098</a>" in last and ">x119</a>" in last and ">x097</a>" not in last
+    expanded = get(server, "/ent/big/artifacts/dataset/many/latest/lineage?expand=1")
+    assert expanded.count('class="node run"') == 1 + 8 and "+12 more" in expanded  # fan-out 8
+    # Folded: the 8 runs of one job that used it are one node, and so are their outputs.
     lineage = get(server, "/ent/big/artifacts/dataset/many/latest/lineage")
-    assert lineage.count('class="node run"') == 1 + 8 and "+12 more" in lineage  # fan-out 8
+    assert lineage.count('class="node run"') == 1 and "+12 more" in lineage
+    assert lineage.count('class="node run folded"') == 1 and ">8 runs" in lineage
+    assert lineage.count('class="node artifact folded"') == 1 and "×8" in lineage
+    assert 'href="?expand=1"' in lineage and "/static/ui/lineage.js" in lineage
     graph = ui_lineage.lineage(
         store, store.resolve_alias(sequence["id"], "latest")["id"], everything
     )

@@ -24,6 +24,7 @@ fragment TriggerFields on Trigger {
     ... on Project { id name }
     ... on ArtifactSequence { id name }
     ... on ArtifactPortfolio { id name }
+    ... on Entity { id name }
   }
   triggeringCondition {
     ... on FilterEventTriggeringCondition { eventType filter }

@@ -2,9 +2,10 @@
 
 A string value that is exactly one placeholder becomes the variable's JSON value (so
 ``"${artifact_version}"`` is an object); a placeholder inside a longer string is replaced by
-the variable's text. A template that is not JSON is rendered as text. Secrets (``${NAME}`` of
-a team secret the integration may read, and ``${ACCESS_TOKEN}``) are filled in the body that
-is sent and masked in the body that is logged.
+the variable's text. A template that is not JSON is a form (``a=${x}&b=${y}``): each value
+is percent-encoded, so a value (an artifact's metadata) cannot add fields of its own.
+Secrets (``${NAME}`` of a team secret the integration may read, and ``${ACCESS_TOKEN}``) are
+filled in the body that is sent and masked in the body that is logged.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")
 _WHOLE = re.compile(r"^\$\{([A-Za-z_][\w.]*)\}$")
@@ -48,15 +50,30 @@ def _fill(node: Any, variables: dict[str, Any]) -> Any:
     return node
 
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def content_type(template: str | None) -> str:
+    """How a template's body is sent: JSON, or a form when the template is not JSON."""
+    if not template:
+        return JSON
+    try:
+        json.loads(template)
+    except ValueError:
+        return FORM
+    return JSON
+
+
 def render(template: str | None, variables: dict[str, Any]) -> str:
     """The request body for ``template`` (the whole event when there is none)."""
     if not template:
         return json.dumps(variables)
-    try:
-        document = json.loads(template)
-    except ValueError:
-        return _PLACEHOLDER.sub(lambda m: _as_text(_lookup(variables, m.group(1))), template)
-    return json.dumps(_fill(document, variables))
+    if content_type(template) == FORM:
+        return _PLACEHOLDER.sub(
+            lambda m: quote(_as_text(_lookup(variables, m.group(1))), safe=""), template
+        )
+    return json.dumps(_fill(json.loads(template), variables))
 
 
 def render_both(

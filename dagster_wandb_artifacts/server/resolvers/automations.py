@@ -15,17 +15,29 @@ from urllib.parse import urlsplit
 from graphql import GraphQLSchema
 
 from ...formats.names import TAG
-from ..automations import AutomationTables
-from ..automations.events import ADD_ARTIFACT_ALIAS, CREATE_ARTIFACT, LINK_MODEL
+from ..automations import AutomationTables, events
+from ..automations.egress import EgressPolicy, TargetRefused
 from ..ids import decode_id, encode_id
 from ..store import NotFound, StoreError
 from ..store.accounts import Accounts, PermissionDenied
 from .artifacts import CollectionNode
-from .common import Context, check, positional_page
+from .common import Context, InvalidRequest, check, positional_page
 from .runs import EntityNode, ProjectNode
 
-#: The events this server runs automations on (the others would never fire here).
-SUPPORTED_EVENTS = frozenset({CREATE_ARTIFACT, ADD_ARTIFACT_ALIAS, LINK_MODEL})
+#: The events this server runs automations on (the run events would never fire here: the
+#: server does not evaluate run metrics or states).
+SUPPORTED_EVENTS = frozenset(
+    {
+        events.CREATE_ARTIFACT,
+        events.ADD_ARTIFACT_ALIAS,
+        events.LINK_MODEL,
+        events.UNLINK_ARTIFACT,
+        events.ADD_ARTIFACT_TAG,
+        events.REMOVE_ARTIFACT_TAG,
+        events.ADD_COLLECTION_TAG,
+        events.REMOVE_COLLECTION_TAG,
+    }
+)
 SUPPORTED_ACTIONS = {
     "GENERIC_WEBHOOK": ("genericWebhookActionInput", "GenericWebhookIntegration"),
     "NOTIFICATION": ("notificationActionInput", "SlackIntegration"),
@@ -34,10 +46,41 @@ SUPPORTED_ACTIONS = {
 _COLLECTION_IDS = ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection")
 MAX_TRIGGER_NAME = 255
 MAX_PAYLOAD = 64 * 1024
+MAX_DELIVERIES = 100
 
 
 def _tables(ctx: Context) -> AutomationTables:
     return AutomationTables(ctx.store)
+
+
+def _require_admin(ctx: Context, entity_id: int, what: str) -> None:
+    """Only an entity's admins manage its integrations, secrets and automations (W&B's
+    roles): the server's administrator, a user on its personal entity, a team's admins."""
+    if not _tables(ctx).is_entity_admin(ctx.viewer, entity_id):
+        entity = ctx.store.get("entities", entity_id)
+        name = entity["name"] if entity is not None else entity_id
+        raise PermissionDenied(f"permission denied: only the admins of {name!r} may {what}")
+
+
+def _admin_entity_id(ctx: Context, entity: str, what: str) -> int:
+    """The ID of an entity the viewer administers (refused alike when it does not exist,
+    so that names cannot be probed)."""
+    entity_id = _tables(ctx).entity_id(entity)
+    if entity_id is None:
+        if ctx.viewer is not None and not ctx.viewer.admin:
+            raise PermissionDenied(f"permission denied: only the admins of {entity!r} may {what}")
+        entity_id = ctx.store.ensure_entity(entity)["id"]
+    _require_admin(ctx, entity_id, what)
+    return entity_id
+
+
+class _ScopeEntity(EntityNode):
+    """An entity as an automation's scope (a team's, or the organization's, whose
+    ``entityType`` the SDK reads to tell them apart)."""
+
+    @property
+    def entityType(self) -> str:  # noqa: N802
+        return "organization" if self.row["name"] == self.ctx.entity else super().entityType
 
 
 def _integration_node(row: sqlite3.Row) -> dict[str, Any]:
@@ -70,6 +113,8 @@ class TriggerNode:
         store = self.ctx.store
         if self.row["scope_type"] == "PROJECT":
             return ProjectNode(self.ctx, store.get("projects", self.row["scope_id"]))
+        if self.row["scope_type"] == "ENTITY":
+            return _ScopeEntity(self.ctx, store.get("entities", self.row["scope_id"]))
         return CollectionNode(self.ctx, store.get("collections", self.row["scope_id"]))
 
     @property
@@ -80,6 +125,25 @@ class TriggerNode:
             # Saved automations wrap the filter they were created with in a "filter" key.
             "filter": json.dumps({"filter": self.row["event_filter"]}),
         }
+
+    def deliveries(self, info: Any, first: int | None = None) -> list[dict[str, Any]]:
+        _require_admin(self.ctx, self.row["entity_id"], "read its automations' deliveries")
+        limit = min(max(first or MAX_DELIVERIES, 0), MAX_DELIVERIES)
+        return [
+            {
+                "id": encode_id("TriggerDelivery", row["id"]),
+                "eventType": row["event_type"],
+                "status": row["status"],
+                "attempts": row["attempts"],
+                "responseStatus": row["response_status"],
+                "error": row["error"],
+                "url": row["url"],
+                "payload": row["payload"],
+                "createdAt": row["created_at"],
+                "finishedAt": row["finished_at"],
+            }
+            for row in _tables(self.ctx).deliveries_of([self.row["id"]], limit)
+        ]
 
     @property
     def triggeredAction(self) -> dict[str, Any]:  # noqa: N802
@@ -116,9 +180,15 @@ def _scope(ctx: Context, scope_type: str, scope_id: str) -> tuple[int, int]:
         if collection is None:
             raise NotFound("no such artifact collection")
         return collection["id"], store.get("projects", collection["project_id"])["entity_id"]
-    raise StoreError(
-        f"this server runs automations scoped to a project or a collection only, not {scope_type}"
-    )
+    if scope_type == "ENTITY":
+        entity = store.get("entities", decode_id(scope_id, "Entity"))
+        if entity is None:
+            raise NotFound("no such entity")
+        if entity["name"] != ctx.entity and not Accounts(store, ctx.entity).is_team(entity["id"]):
+            # As on W&B (the SDK reads an entity scope as a team's or an organization's).
+            raise InvalidRequest("an automation's entity scope must be a team or the organization")
+        return entity["id"], entity["id"]
+    raise StoreError(f"this server has no automation scope {scope_type}")
 
 
 def _action(ctx: Context, action_type: str, config: dict[str, Any], entity_id: int) -> dict:
@@ -169,10 +239,15 @@ def _name(name: str) -> str:
     return name
 
 
-def _webhook_url(url: str) -> str:
+def _webhook_url(url: str, policy: EgressPolicy) -> str:
+    """The URL, when the server may send to it now (it is checked again at each delivery)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise StoreError(f"a webhook's URL must be http(s)://host/..., not {url!r}")
+    try:
+        policy.check(url)
+    except TargetRefused as exc:
+        raise StoreError(f"the server may not send webhooks to {url!r}: {exc}") from exc
     return url
 
 
@@ -183,6 +258,7 @@ class AutomationMutations:
 
     def createFilterTrigger(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         scope_id, entity_id = _scope(self.ctx, input["scopeType"], input["scopeID"])
+        _require_admin(self.ctx, entity_id, "create its automations")
         event_type, event_filter = _event(input["triggeringEventType"], input["eventFilter"])
         fields = {
             "name": _name(input["name"]),
@@ -206,6 +282,7 @@ class AutomationMutations:
     def updateFilterTrigger(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         tables = _tables(self.ctx)
         current = tables.trigger(decode_id(input["id"], "Trigger"))
+        _require_admin(self.ctx, current["entity_id"], "change its automations")
         fields: dict[str, Any] = {}
         if input.get("name") is not None:
             fields["name"] = _name(input["name"])
@@ -232,7 +309,10 @@ class AutomationMutations:
         return {"trigger": TriggerNode(self.ctx, row)}
 
     def deleteTrigger(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        _tables(self.ctx).delete_trigger(decode_id(input["triggerID"], "Trigger"))
+        tables = _tables(self.ctx)
+        current = tables.trigger(decode_id(input["triggerID"], "Trigger"))
+        _require_admin(self.ctx, current["entity_id"], "delete its automations")
+        tables.delete_trigger(current["id"])
         return {"success": True}
 
     def createGenericWebhookIntegration(  # noqa: N802
@@ -241,32 +321,26 @@ class AutomationMutations:
         input: dict[str, Any],  # noqa: A002
     ) -> dict[str, Any]:
         # A webhook makes the server POST to a URL of its creator's choice: as on W&B, only
-        # an entity's admins manage its integrations (here, the server's and a team's).
-        viewer = getattr(self.ctx, "viewer", None)
-        accounts = Accounts(self.ctx.store, self.ctx.entity)
-        if (
-            viewer
-            and not viewer.admin
-            and not accounts.is_team_admin(input["entityName"], viewer.id)
-        ):
-            raise PermissionDenied(
-                "permission denied: only the server's administrator and a team's admins "
-                "may add a webhook"
-            )
+        # an entity's admins manage its integrations.
+        _admin_entity_id(self.ctx, input["entityName"], "add its integrations")
         tables = _tables(self.ctx)
         integration_id = tables.add_integration(
             input["entityName"],
             "GenericWebhookIntegration",
             check(TAG, input["name"], "webhook name"),
-            _webhook_url(input["urlEndpoint"]),
+            _webhook_url(input["urlEndpoint"], self.ctx.automations.dispatcher.egress),
             secret_ref=input.get("secretRef"),
             access_token_ref=input.get("accessTokenRef"),
         )
         return {"integration": _integration_node(tables.integration(integration_id))}
 
     def insertSecret(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        entity_id = _admin_entity_id(self.ctx, input["entityName"], "set its secrets")
         name = check(TAG, input["secretName"], "secret name")
-        _tables(self.ctx).set_secret(input["entityName"], name, input["secretValue"])
+        box = self.ctx.automations.dispatcher.box
+        if box is None:
+            raise StoreError("this server has no secrets key: it cannot keep secrets")
+        _tables(self.ctx).set_secret(entity_id, name, box.seal(input["secretValue"]))
         return {"success": True}
 
 

@@ -50,8 +50,17 @@ FEATURES: tuple[str, ...] = (
     "TOTAL_COUNT_IN_FILE_CONNECTION",
     "PROJECT_ARTIFACT_COLLECTION_MEMBERSHIP",
     "ARTIFACT_COLLECTION_MEMBERSHIP_FILES",
-    # Automations: Entity.triggers answers Api.automations(entity=...) in one query.
+    # Automations: Entity.triggers answers Api.automations(entity=...) in one query; the
+    # scopes, events and actions of resolvers/automations.py beyond W&B's ungated ones (the
+    # run events are not declared: this server does not evaluate run metrics or states).
     "QUERY_AUTOMATIONS_ON_ENTITY",
+    "AUTOMATION_SCOPE_ENTITY",
+    "AUTOMATION_EVENT_ADD_ARTIFACT_TAG",
+    "AUTOMATION_EVENT_REMOVE_ARTIFACT_TAG",
+    "AUTOMATION_EVENT_ADD_COLLECTION_TAG",
+    "AUTOMATION_EVENT_REMOVE_COLLECTION_TAG",
+    "AUTOMATION_EVENT_UNLINK_ARTIFACT",
+    "AUTOMATION_ACTION_NO_OP",
 )
 
 #: The newest ``wandb`` SDK line this server is tested with (``cliVersionInfo``).
@@ -122,6 +131,8 @@ class Context:
     viewer: Any = None
     #: That user's rights (``store.access.Access``): every node is fetched through it.
     access: Any = None
+    #: The server's ``automations.Automations`` (its egress policy and secrets key).
+    automations: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
         joint = "&" if "?" in path else "?"

@@ -13,6 +13,7 @@ from ...formats.names import NAME, TYPE_NAME
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
 from ..store import listings, registry
+from ..store.accounts import Accounts
 from . import artifacts
 from .common import (
     FEATURES,
@@ -56,11 +57,16 @@ class EntityNode(Node):
     def name(self) -> str:
         return self.row["name"]
 
-    isTeam = False  # noqa: N815
+    @cached_property
+    def isTeam(self) -> bool:  # noqa: N802
+        return Accounts(self.ctx.store, self.ctx.entity).is_team(self.row["id"])
 
     @property
     def entityType(self) -> str:  # noqa: N802
-        return "organization" if self._registry_view else "user"
+        # The SDK tells an automation's team scope from an organization's by it.
+        if self._registry_view:
+            return "organization"
+        return "team" if self.isTeam else "user"
 
     @property
     def organization(self) -> dict[str, Any]:
