@@ -40,7 +40,9 @@ from .automations import Automations
 from .files import (
     BlobRecorder,
     UploadRejected,
+    checked_object,
     error,
+    manifest_check,
     read_json,
     receive_object,
     receive_to_staging,
@@ -401,7 +403,8 @@ def create_app(state: ServerState) -> ASGIApp:
         md5_hex = request.path_params["md5"]
         if state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex))
-        return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+        key = blobs.object_key(md5_hex)
+        return await serve_blob(state, key, request, checked_object(md5_hex))
 
     async def put_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -432,10 +435,11 @@ def create_app(state: ServerState) -> ASGIApp:
     async def get_manifest(request: Request) -> Response:
         if denied := _signed(state, request):
             return denied
-        key = blobs.manifest_key(_path_id(request, "artifact_id"))
+        artifact_id = _path_id(request, "artifact_id")
+        key = blobs.manifest_key(artifact_id)
         if not state.blobs.exists(key):
             return error(404, "the manifest was not uploaded")
-        return await serve_blob(state, key, request)
+        return await serve_blob(state, key, request, manifest_check(state, artifact_id))
 
     async def put_run_file(request: Request) -> Response:
         if denied := _signed(state, request):
@@ -494,7 +498,8 @@ def create_app(state: ServerState) -> ASGIApp:
         listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
         if listed is None or state.store.blob(md5_hex) is None:
             return error(404, _missing_object(state, md5_hex) if listed else "no such file")
-        return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+        key = blobs.object_key(md5_hex)
+        return await serve_blob(state, key, request, checked_object(md5_hex))
 
     routes = [
         Route("/graphql", counted("graphql", graphql), methods=["POST"]),
