@@ -29,7 +29,9 @@ from ..formats.errors import InvalidInputError
 from . import blobs, merging, ui
 from .files import (
     UploadRejected,
+    checked_object,
     error,
+    manifest_check,
     read_json,
     receive_object,
     receive_to_staging,
@@ -248,7 +250,8 @@ async def get_object(state: ServerState, request: Request) -> Response:
     md5_hex = request.path_params["md5"]
     if state.store.blob(md5_hex) is None:
         return error(404, _missing_object(state, md5_hex))
-    return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+    key = blobs.object_key(md5_hex)
+    return await serve_blob(state, key, request, checked_object(md5_hex))
 
 async def put_manifest(state: ServerState, request: Request) -> Response:
     if denied := _signed(state, request):
@@ -279,10 +282,11 @@ async def put_patch(state: ServerState, request: Request) -> Response:
 async def get_manifest(state: ServerState, request: Request) -> Response:
     if denied := _signed(state, request):
         return denied
-    key = blobs.manifest_key(_path_id(request, "artifact_id"))
+    artifact_id = _path_id(request, "artifact_id")
+    key = blobs.manifest_key(artifact_id)
     if not state.blobs.exists(key):
         return error(404, "the manifest was not uploaded")
-    return await serve_blob(state, key, request)
+    return await serve_blob(state, key, request, manifest_check(state, artifact_id))
 
 async def put_run_file(state: ServerState, request: Request) -> Response:
     if denied := _signed(state, request):
@@ -351,7 +355,8 @@ async def artifact_file_fallback(state: ServerState, request: Request) -> Respon
     )
     if not listed or state.store.blob(md5_hex) is None:
         return error(404, _missing_object(state, md5_hex) if listed else "no such file")
-    return await serve_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+    key = blobs.object_key(md5_hex)
+    return await serve_blob(state, key, request, checked_object(md5_hex))
 
 
 #: Every route but the web UI's: (path, method, name counted in ``ServerState.requests``,

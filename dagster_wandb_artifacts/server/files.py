@@ -11,8 +11,10 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,12 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
+from ..formats.manifest import b64_to_hex
 from . import blobs
-from .integrity import corrupt_message, set_aside
+from .integrity import corrupt_manifest_message, corrupt_message, set_aside
 from .store import Store
 
 if TYPE_CHECKING:
     from .state import ServerState
+
+log = logging.getLogger("dagster_wandb_artifacts.server")
 
 _CHUNK = 1 << 20
 # Objects up to this size are received into memory and written once, at their key: a staging
@@ -178,34 +183,72 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 class CorruptObject(Exception):
-    """A streamed object turned out not to match its md5: the reply breaks off short of its
+    """A streamed file turned out not to match its md5: the reply breaks off short of its
     length, so the client never receives the rotted bytes whole."""
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What a read is checked against: the md5 (hex) of the whole stored file, and what to
+    do with a file that does not match it (``refused``: the message; ``set_aside``: whether
+    the file is a content-addressed object, which its next upload repairs)."""
+
+    md5_hex: str
+    refused: str
+    set_aside: bool
+
+
+def checked_object(md5_hex: str) -> Checked:
+    return Checked(md5_hex, corrupt_message(md5_hex), set_aside=True)
+
+
+def manifest_check(state: ServerState, artifact_id: int) -> Checked | None:
+    """A committed version's manifest is checked against the md5 recorded for it (a pending
+    one's may still be uploaded again)."""
+    artifact = state.store.get("artifacts", artifact_id)
+    manifest = state.store.manifest_of(artifact_id)
+    if (
+        artifact is None
+        or artifact["state"] != "COMMITTED"
+        or not (manifest and manifest["digest"])
+    ):
+        return None
+    md5_hex = b64_to_hex(manifest["digest"])
+    return Checked(md5_hex, corrupt_manifest_message(artifact_id), set_aside=False)
+
+
 async def serve_blob(
-    state: ServerState, key: str, request: Request, md5_hex: str | None = None
+    state: ServerState, key: str, request: Request, check: Checked | None = None
 ) -> Response:
-    """The object's bytes (see :func:`stream_blob`). A range of the object ``md5_hex`` is
-    served only once the whole object is known to match its md5 (hashed in a worker thread
-    the first time): a corrupt one is set aside and refused, as a whole read of it is."""
-    ranged = bool(request.headers.get("range"))
-    if md5_hex is not None and state.verify_reads and ranged:
-        known = state.blobs.local and state.verified.known(md5_hex, state.blobs.stamp(key))
+    """The file's bytes (see :func:`stream_blob`). A range of a checked file is served only
+    once the whole file is known to match its md5 (hashed in a worker thread the first
+    time, then remembered by the file's stamp): a corrupt one is refused, as a whole read of
+    it is, and an object is set aside."""
+    if check is not None and state.verify_reads and request.headers.get("range"):
+        known = state.blobs.local and state.verified.known(check.md5_hex, state.blobs.stamp(key))
         if not known and not await run_in_threadpool(
-            state.verified.check, state.store, state.blobs, md5_hex
+            state.verified.check, state.blobs, key, check.md5_hex
         ):
-            return error(404, corrupt_message(md5_hex))
-        md5_hex = None  # checked whole: the range itself is not hashed again
-    return stream_blob(state, key, request, md5_hex)
+            _corrupt(state, check)
+            return error(404, check.refused)
+        check = None  # checked whole: the range itself is not hashed again
+    return stream_blob(state, key, request, check)
+
+
+def _corrupt(state: ServerState, check: Checked) -> None:
+    if check.set_aside:
+        set_aside(state.store, state.blobs, check.md5_hex)
+    else:
+        log.error("%s", check.refused)
 
 
 def stream_blob(
-    state: ServerState, key: str, request: Request, md5_hex: str | None = None
+    state: ServerState, key: str, request: Request, check: Checked | None = None
 ) -> Response:
-    """The object's bytes, honouring a single HTTP Range. A whole object ``md5_hex`` is
-    hashed as it is read, and never sent whole when it does not match: a small one is
-    refused (404), a streamed one breaks off before its last piece; either way it is set
-    aside so that its next upload repairs it."""
+    """The file's bytes, honouring a single HTTP Range. A whole checked file is hashed as it
+    is read, and never sent whole when it does not match: a small one is refused (404), a
+    streamed one breaks off before its last piece; a corrupt object is set aside so that its
+    next upload repairs it."""
     size = state.blobs.size(key)
     try:
         wanted = _parse_range(request.headers.get("range"), size)
@@ -213,21 +256,21 @@ def stream_blob(
         return Response(str(exc), status_code=exc.status, headers={"Content-Range": f"*/{size}"})
     start, end = wanted or (0, size - 1)
     length = end - start + 1 if size else 0
-    verified = md5_hex if state.verify_reads and not wanted else None
+    verified = check if state.verify_reads and not wanted else None
     stamp = state.blobs.stamp(key) if verified is not None else ()
 
     def matches(md5: Any) -> bool:
         if verified is None:
             return True
-        if md5.hexdigest() != verified:
-            set_aside(state.store, state.blobs, verified)
+        if md5.hexdigest() != verified.md5_hex:
+            _corrupt(state, verified)
             return False
-        state.verified.remember(verified, stamp)
+        state.verified.remember(verified.md5_hex, stamp)
         return True
 
     def chunks() -> Iterator[bytes]:
         md5 = hashlib.md5()
-        held = b""  # the last piece read, sent only once the whole object is hashed
+        held = b""  # the last piece read, sent only once the whole file is hashed
         with state.blobs.open(key) as file:
             file.seek(start)
             remaining = length
@@ -241,7 +284,7 @@ def stream_blob(
                     yield held
                 held = chunk
         if not matches(md5):
-            raise CorruptObject(corrupt_message(verified or ""))
+            raise CorruptObject(verified.refused if verified else "")
         if held:
             yield held
 
@@ -254,7 +297,7 @@ def stream_blob(
             file.seek(start)
             body = file.read(length)
         if not matches(hashlib.md5(body)):
-            return error(404, corrupt_message(verified or ""))
+            return error(404, verified.refused if verified else "")
         return Response(
             body,
             status_code=206 if wanted else 200,

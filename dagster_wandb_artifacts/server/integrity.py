@@ -37,6 +37,13 @@ def corrupt_message(md5_hex: str) -> str:
     )
 
 
+def corrupt_manifest_message(artifact_id: int) -> str:
+    return (
+        f"the stored manifest of version {artifact_id} is corrupt (it does not match its md5) "
+        f"and is refused: restore manifests/{artifact_id}.json from a backup"
+    )
+
+
 def set_aside(store: Store, blob_store: BlobStore, md5_hex: str) -> None:
     """Move a corrupt object out of its key and forget it, so its next upload repairs it."""
     key = object_key(md5_hex)
@@ -50,15 +57,18 @@ def set_aside(store: Store, blob_store: BlobStore, md5_hex: str) -> None:
     )
 
 
-def matches(blob_store: BlobStore, md5_hex: str, size: int) -> bool:
-    """Whether the object stored for ``md5_hex`` holds exactly those bytes."""
+def _md5_of(blob_store: BlobStore, key: str) -> str:
     md5 = hashlib.md5()
-    read = 0
-    with blob_store.open(object_key(md5_hex)) as file:
+    with blob_store.open(key) as file:
         while chunk := file.read(_CHUNK):
             md5.update(chunk)
-            read += len(chunk)
-    return read == size and md5.hexdigest() == md5_hex
+    return md5.hexdigest()
+
+
+def matches(blob_store: BlobStore, md5_hex: str, size: int) -> bool:
+    """Whether the object stored for ``md5_hex`` holds exactly those bytes."""
+    key = object_key(md5_hex)
+    return blob_store.size(key) == size and _md5_of(blob_store, key) == md5_hex
 
 
 class VerifiedObjects:
@@ -82,19 +92,13 @@ class VerifiedObjects:
         with self._lock:
             return self._stamps.get(md5_hex) == stamp
 
-    def check(self, store: Store, blob_store: BlobStore, md5_hex: str) -> bool:
-        """Whether the stored object matches its md5, hashing it unless its stamp is known;
-        a corrupt one is set aside. Blocks for as long as the hash takes: call it off the
-        event loop."""
-        key = object_key(md5_hex)
+    def check(self, blob_store: BlobStore, key: str, md5_hex: str) -> bool:
+        """Whether the bytes at ``key`` match ``md5_hex``, hashing them unless their stamp is
+        known. Blocks for as long as the hash takes: call it off the event loop."""
         stamp = blob_store.stamp(key)
         if self.known(md5_hex, stamp):
             return True
-        row = store.blob(md5_hex)
-        if row is None:
-            return False
-        if not matches(blob_store, md5_hex, row["size"]):
-            set_aside(store, blob_store, md5_hex)
+        if _md5_of(blob_store, key) != md5_hex:
             return False
         self.remember(md5_hex, stamp)
         return True

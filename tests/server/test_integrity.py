@@ -4,6 +4,7 @@ bytes, and never handed to a reader as good."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import time
@@ -21,7 +22,7 @@ from dagster_wandb_artifacts.client import (
 )
 from dagster_wandb_artifacts.client.fs import WandbArtifactFileSystem
 from dagster_wandb_artifacts.server import LocalServer
-from tests.support import isolate_wandb, sdk_api, sdk_run
+from tests.support import graphql, isolate_wandb, sdk_api, sdk_run
 
 SMALL = b"small file, served from memory\n" * 10
 LARGE = bytes(range(256)) * (6 * 1024)  # 1.5 MiB: streamed
@@ -201,3 +202,21 @@ def test_scrub_sets_corrupt_and_missing_objects_aside(server, api, tmp_path):
         [*scrub, "--root", str(server.root)], capture_output=True, text=True, timeout=60
     )
     assert clean.returncode == 0 and "0 corrupt" in clean.stdout, clean.stdout
+
+
+def test_a_corrupt_manifest_is_refused_whole_or_ranged(server, tmp_path):
+    api = client(server, tmp_path, SLOW_RETRIES)
+    logged = log(api, {"a.bin": SMALL}, tmp_path)
+    query = "query($id: ID!) { artifact(id: $id) { currentManifest { file { directUrl } } } }"
+    url = graphql(server, query, {"id": logged.id})["artifact"]["currentManifest"]["file"][
+        "directUrl"
+    ]
+    whole = requests.get(url, timeout=30)
+    assert whole.status_code == 200 and json.loads(whole.content)["contents"]
+    (stored,) = (server.root / "storage" / "manifests").glob("*.json")
+    stored.write_bytes(stored.read_bytes().replace(b'"size"', b'"Size"'))
+    for headers in ({}, {"Range": "bytes=0-9"}):
+        refused = requests.get(url, headers=headers, timeout=30)
+        assert refused.status_code == 404, headers
+        assert "stored manifest of version" in refused.json()["error"]
+    assert stored.exists()  # refused, not moved: a committed manifest has no second upload
