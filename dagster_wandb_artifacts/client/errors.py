@@ -55,6 +55,12 @@ class IntegrityError(WandbError, ValueError):
         self.received = received
 
 
+def found_corrupt(exc: NotFoundError) -> bool:
+    """Whether a 404 is the embedded server's refusal of a stored copy it found corrupt (it
+    set the copy aside: logging the same bytes again repairs it)."""
+    return "found corrupt on the server" in str(exc)
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` replaced by ``***``."""
     return text.replace(secret, "***") if secret else text

@@ -24,7 +24,7 @@ from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 from ..formats.manifest import ManifestEntry, b64_to_hex
 from .api import Api
 from .artifact import Artifact
-from .errors import IntegrityError
+from .errors import IntegrityError, NotFoundError, found_corrupt
 from .references import BUCKET_SCHEMES, local_path_of, open_bucket_reference
 
 PROTOCOL = "wandb-artifact"
@@ -34,8 +34,9 @@ class _RangeFile(AbstractBufferedFile):
     """A read-only file fetched by HTTP Range requests from a signed URL.
 
     With ``md5_b64``, the bytes read in order from the start are hashed as they arrive; once
-    the whole file has been read that way, its md5 must be the manifest's (a read that seeks
-    around cannot be checked, as with any ranged read)."""
+    the whole file has been read that way, its md5 must be the manifest's. A read that seeks
+    around cannot be checked here; the embedded server checks the whole object before it
+    serves a range of it, and refuses a corrupt one (IntegrityError)."""
 
     def __init__(
         self,
@@ -56,7 +57,13 @@ class _RangeFile(AbstractBufferedFile):
         if start >= end:
             return b""
         headers = {"Range": f"bytes={start}-{end - 1}"}
-        data = self.fs.api.client.request("GET", self._url, signed=True, headers=headers).content
+        try:
+            reply = self.fs.api.client.request("GET", self._url, signed=True, headers=headers)
+        except NotFoundError as exc:
+            if found_corrupt(exc):  # the embedded server checks an object before its ranges
+                raise IntegrityError(f"{self.path}: {exc}") from exc
+            raise
+        data = reply.content
         self._hash_in_order(start, data)
         return data
 

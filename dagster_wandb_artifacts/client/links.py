@@ -26,7 +26,9 @@ class Home:
 
     @classmethod
     def of(cls, collection: dict[str, Any], index: int | None) -> Home:
-        project = collection["project"]
+        # No project: the caller reads the version through a link only, and its source project
+        # is not the caller's to see (the SDK names it "" too).
+        project = collection.get("project") or {"entity": {"name": ""}, "name": ""}
         return cls(project["entity"]["name"], project["name"], collection["name"], index)
 
     def same_collection(self, other: Home) -> bool:

@@ -22,7 +22,13 @@ import urllib3
 
 from ..formats.manifest import ManifestEntry, b64_to_hex, md5_b64_file
 from .cache import ArtifactCache
-from .errors import CommError, IntegrityError, InvalidInputError, NotFoundError
+from .errors import (
+    CommError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+    found_corrupt,
+)
 from .progress import DEFAULT_EVERY, Meter, Progress
 from .transport import MAX_REQUESTS_IN_FLIGHT, GraphQLClient
 
@@ -338,10 +344,12 @@ class Downloader:
             try:
                 return attempt()
             except NotFoundError as exc:
-                if wrong is None:
+                if wrong is None and not found_corrupt(exc):
                     raise
-                # The server found its copy corrupt on the first read and set it aside.
-                raise IntegrityError(f"{what}: {exc}", received=wrong.received) from exc
+                # The server found its copy corrupt (on this read or an earlier) and set it
+                # aside.
+                received = wrong.received if wrong is not None else None
+                raise IntegrityError(f"{what}: {exc}", received=received) from exc
             except IntegrityError as exc:
                 if wrong is not None and exc.received == wrong.received:
                     raise IntegrityError(

@@ -16,12 +16,21 @@ MAX_NAME_LENGTH = 128
 #: The most top-level keys W&B accepts in an artifact's metadata.
 MAX_METADATA_KEYS = 100
 
+# Each pattern ends in \Z, not $: $ also matches before a final newline ("name\n").
 #: Entity, project, team and artifact (collection) names.
-NAME = re.compile(r"^[\w\-.]+$")
+NAME = re.compile(r"^[\w\-.]+\Z")
 #: Artifact types: words of letters, digits, '_', '-' and '.', with inner spaces.
-TYPE_NAME = re.compile(r"^[-\w]+([ ]*[-.\w]+)*$")
+TYPE_NAME = re.compile(r"^[-\w]+([ ]*[-.\w]+)*\Z")
 #: Tags: words of letters, digits, '_' and '-', with inner spaces.
-TAG = re.compile(r"^[-\w]+([ ]+[-\w]+)*$")
+TAG = re.compile(r"^[-\w]+([ ]+[-\w]+)*\Z")
+
+#: What free text (a description, notes) may not hold: control characters other than tab
+#: and line breaks, the bidirectional overrides and isolates that make text read otherwise
+#: than it is stored (U+202A-U+202E, U+2066-U+2069), and unpaired surrogates (which JSON's
+#: ``\ud800`` escapes can make and no encoding can store).
+UNSAFE_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 #: What an alias may not hold: the separators of ``entity/project/name:alias``.
 ALIAS_SEPARATORS = "/:"
@@ -42,11 +51,20 @@ def fits(pattern: re.Pattern[str], value: str) -> bool:
 
 
 def is_alias(alias: str) -> bool:
+    """At most :data:`MAX_NAME_LENGTH` printable characters (no control or format character,
+    such as NUL, a newline or U+202E, no unpaired surrogate), none of them a separator."""
     return (
         bool(alias)
         and len(alias) <= MAX_NAME_LENGTH
+        and alias.isprintable()
         and not any(c in alias for c in ALIAS_SEPARATORS)
     )
+
+
+def unsafe_in_text(text: str) -> str | None:
+    """The first character of free text that :data:`UNSAFE_TEXT` refuses, if any."""
+    found = UNSAFE_TEXT.search(text)
+    return None if found is None else found.group()
 
 
 def is_reserved_type(type_name: str) -> bool:

@@ -1,9 +1,9 @@
-"""Who may touch what: a GraphQL middleware that checks each root field's arguments against
-the request's user (see :mod:`.accounts`).
+"""A GraphQL middleware that refuses a root field whose arguments name an entity or project
+the request's user may not use (see :mod:`.store.accounts`), or an ID of an extra (a sweep,
+view, run queue) or of an entity's automation that is not the user's.
 
-Every query and mutation reaches its data through an entity and project name, or through
-global IDs; both are checked before the resolver runs, so a resolver never sees a
-project its caller may not use. Fields under a checked root need no check of their own.
+It is the first line only: the core (:mod:`.store.access`) authorizes every object it returns
+or changes, nested fields included.
 """
 
 from __future__ import annotations
@@ -13,67 +13,23 @@ import binascii
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .accounts import PermissionDenied, Viewer
 from .ids import BadIdError, decode_id
 from .store import Store
+from .store.access import owners_of_id
+from .store.accounts import PermissionDenied, Viewer
 
 #: Root fields whose ``name`` argument is an entity, not a project.
 _ENTITY_NAMED = frozenset({"entity"})
 #: Root fields anyone may ask.
 _OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
+#: Root fields that read one project: a project the caller may not see is answered as a
+#: missing one (null), so the answer never tells whether it exists.
+_PROJECT_READS = frozenset({"project", "model"})
 #: Root fields whose resolver authorizes what they name (an automation's ``name`` is no
 #: project: its scope is checked by ID, and its entity's admin role by the resolver).
 _AUTHORIZED_BY_RESOLVER = frozenset({"createFilterTrigger", "updateFilterTrigger"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
-#: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
-_IN_PROJECT = {"Run": "runs", "Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
-_IN_ENTITY = {
-    "Trigger": "triggers",
-    "Integration": "integrations",
-    "DefaultResourceConfig": "resource_configs",
-}
-
-
-def _entity_of_row(store: Store, type_name: str, row_id: int) -> Iterator[tuple[int, str | None]]:
-    """(entity id, project name) pairs that own the object an ID names."""
-    if type_name == "Artifact":
-        rows = store.all(
-            "SELECT p.entity_id, p.name FROM memberships m "
-            "JOIN collections c ON c.id = m.collection_id JOIN projects p ON p.id = c.project_id "
-            "WHERE m.artifact_id = ? UNION SELECT p.entity_id, p.name FROM artifacts a "
-            "JOIN collections c ON c.id = a.sequence_id JOIN projects p ON p.id = c.project_id "
-            "WHERE a.id = ?",
-            (row_id, row_id),
-        )
-    elif type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
-        rows = store.all(
-            "SELECT p.entity_id, p.name FROM collections c JOIN projects p "
-            "ON p.id = c.project_id WHERE c.id = ?",
-            (row_id,),
-        )
-    elif type_name == "Project":
-        rows = store.all("SELECT entity_id, name FROM projects WHERE id = ?", (row_id,))
-    elif type_name == "ArtifactManifest":
-        artifact = store.one("SELECT artifact_id FROM manifests WHERE id = ?", (row_id,))
-        yield from _entity_of_row(store, "Artifact", artifact[0] if artifact else -1)
-        return
-    elif type_name in _IN_PROJECT:
-        rows = store.all(
-            f"SELECT p.entity_id, p.name FROM {_IN_PROJECT[type_name]} t "
-            "JOIN projects p ON p.id = t.project_id WHERE t.id = ?",
-            (row_id,),
-        )
-    elif type_name in _IN_ENTITY:
-        rows = store.all(
-            f"SELECT entity_id, NULL FROM {_IN_ENTITY[type_name]} WHERE id = ?", (row_id,)
-        )
-    else:
-        return
-    for row in rows:
-        yield row[0], row[1]
-
-
 class AccessGuard:
     """Refuses a root field whose arguments name an entity or project the user may not use."""
 
@@ -89,13 +45,18 @@ class AccessGuard:
             and info.parent_type.name in ("Query", "Mutation")
             and info.field_name not in _OPEN
         ):
-            self._check(viewer, info.field_name, args)
+            try:
+                self._check(viewer, info.field_name, args)
+            except PermissionDenied:
+                if info.parent_type.name == "Query" and info.field_name in _PROJECT_READS:
+                    return None  # W&B's answer for a missing project: the same, told nothing
+                raise
         return next_(root, info, **args)
 
     def _check(self, viewer: Viewer, field: str, args: dict[str, Any]) -> None:
         """Every named entity or project must be the user's; an ID must name an object that
         one of the user's projects holds (a version is also held where it is linked)."""
-        for owners in [[target] for target in self._named(field, args)] + list(
+        for owners in [[target] for target in self._named(viewer, field, args)] + list(
             self._identified(args)
         ):
             if owners and not any(viewer.may_use(e, p, self._org_entity) for e, p in owners):
@@ -103,7 +64,9 @@ class AccessGuard:
                 where = f"{entity}/{project}" if project else entity
                 raise PermissionDenied(f"permission denied: {viewer.username} may not use {where}")
 
-    def _named(self, field: str, args: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    def _named(
+        self, viewer: Viewer, field: str, args: dict[str, Any]
+    ) -> Iterator[tuple[str, str | None]]:
         if field in _AUTHORIZED_BY_RESOLVER:
             return
         if field in _ENTITY_NAMED:
@@ -116,7 +79,9 @@ class AccessGuard:
         entity = next((fields[k] for k in _ENTITY_KEYS if isinstance(fields.get(k), str)), None)
         project = next((fields[k] for k in _PROJECT_KEYS if isinstance(fields.get(k), str)), None)
         if entity or project or field in ("projects", "models", "project", "model"):
-            yield entity or self._org_entity, project
+            # A run without an entity goes to its user's default entity (upsertBucket does).
+            default = viewer.default_entity if field == "upsertBucket" else self._org_entity
+            yield entity or default, project
 
     def _identified(self, value: Any, key: str = "") -> Iterator[list[tuple[str, str | None]]]:
         """The owners of each global ID in the arguments."""
@@ -131,12 +96,7 @@ class AccessGuard:
                 type_name, row_id = _decode(value)
             except BadIdError:
                 return
-            owners = []
-            for entity_id, project in _entity_of_row(self._store, type_name, row_id):
-                entity = self._store.get("entities", entity_id)
-                if entity is not None:
-                    owners.append((entity["name"], project))
-            yield owners
+            yield owners_of_id(self._store, type_name, row_id)
 
 
 def _decode(global_id: str) -> tuple[str, int]:

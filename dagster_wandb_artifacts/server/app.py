@@ -1,30 +1,22 @@
-"""The ASGI application: ``/graphql``, signed file URLs, run file streams."""
+"""The ASGI application: its route table (``/graphql``, signed file URLs, run file streams,
+W&B's artifact download path, then the web UI's) and each route's handler, which translates
+the request into calls of the core (:mod:`.store`) through the server's state (:mod:`.state`)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import functools
-import hmac
 import json
 import logging
 import threading
-import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from graphql import (
-    DocumentNode,
     ExecutionResult,
     GraphQLError,
-    GraphQLSchema,
     execute_sync,
-    parse,
-    validate,
 )
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -34,28 +26,33 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..formats.errors import InvalidInputError
-from . import accounts, blobs, ui, workspace
-from .access import AccessGuard
-from .accounts import Accounts, Viewer
-from .automations import Automations
+from . import blobs, merging, ui
 from .files import (
-    BlobRecorder,
     UploadRejected,
+    checked_object,
     error,
+    manifest_check,
     read_json,
     receive_object,
     receive_to_staging,
     refuse_larger,
-    stream_blob,
+    serve_blob,
 )
 from .ids import MAX_ROW_ID, BadIdError
-from .limits import LimitExceeded, Limits, Shape, check_cost, paged_fields, shape_of
-from .resolvers import Context, Root, load_schema
+from .integrity import corrupt_message
+from .limits import (
+    LimitExceeded,
+    check_cost,
+)
+from .resolvers import Root
 from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
-from .signing import URLSigner
-from .store import NotFound, Store, StoreError, history
+from .resolvers.files import grant_path
+from .state import ServerState
+from .store import NotFound, StoreError, history
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
+
+Handler = Callable[[ServerState, Request], Awaitable[Response]]
 
 # GraphQLError: graphql-core's own (a variable of the wrong type) wrapped in another.
 _EXPECTED_ERRORS = (StoreError, BadIdError, InvalidInputError, GraphQLError)
@@ -64,153 +61,29 @@ _MALFORMED = (BadIdError, InvalidInputError, InvalidRequest, QueryStopped)
 _OBJECT_PREFIX = "/storage/obj/"
 
 
-class _Documents:
-    """Parsed and validated GraphQL documents by query text. Clients send the same few queries
-    over and over, and parsing and validating one costs more than running it."""
-
-    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int = 256) -> None:
-        self._schema = schema
-        self._limits = limits
-        self._paged = paged_fields(schema)
-        self.get = functools.lru_cache(maxsize=size)(self._load)
-
-    def _load(self, query: str) -> tuple[DocumentNode, Shape] | list[GraphQLError]:
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            return [exc]
-        if errors := validate(self._schema, document):
-            return errors
-        try:
-            return document, shape_of(document, self._paged, self._limits)
-        except LimitExceeded as exc:
-            return [GraphQLError(str(exc))]
-
-
-@dataclass
-class ServerState:
-    """Everything the endpoints share; one per server (nothing global)."""
-
-    store: Store
-    blobs: blobs.BlobStore
-    signer: URLSigner
-    api_key: str
-    entity: str
-    schema: GraphQLSchema = field(default_factory=load_schema)
-    #: Hash every whole object as it is served (what detects rot on disk; costs CPU time).
-    verify_reads: bool = True
-    limits: Limits = field(default_factory=Limits)
-    #: The URL clients reach this server at, which signed URLs start with (``--public-url``);
-    #: None: the address each connection arrived at.
-    public_url: str | None = None
-    #: Build signed URLs from each request's ``Host`` header instead (``--trust-host-header``):
-    #: only behind proxies that set it, as a benchmark's latency proxies do.
-    trust_host_header: bool = False
-    requests: Counter[str] = field(default_factory=Counter)
-    bytes_received: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.documents = _Documents(self.schema, self.limits)
-        self.recorder = BlobRecorder(self.store)
-        self.automations = Automations(self.store)
-        accounts.create_tables(self.store)
-        history.create_tables(self.store)
-        self.accounts = Accounts(self.store, self.entity)
-        workspace.create_tables(self.store)
-        self.guard = AccessGuard(self.store, self.entity)
-
-    def count_request(self, route: str) -> None:
-        with self._lock:
-            self.requests[route] += 1
-
-    def count_bytes(self, n: int) -> None:
-        with self._lock:
-            self.bytes_received += n
-
-    def context(self, request: Request, viewer: Viewer | None = None) -> Context:
-        return Context(
-            store=self.store,
-            blobs=self.blobs,
-            signer=self.signer,
-            base_url=self._base_url(request),
-            entity=self.entity,
-            metadata_bytes=self.limits.metadata_bytes,
-            deadline=time.monotonic() + self.limits.query_seconds,
-            viewer=viewer,
-            automations=self.automations,
-        )
-
-    def viewer(self, request: Request) -> Viewer | None:
-        """The user whose key the request carries (the server's key: its administrator),
-        None without a valid key."""
-        header = request.headers.get("authorization", "")
-        scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            user, _, key = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        if user != "api" or not key:
-            return None
-        if hmac.compare_digest(key.encode(), self.api_key.encode()):
-            return self.accounts.administrator()
-        return self.accounts.viewer_for_key(key)
-
-    def middleware(self, document: DocumentNode, viewer: Viewer) -> list[Any] | None:
-        """The GraphQL middleware a request needs: graphql-core calls each for every field
-        resolved, so the access guard runs only for a user's key (the administrator may use
-        everything) and the event recorder only for mutations that can cause events."""
-        chosen: list[Any] = []
-        if not viewer.admin:
-            chosen.append(self.guard)
-        if self.automations.recorder.watches(document):
-            chosen.append(self.automations.recorder)
-        return chosen or None
-
-    def _base_url(self, request: Request) -> str:
-        host = request.headers.get("host") if self.trust_host_header else None
-        if host is not None:
-            return f"{request.scope['scheme']}://{host}"
-        return self.public_url or _local_address(request)
-
-    def may_use(self, request: Request, entity: str, project: str) -> bool:
-        """Whether the request's key may use ``entity/project`` (file endpoints)."""
-        viewer = self.viewer(request)
-        return viewer is not None and viewer.may_use(entity, project, self.entity)
-
-
-def _local_address(request: Request) -> str:
-    """The address the connection arrived at, for a server bound to every interface and given
-    no public URL: never the request's ``Host`` header, which the client writes."""
-    scope = request.scope
-    host, port = scope["server"]
-    host = f"[{host}]" if ":" in host else host
-    return f"{scope['scheme']}://{host}:{port}{scope.get('root_path', '')}".rstrip("/")
-
-
 def _unauthorized() -> JSONResponse:
     message = "missing or wrong API key: send HTTP basic auth 'api:<key>'"
     return JSONResponse({"errors": [{"message": message}]}, status_code=401)
 
 
-def _signed(state: ServerState, request: Request) -> Response | None:
-    """None when the request carries a valid signature for its method and path."""
+def _query(request: Request) -> dict[str, str]:
     # From the scope: building request.url and request.query_params costs more than the check.
-    query = dict(parse_qsl(request.scope["query_string"].decode("latin-1")))
+    return dict(parse_qsl(request.scope["query_string"].decode("latin-1")))
+
+
+def _signed(state: ServerState, request: Request, path: str | None = None) -> Response | None:
+    """None when the request carries a valid signature for its method and path (``path``
+    when the signature covers more than the URL's path)."""
+    query = _query(request)
     reason = state.signer.check(
-        request.method, request.scope["path"], query.get("expires"), query.get("signature")
+        request.method, path or request.scope["path"], query.get("expires"), query.get("signature")
     )
     return None if reason is None else error(403, reason)
 
 
 def _missing_object(state: ServerState, md5_hex: str) -> str:
-    if state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,)):
-        return (
-            f"object {md5_hex} was found corrupt on the server and set aside: log a version "
-            "holding the same bytes again to repair it"
-        )
+    if state.store.is_listed(md5_hex):
+        return corrupt_message(md5_hex)
     return "no such object"
 
 
@@ -312,6 +185,215 @@ def _error_status(errors: list[GraphQLError]) -> int:
     return 200
 
 
+async def graphql(state: ServerState, request: Request) -> Response:
+    viewer = state.viewer(request)
+    if viewer is None:
+        return _unauthorized()
+    body = await read_json(request, state.limits.graphql_body_bytes, "graphql_body_bytes")
+    if refused := _malformed_request(body):
+        return JSONResponse({"errors": [{"message": refused}]}, 400)
+    variables = body.get("variables") or {}
+    ctx = state.context(request, viewer)
+
+    def execute() -> ExecutionResult:
+        # In a worker thread, from the bounds of the text on: no query, however large,
+        # holds the event loop (and so every other client) while it is parsed.
+        loaded = state.documents.get(body["query"])
+        if isinstance(loaded, list):
+            return ExecutionResult(data=None, errors=loaded)
+        document, shape = loaded
+        try:
+            check_cost(shape, variables, state.limits)
+        except LimitExceeded as exc:
+            return ExecutionResult(data=None, errors=[GraphQLError(str(exc))])
+        token = CURRENT.set(ctx)
+        try:
+            return execute_sync(
+                state.schema,
+                document,
+                root_value=Root(ctx),
+                context_value=ctx,
+                variable_values=variables,
+                operation_name=body.get("operationName") or None,
+                middleware=state.middleware(document, viewer),
+            )
+        finally:
+            CURRENT.reset(token)
+
+    watcher = asyncio.create_task(_set_when_disconnected(request, ctx.cancelled))
+    try:
+        result = await run_in_threadpool(execute)
+    finally:
+        watcher.cancel()
+    for stopped in (
+        e for e in result.errors or () if isinstance(e.original_error, QueryStopped)
+    ):
+        log.warning("a GraphQL query was stopped: %s", stopped.message)
+        break
+    return _graphql_reply(result)
+
+async def put_object(state: ServerState, request: Request) -> Response:
+    md5_hex = request.path_params["md5"]
+    # An upload for a version of bytes stored for another: the URL names the version.
+    grantee = _query(request).get("for") if request.scope["query_string"] else None
+    signed_path = grant_path(md5_hex, int(grantee)) if grantee and grantee.isdigit() else None
+    if denied := _signed(state, request, signed_path):
+        return denied
+    await receive_object(state, request, md5_hex)
+    if grantee:
+        await run_in_threadpool(state.store.grant_objects, int(grantee), [md5_hex])
+    return Response(status_code=200)
+
+async def get_object(state: ServerState, request: Request) -> Response:
+    if denied := _signed(state, request):
+        return denied
+    md5_hex = request.path_params["md5"]
+    if state.store.blob(md5_hex) is None:
+        return error(404, _missing_object(state, md5_hex))
+    key = blobs.object_key(md5_hex)
+    return await serve_blob(state, key, request, checked_object(md5_hex))
+
+async def put_manifest(state: ServerState, request: Request) -> Response:
+    if denied := _signed(state, request):
+        return denied
+    artifact_id = _path_id(request, "artifact_id")
+    manifest = state.store.manifest_of(artifact_id)
+    if manifest is None:
+        return error(404, "create the manifest before uploading it")
+    if refused := _not_pending(state, artifact_id):
+        return refused
+    if not manifest["digest"]:
+        return error(
+            400, "the manifest has no md5: send its digest with updateArtifactManifest first"
+        )
+    expected = md5_b64_to_hex(manifest["digest"])
+    refuse_larger(request, state.limits.manifest_bytes, "manifest_bytes")
+    await receive_to_staging(state, request, expected, blobs.manifest_key(artifact_id))
+    await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
+    return Response(status_code=200)
+
+async def put_patch(state: ServerState, request: Request) -> Response:
+    if denied := _signed(state, request):
+        return denied
+    artifact_id = _path_id(request, "artifact_id")
+    await merging.receive_patch(state, request, artifact_id, request.path_params["digest"])
+    return Response(status_code=200)
+
+async def get_manifest(state: ServerState, request: Request) -> Response:
+    if denied := _signed(state, request):
+        return denied
+    artifact_id = _path_id(request, "artifact_id")
+    key = blobs.manifest_key(artifact_id)
+    if not state.blobs.exists(key):
+        return error(404, "the manifest was not uploaded")
+    return await serve_blob(state, key, request, manifest_check(state, artifact_id))
+
+async def put_run_file(state: ServerState, request: Request) -> Response:
+    if denied := _signed(state, request):
+        return denied
+    run_id, name = _path_id(request, "run_id"), request.path_params["name"]
+    key = blobs.run_file_key(run_id, name)
+    if not state.blobs.contains(blobs.run_file_folder(run_id), key):
+        return error(400, f"run file name {name!r} leads outside the run's folder")
+    size = await receive_to_staging(state, request, None, key)
+    await run_in_threadpool(state.store.record_run_file, run_id, name, size)
+    return Response(status_code=200)
+
+async def put_part(state: ServerState, request: Request) -> Response:
+    if denied := _signed(state, request):
+        return denied
+    upload_id, number = request.path_params["upload_id"], _path_id(request, "number")
+    upload = state.store.multipart_upload(upload_id)
+    if upload is None:
+        return error(404, "no such multipart upload")
+    declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
+    if number not in declared:
+        return error(400, f"part {number} was not declared")
+    if refused := _not_pending(state, upload["artifact_id"]):
+        return refused
+    await receive_to_staging(
+        state, request, declared[number], blobs.part_key(upload_id, number)
+    )
+    return Response(status_code=200, headers={"ETag": f'"{declared[number]}"'})
+
+async def file_stream(state: ServerState, request: Request) -> Response:
+    params = request.path_params
+    viewer = state.viewer(request)
+    if viewer is None or not state.access(viewer).may_write_named(
+        params["entity"], params["project"]
+    ):
+        return _unauthorized()
+    body = await read_json(request, state.limits.file_stream_bytes, "file_stream_bytes")
+    if refused := _malformed_file_stream(body):
+        return error(400, refused)
+    run = state.store.require_run(params["entity"], params["project"], params["run"])
+    lines = (body.get("files") or {}).get("wandb-history.jsonl") or {}
+    if lines.get("content"):
+        offset = lines.get("offset", 0)
+        try:
+            await run_in_threadpool(
+                history.record, state.store, run["id"], offset, lines["content"]
+            )
+        except StoreError as exc:
+            return error(400, str(exc))
+    updates: dict[str, Any] = {}
+    summary = (body.get("files") or {}).get("wandb-summary.json") or {}
+    if summary.get("content"):
+        updates["summary"] = summary["content"][-1]
+    if body.get("complete"):
+        exit_code = body.get("exitcode") or 0
+        updates["state"] = "finished" if exit_code == 0 else "crashed"
+        updates["exit_code"] = exit_code
+    if updates:
+        await run_in_threadpool(state.store.update_run, run["id"], **updates)
+    return JSONResponse({"exitcode": None, "limits": {}})
+
+async def artifact_file_fallback(state: ServerState, request: Request) -> Response:
+    """W&B's authenticated download path for a file of an artifact version."""
+    params = request.path_params
+    viewer = state.viewer(request)
+    if viewer is None:
+        return _unauthorized()
+    access = state.access(viewer)
+    md5_hex = params["md5"]
+    # Served only through a version of the named project that lists the object, and that
+    # the caller may read: the md5 alone grants nothing.
+    project = state.store.find_project(params["entity"], params["project"])
+    listed = access.may_read_project(project) and any(
+        map(access.may_read_artifact, state.store.versions_listing(md5_hex, project["id"]))
+    )
+    if not listed or state.store.blob(md5_hex) is None:
+        return error(404, _missing_object(state, md5_hex) if listed else "no such file")
+    key = blobs.object_key(md5_hex)
+    return await serve_blob(state, key, request, checked_object(md5_hex))
+
+
+#: Every route but the web UI's: (path, method, name counted in ``ServerState.requests``,
+#: handler of the server's state and the request).
+ROUTES: list[tuple[str, str, str, Handler]] = [
+    ("/graphql", "POST", "graphql", graphql),
+    ("/storage/obj/{md5:str}", "PUT", "object", put_object),
+    ("/storage/obj/{md5:str}", "GET", "object", get_object),
+    ("/storage/manifest/{artifact_id:int}/wandb_manifest.json", "PUT", "manifest", put_manifest),
+    ("/storage/manifest/{artifact_id:int}/wandb_manifest.json", "GET", "manifest", get_manifest),
+    (
+        "/storage/manifest/{artifact_id:int}/patches/{digest:str}/wandb_manifest.json",
+        "PUT",
+        "manifest",
+        put_patch,
+    ),
+    ("/storage/runfile/{run_id:int}/{name:path}", "PUT", "runfile", put_run_file),
+    ("/storage/part/{upload_id:str}/{number:int}", "PUT", "part", put_part),
+    ("/files/{entity}/{project}/{run}/file_stream", "POST", "file_stream", file_stream),
+    (
+        "/artifactsV2/default/{entity}/{project}/{collection}/{birth}/{md5:str}/{name:path}",
+        "GET",
+        "artifact_file",
+        artifact_file_fallback,
+    ),
+]
+
+
 def create_app(state: ServerState) -> ASGIApp:
     def counted(route: str, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -327,198 +409,18 @@ def create_app(state: ServerState) -> ASGIApp:
 
         return endpoint
 
-    async def graphql(request: Request) -> Response:
-        viewer = state.viewer(request)
-        if viewer is None:
-            return _unauthorized()
-        body = await read_json(request, state.limits.graphql_body_bytes, "graphql_body_bytes")
-        if refused := _malformed_request(body):
-            return JSONResponse({"errors": [{"message": refused}]}, 400)
-        variables = body.get("variables") or {}
-        loaded = state.documents.get(body["query"])
-        if isinstance(loaded, list):
-            return _graphql_reply(ExecutionResult(data=None, errors=loaded))
-        document, shape = loaded
-        try:
-            check_cost(shape, variables, state.limits)
-        except LimitExceeded as exc:
-            return _graphql_reply(ExecutionResult(data=None, errors=[GraphQLError(str(exc))]))
-        ctx = state.context(request, viewer)
-
-        def execute() -> ExecutionResult:
-            token = CURRENT.set(ctx)
-            try:
-                return execute_sync(
-                    state.schema,
-                    document,
-                    root_value=Root(ctx),
-                    context_value=ctx,
-                    variable_values=variables,
-                    operation_name=body.get("operationName") or None,
-                    middleware=state.middleware(document, viewer),
-                )
-            finally:
-                CURRENT.reset(token)
-
-        watcher = asyncio.create_task(_set_when_disconnected(request, ctx.cancelled))
-        try:
-            result = await run_in_threadpool(execute)
-        finally:
-            watcher.cancel()
-        for stopped in (
-            e for e in result.errors or () if isinstance(e.original_error, QueryStopped)
-        ):
-            log.warning("a GraphQL query was stopped: %s", stopped.message)
-            break
-        return _graphql_reply(result)
-
-    async def put_object(request: Request) -> Response:
-        if denied := _signed(state, request):
-            return denied
-        await receive_object(state, request, request.path_params["md5"])
-        return Response(status_code=200)
-
-    async def get_object(request: Request) -> Response:
-        if denied := _signed(state, request):
-            return denied
-        md5_hex = request.path_params["md5"]
-        if state.store.blob(md5_hex) is None:
-            return error(404, _missing_object(state, md5_hex))
-        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
-
-    async def put_manifest(request: Request) -> Response:
-        if denied := _signed(state, request):
-            return denied
-        artifact_id = _path_id(request, "artifact_id")
-        manifest = state.store.manifest_of(artifact_id)
-        if manifest is None:
-            return error(404, "create the manifest before uploading it")
-        if refused := _not_pending(state, artifact_id):
-            return refused
-        if not manifest["digest"]:
-            return error(
-                400, "the manifest has no md5: send its digest with updateArtifactManifest first"
-            )
-        expected = md5_b64_to_hex(manifest["digest"])
-        refuse_larger(request, state.limits.manifest_bytes, "manifest_bytes")
-        await receive_to_staging(state, request, expected, blobs.manifest_key(artifact_id))
-        await run_in_threadpool(state.store.mark_manifest_uploaded, artifact_id)
-        return Response(status_code=200)
-
-    async def get_manifest(request: Request) -> Response:
-        if denied := _signed(state, request):
-            return denied
-        key = blobs.manifest_key(_path_id(request, "artifact_id"))
-        if not state.blobs.exists(key):
-            return error(404, "the manifest was not uploaded")
-        return stream_blob(state, key, request)
-
-    async def put_run_file(request: Request) -> Response:
-        if denied := _signed(state, request):
-            return denied
-        run_id, name = _path_id(request, "run_id"), request.path_params["name"]
-        key = blobs.run_file_key(run_id, name)
-        if not state.blobs.contains(blobs.run_file_folder(run_id), key):
-            return error(400, f"run file name {name!r} leads outside the run's folder")
-        size = await receive_to_staging(state, request, None, key)
-        await run_in_threadpool(state.store.record_run_file, run_id, name, size)
-        return Response(status_code=200)
-
-    async def put_part(request: Request) -> Response:
-        if denied := _signed(state, request):
-            return denied
-        upload_id, number = request.path_params["upload_id"], _path_id(request, "number")
-        upload = state.store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
-        if upload is None:
-            return error(404, "no such multipart upload")
-        declared = {p["partNumber"]: p["hexMD5"] for p in json.loads(upload["parts"])}
-        if number not in declared:
-            return error(400, f"part {number} was not declared")
-        if refused := _not_pending(state, upload["artifact_id"]):
-            return refused
-        await receive_to_staging(
-            state, request, declared[number], blobs.part_key(upload_id, number)
-        )
-        return Response(status_code=200, headers={"ETag": f'"{declared[number]}"'})
-
-    async def file_stream(request: Request) -> Response:
-        params = request.path_params
-        if not state.may_use(request, params["entity"], params["project"]):
-            return _unauthorized()
-        body = await read_json(request, state.limits.file_stream_bytes, "file_stream_bytes")
-        if refused := _malformed_file_stream(body):
-            return error(400, refused)
-        run = state.store.require_run(params["entity"], params["project"], params["run"])
-        lines = (body.get("files") or {}).get("wandb-history.jsonl") or {}
-        if lines.get("content"):
-            offset = lines.get("offset", 0)
-            try:
-                await run_in_threadpool(
-                    history.record, state.store, run["id"], offset, lines["content"]
-                )
-            except StoreError as exc:
-                return error(400, str(exc))
-        updates: dict[str, Any] = {}
-        summary = (body.get("files") or {}).get("wandb-summary.json") or {}
-        if summary.get("content"):
-            updates["summary"] = summary["content"][-1]
-        if body.get("complete"):
-            exit_code = body.get("exitcode") or 0
-            updates["state"] = "finished" if exit_code == 0 else "crashed"
-            updates["exit_code"] = exit_code
-        if updates:
-            await run_in_threadpool(state.store.update_run, run["id"], **updates)
-        return JSONResponse({"exitcode": None, "limits": {}})
-
-    async def artifact_file_fallback(request: Request) -> Response:
-        """W&B's authenticated download path for a file of an artifact version."""
-        params = request.path_params
-        if not state.may_use(request, params["entity"], params["project"]):
-            return _unauthorized()
-        md5_hex = request.path_params["md5"]
-        listed = state.store.one("SELECT 1 FROM artifact_files WHERE md5 = ? LIMIT 1", (md5_hex,))
-        if listed is None or state.store.blob(md5_hex) is None:
-            return error(404, _missing_object(state, md5_hex) if listed else "no such file")
-        return stream_blob(state, blobs.object_key(md5_hex), request, md5_hex)
+    def bound(route: str, handler: Handler) -> Callable[[Request], Any]:
+        return counted(route, functools.partial(handler, state))
 
     routes = [
-        Route("/graphql", counted("graphql", graphql), methods=["POST"]),
-        Route("/storage/obj/{md5:str}", counted("object", put_object), methods=["PUT"]),
-        Route("/storage/obj/{md5:str}", counted("object", get_object), methods=["GET"]),
-        Route(
-            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
-            counted("manifest", put_manifest),
-            methods=["PUT"],
-        ),
-        Route(
-            "/storage/manifest/{artifact_id:int}/wandb_manifest.json",
-            counted("manifest", get_manifest),
-            methods=["GET"],
-        ),
-        Route(
-            "/storage/runfile/{run_id:int}/{name:path}",
-            counted("runfile", put_run_file),
-            methods=["PUT"],
-        ),
-        Route(
-            "/storage/part/{upload_id:str}/{number:int}", counted("part", put_part), methods=["PUT"]
-        ),
-        Route(
-            "/files/{entity}/{project}/{run}/file_stream",
-            counted("file_stream", file_stream),
-            methods=["POST"],
-        ),
-        Route(
-            "/artifactsV2/default/{entity}/{project}/{collection}/{birth}/{md5:str}/{name:path}",
-            counted("artifact_file", artifact_file_fallback),
-            methods=["GET"],
-        ),
-        # Last: the web UI's paths are as broad as /{entity}/{project}.
-        *ui.routes(state, counted),
+        Route(path, bound(name, handler), methods=[method])
+        for path, method, name, handler in ROUTES
     ]
+    # Last: the web UI's paths are as broad as /{entity}/{project}.
+    routes.extend(ui.routes(state, counted))
     return _with_object_fast_path(
         Starlette(routes=routes),
-        {"PUT": counted("object", put_object), "GET": counted("object", get_object)},
+        {"PUT": bound("object", put_object), "GET": bound("object", get_object)},
     )
 
 

@@ -51,9 +51,12 @@ def run_file_folder(run_id: int) -> str:
     return f"runs/{int(run_id)}"
 
 
-def patches_key(artifact_id: int) -> str:
-    """The ``PATCH`` manifests a pending distributed version received before its latest."""
-    return f"manifests/{artifact_id}.patches.json"
+def patch_key(artifact_id: int, digest_hex: str) -> str:
+    """The ``PATCH`` manifest of md5 ``digest_hex`` that a writer of the distributed version
+    ``artifact_id`` uploaded: each writer's at a key of its own until the version is finished."""
+    if not _MD5_HEX.fullmatch(digest_hex):
+        raise UnsafeKeyError(f"{digest_hex[:64]!r} is not an md5 in lowercase hex")
+    return f"manifests/{int(artifact_id)}.patches/{digest_hex}.json"
 
 
 def run_file_key(run_id: int, name: str) -> str:
@@ -164,6 +167,16 @@ class BlobStore:
         if self._local:
             return os.stat(self._path(key)).st_size
         return int(self.fs.size(self._path(key)))
+
+    def stamp(self, key: str) -> tuple[object, ...]:
+        """What changes when the bytes at ``key`` may have: a local file's inode, size, and
+        modification and change times; a bucket object's size and ETag (or time)."""
+        if self._local:
+            found = os.stat(self._path(key))
+            return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+        info = self.fs.info(self._path(key))
+        version = info.get("ETag") or info.get("etag") or info.get("md5Hash") or info.get("mtime")
+        return (info.get("size"), str(version) if version is not None else None)
 
     def open(self, key: str) -> IO[bytes]:
         if self._local:

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from .accounts import Accounts
+from .store.accounts import Accounts
 from .automations import AutomationTables, create_tables
 from .blobs import BlobStore
 from .integrity import scrub as scrub_objects

@@ -11,8 +11,10 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,19 +22,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..formats.hashing import THREADED_MD5_SIZE, ThreadedMD5
+from ..formats.manifest import b64_to_hex
 from . import blobs
-from .integrity import set_aside
-from .store import Store, StoreError
+from .integrity import corrupt_manifest_message, corrupt_message, set_aside
+from .store import Store
 
 if TYPE_CHECKING:
-    from .app import ServerState
-    from .resolvers import Context
+    from .state import ServerState
+
+log = logging.getLogger("dagster_wandb_artifacts.server")
 
 _CHUNK = 1 << 20
 # Objects up to this size are received into memory and written once, at their key: a staging
 # file would cost a second file creation, and creating files is what small uploads spend on.
 IN_MEMORY_UPLOAD = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class UploadRejected(Exception):
@@ -177,12 +182,73 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def stream_blob(
-    state: ServerState, key: str, request: Request, md5_hex: str | None = None
+class CorruptObject(Exception):
+    """A streamed file turned out not to match its md5: the reply breaks off short of its
+    length, so the client never receives the rotted bytes whole."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a read is checked against: the md5 (hex) of the whole stored file, and what to
+    do with a file that does not match it (``refused``: the message; ``set_aside``: whether
+    the file is a content-addressed object, which its next upload repairs)."""
+
+    md5_hex: str
+    refused: str
+    set_aside: bool
+
+
+def checked_object(md5_hex: str) -> Checked:
+    return Checked(md5_hex, corrupt_message(md5_hex), set_aside=True)
+
+
+def manifest_check(state: ServerState, artifact_id: int) -> Checked | None:
+    """A committed version's manifest is checked against the md5 recorded for it (a pending
+    one's may still be uploaded again)."""
+    artifact = state.store.get("artifacts", artifact_id)
+    manifest = state.store.manifest_of(artifact_id)
+    if (
+        artifact is None
+        or artifact["state"] != "COMMITTED"
+        or not (manifest and manifest["digest"])
+    ):
+        return None
+    md5_hex = b64_to_hex(manifest["digest"])
+    return Checked(md5_hex, corrupt_manifest_message(artifact_id), set_aside=False)
+
+
+async def serve_blob(
+    state: ServerState, key: str, request: Request, check: Checked | None = None
 ) -> Response:
-    """The object's bytes, honouring a single HTTP Range. A whole object ``md5_hex`` is
-    hashed as it is read: corrupt bytes are still sent (the client checks them too), and the
-    object is set aside so that its next upload repairs it."""
+    """The file's bytes (see :func:`stream_blob`). A range of a checked file is served only
+    once the whole file is known to match its md5 (hashed in a worker thread the first
+    time, then remembered by the file's stamp): a corrupt one is refused, as a whole read of
+    it is, and an object is set aside."""
+    if check is not None and state.verify_reads and request.headers.get("range"):
+        known = state.blobs.local and state.verified.known(check.md5_hex, state.blobs.stamp(key))
+        if not known and not await run_in_threadpool(
+            state.verified.check, state.blobs, key, check.md5_hex
+        ):
+            _corrupt(state, check)
+            return error(404, check.refused)
+        check = None  # checked whole: the range itself is not hashed again
+    return stream_blob(state, key, request, check)
+
+
+def _corrupt(state: ServerState, check: Checked) -> None:
+    if check.set_aside:
+        set_aside(state.store, state.blobs, check.md5_hex)
+    else:
+        log.error("%s", check.refused)
+
+
+def stream_blob(
+    state: ServerState, key: str, request: Request, check: Checked | None = None
+) -> Response:
+    """The file's bytes, honouring a single HTTP Range. A whole checked file is hashed as it
+    is read, and never sent whole when it does not match: a small one is refused (404), a
+    streamed one breaks off before its last piece; a corrupt object is set aside so that its
+    next upload repairs it."""
     size = state.blobs.size(key)
     try:
         wanted = _parse_range(request.headers.get("range"), size)
@@ -190,14 +256,21 @@ def stream_blob(
         return Response(str(exc), status_code=exc.status, headers={"Content-Range": f"*/{size}"})
     start, end = wanted or (0, size - 1)
     length = end - start + 1 if size else 0
-    verified = md5_hex if state.verify_reads and not wanted else None
+    verified = check if state.verify_reads and not wanted else None
+    stamp = state.blobs.stamp(key) if verified is not None else ()
 
-    def check(md5: Any) -> None:
-        if verified is not None and md5.hexdigest() != verified:
-            set_aside(state.store, state.blobs, verified)
+    def matches(md5: Any) -> bool:
+        if verified is None:
+            return True
+        if md5.hexdigest() != verified.md5_hex:
+            _corrupt(state, verified)
+            return False
+        state.verified.remember(verified.md5_hex, stamp)
+        return True
 
     def chunks() -> Iterator[bytes]:
         md5 = hashlib.md5()
+        held = b""  # the last piece read, sent only once the whole file is hashed
         with state.blobs.open(key) as file:
             file.seek(start)
             remaining = length
@@ -207,8 +280,13 @@ def stream_blob(
                     break
                 remaining -= len(chunk)
                 md5.update(chunk)
-                yield chunk
-        check(md5)
+                if held:
+                    yield held
+                held = chunk
+        if not matches(md5):
+            raise CorruptObject(verified.refused if verified else "")
+        if held:
+            yield held
 
     headers = {"Content-Length": str(length), "Accept-Ranges": "bytes"}
     if wanted:
@@ -218,7 +296,8 @@ def stream_blob(
         with state.blobs.open(key) as file:
             file.seek(start)
             body = file.read(length)
-        check(hashlib.md5(body))
+        if not matches(hashlib.md5(body)):
+            return error(404, verified.refused if verified else "")
         return Response(
             body,
             status_code=206 if wanted else 200,
@@ -231,44 +310,6 @@ def stream_blob(
         headers=headers,
         media_type="application/octet-stream",
     )
-
-
-def complete_multipart(ctx: Context, upload_id: str, parts: list[dict[str, Any]]) -> str:
-    """Join uploaded parts into one object whose md5 must be the one declared at creation."""
-    store = ctx.store
-    upload = store.one("SELECT * FROM multipart_uploads WHERE id = ?", (upload_id,))
-    if upload is None:
-        raise StoreError(f"unknown multipart upload {upload_id}")
-    if store.blob(upload["md5"]):
-        # A retried completion whose first reply was lost: the object is already whole.
-        return upload["md5"]
-    declared = {part["partNumber"]: part["hexMD5"] for part in json.loads(upload["parts"])}
-    numbers = sorted(part["partNumber"] for part in parts)
-    if numbers != sorted(declared):
-        raise StoreError("completedParts does not list the parts the upload was created with")
-    md5 = hashlib.md5()
-    size = 0
-    with ctx.blobs.staging_file() as (file, path):
-        for number in numbers:
-            part_key = blobs.part_key(upload_id, number)
-            if not ctx.blobs.exists(part_key):
-                raise StoreError(f"part {number} of upload {upload_id} was not uploaded")
-            part_md5 = hashlib.md5()
-            with ctx.blobs.open(part_key) as part:
-                while chunk := part.read(_CHUNK):
-                    part_md5.update(chunk)
-                    md5.update(chunk)
-                    file.write(chunk)
-                    size += len(chunk)
-            if part_md5.hexdigest() != declared[number]:
-                raise StoreError(f"part {number} does not match its declared md5")
-        file.close()
-        if md5.hexdigest() != upload["md5"]:
-            raise StoreError("the joined parts do not match the file's md5")
-        ctx.blobs.commit(path, blobs.object_key(upload["md5"]))
-    store.record_blobs([(upload["md5"], size)])
-    ctx.blobs.remove(blobs.multipart_folder(upload_id))
-    return upload["md5"]
 
 
 def refuse_larger(request: Request, max_bytes: int, limit: str) -> None:
@@ -287,7 +328,16 @@ async def read_json(request: Request, max_bytes: int, limit: str) -> Any:
         if received > max_bytes:
             raise UploadRejected(413, f"the body is over {max_bytes} bytes ({limit})")
         chunks.append(chunk)
+    data = b"".join(chunks)
     try:
-        return json.loads(b"".join(chunks) or b"null")
+        parsed = json.loads(data or b"null")
+        # Only a \ud800-\udfff escape makes a surrogate; most are halves of a valid pair.
+        if _SURROGATE_ESCAPE.search(data):
+            json.dumps(parsed, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise UploadRejected(
+            400, "the body holds an unpaired surrogate escape (\\ud800-\\udfff): send valid Unicode"
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise UploadRejected(400, "the body is not JSON (or nests too deep)") from exc
+    return parsed

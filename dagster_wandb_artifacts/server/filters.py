@@ -63,6 +63,13 @@ def _regex(value: Any, pattern: Any) -> bool:
     return isinstance(value, str) and _compiled(pattern).search(value) is not None
 
 
+def _contains(value: Any, part: str) -> bool:
+    """W&B's ``$contains``: a substring of a text field (or of one item of a list, as tags)."""
+    if isinstance(value, list):
+        return any(isinstance(item, str) and part in item for item in value)
+    return isinstance(value, str) and part in value
+
+
 def _compare(value: Any, other: Any, compare: Callable[[Any, Any], bool]) -> bool:
     try:
         return value is not _MISSING and value is not None and compare(value, other)
@@ -88,10 +95,16 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     # A null field (an unset description) does not exist, as a NULL column is absent.
     "$exists": lambda v, o: (v is not _MISSING and v is not None) == bool(o),
     "$regex": _regex,
+    "$contains": _contains,
 }
 
 #: What each operator's operand must be (checked once per search, before any document).
-_OPERANDS: dict[str, tuple[type, ...]] = {"$in": (list,), "$nin": (list,), "$regex": (str,)}
+_OPERANDS: dict[str, tuple[type, ...]] = {
+    "$in": (list,),
+    "$nin": (list,),
+    "$regex": (str,),
+    "$contains": (str,),
+}
 
 
 def _check(filters: Any, depth: int = 0, budget: list[int] | None = None) -> None:

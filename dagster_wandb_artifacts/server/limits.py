@@ -1,5 +1,9 @@
-"""What one request may cost the server: body sizes, GraphQL query depth, aliases and
-estimated cost, and time.
+"""What one request may cost the server: body sizes, GraphQL query tokens, depth, aliases
+and estimated cost, and time.
+
+A query text is bounded before it is parsed: :func:`check_tokens` lexes it once, stopping at
+the first bound passed (tokens, then aliases and depth as written), so a megabyte of aliases
+costs a few hundred tokens of work, not a parse and a validation.
 
 A query's shape (depth, aliases, fields once fragments are expanded, and the page sizes that
 multiply each field) is measured once per query text, when it is parsed; its estimated cost,
@@ -27,7 +31,9 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    parse,
 )
+from graphql.language import Lexer, Source, TokenKind
 
 from .resolvers.common import DEFAULT_PAGE, MAX_PAGE
 
@@ -47,6 +53,9 @@ class Limits:
     metadata_bytes: int = _limit(1 << 20, "bytes of one version's metadata JSON")
     manifest_bytes: int = _limit(1 << 30, "bytes of one uploaded manifest (~150 per file)")
     file_stream_bytes: int = _limit(16 << 20, "bytes of a file_stream body")
+    max_tokens: int = _limit(
+        20_000, "lexical tokens of one query text (the SDK's largest have about 2,000)"
+    )
     max_depth: int = _limit(20, "nested selections of one query")
     max_aliases: int = _limit(100, "aliased fields of one query")
     max_fields: int = _limit(
@@ -166,9 +175,7 @@ class _Walk:
         self.fields += 1
         self.aliases += node.alias is not None
         if self.aliases > self.limits.max_aliases:
-            raise LimitExceeded(
-                f"the query has more than {self.limits.max_aliases} aliases (limit max_aliases)"
-            )
+            raise _too_many_aliases(self.limits)
         if self.fields > self.limits.max_fields:
             raise LimitExceeded(
                 f"the query has more than {self.limits.max_fields} fields once its fragments "
@@ -191,6 +198,60 @@ def _first(node: FieldNode) -> _Factor:
     return None
 
 
+def _too_many_aliases(limits: Limits) -> LimitExceeded:
+    return LimitExceeded(
+        f"the query has more than {limits.max_aliases} aliases (limit max_aliases)"
+    )
+
+
+def _too_deep(depth: int | str, limits: Limits) -> LimitExceeded:
+    return LimitExceeded(
+        f"the query nests {depth} levels deep; at most {limits.max_depth} (limit max_depth)"
+    )
+
+
+def check_tokens(query: str, limits: Limits) -> None:
+    """Bound a query text before it is parsed, in one lexer pass that stops at the first
+    bound passed: at most ``max_tokens`` tokens, ``max_aliases`` aliases and ``max_depth``
+    nested selection sets as written. Fragments are not expanded here (:func:`shape_of`
+    counts them once parsed), so a valid query's written counts are at most its expanded
+    ones: nothing the full check accepts is refused here. Raises :class:`LimitExceeded`, or
+    graphql-core's syntax error for a text that does not lex."""
+    lexer = Lexer(Source(query))
+    tokens = aliases = depth = parentheses = 0
+    previous = TokenKind.SOF
+    while (kind := lexer.advance().kind) is not TokenKind.EOF:
+        tokens += 1
+        if tokens > limits.max_tokens:
+            raise LimitExceeded(
+                f"the query has more than {limits.max_tokens} tokens (limit max_tokens)"
+            )
+        if kind is TokenKind.PAREN_L:
+            parentheses += 1
+        elif kind is TokenKind.PAREN_R:
+            parentheses -= 1
+        elif parentheses:
+            pass  # arguments and variables: their braces are values, their colons no aliases
+        elif kind is TokenKind.BRACE_L:
+            depth += 1
+            if depth > limits.max_depth:
+                raise _too_deep(f"more than {limits.max_depth}", limits)
+        elif kind is TokenKind.BRACE_R:
+            depth -= 1
+        elif kind is TokenKind.COLON and previous is TokenKind.NAME:
+            aliases += 1
+            if aliases > limits.max_aliases:
+                raise _too_many_aliases(limits)
+        previous = kind
+
+
+def parse_bounded(query: str, limits: Limits) -> DocumentNode:
+    """The parsed query, once :func:`check_tokens` let it through; raises
+    :class:`LimitExceeded` or graphql-core's ``GraphQLError``."""
+    check_tokens(query, limits)
+    return parse(query, max_tokens=limits.max_tokens)
+
+
 def shape_of(document: DocumentNode, paged: frozenset[str], limits: Limits) -> Shape:
     """The query's shape; raises :class:`LimitExceeded` when it is over a limit that does
     not depend on its variables."""
@@ -199,10 +260,7 @@ def shape_of(document: DocumentNode, paged: frozenset[str], limits: Limits) -> S
         if isinstance(definition, OperationDefinitionNode):
             walk.selections(definition.selection_set, (), 1)
     if walk.depth > limits.max_depth:
-        raise LimitExceeded(
-            f"the query nests {walk.depth} levels deep; at most {limits.max_depth} "
-            "(limit max_depth)"
-        )
+        raise _too_deep(walk.depth, limits)
     return Shape(walk.depth, walk.aliases, walk.fields, tuple(walk.terms.items()))
 
 

@@ -16,13 +16,14 @@ from typing import Any
 
 import uvicorn
 
-from .app import ServerState, create_app
+from .app import create_app
 from .automations import Automations, DeliveryPolicy
 from .automations.secrets import KEY_FILE as SECRETS_KEY_FILE
 from .automations.secrets import key_from_environment, new_key
 from .blobs import BlobStore, multipart_folder
 from .limits import Limits, limits_from
 from .signing import URLSigner, signing_key
+from .state import ServerState
 from .store import Store
 
 DEFAULT_ENTITY = "local"

@@ -5,17 +5,31 @@ version; a distributed one (``upsert_artifact`` / ``finish_artifact``) receives 
 manifest per writer. W&B commits each as the union of those manifests, later entries
 replacing earlier ones of the same path; so does :func:`merged`.
 
-The manifest key holds one upload at a time, so each ``PATCH`` upload is folded into the
-version's patch key (:func:`fold_patch`) before the next writer's manifest replaces it.
+Each writer's ``PATCH`` manifest is uploaded to a key of its own (:func:`receive_patch`) and
+stays there until the version is finished; :func:`finish_distributed` then folds every
+uploaded patch under one write transaction. No writer's upload replaces another's, and a
+patch recorded after the fold is refused, so an acknowledged patch is never lost.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from ..formats.manifest import Manifest, md5_b64_bytes
 from . import blobs
-from .store import Store
+from .files import UploadRejected, receive_to_staging, refuse_larger
+from .store import Store, StoreError
+
+if TYPE_CHECKING:
+    from .state import ServerState
+
+#: A version's committed rows from its whole manifest (see ``commit_artifact``).
+FilesOf = Callable[[Manifest], list[tuple[str, str | None, int, str | None, int | None]]]
 
 
 def _read(blob_store: blobs.BlobStore, key: str) -> Manifest | None:
@@ -25,7 +39,7 @@ def _read(blob_store: blobs.BlobStore, key: str) -> Manifest | None:
         return Manifest.from_bytes(file.read())
 
 
-def _union(*manifests: Manifest | None) -> Manifest:
+def _union(manifests: Iterable[Manifest | None]) -> Manifest:
     merged = Manifest()
     for manifest in manifests:
         for entry in manifest or ():
@@ -33,39 +47,59 @@ def _union(*manifests: Manifest | None) -> Manifest:
     return merged
 
 
-def fold_patch(store: Store, blob_store: blobs.BlobStore, artifact_id: int) -> None:
-    """Keep the uploaded ``PATCH`` manifest of a pending version before another replaces it."""
-    manifest = store.manifest_of(artifact_id)
-    if manifest is None or manifest["type"] != "PATCH" or not manifest["uploaded"]:
-        return
-    uploaded = _read(blob_store, blobs.manifest_key(artifact_id))
-    if uploaded is None:
-        return
-    key = blobs.patches_key(artifact_id)
-    blob_store.write(key, _union(_read(blob_store, key), uploaded).to_bytes())
-
-
 def merged(
     blob_store: blobs.BlobStore, manifest_row: sqlite3.Row, uploaded: Manifest
 ) -> Manifest | None:
-    """The version's whole manifest: its base's entries (incremental) or the earlier writers'
-    (distributed) with the uploaded ones on top; None when the upload is the whole manifest."""
-    if manifest_row["type"] == "INCREMENTAL" and manifest_row["base_artifact_id"] is not None:
-        earlier = _read(blob_store, blobs.manifest_key(manifest_row["base_artifact_id"]))
-    elif manifest_row["type"] == "PATCH":
-        earlier = _read(blob_store, blobs.patches_key(manifest_row["artifact_id"]))
-    else:
+    """An incremental version's whole manifest: its base's entries with the uploaded ones on
+    top; None when the upload is the whole manifest."""
+    if manifest_row["type"] != "INCREMENTAL" or manifest_row["base_artifact_id"] is None:
         return None
-    return None if earlier is None else _union(earlier, uploaded)
+    earlier = _read(blob_store, blobs.manifest_key(manifest_row["base_artifact_id"]))
+    return None if earlier is None else _union((earlier, uploaded))
 
 
 def keep_merged(
-    store: Store, blob_store: blobs.BlobStore, manifest_row: sqlite3.Row, manifest: Manifest
+    store: Store, blob_store: blobs.BlobStore, artifact_id: int, manifest: Manifest
 ) -> None:
     """Store a merged manifest as the version's own (its URL then serves the whole of it)."""
-    artifact_id = manifest_row["artifact_id"]
     data = manifest.to_bytes()
     blob_store.write(blobs.manifest_key(artifact_id), data)
     store.mark_manifest_merged(artifact_id, md5_b64_bytes(data))
-    if manifest_row["type"] == "PATCH":
-        blob_store.remove(blobs.patches_key(artifact_id))
+
+
+async def receive_patch(
+    state: ServerState, request: Request, artifact_id: int, digest_hex: str
+) -> None:
+    """Store one writer's ``PATCH`` manifest at its own key, then count it in."""
+    if state.store.patch(artifact_id, digest_hex) is None:
+        raise UploadRejected(
+            404, "declare the patch with createArtifactManifest (its digest) before uploading it"
+        )
+    refuse_larger(request, state.limits.manifest_bytes, "manifest_bytes")
+    await receive_to_staging(state, request, digest_hex, blobs.patch_key(artifact_id, digest_hex))
+    await run_in_threadpool(state.store.mark_patch_uploaded, artifact_id, digest_hex)
+
+
+def finish_distributed(
+    store: Store,
+    blob_store: blobs.BlobStore,
+    artifact_id: int,
+    check: Callable[[bytes], None],
+    files_of: FilesOf,
+) -> sqlite3.Row:
+    """Commit a distributed version as the union of every uploaded patch, in one write
+    transaction: a patch is counted in before the fold reads the patches, or refused after.
+    ``check`` vets each patch's bytes before it is parsed."""
+    with store.write():
+        patches = []
+        for digest_hex in store.uploaded_patches(artifact_id):
+            with blob_store.open(blobs.patch_key(artifact_id, digest_hex)) as file:
+                data = file.read()
+            check(data)
+            patches.append(Manifest.from_bytes(data))
+        if not patches:
+            raise StoreError("upload the version's patch manifest before finishing it")
+        whole = _union(patches)
+        files = files_of(whole)
+        keep_merged(store, blob_store, artifact_id, whole)
+        return store.commit_artifact(artifact_id, files, digest=whole.digest())

@@ -34,17 +34,17 @@ from . import (
     ui_compare,
     ui_csrf,
     ui_lineage_fold,
-    ui_queries,
     ui_tables,
     ui_tabs,
 )
-from .accounts import Viewer
 from .store import NotFound, is_version_alias
+from .store import browse as ui_queries
+from .store.accounts import Viewer
 from .ui_lineage import NODE_HEIGHT, NODE_WIDTH, lineage
 from .ui_preview import IMAGE_BYTES, IMAGE_TYPES, preview, previewable
 
 if TYPE_CHECKING:
-    from .app import ServerState
+    from .state import ServerState
 
 T = TypeVar("T", dict, list)
 _TEMPLATES = Jinja2Templates(

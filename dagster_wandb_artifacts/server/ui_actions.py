@@ -19,13 +19,13 @@ from graphql import execute_sync
 from starlette.requests import Request
 
 from ..formats.names import REGISTRY_PREFIX
-from .accounts import PermissionDenied, Viewer
 from .ids import encode_id
 from .resolvers import Root
 from .resolvers.common import CURRENT
+from .store.accounts import PermissionDenied, Viewer
 
 if TYPE_CHECKING:
-    from .app import ServerState
+    from .state import ServerState
 
 #: Values of a form field at most (a list of aliases or tags).
 MAX_VALUES = 32

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .store import Store
-from .ui_queries import HOME_JOIN, OWNER, RUN_JOIN, Usable, usable_rows
+from .store.browse import Usable, lineage_neighbours
 
 #: Steps (version to run, or run to version) followed each way.
 DEPTH = 4
@@ -53,42 +53,6 @@ class Graph:
         return [node.id for node in self.nodes.values() if node.kind == kind]
 
 
-#: The SQL of a node's neighbours, by its kind and direction: their IDs and owners.
-_NEIGHBOURS = {
-    ("artifact", True): (
-        "run",
-        f"SELECT r.id, {OWNER} FROM artifacts a JOIN runs r ON r.id = a.created_by_run_id "
-        "JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id "
-        "WHERE a.id = ?",
-    ),
-    ("artifact", False): (
-        "run",
-        f"SELECT u.run_id, {OWNER} FROM artifact_uses u {RUN_JOIN}"
-        "WHERE u.artifact_id = ? ORDER BY u.id",
-    ),
-    ("run", True): (
-        "artifact",
-        f"SELECT a.id, {OWNER} FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
-        f"{HOME_JOIN}WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id",
-    ),
-    ("run", False): (
-        "artifact",
-        f"SELECT a.id, {OWNER} FROM artifacts a {HOME_JOIN}"
-        "WHERE a.created_by_run_id = ? AND a.state = 'COMMITTED' ORDER BY a.id",
-    ),
-}
-
-
-def _neighbours(
-    store: Store, key: tuple[str, int], upstream: bool, usable: Usable
-) -> tuple[list[tuple[str, int]], int]:
-    """Up to ``FAN_OUT`` neighbours of a node the viewer may use, and how many it may use."""
-    kind, node_id = key
-    neighbour, sql = _NEIGHBOURS[kind, upstream]
-    rows, total = usable_rows(store, sql, (node_id,), usable, FAN_OUT)
-    return [(neighbour, row[0]) for row in rows], total
-
-
 def lineage(
     store: Store, artifact_id: int, usable: Usable, fold: Callable[[Graph], None] | None = None
 ) -> Graph:
@@ -102,7 +66,7 @@ def lineage(
         for distance in range(1, DEPTH + 1):
             reached = []
             for key in frontier:
-                found, total = _neighbours(store, key, upstream, usable)
+                found, total = lineage_neighbours(store, key, upstream, usable, FAN_OUT)
                 graph.nodes[key].hidden_neighbours += total - len(found)
                 for neighbour in found:
                     graph.edges.add((neighbour, key) if upstream else (key, neighbour))

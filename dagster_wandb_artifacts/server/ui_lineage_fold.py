@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .store import Store
+from .store.browse import run_names
 from .ui_lineage import Graph, Node
-from .ui_queries import run_names
 
 NodeKey = tuple[str, int]
 #: Metadata key of the Dagster partition a version holds (as the IO manager writes it).

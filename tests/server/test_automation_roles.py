@@ -75,7 +75,8 @@ def test_team_roles_for_integrations_secrets_and_automations(server):
     from wandb.automations import OnAddArtifactAlias, SendWebhook
 
     alice_key, bob_key = add_user(server, "alice@example.com"), add_user(server, "bob@example.com")
-    team = _sdk(server, alice_key).create_team("research")
+    # W&B: the organization's administrators create teams, naming their admin.
+    team = _sdk(server, server.api_key).create_team("research", admin_username="alice")
     assert team.invite("bob")  # a plain member
     version = log(client(server, alice_key, "research/shared"), "model")
     research_project = post(server, alice_key, PROJECT_ID, {"e": "research", "p": "shared"})

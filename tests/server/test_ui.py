@@ -14,8 +14,9 @@ import pytest
 import requests
 
 from dagster_wandb_artifacts.client import Artifact
-from dagster_wandb_artifacts.server import ui_lineage, ui_queries
+from dagster_wandb_artifacts.server import ui_lineage
 from dagster_wandb_artifacts.server.store import Store
+from dagster_wandb_artifacts.server.store import browse as ui_queries
 from tests.support import seed_big_collection
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError
+from dagster_wandb_artifacts.client import Api, Artifact, AuthenticationError, NotFoundError
 from dagster_wandb_artifacts.server.cli import main
 from tests.server.test_automations import CREATE_HOOK
 from tests.support import sdk_api
@@ -59,9 +59,11 @@ def test_second_user_cannot_read_or_write_first_users_project(server):
     assert logged.qualified_name == "alice/private/secret-ds:v0"
     log(bob, "mine")  # bob writes to his own entity
 
-    with pytest.raises(AuthenticationError, match="permission denied"):
+    # A project bob may not see is answered as a missing one: nothing tells it exists.
+    with pytest.raises(NotFoundError, match="not found"):
         bob.artifact("alice/private/secret-ds:latest")
-    with pytest.raises(AuthenticationError, match="permission denied"):
+    # An ID of a version bob may not read answers as a missing one does.
+    with pytest.raises(NotFoundError, match="not found"):
         bob.artifact_by_id(logged.id)
     with pytest.raises(AuthenticationError, match="permission denied"):
         client(server, bob_key, "alice/private").create_run()
@@ -83,7 +85,7 @@ def test_second_user_cannot_read_or_write_first_users_project(server):
 
     theirs = wandb.Api(overrides={"base_url": server.base_url}, api_key=bob_key)
     assert theirs.viewer.username == "bob" and theirs.default_entity == "bob"
-    with pytest.raises(CommError, match="permission denied"):
+    with pytest.raises(CommError, match="not found"):
         theirs.artifact("alice/private/secret-ds:latest")
     # The server's own key administers everything.
     assert sdk_api(server).artifact("alice/private/secret-ds:latest").digest == logged.digest
@@ -94,10 +96,11 @@ def test_teams_and_users_through_the_sdk(server):
 
     alice_key, bob_key = add_user(server, "alice@example.com"), add_user(server, "bob@example.com")
     as_alice = wandb.Api(overrides={"base_url": server.base_url}, api_key=alice_key)
-    team = as_alice.create_team("research")
+    # W&B: the organization's administrators create teams and name their admin.
+    team = sdk_api(server).create_team("research", admin_username="alice")
     assert [m.username for m in team.members] == ["alice"]
     log(client(server, alice_key, "research/shared"), "features")
-    with pytest.raises(AuthenticationError, match="permission denied"):
+    with pytest.raises(NotFoundError, match="not found"):
         client(server, bob_key, "research/shared").artifact("features:latest")
 
     assert team.invite("bob")
@@ -135,7 +138,9 @@ def test_users_and_teams_through_our_client(server, api):
     as_alice = client(server, alice_key, "private")
     with pytest.raises(AuthenticationError, match="permission denied"):
         as_alice.create_user("dave@example.com")
-    team = as_alice.create_team("vision")
+    with pytest.raises(AuthenticationError, match="only an administrator may create teams"):
+        as_alice.create_team("vision")
+    team = api.create_team("vision", admin_username="alice")
     assert [(m.username, m.admin) for m in team.members] == [("alice", True)]
     assert team.invite("carol@example.com")
     assert [m.username for m in as_alice.team("vision").members] == ["alice", "carol"]

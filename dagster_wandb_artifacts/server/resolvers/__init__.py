@@ -8,39 +8,35 @@ collections (``artifacts``), manifests and files (``files``), and Registry links
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLSchema
 
+from .. import extras
 from ..ids import decode_id
-from . import automations, common, users, workspace
+from . import automations, common, members, users
 from .artifacts import ArtifactMutations, ArtifactNode, CollectionNode
 from .automations import AutomationMutations
 from .common import FEATURES, Context
 from .files import FileMutations
+from .members import MemberMutations
 from .registry import RegistryMutations
 from .runs import RunQueries
 from .users import UserMutations
-from .workspace import WorkspaceMutations
 
 # Root ------------------------------------------------------------------------------------------
 
 
-def _node(type_name: str) -> Callable[[Root, Any, str], Any]:
-    """The query field that fetches one object by its global ID."""
-    tables = {"Artifact": ("artifacts", ArtifactNode), "ArtifactCollection": ("collections", None)}
-    table, node_class = tables[type_name]
+def _artifact(self: Root, info: Any, id: str) -> ArtifactNode | None:  # noqa: A002
+    """A version by its global ID, when the caller may read it (else as if missing)."""
+    row = self.ctx.access.artifact(decode_id(id, "Artifact"))
+    return ArtifactNode(self.ctx, row) if row else None
 
-    def fetch(self: Root, info: Any, id: str) -> Any:  # noqa: A002
-        accepted = ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection")
-        row_id = decode_id(id, *(accepted if type_name == "ArtifactCollection" else (type_name,)))
-        row = self.ctx.store.get(table, row_id)
-        if row is None:
-            return None
-        return (node_class or CollectionNode)(self.ctx, row)
 
-    return fetch
+def _collection(self: Root, info: Any, id: str) -> CollectionNode | None:  # noqa: A002
+    accepted = ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection")
+    row = self.ctx.access.collection(decode_id(id, *accepted))
+    return CollectionNode(self.ctx, row) if row else None
 
 
 class Root(
@@ -50,22 +46,24 @@ class Root(
     RegistryMutations,
     AutomationMutations,
     UserMutations,
-    WorkspaceMutations,
+    MemberMutations,
+    extras.WorkspaceMutations,
 ):
     """Query and Mutation fields (graphql-core hands both the same root value)."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    artifact = _node("Artifact")
-    artifactCollection = _node("ArtifactCollection")  # noqa: N815
+    artifact = _artifact
+    artifactCollection = _collection  # noqa: N815
 
 
 def load_schema() -> GraphQLSchema:
-    schema = common.load_schema()
+    schema = common.load_schema(extras.schema_text())
     automations.bind(schema)
     users.bind(schema)
-    workspace.bind(schema)
+    members.bind(schema)
+    extras.bind(schema)
     return schema
 
 

@@ -7,10 +7,9 @@ from functools import cached_property
 from typing import Any
 
 from ...formats.names import NAME, TAG, TYPE_NAME
-from .. import registry
 from ..filters import parse_filters
 from ..ids import decode_id, encode_id
-from ..store import NotFound, StoreError
+from ..store import NotFound, StoreError, listings, registry
 from . import files, runs
 from .common import (
     TTL_DISABLED,
@@ -21,6 +20,7 @@ from .common import (
     check_alias,
     check_metadata,
     check_run_id,
+    check_text,
     positional_page,
     searched,
     ttl_to_db,
@@ -41,10 +41,13 @@ class ArtifactTypeNode(Node):
         return self.row["description"]
 
     @property
-    def project(self) -> runs.ProjectNode:
-        return runs.ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> runs.ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return runs.ProjectNode(self.ctx, row) if row else None
 
     def artifactCollection(self, info: Any, name: str) -> CollectionNode | None:  # noqa: N802
+        if self.ctx.access.artifact_type(self.row["id"]) is None:
+            return None
         row = self.ctx.store.find_collection(self.row["project_id"], name)
         if row is None or row["type_id"] != self.row["id"]:
             return None
@@ -62,10 +65,8 @@ class ArtifactTypeNode(Node):
         filters: str | None = None,
         order: str | None = None,
     ) -> dict[str, Any]:
-        rows = self.ctx.store.all(
-            "SELECT * FROM collections WHERE type_id = ? AND state = 'READY' ORDER BY id",
-            (self.row["id"],),
-        )
+        readable = self.ctx.access.artifact_type(self.row["id"]) is not None
+        rows = self.ctx.store.collections_of_type(self.row["id"]) if readable else []
         selected = searched(
             lambda: registry.select_collections(self.ctx.store, rows, filters, order)
         )
@@ -74,7 +75,18 @@ class ArtifactTypeNode(Node):
         )
 
 
+def _no_edges() -> dict[str, Any]:
+    return positional_page([], lambda row: row, after=None, first=None)
+
+
 class CollectionNode(Node):
+    """A collection; seen from a version readable only through a Registry link, its source
+    sequence shows its name and nothing else (no project, versions, aliases or tags)."""
+
+    @cached_property
+    def readable(self) -> bool:
+        return self.ctx.access.collection(self.row["id"]) is not None
+
     @property
     def typename(self) -> str:
         return "ArtifactSequence" if self.row["kind"] == "SEQUENCE" else "ArtifactPortfolio"
@@ -89,7 +101,7 @@ class CollectionNode(Node):
 
     @property
     def description(self) -> str | None:
-        return self.row["description"]
+        return self.row["description"] if self.readable else None
 
     @property
     def updatedAt(self) -> str:  # noqa: N802
@@ -100,31 +112,36 @@ class CollectionNode(Node):
         return self.row["state"]
 
     @property
-    def project(self) -> runs.ProjectNode:
-        return runs.ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> runs.ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return runs.ProjectNode(self.ctx, row) if row else None
 
     @property
     def defaultArtifactType(self) -> ArtifactTypeNode:  # noqa: N802
         return ArtifactTypeNode(self.ctx, self.ctx.store.get("artifact_types", self.row["type_id"]))
 
-    def tags(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
+    def tags(
+        self, info: Any, after: str | None = None, first: int | None = None
+    ) -> Connection | dict[str, Any]:
+        if not self.readable:
+            return _no_edges()
         return Connection(
             self.ctx,
-            "SELECT t.* FROM tags t JOIN collection_tags ct ON ct.tag_id = t.id "
-            "WHERE ct.collection_id = ? AND {where}",
+            listings.COLLECTION_TAGS,
             [self.row["id"]],
             lambda row: TagNode(row),
             after=after,
             first=first,
-            key="t.id",
         )
 
-    def aliases(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:
+    def aliases(
+        self, info: Any, after: str | None = None, first: int | None = None
+    ) -> Connection | dict[str, Any]:
+        if not self.readable:
+            return _no_edges()
         return Connection(
             self.ctx,
-            # W&B lists the aliases people chose: the version aliases (vN) are left out.
-            "SELECT * FROM aliases WHERE collection_id = ? AND NOT (alias GLOB 'v[0-9]*' "
-            "AND substr(alias, 2) NOT GLOB '*[^0-9]*') AND {where}",
+            listings.COLLECTION_ALIASES,
             [self.row["id"]],
             lambda row: AliasNode(self.ctx, row),
             after=after,
@@ -138,7 +155,10 @@ class CollectionNode(Node):
         first: int | None = None,
         order: str | None = None,
         filters: str | None = None,
-    ) -> Connection | dict[str, Any]:
+    ) -> Connection | dict[str, Any] | None:
+        if not self.readable:
+            return None
+
         def make_node(row: sqlite3.Row) -> ArtifactNode:
             return ArtifactNode(self.ctx, row)
 
@@ -151,19 +171,17 @@ class CollectionNode(Node):
         # Unfiltered listings page by key, so versions logged meanwhile never shift a page.
         return Connection(
             self.ctx,
-            registry.MEMBERSHIP_ROWS
-            + "WHERE m.collection_id = ? AND a.state = 'COMMITTED' AND {where}",
+            listings.COLLECTION_VERSIONS,
             [self.row["id"]],
             make_node,
             after=after,
             first=first,
-            key="m.id",
-            cursor_column="membership_id",
-            descending=True,
             edge_fields=version,
         )
 
     def artifactMembership(self, info: Any, aliasName: str) -> MembershipNode | None:  # noqa: N802,N803
+        if not self.readable:
+            return None
         artifact = self.ctx.store.resolve_alias(self.row["id"], aliasName)
         if artifact is None:
             return None
@@ -172,22 +190,21 @@ class CollectionNode(Node):
 
     def artifactMemberships(  # noqa: N802
         self, info: Any, after: str | None = None, first: int | None = None
-    ) -> Connection:
+    ) -> Connection | dict[str, Any]:
+        if not self.readable:
+            return _no_edges()
         return Connection(
             self.ctx,
-            "SELECT m.* FROM memberships m JOIN artifacts a ON a.id = m.artifact_id "
-            "WHERE m.collection_id = ? AND a.state = 'COMMITTED' AND {where}",
+            listings.COLLECTION_MEMBERSHIPS,
             [self.row["id"]],
             lambda row: MembershipNode(self.ctx, row, self.row),
             after=after,
             first=first,
-            key="m.id",
-            descending=True,
         )
 
     @property
     def latestArtifact(self) -> ArtifactNode | None:  # noqa: N802
-        row = self.ctx.store.latest_of(self.row["id"])
+        row = self.ctx.store.latest_of(self.row["id"]) if self.readable else None
         return ArtifactNode(self.ctx, row) if row else None
 
 
@@ -305,7 +322,13 @@ class ArtifactNode(Node):
 
     @property
     def aliases(self) -> list[AliasNode]:
-        return [AliasNode(self.ctx, row) for row in self.ctx.store.aliases_of(self.row["id"])]
+        """Its aliases in the collections the caller may read."""
+        rows = self.ctx.store.aliases_of(self.row["id"])
+        return [
+            AliasNode(self.ctx, row)
+            for row in rows
+            if self.ctx.access.collection(row["collection_id"]) is not None
+        ]
 
     @property
     def currentManifest(self) -> files.ManifestNode | None:  # noqa: N802
@@ -320,20 +343,11 @@ class ArtifactNode(Node):
         first: int | None = None,
     ) -> Connection:
         # Every manifest entry, references too: the SDK downloads the entries listed here.
-        sql = "SELECT * FROM artifact_files WHERE artifact_id = ?"
-        params: list[Any] = [self.row["id"]]
-        if names is not None:
-            # Looked up by (artifact, name) first: paging by id would scan the whole artifact.
-            sql = (
-                "WITH named AS MATERIALIZED (SELECT * FROM artifact_files WHERE artifact_id = ? "
-                f"AND name IN ({', '.join('?' * len(names))})) "
-                "SELECT * FROM named WHERE 1"
-            )
-            params.extend(names)
+        listing = listings.VERSION_FILES if names is None else listings.named_files(len(names))
         return Connection(
             self.ctx,
-            sql + " AND {where}",
-            params,
+            listing,
+            [self.row["id"], *(names or ())],
             lambda row: files.FileNode(self.ctx, row),
             after=after,
             first=first,
@@ -341,20 +355,18 @@ class ArtifactNode(Node):
 
     @property
     def createdBy(self) -> runs.RunNode | None:  # noqa: N802
-        run_id = self.row["created_by_run_id"]
-        return runs.RunNode(self.ctx, self.ctx.store.get("runs", run_id)) if run_id else None
+        row = self.ctx.access.run(self.row["created_by_run_id"])
+        return runs.RunNode(self.ctx, row) if row else None
 
     def usedBy(self, info: Any, after: str | None = None, first: int | None = None) -> Connection:  # noqa: N802
         return Connection(
             self.ctx,
-            "SELECT u.id AS use_id, r.* FROM artifact_uses u JOIN runs r ON r.id = u.run_id "
-            "WHERE u.artifact_id = ? AND {where}",
+            listings.VERSION_USERS,
             [self.row["id"]],
             lambda row: runs.RunNode(self.ctx, row),
             after=after,
             first=first,
-            key="u.id",
-            cursor_column="use_id",
+            visible=lambda row: self.ctx.access.run(row["id"]) is not None,
         )
 
     def artifactMemberships(  # noqa: N802
@@ -362,13 +374,14 @@ class ArtifactNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT * FROM memberships WHERE artifact_id = ? AND {where}",
+            listings.VERSION_MEMBERSHIPS,
             [self.row["id"]],
             lambda row: MembershipNode(
                 self.ctx, row, self.ctx.store.get("collections", row["collection_id"]), self.row
             ),
             after=after,
             first=first,
+            visible=lambda row: self.ctx.access.collection(row["collection_id"]) is not None,
         )
 
 
@@ -418,6 +431,7 @@ class ArtifactMutations:
             for alias in input.get("aliases") or []
             if alias["artifactCollectionName"] == collection
         ]
+        self.ctx.access.write_named(input["entityName"], input["projectName"])
         row = self.ctx.store.create_artifact(
             entity=input["entityName"],
             project=input["projectName"],
@@ -426,7 +440,7 @@ class ArtifactMutations:
             digest=input["digest"],
             digest_algorithm=input["digestAlgorithm"],
             run_name=input.get("runName"),
-            description=input.get("description"),
+            description=check_text(input.get("description"), "description"),
             metadata=check_metadata(input.get("metadata"), self.ctx.metadata_bytes),
             ttl_seconds=ttl_to_db(input.get("ttlDurationSeconds")),
             history_step=input.get("historyStep"),
@@ -440,7 +454,8 @@ class ArtifactMutations:
 
     def useArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
-        artifact = store.require_artifact(decode_id(input["artifactID"], "Artifact"))
+        artifact = self.ctx.access.require_artifact(decode_id(input["artifactID"], "Artifact"))
+        self.ctx.access.write_named(input["entityName"], input["projectName"])
         run, _ = store.upsert_run(
             input["entityName"],
             check(NAME, input["projectName"], "project name"),
@@ -452,11 +467,13 @@ class ArtifactMutations:
 
     def updateArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
-        artifact_id = decode_id(input["artifactID"], "Artifact")
+        artifact_id = self.ctx.access.writable_artifact(decode_id(input["artifactID"], "Artifact"))[
+            "id"
+        ]
         with store.write():
             columns: dict[str, Any] = {}
             if input.get("description") is not None:
-                columns["description"] = input["description"]
+                columns["description"] = check_text(input["description"], "description")
             if input.get("metadata") is not None:
                 columns["metadata"] = check_metadata(input["metadata"], self.ctx.metadata_bytes)
             if input.get("ttlDurationSeconds") is not None:
@@ -478,15 +495,20 @@ class ArtifactMutations:
     def _alias_targets(self, input: dict[str, Any]) -> tuple[int, dict[int, list[str]]]:
         """The artifact and, per collection, the aliases an Add/DeleteAliases input names."""
         store = self.ctx.store
-        artifact_id = decode_id(input["artifactID"], "Artifact")
-        store.require_artifact(artifact_id)
+        artifact_id = self.ctx.access.writable_artifact(decode_id(input["artifactID"], "Artifact"))[
+            "id"
+        ]
         by_collection: dict[int, list[str]] = {}
         for alias in input["aliases"]:
             project = store.find_project(alias["entityName"], alias["projectName"])
             collection = project and store.find_collection(
                 project["id"], alias["artifactCollectionName"]
             )
-            if not collection or not store.membership(collection["id"], artifact_id):
+            if (
+                not collection
+                or not self.ctx.access.may_write_project(project)
+                or not store.membership(collection["id"], artifact_id)
+            ):
                 raise NotFound(
                     f"the artifact is not in collection {alias['entityName']}/"
                     f"{alias['projectName']}/{alias['artifactCollectionName']}"
@@ -509,23 +531,19 @@ class ArtifactMutations:
         return {"success": True}
 
     def deleteArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        row = self.ctx.store.delete_artifact(
-            decode_id(input["artifactID"], "Artifact"), bool(input.get("deleteAliases"))
-        )
+        artifact = self.ctx.access.writable_artifact(decode_id(input["artifactID"], "Artifact"))
+        row = self.ctx.store.delete_artifact(artifact["id"], bool(input.get("deleteAliases")))
         return {"artifact": ArtifactNode(self.ctx, row)}
 
     def _collection(self, global_id: str, kind: str = "ArtifactSequence") -> sqlite3.Row:
-        row = self.ctx.store.get("collections", decode_id(global_id, kind))
-        if row is None or row["state"] != "READY":
-            raise NotFound("artifact collection not found")
-        return row
+        return self.ctx.access.writable_collection(decode_id(global_id, kind))
 
     def _update_collection(self, collection: sqlite3.Row, input: dict[str, Any]) -> dict[str, Any]:
         columns = {}
         if input.get("name"):
             columns["name"] = check(NAME, input["name"], "collection name")
         if input.get("description") is not None:
-            columns["description"] = input["description"]
+            columns["description"] = check_text(input["description"], "description")
         row = self.ctx.store.update_collection(collection["id"], **columns)
         return {"artifactCollection": CollectionNode(self.ctx, row)}
 
@@ -557,7 +575,7 @@ class ArtifactMutations:
         collection = project and self.ctx.store.find_collection(
             project["id"], input["artifactCollectionName"]
         )
-        if not collection:
+        if not collection or not self.ctx.access.may_write_project(project):
             raise NotFound(f"collection {input['artifactCollectionName']} not found")
         return collection
 

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 from graphql import GraphQLSchema
 
 from ...formats.names import TAG
-from ..accounts import Accounts, PermissionDenied
 from ..automations import AutomationTables, events
 from ..automations.egress import EgressPolicy, TargetRefused
 from ..ids import decode_id, encode_id
 from ..store import NotFound, StoreError
+from ..store.accounts import Accounts, PermissionDenied
 from .artifacts import CollectionNode
 from .common import Context, InvalidRequest, check, positional_page
 from .runs import EntityNode, ProjectNode

@@ -26,12 +26,14 @@ from ...formats.names import (
     fits,
     is_alias,
     is_run_id,
+    unsafe_in_text,
 )
 from .. import blobs
 from ..filters import FilterError
 from ..ids import decode_cursor, encode_cursor
 from ..signing import URLSigner
 from ..store import LATEST, Store, StoreError
+from ..store.listings import Listing
 
 #: Features this server implements (``ServerFeaturesQuery``); the SDK takes other code
 #: paths for each, so a feature is listed only once it works end to end.
@@ -72,11 +74,12 @@ TTL_INHERIT = -1
 TTL_DISABLED = -2
 
 
-def load_schema() -> GraphQLSchema:
-    # schema.graphql, then the schema_<domain>.graphql files that extend it.
+def load_schema(*extensions: str) -> GraphQLSchema:
+    # schema.graphql, then the schema_<domain>.graphql files and ``extensions`` that extend it.
     folder = resources.files("dagster_wandb_artifacts.server")
     names = sorted(p.name for p in folder.iterdir() if p.name.startswith("schema_"))
-    sdl = "\n".join(folder.joinpath(name).read_text() for name in ["schema.graphql", *names])
+    texts = [folder.joinpath(name).read_text() for name in ["schema.graphql", *names]]
+    sdl = "\n".join([*texts, *extensions])
     schema = build_schema(sdl)
     schema.type_map["JSONString"].parse_value = _json_string  # type: ignore[attr-defined]
     schema.type_map["ArtifactCollection"].resolve_type = lambda value, *_: value.typename
@@ -126,11 +129,14 @@ class Context:
     #: The user whose key the request carries (``accounts.Viewer``); None means the
     #: server's administrator.
     viewer: Any = None
+    #: That user's rights (``store.access.Access``): every node is fetched through it.
+    access: Any = None
     #: The server's ``automations.Automations`` (its egress policy and secrets key).
     automations: Any = None
 
     def signed_url(self, method: str, path: str) -> str:
-        return f"{self.base_url}{path}?{self.signer.sign(method, path)}"
+        joint = "&" if "?" in path else "?"
+        return f"{self.base_url}{path}{joint}{self.signer.sign(method, path)}"
 
     def keep_going(self) -> None:
         """Stop the query's work (raise) once its client left or its time ran out."""
@@ -154,9 +160,13 @@ def keep_going() -> None:
         ctx.keep_going()
 
 
+# A bad name, alias, tag or text is W&B's validation error, an HTTP 400 (InvalidRequest),
+# refused before anything is written.
+
+
 def check(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not fits(pattern, value):
-        raise StoreError(
+        raise InvalidRequest(
             f"invalid {what} {value!r}: use letters, digits, '_', '-' and '.', at most "
             f"{MAX_NAME_LENGTH} characters"
         )
@@ -170,7 +180,7 @@ STORAGE_REGIONS = ("default", "coreweave-us")
 
 def check_run_id(run_id: str) -> str:
     if not is_run_id(run_id):
-        raise StoreError(
+        raise InvalidRequest(
             f"invalid run id {run_id!r}: no {''.join(sorted(RUN_ID_RESERVED))} or control "
             f"characters, no surrounding whitespace, at most {MAX_NAME_LENGTH} characters"
         )
@@ -185,10 +195,23 @@ def check_storage_region(region: str | None) -> None:
 
 def check_alias(alias: str) -> str:
     if not is_alias(alias):
-        raise StoreError(
-            f"invalid alias {alias!r}: no '/' or ':', at most {MAX_NAME_LENGTH} characters"
+        raise InvalidRequest(
+            f"invalid alias {alias!r}: no '/' or ':', no control or format characters, at "
+            f"most {MAX_NAME_LENGTH} characters"
         )
     return alias
+
+
+def check_text(text: str | None, what: str) -> str | None:
+    """Free text (a description, notes): any characters but controls other than tabs and
+    line breaks, bidirectional overrides and unpaired surrogates."""
+    if text is not None and (bad := unsafe_in_text(text)) is not None:
+        raise InvalidRequest(
+            f"invalid {what}: it holds the character U+{ord(bad):04X}; control characters "
+            "other than tabs and line breaks, bidirectional overrides and unpaired surrogates "
+            "are refused"
+        )
+    return text
 
 
 def check_metadata(metadata: str | None, max_bytes: int) -> str | None:
@@ -232,57 +255,42 @@ def ttl_to_db(ttl: int | None) -> int | None:
 
 
 class Connection:
-    """A Relay page of rows fetched by keyset (``id > cursor``), never by OFFSET."""
+    """A Relay page of a store :class:`~..store.listings.Listing`, by keyset, never OFFSET."""
 
     def __init__(
         self,
         ctx: Context,
-        sql: str,
+        listing: Listing,
         params: Sequence[Any],
         make_node: Callable[[sqlite3.Row], Any],
         *,
         after: str | None,
         first: int | None,
-        key: str = "id",
-        cursor_column: str | None = None,
-        descending: bool = False,
         edge_fields: Callable[[sqlite3.Row], dict[str, Any]] | None = None,
+        visible: Callable[[sqlite3.Row], bool] | None = None,
     ) -> None:
-        """``sql`` selects rows with a ``{where}`` placeholder that this class fills in; ``key``
-        is the SQL expression pages are ordered and cut on, and ``cursor_column`` the name of
-        that value among the selected columns (when ``key``'s own name is taken by a joined
-        table's ``id``)."""
+        """``visible`` (the caller's right to read a row's object) leaves out the rows it
+        refuses; the page's cursors still move past them."""
         keep_going()
         self._ctx = ctx
-        self._sql = sql
+        self._listing = listing
         self._params = list(params)
         limit = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
-        cursor = decode_cursor(after)
-        condition = "1"
-        page_params: list[Any] = []
-        if cursor is not None:
-            condition = f"{key} {'<' if descending else '>'} ?"
-            page_params.append(cursor)
-        order = f"{key} {'DESC' if descending else 'ASC'}"
-        rows = ctx.store.all(
-            f"{sql.format(where=condition)} ORDER BY {order} LIMIT ?",
-            [*self._params, *page_params, limit + 1],
-        )
+        rows = ctx.store.page(listing, self._params, decode_cursor(after), limit + 1)
         self._has_next = len(rows) > limit
-        self._rows = rows[:limit]
-        self._key = cursor_column or key.rsplit(".", 1)[-1]
+        self._scanned = rows[:limit]
+        self._rows = [row for row in self._scanned if visible(row)] if visible else self._scanned
+        self._key = listing.cursor_name
         self._make_node = make_node
         self._edge_fields = edge_fields
 
     def totalCount(self, info: Any) -> int:  # noqa: N802 - W&B's field name
-        return self._ctx.store.one(
-            f"SELECT COUNT(*) FROM ({self._sql.format(where='1')})", self._params
-        )[0]
+        return self._ctx.store.count(self._listing, self._params)
 
     @property
     def pageInfo(self) -> dict[str, Any]:  # noqa: N802
-        end = encode_cursor(self._rows[-1][self._key]) if self._rows else None
-        start = encode_cursor(self._rows[0][self._key]) if self._rows else None
+        end = encode_cursor(self._scanned[-1][self._key]) if self._scanned else None
+        start = encode_cursor(self._scanned[0][self._key]) if self._scanned else None
         return {
             "startCursor": start,
             "endCursor": end,

@@ -11,6 +11,7 @@ from ...formats.errors import InvalidInputError
 from ...formats.manifest import Manifest, hex_to_b64
 from .. import blobs, merging
 from ..ids import decode_id, encode_cursor, encode_id
+from ..multipart import complete_multipart
 from ..store import NotFound, StoreError
 from . import artifacts
 from .common import Context, Node, check_storage_region, md5_b64_to_hex
@@ -34,10 +35,39 @@ def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
     return f"wandb_artifacts/{birth_artifact_id}/{md5_hex}"
 
 
+def grant_path(md5_hex: str, artifact_id: int) -> str:
+    """The signed path of an upload that, once verified, lets version ``artifact_id`` list an
+    object stored for someone else."""
+    return f"/storage/obj/{md5_hex}?for={artifact_id}"
+
+
+def _base(ctx: Context, base: str | None) -> int | None:
+    """A patch manifest's base version: one the caller may read (its entries are copied)."""
+    return ctx.access.require_artifact(decode_id(base, "Artifact"))["id"] if base else None
+
+
+def _birth(ctx: Context, artifact_id: int, md5_hex: str, named: int | None) -> int | None:
+    """The birth version a committed entry records: the one its manifest (or the object)
+    names, when the caller may read it, else a version the caller reads that holds the bytes,
+    else this version when its writer uploaded them; None when none of those holds."""
+    if ctx.access.admin:
+        return named or artifact_id
+    holder = ctx.access.version_holding(md5_hex, named)
+    if holder is not None:
+        return holder["id"]
+    return artifact_id if ctx.store.granted(artifact_id, md5_hex) else None
+
+
 class ManifestNode(Node):
-    def __init__(self, ctx: Context, row: sqlite3.Row, *, with_upload: bool) -> None:
+    """A version's manifest; for a writer of a distributed version, its own patch (``patch``:
+    the patch's md5, base64), uploaded to a URL of its own."""
+
+    def __init__(
+        self, ctx: Context, row: sqlite3.Row, *, with_upload: bool, patch: str | None = None
+    ) -> None:
         super().__init__(ctx, row)
         self._with_upload = with_upload
+        self._patch = patch
 
     @property
     def id(self) -> str:
@@ -49,21 +79,24 @@ class ManifestNode(Node):
 
     @property
     def digest(self) -> str:
-        return self.row["digest"]
+        return self._patch or self.row["digest"]
 
     @property
     def file(self) -> dict[str, Any]:
         # W&B's manifest URLs end in the file's name, as the SDK's own uploads name it.
-        path = f"/storage/manifest/{self.row['artifact_id']}/wandb_manifest.json"
+        folder = f"/storage/manifest/{self.row['artifact_id']}"
+        path = f"{folder}/wandb_manifest.json"
         url = self.ctx.signed_url("GET", path)
+        if self._patch:
+            path = f"{folder}/patches/{md5_b64_to_hex(self._patch)}/wandb_manifest.json"
         return {
             "id": encode_id("File", -self.row["id"]),
             "name": self.row["name"],
             "displayName": self.row["name"],
             "url": url,
             "directUrl": url,
-            "digest": self.row["digest"],
-            "md5": self.row["digest"],
+            "digest": self.digest,
+            "md5": self.digest,
             "uploadUrl": self.ctx.signed_url("PUT", path) if self._with_upload else None,
             "uploadHeaders": [],
         }
@@ -115,9 +148,10 @@ class FileNode(Node):
     uploadHeaders: list[str] = []  # noqa: N815, RUF012
 
     @property
-    def artifact(self) -> artifacts.ArtifactNode:
-        birth = self.row["birth_artifact_id"] or self.row["artifact_id"]
-        return artifacts.ArtifactNode(self.ctx, self.ctx.store.get("artifacts", birth))
+    def artifact(self) -> artifacts.ArtifactNode | None:
+        """The version that first stored the file, when the caller may read it."""
+        row = self.ctx.access.artifact(self.row["birth_artifact_id"] or self.row["artifact_id"])
+        return artifacts.ArtifactNode(self.ctx, row) if row else None
 
 
 class FileMutations:
@@ -126,6 +160,7 @@ class FileMutations:
     ctx: Context
 
     def createRunFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        self.ctx.access.write_named(input["entityName"], input["projectName"])
         run = self.ctx.store.require_run(
             input["entityName"], input["projectName"], input["runName"]
         )
@@ -142,16 +177,16 @@ class FileMutations:
         base = input.get("baseArtifactID")
         if input["digest"]:  # the SDK creates it without one, and sends it with the update
             md5_b64_to_hex(input["digest"])
-        artifact_id = decode_id(input["artifactID"], "Artifact")
-        merging.fold_patch(self.ctx.store, self.ctx.blobs, artifact_id)
+        access = self.ctx.access
+        artifact_id = access.writable_artifact(decode_id(input["artifactID"], "Artifact"))["id"]
         row = self.ctx.store.upsert_manifest(
             artifact_id,
             name=input["name"],
             digest=input["digest"],
             manifest_type=input.get("type") or "FULL",
-            base_artifact_id=decode_id(base, "Artifact") if base else None,
+            base_artifact_id=_base(self.ctx, base),
         )
-        return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
+        return {"artifactManifest": self._uploadable(row, input["digest"])}
 
     def updateArtifactManifest(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         current = self.ctx.store.get(
@@ -159,23 +194,32 @@ class FileMutations:
         )
         if current is None:
             raise NotFound("artifact manifest not found")
+        self.ctx.access.writable_artifact(current["artifact_id"])
         base = input.get("baseArtifactID")
         if input.get("digest"):
             md5_b64_to_hex(input["digest"])
-        merging.fold_patch(self.ctx.store, self.ctx.blobs, current["artifact_id"])
         row = self.ctx.store.upsert_manifest(
             current["artifact_id"],
             name=current["name"],
             digest=input.get("digest") or current["digest"],
             manifest_type=current["type"],
-            base_artifact_id=decode_id(base, "Artifact") if base else current["base_artifact_id"],
+            base_artifact_id=_base(self.ctx, base) if base else current["base_artifact_id"],
         )
-        return {"artifactManifest": ManifestNode(self.ctx, row, with_upload=True)}
+        return {"artifactManifest": self._uploadable(row, input.get("digest"))}
+
+    def _uploadable(self, row: sqlite3.Row, digest: str | None) -> ManifestNode:
+        """The manifest with its upload URL: a ``PATCH`` one (a distributed version's writer)
+        declares its own patch, which no other writer's upload can replace."""
+        if row["type"] != "PATCH" or not digest:
+            return ManifestNode(self.ctx, row, with_upload=True)
+        self.ctx.store.declare_patch(row["artifact_id"], md5_b64_to_hex(digest))
+        return ManifestNode(self.ctx, row, with_upload=True, patch=digest)
 
     def createArtifactFiles(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        store = self.ctx.store
+        store, access = self.ctx.store, self.ctx.access
         check_storage_region(input.get("storageRegion"))
         nodes = []
+        held: dict[int, list[str]] = {}
         # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
         # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
         if input.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
@@ -183,9 +227,12 @@ class FileMutations:
         for spec in input["artifactFiles"]:
             if spec.get("digest") not in (None, spec["md5"]):
                 raise InvalidInputError(f"{spec['name']}: digest and md5 differ")
-            artifact = store.require_artifact(decode_id(spec["artifactID"], "Artifact"))
+            artifact = access.writable_artifact(decode_id(spec["artifactID"], "Artifact"))
             md5_hex = md5_b64_to_hex(spec["md5"])
             blob = store.blob(md5_hex)
+            # Deduplicated only through a version the caller may read: an md5 alone grants
+            # nothing, so bytes stored for others are uploaded again (and checked).
+            birth = blob and access.version_holding(md5_hex, blob["birth_artifact_id"])
             node: dict[str, Any] = {
                 "name": spec["name"],
                 "displayName": spec["name"],
@@ -195,11 +242,16 @@ class FileMutations:
                 "uploadHeaders": [],
                 "uploadMultipartUrls": None,
             }
-            birth = artifact
-            if blob is not None:
-                birth = store.get("artifacts", blob["birth_artifact_id"] or artifact["id"])
+            if blob is not None and (birth is not None or access.admin):
+                birth = birth or artifact
             else:
-                node["uploadUrl"] = self.ctx.signed_url("PUT", f"/storage/obj/{md5_hex}")
+                birth = artifact
+                path = f"/storage/obj/{md5_hex}"
+                if blob is None:
+                    held.setdefault(artifact["id"], []).append(md5_hex)
+                else:  # stored for another: the upload proves the caller holds the bytes
+                    path = grant_path(md5_hex, artifact["id"])
+                node["uploadUrl"] = self.ctx.signed_url("PUT", path)
                 node["uploadHeaders"] = [f"Content-MD5:{spec['md5']}"]
                 parts = spec.get("uploadPartsInput")
                 if parts:
@@ -208,6 +260,8 @@ class FileMutations:
             node["id"] = encode_id("File", 0)
             node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
             nodes.append(node)
+        for artifact_id, md5s in held.items():
+            store.grant_objects(artifact_id, md5s)
         edges = [{"node": node, "cursor": encode_cursor(i)} for i, node in enumerate(nodes)]
         return {
             "files": {
@@ -236,18 +290,31 @@ class FileMutations:
         }
 
     def completeMultipartUploadArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        from ..files import complete_multipart
-
-        md5_hex = complete_multipart(self.ctx, input["uploadID"], input["completedParts"])
+        md5_hex = complete_multipart(
+            self.ctx.store,
+            self.ctx.blobs,
+            self.ctx.access,
+            input["uploadID"],
+            input["completedParts"],
+        )
         return {"digest": hex_to_b64(md5_hex)}
 
     def commitArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        store = self.ctx.store
-        artifact_id = decode_id(input["artifactID"], "Artifact")
-        artifact = store.require_artifact(artifact_id)
+        store, access = self.ctx.store, self.ctx.access
+        artifact = access.writable_artifact(decode_id(input["artifactID"], "Artifact"))
+        artifact_id = artifact["id"]
         if artifact["state"] == "COMMITTED":
             return {"artifact": artifacts.ArtifactNode(self.ctx, artifact)}
         manifest_row = store.manifest_of(artifact_id)
+        if manifest_row is not None and manifest_row["type"] == "PATCH":
+            row = merging.finish_distributed(
+                store,
+                self.ctx.blobs,
+                artifact_id,
+                lambda data: check_storage_region(_storage_region(data)),
+                lambda whole: _stored_files(self.ctx, whole, artifact_id),
+            )
+            return {"artifact": artifacts.ArtifactNode(self.ctx, row)}
         if manifest_row is None or not manifest_row["uploaded"]:
             raise StoreError("upload the artifact's manifest before committing it")
         with self.ctx.blobs.open(blobs.manifest_key(artifact_id)) as file:
@@ -263,31 +330,42 @@ class FileMutations:
             raise StoreError(
                 f"the manifest's digest {digest} differs from the artifact's {artifact['digest']}"
             )
-        manifest = whole or manifest
-        files = []
-        for entry in manifest:
-            birth = entry.birth_artifact_id
-            birth_id = decode_id(birth, "Artifact") if birth else None
-            if entry.ref is None:
-                md5_hex = md5_b64_to_hex(entry.digest)
-                blob = store.blob(md5_hex)
-                if blob is None or blob["size"] != entry.size:
-                    raise StoreError(
-                        f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
-                    )
-                birth_id = birth_id or blob["birth_artifact_id"] or artifact_id
-                if blob["birth_artifact_id"] is None:
-                    with store.write() as db:
-                        db.execute(
-                            "UPDATE blobs SET birth_artifact_id = ? WHERE md5 = ?",
-                            (birth_id, md5_hex),
-                        )
-                files.append((entry.path, md5_hex, entry.size, None, birth_id))
-            else:
-                files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
+        files = _stored_files(self.ctx, whole or manifest, artifact_id)
         if whole is not None:
-            merging.keep_merged(store, self.ctx.blobs, manifest_row, whole)
+            merging.keep_merged(store, self.ctx.blobs, artifact_id, whole)
         row = store.commit_artifact(
             artifact_id, files, digest=digest if whole is None else whole.digest()
         )
         return {"artifact": artifacts.ArtifactNode(self.ctx, row)}
+
+
+def _stored_files(
+    ctx: Context, manifest: Manifest, artifact_id: int
+) -> list[tuple[str, str | None, int, str | None, int | None]]:
+    """The rows of a version's files, from its whole manifest: each stored file must have
+    been uploaded whole, for this version unless the caller reads another that holds it; the
+    first version to hold an object becomes its birth version."""
+    store = ctx.store
+    files = []
+    for entry in manifest:
+        birth = entry.birth_artifact_id
+        birth_id = decode_id(birth, "Artifact") if birth else None
+        if entry.ref is None:
+            md5_hex = md5_b64_to_hex(entry.digest)
+            blob = store.blob(md5_hex)
+            if blob is None or blob["size"] != entry.size:
+                raise StoreError(
+                    f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
+                )
+            birth_id = _birth(ctx, artifact_id, md5_hex, birth_id or blob["birth_artifact_id"])
+            if birth_id is None:
+                raise StoreError(
+                    f"file {entry.path!r} was not uploaded for this version: upload its "
+                    "bytes, then commit"
+                )
+            if blob["birth_artifact_id"] is None:
+                store.set_birth(md5_hex, birth_id)
+            files.append((entry.path, md5_hex, entry.size, None, birth_id))
+        else:
+            files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
+    return files

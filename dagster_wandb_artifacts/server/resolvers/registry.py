@@ -6,7 +6,7 @@ from typing import Any
 
 from ...formats.names import NAME
 from ..ids import decode_id
-from ..store import NotFound, StoreError
+from ..store import StoreError
 from . import artifacts
 from .common import Context, check, check_alias
 
@@ -17,16 +17,14 @@ class RegistryMutations:
     ctx: Context
 
     def linkArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        store = self.ctx.store
+        store, access = self.ctx.store, self.ctx.access
         if not input.get("artifactID"):
             raise StoreError("linkArtifact needs artifactID")
-        artifact_id = decode_id(input["artifactID"], "Artifact")
+        artifact_id = access.require_artifact(decode_id(input["artifactID"], "Artifact"))["id"]
         if input.get("artifactPortfolioID"):
-            portfolio = store.get(
-                "collections", decode_id(input["artifactPortfolioID"], "ArtifactPortfolio")
+            portfolio = access.writable_collection(
+                decode_id(input["artifactPortfolioID"], "ArtifactPortfolio"), "portfolio"
             )
-            if portfolio is None:
-                raise NotFound("no such portfolio")
             project = store.get("projects", portfolio["project_id"])
             entity = store.get("entities", project["entity_id"])["name"]
             target = (entity, project["name"], portfolio["name"])
@@ -43,6 +41,7 @@ class RegistryMutations:
                 check(NAME, names[2], "portfolio name"),
             )
         aliases = [check_alias(a["alias"]) for a in input.get("aliases") or []]
+        access.write_named(target[0], target[1])
         membership = store.link_artifact(artifact_id, *target, aliases)
         collection = store.get("collections", membership["collection_id"])
         return {
@@ -51,8 +50,9 @@ class RegistryMutations:
         }
 
     def unlinkArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        self.ctx.store.unlink_artifact(
-            decode_id(input["artifactID"], "Artifact"),
+        portfolio = self.ctx.access.writable_collection(
             decode_id(input["artifactPortfolioID"], "ArtifactPortfolio", "ArtifactCollection"),
+            "portfolio",
         )
+        self.ctx.store.unlink_artifact(decode_id(input["artifactID"], "Artifact"), portfolio["id"])
         return {"success": True, "artifactID": input["artifactID"]}

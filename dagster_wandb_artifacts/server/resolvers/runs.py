@@ -10,11 +10,10 @@ from typing import Any
 
 from ...formats.errors import InvalidInputError
 from ...formats.names import NAME, TYPE_NAME
-from .. import registry
-from ..accounts import Accounts
 from ..filters import RUNS, run_document
 from ..ids import decode_id, encode_id
-from ..store import NotFound
+from ..store import listings, registry
+from ..store.accounts import Accounts
 from . import artifacts
 from .common import (
     FEATURES,
@@ -24,6 +23,7 @@ from .common import (
     Node,
     check,
     check_run_id,
+    check_text,
     positional_page,
     searched,
     server_version,
@@ -78,13 +78,14 @@ class EntityNode(Node):
         return UserNode(self.ctx, organizations=[self.organization])
 
     def _projects(self, filters: str | None, order: str | None = None) -> list[sqlite3.Row]:
+        readable = self.ctx.access.readable_projects
         if self._registry_view:
-            return searched(
-                lambda: registry.registries(self.ctx.store, self.row["id"], filters, order)
+            return readable(
+                searched(
+                    lambda: registry.registries(self.ctx.store, self.row["id"], filters, order)
+                )
             )
-        rows = self.ctx.store.all(
-            "SELECT * FROM projects WHERE entity_id = ? ORDER BY id", (self.row["id"],)
-        )
+        rows = readable(self.ctx.store.projects_of_entity(self.row["id"]))
         return searched(
             lambda: registry.REGISTRIES.select(
                 ((registry.registry_document(row), row) for row in rows), filters, order
@@ -108,7 +109,7 @@ class EntityNode(Node):
 
     def project(self, info: Any, name: str | None = None) -> ProjectNode | None:
         row = self.ctx.store.find_project(self.row["name"], name) if name else None
-        return ProjectNode(self.ctx, row) if row else None
+        return ProjectNode(self.ctx, row) if self.ctx.access.may_read_project(row) else None
 
     def _collections(
         self, project_filters: str | None, filters: str | None, order: str | None, kinds: Any
@@ -217,9 +218,7 @@ class ProjectNode(Node):
         return UserNode(self.ctx)
 
     def _runs(self, filters: str | None, order: str | None) -> list[sqlite3.Row]:
-        rows = self.ctx.store.all(
-            "SELECT * FROM runs WHERE project_id = ? ORDER BY id", (self.row["id"],)
-        )
+        rows = self.ctx.store.runs_of_project(self.row["id"])
         return searched(
             lambda: RUNS.select(((run_document(row), row) for row in rows), filters, order)
         )
@@ -259,7 +258,7 @@ class ProjectNode(Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT * FROM artifact_types WHERE project_id = ? AND {where}",
+            listings.ARTIFACT_TYPES_OF_PROJECT,
             [self.row["id"]],
             lambda row: artifacts.ArtifactTypeNode(self.ctx, row),
             after=after,
@@ -380,23 +379,21 @@ class RunNode(RunHistoryFields, Node):
         return self.row["heartbeat_at"]
 
     @property
-    def project(self) -> ProjectNode:
-        return ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return ProjectNode(self.ctx, row) if row else None
 
     def outputArtifacts(  # noqa: N802
         self, info: Any, after: str | None = None, first: int | None = None
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT o.id AS output_id, a.* FROM artifact_outputs o "
-            "JOIN artifacts a ON a.id = o.artifact_id "
-            "WHERE o.run_id = ? AND a.state = 'COMMITTED' AND {where}",
+            listings.RUN_OUTPUTS,
             [self.row["id"]],
             lambda row: artifacts.ArtifactNode(self.ctx, row),
             after=after,
             first=first,
-            key="o.id",
-            cursor_column="output_id",
+            visible=lambda row: self.ctx.access.may_read_artifact(row["id"]),
         )
 
     def inputArtifacts(  # noqa: N802
@@ -404,15 +401,13 @@ class RunNode(RunHistoryFields, Node):
     ) -> Connection:
         return Connection(
             self.ctx,
-            "SELECT u.id AS use_id, u.used_as, a.* FROM artifact_uses u "
-            "JOIN artifacts a ON a.id = u.artifact_id WHERE u.run_id = ? AND {where}",
+            listings.RUN_INPUTS,
             [self.row["id"]],
             lambda row: artifacts.ArtifactNode(self.ctx, row),
             after=after,
             first=first,
-            key="u.id",
-            cursor_column="use_id",
             edge_fields=lambda row: {"usedAs": [row["used_as"]] if row["used_as"] else []},
+            visible=lambda row: self.ctx.access.may_read_artifact(row["id"]),
         )
 
 
@@ -452,7 +447,7 @@ class RunQueries:
         if not name:
             return None
         row = self.ctx.store.find_project(entityName or self.ctx.entity, name)
-        return ProjectNode(self.ctx, row) if row else None
+        return ProjectNode(self.ctx, row) if self.ctx.access.may_read_project(row) else None
 
     model = project
 
@@ -463,16 +458,15 @@ class RunQueries:
         after: str | None = None,
         first: int | None = None,
     ) -> Connection:
-        entity = self.ctx.store.one(
-            "SELECT * FROM entities WHERE name = ?", (entityName or self.ctx.entity,)
-        )
+        entity = self.ctx.store.find_entity(entityName or self.ctx.entity)
         return Connection(
             self.ctx,
-            "SELECT * FROM projects WHERE entity_id = ? AND {where}",
+            listings.PROJECTS_OF_ENTITY,
             [entity["id"] if entity else -1],
             lambda row: ProjectNode(self.ctx, row),
             after=after,
             first=first,
+            visible=self.ctx.access.may_read_project,
         )
 
     models = projects
@@ -483,28 +477,28 @@ class RunQueries:
 
     def upsertBucket(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         store = self.ctx.store
-        entity = input.get("entityName") or self.ctx.entity
+        viewer = self.ctx.viewer
+        entity = input.get("entityName") or (viewer.default_entity if viewer else self.ctx.entity)
         project = input.get("modelName") or "uncategorized"
         name = input.get("name")
         if input.get("id"):
-            existing = store.get("runs", decode_id(input["id"], "Run"))
-            if existing is None:
-                raise NotFound(f"run {input['id']} not found")
+            existing = self.ctx.access.writable_run(decode_id(input["id"], "Run"))
             project_row = store.get("projects", existing["project_id"])
             entity = store.get("entities", project_row["entity_id"])["name"]
             project, name = project_row["name"], existing["name"]
         name = name or secrets.token_hex(4)
         check_run_id(name)
         check(NAME, project, "project name")
+        self.ctx.access.write_named(entity, project)
         tags = input.get("tags")
         row, inserted = store.upsert_run(
             entity,
             project,
             name,
             {
-                "display_name": input.get("displayName"),
-                "description": input.get("description"),
-                "notes": input.get("notes"),
+                "display_name": check_text(input.get("displayName"), "display name"),
+                "description": check_text(input.get("description"), "description"),
+                "notes": check_text(input.get("notes"), "notes"),
                 "group_name": input.get("groupName"),
                 "job_type": input.get("jobType"),
                 "config": input.get("config"),
@@ -527,18 +521,26 @@ class RunQueries:
             check(TYPE_NAME, spec["name"], "artifact type")
             for spec in input.get("artifactTypes") or []
         ]
+        entity = input.get("entityName") or self.ctx.entity
+        self.ctx.access.write_named(entity, name)
+        self.ctx.access.named_registry(entity, name, "create or change")
         row, inserted = self.ctx.store.upsert_project(
-            input.get("entityName") or self.ctx.entity,
+            entity,
             name,
-            description=input.get("description"),
+            description=check_text(input.get("description"), "description"),
             access=access,
             allow_all_types=input.get("allowAllArtifactTypesInRegistry"),
             types=types,
         )
+        if inserted:
+            creator = getattr(self.ctx, "viewer", None)
+            self.ctx.store.project_created(row, creator.id if creator else 0, self.ctx.entity)
         node = ProjectNode(self.ctx, row)
         return {"project": node, "model": node, "inserted": inserted}
 
     def renameProject(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        self.ctx.access.write_named(input["entityName"], input["oldProjectName"])
+        self.ctx.access.named_registry(input["entityName"], input["oldProjectName"], "rename")
         row = self.ctx.store.rename_project(
             input["entityName"],
             input["oldProjectName"],
@@ -548,8 +550,7 @@ class RunQueries:
         return {"project": node, "model": node, "inserted": False}
 
     def deleteModel(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        project_id = decode_id(input["id"], "Project")
-        if self.ctx.store.get("projects", project_id) is None:
-            raise NotFound("project not found")
-        self.ctx.store.delete_project(project_id)
+        project = self.ctx.access.writable_project(decode_id(input["id"], "Project"), "project")
+        self.ctx.access.change_registry(project, "delete")
+        self.ctx.store.delete_project(project["id"])
         return {"success": True}

@@ -13,9 +13,9 @@ from typing import Any
 from graphql import GraphQLSchema
 
 from ...formats.names import NAME
-from ..accounts import Accounts, PermissionDenied, Viewer
 from ..ids import encode_id
 from ..store import NotFound, StoreError
+from ..store.accounts import Accounts, PermissionDenied, Viewer
 from .common import Context, check, positional_page
 from .runs import EntityNode, ProjectNode
 
@@ -42,7 +42,8 @@ class UserView:
         self.ctx = ctx
         self.user = user
         self.id = encode_id("User", user.id)
-        self.name = self.username = self.entity = user.username
+        self.name = self.username = user.username
+        self.entity = user.default_entity or user.username
         self.email = user.email
         self.admin = user.admin
         self.flags = "{}"
@@ -52,7 +53,7 @@ class UserView:
 
     def teams(self, info: Any, after: str | None = None, first: int | None = None) -> dict:
         names = sorted(self.user.entities - {self.user.username})
-        rows = [self.ctx.store.one("SELECT * FROM entities WHERE name = ?", (n,)) for n in names]
+        rows = [self.ctx.store.find_entity(name) for name in names]
         return positional_page(
             [row for row in rows if row is not None],
             lambda row: EntityNode(self.ctx, row),
@@ -73,8 +74,14 @@ class UserMutations:
         after: str | None = None,
         first: int | None = None,
     ) -> dict[str, Any]:
-        _require_admin(self.ctx, "search users")
-        found = _accounts(self.ctx).find_users(query)
+        accounts = _accounts(self.ctx)
+        if _viewer(self.ctx).admin:
+            found = accounts.find_users(query)
+        else:
+            # A plain user finds a user it names exactly (to add it to a registry), with no
+            # error, and cannot list or search the others.
+            exact = accounts.find_user(query) if query else None
+            found = [exact] if exact is not None else []
         return positional_page(found, lambda u: UserView(self.ctx, u), after=after, first=first)
 
     def createUser(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
@@ -97,24 +104,24 @@ class UserMutations:
         }
 
     def createTeam(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
+        # W&B: an organization's administrators create its teams (so no user claims a team's
+        # name before its owners do), naming the team's admin, by default themselves.
+        _require_admin(self.ctx, "create teams")
         accounts = _accounts(self.ctx)
         name = check(NAME, input["teamName"], "team name")
         admin_name = input.get("teamAdminUserName")
-        viewer = _viewer(self.ctx)
         if admin_name:
             found = accounts.find_user(admin_name)
             if found is None:
                 raise NotFound(f"no user named {admin_name!r}")
-            if not viewer.admin and found.id != viewer.id:
-                raise PermissionDenied("permission denied: name yourself as the team's admin")
             admin_id = found.id
         else:
-            admin_id = viewer.id or None
+            admin_id = _viewer(self.ctx).id or None
         return {"entity": EntityNode(self.ctx, accounts.create_team(name, admin_id))}
 
     def createInvite(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         accounts = _accounts(self.ctx)
-        team = self.ctx.store.one("SELECT * FROM entities WHERE name = ?", (input["entityName"],))
+        team = self.ctx.store.find_entity(input["entityName"])
         if team is None or not accounts.is_team(team["id"]):
             raise NotFound(f"no team named {input['entityName']!r}")
         viewer = _viewer(self.ctx)
@@ -177,12 +184,7 @@ def _viewer_projects(
 ) -> dict[str, Any]:
     """The projects of every entity the viewer may use."""
     ctx: Context = info.context
-    viewer = _viewer(ctx)
-    rows = ctx.store.all(
-        "SELECT p.*, e.name AS entity_name FROM projects p "
-        "JOIN entities e ON e.id = p.entity_id ORDER BY p.id"
-    )
-    mine = [row for row in rows if viewer.may_use(row["entity_name"], row["name"], ctx.entity)]
+    mine = ctx.access.readable_projects(ctx.store.all_projects())
     return positional_page(mine, lambda row: ProjectNode(ctx, row), after=after, first=first)
 
 

@@ -74,6 +74,18 @@ CREATE TABLE IF NOT EXISTS manifests (
     id INTEGER PRIMARY KEY, artifact_id INTEGER NOT NULL UNIQUE REFERENCES artifacts(id),
     name TEXT NOT NULL, digest TEXT NOT NULL, type TEXT NOT NULL, base_artifact_id INTEGER,
     uploaded INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS manifest_patches (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id), digest TEXT NOT NULL,
+    upload_order INTEGER, created_at TEXT NOT NULL, PRIMARY KEY (artifact_id, digest));
+CREATE TABLE IF NOT EXISTS project_user_members (
+    project_id INTEGER NOT NULL REFERENCES projects(id), user_id INTEGER NOT NULL,
+    role TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (project_id, user_id));
+CREATE TABLE IF NOT EXISTS project_team_members (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    entity_id INTEGER NOT NULL REFERENCES entities(id), role TEXT NOT NULL,
+    created_at TEXT NOT NULL, PRIMARY KEY (project_id, entity_id));
+CREATE TABLE IF NOT EXISTS user_default_entities (
+    user_id INTEGER PRIMARY KEY, entity_id INTEGER NOT NULL REFERENCES entities(id));
 CREATE TABLE IF NOT EXISTS blobs (
     md5 TEXT PRIMARY KEY, size INTEGER NOT NULL, birth_artifact_id INTEGER,
     created_at TEXT NOT NULL);
@@ -93,6 +105,9 @@ CREATE TABLE IF NOT EXISTS artifact_outputs (
 CREATE TABLE IF NOT EXISTS run_files (
     id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
     size INTEGER, UNIQUE (run_id, name));
+CREATE TABLE IF NOT EXISTS object_grants (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts(id), md5 TEXT NOT NULL,
+    PRIMARY KEY (artifact_id, md5));
 CREATE TABLE IF NOT EXISTS multipart_uploads (
     id TEXT PRIMARY KEY, md5 TEXT NOT NULL, artifact_id INTEGER NOT NULL,
     parts TEXT NOT NULL, created_at TEXT NOT NULL);

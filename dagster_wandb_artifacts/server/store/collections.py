@@ -29,6 +29,12 @@ class CollectionRows(StoreBase):
             "SELECT * FROM artifact_types WHERE project_id = ? AND name = ?", (project_id, name)
         )
 
+    def collections_of_type(self, type_id: int) -> list[sqlite3.Row]:
+        return self.all(
+            "SELECT * FROM collections WHERE type_id = ? AND state = 'READY' ORDER BY id",
+            (type_id,),
+        )
+
     def find_collection(self, project_id: int, name: str) -> sqlite3.Row | None:
         return self.one(
             "SELECT * FROM collections WHERE project_id = ? AND name = ? AND state = 'READY'",

@@ -32,6 +32,22 @@ class RunRows(StoreBase):
                 "SELECT * FROM projects WHERE entity_id = ? AND name = ?", (entity_id, project)
             ).fetchone()
 
+    def find_entity(self, name: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM entities WHERE name = ?", (name,))
+
+    def projects_of_entity(self, entity_id: int) -> list[sqlite3.Row]:
+        return self.all("SELECT * FROM projects WHERE entity_id = ? ORDER BY id", (entity_id,))
+
+    def all_projects(self) -> list[sqlite3.Row]:
+        """Every project, with its entity's name as ``entity_name``."""
+        return self.all(
+            "SELECT p.*, e.name AS entity_name FROM projects p "
+            "JOIN entities e ON e.id = p.entity_id ORDER BY p.id"
+        )
+
+    def runs_of_project(self, project_id: int) -> list[sqlite3.Row]:
+        return self.all("SELECT * FROM runs WHERE project_id = ? ORDER BY id", (project_id,))
+
     def find_project(self, entity: str, project: str) -> sqlite3.Row | None:
         return self.one(
             "SELECT p.* FROM projects p JOIN entities e ON e.id = p.entity_id "

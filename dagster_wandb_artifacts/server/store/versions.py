@@ -23,12 +23,20 @@ from .base import (
     update_row,
 )
 from .collections import CollectionRows
+from .listings import ListingRows
+from .members import MemberRows
+from .objects import ObjectRows
+from .patches import PatchRows
 from .runs import RunRows
 
 
-class Store(RunRows, CollectionRows, StoreBase):
+class Store(
+    RunRows, CollectionRows, PatchRows, MemberRows, ObjectRows, ListingRows, StoreBase
+):
     """All metadata reads and writes of the embedded server: runs and projects
-    (:class:`RunRows`), collections, links and tags (:class:`CollectionRows`), and here the
+    (:class:`RunRows`), collections, links and tags (:class:`CollectionRows`), the patches of
+    distributed versions (:class:`PatchRows`), project members and default entities
+    (:class:`MemberRows`), and here the
     versions themselves, their manifests, stored objects and multipart uploads."""
 
     def latest_of(self, collection_id: int) -> sqlite3.Row | None:

@@ -8,7 +8,9 @@ import secrets
 import sqlite3
 from typing import Any
 
-from .store import Store, StoreError, now
+from .access import Access
+from .base import NotFound, StoreError, now
+from .versions import Store
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sweeps (
@@ -178,6 +180,27 @@ class Workspace:
             )
         return int(cursor.lastrowid or 0)
 
-    def delete_queues(self, queue_ids: list[int]) -> None:
+    def delete_queues(self, access: Access, queue_ids: list[int]) -> None:
+        """Delete queues, each of a project the caller may write (else none is deleted)."""
         with self.store.write() as db:
+            for queue_id in queue_ids:
+                queue = self.store.get("run_queues", queue_id)
+                if queue is None or access.project(queue["project_id"]) is None:
+                    raise NotFound(f"run queue {queue_id} not found")
+                access.writable_project(queue["project_id"], "run queue")
             db.executemany("DELETE FROM run_queues WHERE id = ?", [(q,) for q in queue_ids])
+
+    def sweep(self, project_id: int, name: str) -> sqlite3.Row | None:
+        return self.store.one(
+            "SELECT * FROM sweeps WHERE project_id = ? AND name = ?", (project_id, name)
+        )
+
+    def queue(self, project_id: int, name: str) -> sqlite3.Row | None:
+        return self.store.one(
+            "SELECT * FROM run_queues WHERE project_id = ? AND name = ?", (project_id, name)
+        )
+
+    def queues(self, project_id: int) -> list[sqlite3.Row]:
+        return self.store.all(
+            "SELECT * FROM run_queues WHERE project_id = ? ORDER BY id", (project_id,)
+        )

@@ -15,8 +15,9 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from ..formats.names import REGISTRY_PREFIX
-from .store import NotFound, Store, StoreError, now
+from ...formats.names import REGISTRY_PREFIX
+from .base import NotFound, StoreError, now
+from .versions import Store
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS users (
@@ -51,6 +52,9 @@ class Viewer:
     admin: bool
     #: Its own entity and its teams', by name.
     entities: frozenset[str]
+    #: Where its runs go when a request names no entity: its own, or one it chose
+    #: (``updateUser``).
+    default_entity: str = ""
 
     def may_use(self, entity: str, project: str | None, org_entity: str) -> bool:
         if self.admin or entity in self.entities:
@@ -81,7 +85,9 @@ class Accounts:
         self.admin_entity = admin_entity
 
     def administrator(self) -> Viewer:
-        return Viewer(0, self.admin_entity, None, True, frozenset({self.admin_entity}))
+        return Viewer(
+            0, self.admin_entity, None, True, frozenset({self.admin_entity}), self.admin_entity
+        )
 
     def viewer_for_key(self, key: str) -> Viewer | None:
         row = self.store.one(
@@ -103,6 +109,7 @@ class Accounts:
             row["email"],
             bool(row["admin"]),
             frozenset(e[0] for e in entities),
+            self.store.default_entity(row["id"]) or row["username"],
         )
 
     def create_user(self, email: str, admin: bool = False, username: str | None = None) -> Viewer:

@@ -1,5 +1,7 @@
-"""Read queries of the web UI: each page's rows, paged in SQL so that a collection of
-10,000 versions or a version of 100,000 files costs one page's worth of work."""
+"""Read queries of the web UI (browsing projects, collections, versions, files, runs and
+lineage): each page's rows, paged in SQL so that a collection of 10,000 versions or a version
+of 100,000 files costs one page's worth of work. Every row a page shows is of a project the
+viewer may use (``usable``, the caller's right from :mod:`.access`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from .store import Store
+from .versions import Store
 
 #: Versions, runs or files on one page.
 PAGE_SIZE = 50
@@ -453,3 +455,41 @@ def registries_of(store: Store, entity: str, prefix: str) -> list[sqlite3.Row]:
         "ON e.id = p.entity_id WHERE e.name = ? AND instr(p.name, ?) = 1 ORDER BY p.name",
         (entity, prefix),
     )
+
+
+#: The SQL of a lineage node's neighbours, by its kind and direction: the neighbour's kind,
+#: and their IDs and owners.
+_NEIGHBOURS = {
+    ("artifact", True): (
+        "run",
+        f"SELECT r.id, {OWNER} FROM artifacts a JOIN runs r ON r.id = a.created_by_run_id "
+        "JOIN projects p ON p.id = r.project_id JOIN entities e ON e.id = p.entity_id "
+        "WHERE a.id = ?",
+    ),
+    ("artifact", False): (
+        "run",
+        f"SELECT u.run_id, {OWNER} FROM artifact_uses u {RUN_JOIN}"
+        "WHERE u.artifact_id = ? ORDER BY u.id",
+    ),
+    ("run", True): (
+        "artifact",
+        f"SELECT a.id, {OWNER} FROM artifact_uses u JOIN artifacts a ON a.id = u.artifact_id "
+        f"{HOME_JOIN}WHERE u.run_id = ? AND a.state = 'COMMITTED' ORDER BY u.id",
+    ),
+    ("run", False): (
+        "artifact",
+        f"SELECT a.id, {OWNER} FROM artifacts a {HOME_JOIN}"
+        "WHERE a.created_by_run_id = ? AND a.state = 'COMMITTED' ORDER BY a.id",
+    ),
+}
+
+
+def lineage_neighbours(
+    store: Store, key: tuple[str, int], upstream: bool, usable: Usable, limit: int
+) -> tuple[list[tuple[str, int]], int]:
+    """Up to ``limit`` neighbours of a lineage node the viewer may use, and how many it may
+    use in all."""
+    kind, node_id = key
+    neighbour, sql = _NEIGHBOURS[kind, upstream]
+    rows, total = usable_rows(store, sql, (node_id,), usable, limit)
+    return [(neighbour, row[0]) for row in rows], total

@@ -1,4 +1,5 @@
-"""Sweeps, reports, custom charts and Launch queues over GraphQL (see :mod:`..workspace`).
+"""Sweeps, reports, custom charts and Launch queues over GraphQL (see
+:mod:`..store.workspace`).
 
 Stored and served so the SDK's calls succeed; nothing runs: ``pushToRunQueue`` (launching a
 job) is refused, and sweep agents find no ``createAgent``.
@@ -15,10 +16,10 @@ from graphql import GraphQLSchema
 
 from ...formats.names import NAME
 from ..ids import decode_id, encode_id
+from ..resolvers.common import Context, check, positional_page
+from ..resolvers.runs import EntityNode, ProjectNode
 from ..store import NotFound, StoreError
-from ..workspace import Workspace
-from .common import Context, check, positional_page
-from .runs import EntityNode, ProjectNode
+from ..store.workspace import Workspace
 
 LAUNCH_UNSUPPORTED = (
     "Launch is not supported by this server: run queues are stored, but nothing is ever "
@@ -32,6 +33,7 @@ def _workspace(ctx: Context) -> Workspace:
 
 def _project(ctx: Context, entity: str | None, project: str | None) -> sqlite3.Row:
     check(NAME, project or "", "project name")
+    ctx.access.write_named(entity or ctx.entity, project or "")
     return ctx.store.ensure_project(entity or ctx.entity, project or "")
 
 
@@ -64,8 +66,9 @@ class SweepNode:
         return _workspace(self.ctx).run_count(self.row)
 
     @property
-    def project(self) -> ProjectNode:
-        return ProjectNode(self.ctx, self.ctx.store.get("projects", self.row["project_id"]))
+    def project(self) -> ProjectNode | None:
+        row = self.ctx.access.project(self.row["project_id"])
+        return ProjectNode(self.ctx, row) if row else None
 
 
 def _view(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
@@ -203,7 +206,7 @@ class WorkspaceMutations:
 
     def deleteRunQueues(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         ids = [decode_id(queue_id, "RunQueue") for queue_id in input["queueIDs"]]
-        _workspace(self.ctx).delete_queues(ids)
+        _workspace(self.ctx).delete_queues(self.ctx.access, ids)
         return {"success": True}
 
     def pushToRunQueue(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
@@ -219,9 +222,7 @@ class WorkspaceMutations:
 
 
 def _sweep(project: ProjectNode, info: Any, sweepName: str) -> SweepNode | None:  # noqa: N803
-    row = project.ctx.store.one(
-        "SELECT * FROM sweeps WHERE project_id = ? AND name = ?", (project.row["id"], sweepName)
-    )
+    row = _workspace(project.ctx).sweep(project.row["id"], sweepName)
     return SweepNode(project.ctx, row) if row else None
 
 
@@ -253,16 +254,12 @@ def _all_views(
 
 
 def _run_queue(project: ProjectNode, info: Any, name: str) -> dict[str, Any] | None:
-    row = project.ctx.store.one(
-        "SELECT * FROM run_queues WHERE project_id = ? AND name = ?", (project.row["id"], name)
-    )
+    row = _workspace(project.ctx).queue(project.row["id"], name)
     return _queue(project.ctx, row) if row else None
 
 
 def _run_queues(project: ProjectNode, info: Any) -> list[dict[str, Any]]:
-    rows = project.ctx.store.all(
-        "SELECT * FROM run_queues WHERE project_id = ? ORDER BY id", (project.row["id"],)
-    )
+    rows = _workspace(project.ctx).queues(project.row["id"])
     return [_queue(project.ctx, row) for row in rows]
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..formats.names import REGISTRY_PREFIX as PREFIX
-from .filters import COLLECTIONS, REGISTRIES, VERSIONS
-from .store import Store
+from ...formats.names import REGISTRY_PREFIX as PREFIX
+from ..filters import COLLECTIONS, REGISTRIES, VERSIONS
+
+if TYPE_CHECKING:
+    from .versions import Store
 
 #: W&B's ``access`` values of a registry: visible to the organization, or to members only.
 VISIBILITIES = ("PRIVATE", "RESTRICTED")
