@@ -19,7 +19,6 @@ from typing import Any
 import click
 
 from .. import __version__
-from .store.accounts import Accounts
 from .automations import AutomationTables, create_tables
 from .blobs import BlobStore
 from .integrity import scrub as scrub_objects
@@ -34,6 +33,7 @@ from .local import (
     serve,
 )
 from .store import Store, StoreError
+from .store.accounts import Accounts
 
 PROG = "dagster-wandb-artifacts"
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
