@@ -58,6 +58,31 @@ def test_an_sdk_artifact_draft_is_logged_with_its_files_and_read_back_by_the_sdk
     assert not any(name.endswith("pickle") for name in sdk.manifest.entries)
 
 
+def test_an_sdk_drafts_aliases_and_tags_come_from_metadata_and_from_the_draft(
+    resources, server, tmp_path
+):
+    from wandb.sdk.artifacts.exceptions import ArtifactNotLoggedError
+
+    probe = wandb.Artifact("probe", "model")
+    for field in ("aliases", "tags"):  # SDK 0.31: only on logged versions
+        with pytest.raises(ArtifactNotLoggedError):
+            setattr(probe, field, ["best"])
+    (tmp_path / "weights.bin").write_bytes(b"\x01")
+
+    @asset(metadata={"wandb_artifact": {"aliases": ["best"], "tags": ["vision"]}})
+    def detector() -> wandb.Artifact:
+        draft = wandb.Artifact("detector", "model")
+        draft.add_file(str(tmp_path / "weights.bin"))
+        # What an SDK that keeps aliases and tags on drafts hands over.
+        draft._aliases, draft._tags = ["candidate", "best"], ["fast"]
+        return draft
+
+    assert materialize([detector], resources=resources).success
+    logged = sdk_api(server).artifact("ent/proj/detector:latest")
+    assert sorted(logged.aliases) == ["best", "candidate", "latest"]
+    assert sorted(logged.tags) == ["fast", "vision"]
+
+
 def test_an_sdk_table_goes_through_the_table_path_with_schema_and_row_count(resources, server):
     @asset
     def labels() -> wandb.Table:
