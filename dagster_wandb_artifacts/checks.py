@@ -109,12 +109,27 @@ def check_definitions(defs: Definitions) -> Definitions:
 
         defs = check_definitions(Definitions(assets=[...], resources={...}))
     """
+    raise_problems(definitions_problems(defs))
+    return defs
+
+
+def raise_problems(problems: Sequence[str]) -> None:
+    """An :class:`~.client.InvalidInputError` listing ``problems``, if there are any."""
+    if problems:
+        raise InvalidInputError(
+            f"{len(problems)} bad '{METADATA_KEY}' metadata: " + "; ".join(problems)
+        )
+
+
+def definitions_problems(defs: Definitions) -> list[str]:
+    """Each bad ``wandb_artifact`` metadata of ``defs``' assets and their inputs, named by
+    asset; the legacy and misspelt keys are warned about (:class:`LegacyMetadataWarning`)."""
     problems: list[str] = []
 
     def check(model: type, metadata: Mapping[str, Any] | None, where: str) -> None:
         errors, warned = metadata_problems(model, metadata, where)
         for hint in warned:
-            warnings.warn(hint, LegacyMetadataWarning, stacklevel=3)
+            warnings.warn(hint, LegacyMetadataWarning, stacklevel=4)
         problems.extend(errors)
 
     for assets_def in defs.resolve_asset_graph().assets_defs:
@@ -126,8 +141,4 @@ def check_definitions(defs: Definitions) -> Definitions:
         for input_def in assets_def.node_def.input_defs:
             where = f"asset {owner}, input {input_def.name!r}"
             check(WandbInputConfig, input_def.metadata, where)
-    if problems:
-        raise InvalidInputError(
-            f"{len(problems)} bad '{METADATA_KEY}' metadata: " + "; ".join(problems)
-        )
-    return defs
+    return problems

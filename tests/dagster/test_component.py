@@ -65,7 +65,10 @@ def dg_project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
-        "PYTHONPATH": str(tmp_path / "src"),
+        # The project first; then the caller's path (a worktree's package over the install).
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(tmp_path / "src"), os.environ.get("PYTHONPATH")])
+        ),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "VIRTUAL_ENV": str(Path(sys.executable).parents[1]),
     }
@@ -159,12 +162,34 @@ def defs():
 """
 
 
+def _check_defs(root: Path, env: dict[str, str]) -> tuple[int, str]:
+    done = run_process([tool("dg"), "check", "defs"], cwd=root, env=env)
+    return done.returncode, " ".join((done.stdout + done.stderr).split())
+
+
 def test_dg_check_defs_names_an_asset_with_a_metadata_typo(dg_project):
     root, env = dg_project
     package = root / "src" / "wandbdemo"
     (package / "definitions.py").write_text(CHECKED_DEFINITIONS)
     (package / "defs" / "evaluation.py").write_text(TYPO_ASSET)
-    done = run_process([tool("dg"), "check", "defs"], cwd=root, env=env)
-    assert done.returncode != 0
-    output = " ".join((done.stdout + done.stderr).split())
+    code, output = _check_defs(root, env)
+    assert code != 0
     assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output
+
+
+def test_the_component_checks_every_asset_of_the_defs_folder_by_default(dg_project):
+    """The project's definitions.py is dg's own (no wrapper): the Component checks the other
+    modules and folders of the defs folder when it loads, nested ones included."""
+    root, env = dg_project
+    nested = root / "src" / "wandbdemo" / "defs" / "models" / "eval"
+    nested.mkdir(parents=True)
+    (nested / "evaluation.py").write_text(TYPO_ASSET)
+    code, output = _check_defs(root, env)
+    assert code != 0
+    assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output
+    assert "did you mean 'aliases'" in output
+
+    component = root / "src" / "wandbdemo" / "defs" / "wandb" / "defs.yaml"
+    component.write_text(COMPONENT_YAML + "  check_metadata: false\n")
+    code, output = _check_defs(root, env)
+    assert code == 0, output
