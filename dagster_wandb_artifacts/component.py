@@ -20,7 +20,9 @@ wandb`` writes a commented one)::
         minimum_interval_seconds: 60
 
 Every option left out takes the resource's (or the IO manager's) default, so the YAML and
-Python mean the same thing. The external assets are declared, not discovered, so loading the
+Python mean the same thing. When it loads, the component checks the ``wandb_artifact``
+metadata of every asset in the project's defs folder (``check_metadata``, on by default), so
+``dg check defs`` names a typo before anything runs. The external assets are declared, not discovered, so loading the
 definitions never calls W&B (``dg check defs`` works offline); use
 :func:`~.lineage.wandb_artifact_specs` in Python to discover collections and their lineage.
 """
@@ -106,6 +108,8 @@ attributes:
   # serialization_module: pickle     # pickler of values no serializer handles: pickle,
   #                                  # dill, cloudpickle or joblib
   # serialization_parameters: {}     # passed to its dump, e.g. {protocol: 5}
+  # check_metadata: true             # when the defs load, check every asset's wandb_artifact
+  #                                  # metadata in the defs folder (dg check defs)
 
   # W&B collections made outside Dagster, as external assets that Dagster assets can load:
   external_assets: []
