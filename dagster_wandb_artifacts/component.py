@@ -22,9 +22,10 @@ wandb`` writes a commented one)::
 Every option left out takes the resource's (or the IO manager's) default, so the YAML and
 Python mean the same thing. When it loads, the component checks the ``wandb_artifact``
 metadata of every asset in the project's defs folder (``check_metadata``, on by default), so
-``dg check defs`` names a typo before anything runs. The external assets are declared, not discovered, so loading the
-definitions never calls W&B (``dg check defs`` works offline); use
-:func:`~.lineage.wandb_artifact_specs` in Python to discover collections and their lineage.
+``dg check defs`` names a typo before anything runs. The external assets are declared, not
+discovered, so loading the definitions never calls W&B (``dg check defs`` works offline);
+use :func:`~.lineage.wandb_artifact_specs` in Python to discover collections and their
+lineage.
 """
 
 from __future__ import annotations

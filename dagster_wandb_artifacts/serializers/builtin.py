@@ -173,15 +173,17 @@ def _write_with_sdk(value: Any, name: str, folder: Path) -> None:
     under their artifact paths (a table's media cells, an image's file)."""
     import wandb
 
+    # An object read with the SDK's artifact.get keeps its source, and the SDK would store a
+    # reference to it (resolved through W&B) instead of its files.
+    if getattr(value, "_artifact_source", None) is not None:
+        raise SerializationError(
+            f"this wandb.{type(value).__name__} was read from another artifact, which the SDK "
+            "stores as a reference, not as files: return a new object of its data, or a "
+            "wandb.Artifact draft with artifact.add(obj, name)"
+        )
     staging = wandb.Artifact("media", "media")
     staging.add(value, name, overwrite=True)
     for artifact_path, entry in staging.manifest.entries.items():
-        if entry.local_path is None:
-            raise SerializationError(
-                f"this wandb.{type(value).__name__} was read from another artifact, which the "
-                "SDK stores as a reference: return a new object of its data, or a "
-                "wandb.Artifact draft with artifact.add(obj, name)"
-            )
         target = folder / artifact_path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry.local_path, target)

@@ -141,6 +141,23 @@ def test_sdk_media_are_logged_as_the_sdk_adds_them_and_read_back_by_both(
     html = sdk.artifact("ent/proj/page:latest").get("html")
     assert isinstance(html, wandb.Html) and "a page" in html.html
 
+    @asset(ins={"page": AssetIn(metadata={"wandb_artifact": {"get": "html.html-file.json"}})})
+    def by_entry(page: object) -> bool:
+        return isinstance(page, wandb.Html) and page.html.endswith("a page</p>")
+
+    @asset
+    def passed_on() -> wandb.Image:
+        return image  # read by the SDK from a logged version: the SDK would make a reference
+
+    instance = DagsterInstance.ephemeral()
+    assert materialize([page, by_entry], resources=resources, instance=instance).success
+    by_entry_result = materialize(
+        [page, by_entry], resources=resources, instance=instance, selection=[by_entry.key]
+    )
+    assert by_entry_result.output_for_node("by_entry") is True
+    with pytest.raises(SerializationError, match="read from another artifact"):
+        materialize([passed_on], resources=resources)
+
 
 def test_tables_report_column_schema_row_count_and_a_readable_size(resources, api):
     frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
