@@ -37,7 +37,7 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field
 
-from .checks import definitions_problems, raise_problems
+from .checks import check_all
 from .config import METADATA_KEY
 from .io_manager import WandbArtifactsIOManager
 from .lineage import asset_key_for, wandb_artifact_sensor
@@ -233,13 +233,7 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
                 )
             )
         if self.check_metadata:
-            raise_problems(
-                [
-                    problem
-                    for defs in (dg.Definitions(assets=specs), *_other_defs(context))
-                    for problem in definitions_problems(defs)
-                ]
-            )
+            check_all(dg.Definitions(assets=specs), *_other_defs(context))
         return dg.Definitions(
             assets=specs,
             sensors=sensors,

@@ -146,6 +146,15 @@ def detector_eval() -> dict:
     return {}
 """
 
+LEGACY_ASSET = """
+import dagster as dg
+
+
+@dg.asset(metadata={"wandb_artifact_configuration": {"type": "model"}})
+def old_model() -> dict:
+    return {}
+"""
+
 CHECKED_DEFINITIONS = """
 from pathlib import Path
 
@@ -184,10 +193,13 @@ def test_the_component_checks_every_asset_of_the_defs_folder_by_default(dg_proje
     nested = root / "src" / "wandbdemo" / "defs" / "models" / "eval"
     nested.mkdir(parents=True)
     (nested / "evaluation.py").write_text(TYPO_ASSET)
+    (nested.parent / "legacy.py").write_text(LEGACY_ASSET)
     code, output = _check_defs(root, env)
     assert code != 0
     assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output
     assert "did you mean 'aliases'" in output
+    # A failed load shows no warning: the legacy key is named in the error beside the typo.
+    assert "asset old_model: metadata['wandb_artifact_configuration'] is dagster-wandb" in output
 
     component = root / "src" / "wandbdemo" / "defs" / "wandb" / "defs.yaml"
     component.write_text(COMPONENT_YAML + "  check_metadata: false\n")
