@@ -31,6 +31,7 @@ lineage.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -232,8 +233,14 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
                     else dg.DefaultSensorStatus.STOPPED,
                 )
             )
-        if self.check_metadata:
-            check_all(dg.Definitions(assets=specs), *_other_defs(context))
+        if self.check_metadata and not _checking.get():
+            # Another W&B component built while this one checks need not check again (and
+            # must not: it would build this one, which is not built yet).
+            token = _checking.set(True)
+            try:
+                check_all(dg.Definitions(assets=specs), *_other_defs(context))
+            finally:
+                _checking.reset(token)
         return dg.Definitions(
             assets=specs,
             sensors=sensors,
@@ -247,6 +254,8 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
         )
 
 
+#: True while a component checks the defs folder.
+_checking: ContextVar[bool] = ContextVar("wandb_artifacts_checking", default=False)
 #: What Dagster's defs loader skips in a defs folder.
 _IGNORED = ("__pycache__", ".*")
 

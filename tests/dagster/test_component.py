@@ -201,6 +201,19 @@ def test_the_component_checks_every_asset_of_the_defs_folder_by_default(dg_proje
     # A failed load shows no warning: the legacy key is named in the error beside the typo.
     assert "asset old_model: metadata['wandb_artifact_configuration'] is dagster-wandb" in output
 
+    # A second W&B component: each builds the other while it checks, and neither loops
+    # (Dagster refuses the pair afterwards: both define the resource "wandb").
+    second = root / "src" / "wandbdemo" / "defs" / "archive"
+    second.mkdir()
+    (second / "defs.yaml").write_text(
+        "type: dagster_wandb_artifacts.WandbArtifactsComponent\n"
+        "attributes: {host: local, project: pipelines, io_manager_key: archive_io}\n"
+    )
+    code, output = _check_defs(root, env)
+    assert code != 0 and "Recursion" not in output
+    assert output.count("asset detector_eval: bad metadata") == 1
+    shutil.rmtree(second)
+
     component = root / "src" / "wandbdemo" / "defs" / "wandb" / "defs.yaml"
     component.write_text(COMPONENT_YAML + "  check_metadata: false\n")
     code, output = _check_defs(root, env)
