@@ -109,13 +109,39 @@ def check_definitions(defs: Definitions) -> Definitions:
 
         defs = check_definitions(Definitions(assets=[...], resources={...}))
     """
+    check_all(defs)
+    return defs
+
+
+def check_all(*all_defs: Definitions) -> None:
+    """Raise an :class:`~.client.InvalidInputError` listing every bad ``wandb_artifact``
+    metadata of ``all_defs`` (and the legacy or misspelt keys beside them, since a failed load
+    shows no warning); else warn about those keys (:class:`LegacyMetadataWarning`)."""
     problems: list[str] = []
+    warned: list[str] = []
+    for defs in all_defs:
+        errors, warnings_ = definitions_problems(defs)
+        problems += errors
+        warned += warnings_
+    if problems:
+        also = f". Also: {'; '.join(warned)}" if warned else ""
+        raise InvalidInputError(
+            f"{len(problems)} bad '{METADATA_KEY}' metadata: " + "; ".join(problems) + also
+        )
+    for hint in warned:
+        warnings.warn(hint, LegacyMetadataWarning, stacklevel=3)
+
+
+def definitions_problems(defs: Definitions) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of the ``wandb_artifact`` metadata of ``defs``' assets and their
+    inputs, each named by asset."""
+    problems: list[str] = []
+    warned: list[str] = []
 
     def check(model: type, metadata: Mapping[str, Any] | None, where: str) -> None:
-        errors, warned = metadata_problems(model, metadata, where)
-        for hint in warned:
-            warnings.warn(hint, LegacyMetadataWarning, stacklevel=3)
+        errors, warnings_ = metadata_problems(model, metadata, where)
         problems.extend(errors)
+        warned.extend(warnings_)
 
     for assets_def in defs.resolve_asset_graph().assets_defs:
         for spec in assets_def.specs:
@@ -126,8 +152,4 @@ def check_definitions(defs: Definitions) -> Definitions:
         for input_def in assets_def.node_def.input_defs:
             where = f"asset {owner}, input {input_def.name!r}"
             check(WandbInputConfig, input_def.metadata, where)
-    if problems:
-        raise InvalidInputError(
-            f"{len(problems)} bad '{METADATA_KEY}' metadata: " + "; ".join(problems)
-        )
-    return defs
+    return problems, warned

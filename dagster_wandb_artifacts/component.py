@@ -20,19 +20,25 @@ wandb`` writes a commented one)::
         minimum_interval_seconds: 60
 
 Every option left out takes the resource's (or the IO manager's) default, so the YAML and
-Python mean the same thing. The external assets are declared, not discovered, so loading the
-definitions never calls W&B (``dg check defs`` works offline); use
-:func:`~.lineage.wandb_artifact_specs` in Python to discover collections and their lineage.
+Python mean the same thing. When it loads, the component checks the ``wandb_artifact``
+metadata of every asset in the project's defs folder (``check_metadata``, on by default), so
+``dg check defs`` names a typo before anything runs. The external assets are declared, not
+discovered, so loading the definitions never calls W&B (``dg check defs`` works offline);
+use :func:`~.lineage.wandb_artifact_specs` in Python to discover collections and their
+lineage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field
 
+from .checks import check_all
 from .config import METADATA_KEY
 from .io_manager import WandbArtifactsIOManager
 from .lineage import asset_key_for, wandb_artifact_sensor
@@ -104,6 +110,8 @@ attributes:
   # serialization_module: pickle     # pickler of values no serializer handles: pickle,
   #                                  # dill, cloudpickle or joblib
   # serialization_parameters: {}     # passed to its dump, e.g. {protocol: 5}
+  # check_metadata: true             # when the defs load, check every asset's wandb_artifact
+  #                                  # metadata in the defs folder (dg check defs)
 
   # W&B collections made outside Dagster, as external assets that Dagster assets can load:
   external_assets: []
@@ -172,6 +180,11 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
     sensor: SensorOptions | None = Field(
         default=None, description="A sensor on the external assets' new versions."
     )
+    check_metadata: bool = Field(
+        default=True,
+        description="When the definitions load, check the wandb_artifact metadata of every "
+        "asset of the project's defs folder (dg check defs names each typo).",
+    )
 
     def resource(self) -> WandbArtifactsResource:
         options = {name: getattr(self, name) for name in _RESOURCE_OPTIONS}
@@ -220,6 +233,14 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
                     else dg.DefaultSensorStatus.STOPPED,
                 )
             )
+        if self.check_metadata and not _checking.get():
+            # Another W&B component built while this one checks need not check again (and
+            # must not: it would build this one, which is not built yet).
+            token = _checking.set(True)
+            try:
+                check_all(dg.Definitions(assets=specs), *_other_defs(context))
+            finally:
+                _checking.reset(token)
         return dg.Definitions(
             assets=specs,
             sensors=sensors,
@@ -231,3 +252,37 @@ class WandbArtifactsComponent(dg.Component, dg.Model, dg.Resolvable):
                 ),
             },
         )
+
+
+#: True while a component checks the defs folder.
+_checking: ContextVar[bool] = ContextVar("wandb_artifacts_checking", default=False)
+#: What Dagster's defs loader skips in a defs folder.
+_IGNORED = ("__pycache__", ".*")
+
+
+def _other_defs(context: dg.ComponentLoadContext) -> Iterator[dg.Definitions]:
+    """The definitions of every other module and folder of the defs folder: the siblings of
+    this component and of each folder above it. ``context.build_defs`` builds each once for
+    the whole load (Dagster caches it), so checking them costs no second build."""
+    root, own = context.defs_module_path.resolve(), context.path.resolve()
+    if not own.is_relative_to(root) or own == root:
+        return
+    folder = root
+    for part in own.relative_to(root).parts:
+        for entry in sorted(folder.iterdir()):
+            if entry.name != part and _holds_defs(entry):
+                yield context.build_defs(entry)
+        folder = folder / part
+
+
+def _holds_defs(path: Path) -> bool:
+    """Whether Dagster's loader finds definitions at ``path``: a Python module, or a folder
+    with a component file or a Python module somewhere inside."""
+    if any(path.match(pattern) for pattern in _IGNORED):
+        return False
+    if path.is_file():
+        return path.suffix == ".py"
+    if path.is_dir():
+        marked = any((path / name).is_file() for name in ("defs.yaml", "component.yaml"))
+        return marked or any(_holds_defs(child) for child in path.iterdir())
+    return False

@@ -29,12 +29,15 @@ _pickled_lock = threading.Lock()
 
 @dataclass
 class Draft:
-    """The draft to log, how it was written, and the Dagster metadata its serializer adds
-    (a table's column schema and row count)."""
+    """The draft to log, how it was written, the Dagster metadata its serializer adds (a
+    table's column schema and row count), and the aliases and tags a ``wandb.Artifact`` draft
+    carried (added to those of the asset's metadata)."""
 
     artifact: Artifact
     serializer: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 def is_sdk_artifact(obj: Any) -> bool:
@@ -140,12 +143,15 @@ def from_sdk_artifact(sdk: Any) -> Draft:
             )
         else:
             artifact.add_file(entry.local_path, path, policy="immutable")
-    # The SDK refuses aliases and tags on a draft (logged versions only): they come from the
-    # asset's metadata, as for any output. A TTL set on the draft is kept.
     ttl = getattr(sdk, "_ttl_duration_seconds", None)
     if ttl is not None and ttl > 0:
         artifact.ttl = timedelta(seconds=ttl)
-    return Draft(artifact, ARTIFACT)
+    # SDK 0.31 refuses aliases and tags on a draft (their properties need a logged version),
+    # so they come from the asset's metadata; a draft that holds some anyway (another SDK
+    # version, or set on its private fields) has them added to the metadata's.
+    aliases = list(getattr(sdk, "_aliases", None) or [])
+    tags = list(getattr(sdk, "_tags", None) or [])
+    return Draft(artifact, ARTIFACT, aliases=aliases, tags=tags)
 
 
 def add_config_files(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from .client import Artifact, NotFoundError
+from .client import Artifact, NotFoundError, media
 from .serializers import Serializers
 
 _LISTED_ENTRIES = 10
@@ -35,9 +35,10 @@ def entry_value(
     *,
     allow_pickle: bool,
 ) -> Any:
-    """The object at ``name``: a W&B object added with ``add(obj, name)`` (a table as a
-    DataFrame), else the file ``name`` read by the serializer that wrote it, else its bytes."""
-    if artifact.manifest.get(name) is None:
+    """The object at ``name``: a W&B object added with ``add(obj, name)``, by that name or
+    its entry (a table as a DataFrame, media as the ``wandb`` object with its files), else the
+    file ``name`` read by the serializer that wrote it, else its bytes."""
+    if artifact.manifest.get(name) is None or media.object_log_type(name):
         found = artifact.get(name)
         if found is not None:
             return found

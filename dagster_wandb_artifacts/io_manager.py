@@ -268,7 +268,6 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
         """Log one value as a version (for one partition, when given); returns it and the run."""
         name, project, entity = self._target(config, asset_key)
         guarded = _branch_deployment() and not config.move_protected_aliases_in_branches
-        aliases = [a for a in config.aliases if not (guarded and a in config.protected_aliases)]
         # The step's run is made (a round trip) while the value is serialized and hashed.
         started = self._runs.submit(self._run_for, context, project, entity)
         with tempfile.TemporaryDirectory(prefix="dagster-wandb-") as staging:
@@ -283,6 +282,12 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
             )
             draft = drafts.draft_for(obj, config, target)
             artifact = draft.artifact
+            aliases = [
+                alias
+                for alias in dict.fromkeys([*config.aliases, *draft.aliases])
+                if not (guarded and alias in config.protected_aliases)
+            ]
+            tags = list(dict.fromkeys([*config.tags, *draft.tags]))
             context.add_output_metadata(draft.metadata)
             artifact.metadata = {
                 **config.metadata,
@@ -306,7 +311,7 @@ class WandbArtifactsIOManager(ConfigurableIOManager):
                 return self._remember(context, asset_key, partition, current), run
             # Partitions dedup against their own version only, never against `latest`.
             logged = run.log_artifact(
-                artifact, aliases=aliases, tags=config.tags, dedup=partition is None
+                artifact, aliases=aliases, tags=tags, dedup=partition is None
             )
         if config.link and not guarded:
             linked = logged.link(config.link, aliases=config.link_aliases)

@@ -222,9 +222,33 @@ def _add_with_sdk(artifact: Artifact, obj: Any, name: str, overwrite: bool) -> M
     return artifact.manifest.get(written.path)
 
 
+#: W&B media ``Artifact.add`` takes, by ``wandb`` class: its log type (the SDK's ``_log_type``,
+#: the middle of the entry ``<name>.<log type>.json``), known here without importing ``wandb``.
+MEDIA_LOG_TYPES = {
+    "Image": "image-file",
+    "Audio": "audio-file",
+    "Video": "video-file",
+    "Html": "html-file",
+    "Object3D": "object3D-file",
+    "Molecule": "molecule-file",
+    "Bokeh": "bokeh-file",
+}
+
+
+def object_log_type(path: str) -> str | None:
+    """The log type of an entry a W&B object was stored as (``image.image-file.json``:
+    ``image-file``), None for other files."""
+    stem, dot, suffix = path.rpartition(".")
+    if not dot or suffix != "json" or "." not in stem.rpartition("/")[2]:
+        return None
+    log_type = stem.rpartition(".")[2]
+    return log_type if log_type in ("table", *MEDIA_LOG_TYPES.values()) else None
+
+
 def get(artifact: Artifact, name: str) -> Any:
-    """The object at ``name`` of a logged ``artifact``: a table as a ``DataFrame``, other W&B
-    media as the ``wandb`` object (``wandb`` needed); None when there is none (as the SDK)."""
+    """The object at ``name`` (as added, or its entry path) of a logged ``artifact``: a table
+    as a ``DataFrame``, other W&B media as the ``wandb`` object (``wandb`` needed); None when
+    there is none (as the SDK)."""
     if artifact.manifest.get(table_path(name)) is not None:
         stored = _read_json(artifact, table_path(name))
         return Table.from_json(stored).get_dataframe()
@@ -234,19 +258,61 @@ def get(artifact: Artifact, name: str) -> Any:
         for path in artifact.manifest.entries
         if path.startswith(prefix) and path.endswith(".json") and path.count(".", len(name)) == 2
     ]
+    if artifact.manifest.get(name) is not None and object_log_type(name):
+        media = [name]
     if not media:
         return None
-    log_type = media[0][len(prefix) : -len(".json")]
+    return _from_json(media[0], _read_json(artifact, media[0]), artifact)
+
+
+def _from_json(path: str, stored: dict[str, Any], source: Any) -> Any:
+    """The ``wandb`` object of the JSON stored at ``path``; ``source`` gives the files it
+    names (``get_entry(path).download()``, as the SDK's ``from_json`` reads an artifact)."""
+    log_type = path[: -len(".json")].rpartition(".")[2]
     try:
         from wandb.sdk.data_types.base_types.wb_value import WBValue
     except ImportError:
         raise ImportError(
-            f"{media[0]} is a W&B {log_type!r}: install wandb to read it (tables need nothing)"
+            f"{path} is a W&B {log_type!r}: install wandb to read it (tables need nothing)"
         ) from None
     media_class = WBValue.type_mapping().get(log_type)
     if media_class is None:
         return None
-    return media_class.from_json(_read_json(artifact, media[0]), artifact)
+    return media_class.from_json(stored, source)
+
+
+def read_folder_object(folder: Path, path: str) -> Any:
+    """The ``wandb`` object stored at entry ``path`` of a version downloaded into ``folder``
+    (its media files beside it), as the SDK's ``artifact.get`` reads it."""
+    source = _FolderSource(folder)
+    stored = json.loads(source.get_entry(path).path.read_text(encoding="utf-8"))
+    return _from_json(path, stored, source)
+
+
+class _FolderEntry:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def download(self, root: Any = None, skip_cache: Any = None) -> str:
+        return str(self.path)
+
+
+class _FolderSource:
+    """A downloaded version as the SDK's ``from_json`` reads an artifact: ``get_entry(path)
+    .download()`` for a file, ``get(path)`` for a nested object (an image's classes). The
+    paths come from stored JSON: each must stay inside the folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+
+    def get_entry(self, path: str) -> _FolderEntry:
+        target = (self.folder / path).resolve()
+        if not target.is_relative_to(self.folder) or not target.is_file():
+            raise KeyError(f"the version has no file {path!r}")
+        return _FolderEntry(target)
+
+    def get(self, path: str) -> Any:
+        return read_folder_object(self.folder, path)
 
 
 def _read_json(artifact: Artifact, path: str) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def type_names(cls: type) -> set[str]:
 
 
 class Serializer(ABC):
-    """A way to store values of some types as one file of an artifact version.
+    """A way to store values of some types as a file of an artifact version (and any files
+    beside it that this file needs, as an image beside a W&B media JSON).
 
     Subclass it, set the class attributes and implement :meth:`write` and :meth:`read`; pass
     instances to ``WandbArtifactsIOManager(serializers=[...])``. Yours are tried before the
@@ -63,7 +64,9 @@ class Serializer(ABC):
 
     @abstractmethod
     def write(self, value: Any, path: Path) -> None:
-        """Write ``value`` to ``path`` (``folder / file_name``; the folder exists)."""
+        """Write ``value`` to ``path`` (``folder / file_name``; the folder exists). More files
+        may go beside it in ``path.parent``: they are entries of the version too, downloaded
+        beside ``path`` before :meth:`read` when the whole version is loaded."""
 
     @abstractmethod
     def read(self, path: Path) -> Any:

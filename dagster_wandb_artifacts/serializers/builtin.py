@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..client.media import Table, table_path
-from .base import Serializer
+from ..client.media import MEDIA_LOG_TYPES, Table, read_folder_object, table_path
+from .base import SerializationError, Serializer
 from .tables import table_metadata
 
 
@@ -148,11 +148,39 @@ class WandbTable(_TableMetadata):
         return Table.from_json(json.loads(path.read_text())).get_dataframe()
 
 
+class WandbMedia(Serializer):
+    """A ``wandb`` media object (``wandb.Image``, ``wandb.Audio``...) stored as the SDK's
+    ``artifact.add(obj, entry)`` stores it: ``<entry>.<log type>.json`` and, beside it, the
+    media file(s) it names (``media/images/<hash>.png``). Read back as the ``wandb`` object,
+    by this package and by the SDK's ``artifact.get(entry)``; ``entry`` is the class name in
+    lower case (``image``, ``audio``, ``object3d``)."""
+
+    def __init__(self, kind: str) -> None:
+        self.entry = kind.lower()
+        self.name = f"wandb-{self.entry}"
+        self.file_name = f"{self.entry}.{MEDIA_LOG_TYPES[kind]}.json"
+        self.types = (f"wandb.{kind}",)
+
+    def write(self, value: Any, path: Path) -> None:
+        _write_with_sdk(value, self.entry, path.parent)
+
+    def read(self, path: Path) -> Any:
+        return read_folder_object(path.parent, path.name)
+
+
 def _write_with_sdk(value: Any, name: str, folder: Path) -> None:
     """Files the ``wandb`` SDK writes for a media object at ``name``, copied into ``folder``
-    under their artifact paths (a table's media cells included)."""
+    under their artifact paths (a table's media cells, an image's file)."""
     import wandb
 
+    # An object read with the SDK's artifact.get keeps its source, and the SDK would store a
+    # reference to it (resolved through W&B) instead of its files.
+    if getattr(value, "_artifact_source", None) is not None:
+        raise SerializationError(
+            f"this wandb.{type(value).__name__} was read from another artifact, which the SDK "
+            "stores as a reference, not as files: return a new object of its data, or a "
+            "wandb.Artifact draft with artifact.add(obj, name)"
+        )
     staging = wandb.Artifact("media", "media")
     staging.add(value, name, overwrite=True)
     for artifact_path, entry in staging.manifest.entries.items():
@@ -170,4 +198,5 @@ BUILTINS: tuple[Serializer, ...] = (
     Text(),
     Json(),
     WandbTable(),
+    *(WandbMedia(kind) for kind in MEDIA_LOG_TYPES),
 )

@@ -157,3 +157,37 @@ def test_add_refuses_what_is_not_media(pair: Pair):
         side.Artifact("x", "dataset").add({"a": 1}, "nope")
 
     pair.check(add)
+
+
+def test_the_media_log_types_we_know_are_the_sdks():
+    """The entry names our media serializers write without importing ``wandb``."""
+    from wandb import data_types
+
+    from dagster_wandb_artifacts.client.media import MEDIA_LOG_TYPES
+
+    sdk = {kind: getattr(data_types, kind)._log_type for kind in MEDIA_LOG_TYPES}
+    assert sdk == MEDIA_LOG_TYPES
+
+
+@pytest.mark.conformance("Artifact.get")
+def test_get_takes_a_media_entry_path_as_well_as_its_name(pair: Pair, logged: dict):
+    def read(side):
+        logged_page = side.api.artifact(f"{ENTITY}/{PROJECT}/sdk:v0")
+        by_path = logged_page.get("page.html-file.json")
+        return type(by_path).__name__, by_path.html == logged_page.get("page").html
+
+    pair.check(read)
+
+
+def test_media_json_cannot_name_a_file_outside_its_version(tmp_path):
+    """The paths a stored media JSON names come from its writer: they stay in the folder."""
+    from dagster_wandb_artifacts.client.media import read_folder_object
+
+    (tmp_path / "secret.html").write_text("<p>secret</p>")
+    version = tmp_path / "version"
+    version.mkdir()
+    (version / "page.html-file.json").write_text(
+        '{"_type": "html-file", "path": "../secret.html", "sha256": "x", "size": 1}'
+    )
+    with pytest.raises(KeyError, match="no file '../secret.html'"):
+        read_folder_object(version, "page.html-file.json")

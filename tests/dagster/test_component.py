@@ -65,7 +65,10 @@ def dg_project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     bin_dir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
-        "PYTHONPATH": str(tmp_path / "src"),
+        # The project first; then the caller's path (a worktree's package over the install).
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(tmp_path / "src"), os.environ.get("PYTHONPATH")])
+        ),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "VIRTUAL_ENV": str(Path(sys.executable).parents[1]),
     }
@@ -143,6 +146,15 @@ def detector_eval() -> dict:
     return {}
 """
 
+LEGACY_ASSET = """
+import dagster as dg
+
+
+@dg.asset(metadata={"wandb_artifact_configuration": {"type": "model"}})
+def old_model() -> dict:
+    return {}
+"""
+
 CHECKED_DEFINITIONS = """
 from pathlib import Path
 
@@ -159,12 +171,50 @@ def defs():
 """
 
 
+def _check_defs(root: Path, env: dict[str, str]) -> tuple[int, str]:
+    done = run_process([tool("dg"), "check", "defs"], cwd=root, env=env)
+    return done.returncode, " ".join((done.stdout + done.stderr).split())
+
+
 def test_dg_check_defs_names_an_asset_with_a_metadata_typo(dg_project):
     root, env = dg_project
     package = root / "src" / "wandbdemo"
     (package / "definitions.py").write_text(CHECKED_DEFINITIONS)
     (package / "defs" / "evaluation.py").write_text(TYPO_ASSET)
-    done = run_process([tool("dg"), "check", "defs"], cwd=root, env=env)
-    assert done.returncode != 0
-    output = " ".join((done.stdout + done.stderr).split())
+    code, output = _check_defs(root, env)
+    assert code != 0
     assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output
+
+
+def test_the_component_checks_every_asset_of_the_defs_folder_by_default(dg_project):
+    """The project's definitions.py is dg's own (no wrapper): the Component checks the other
+    modules and folders of the defs folder when it loads, nested ones included."""
+    root, env = dg_project
+    nested = root / "src" / "wandbdemo" / "defs" / "models" / "eval"
+    nested.mkdir(parents=True)
+    (nested / "evaluation.py").write_text(TYPO_ASSET)
+    (nested.parent / "legacy.py").write_text(LEGACY_ASSET)
+    code, output = _check_defs(root, env)
+    assert code != 0
+    assert "asset detector_eval: bad metadata['wandb_artifact']: aliase" in output
+    assert "did you mean 'aliases'" in output
+    # A failed load shows no warning: the legacy key is named in the error beside the typo.
+    assert "asset old_model: metadata['wandb_artifact_configuration'] is dagster-wandb" in output
+
+    # A second W&B component: each builds the other while it checks, and neither loops
+    # (Dagster refuses the pair afterwards: both define the resource "wandb").
+    second = root / "src" / "wandbdemo" / "defs" / "archive"
+    second.mkdir()
+    (second / "defs.yaml").write_text(
+        "type: dagster_wandb_artifacts.WandbArtifactsComponent\n"
+        "attributes: {host: local, project: pipelines, io_manager_key: archive_io}\n"
+    )
+    code, output = _check_defs(root, env)
+    assert code != 0 and "Recursion" not in output
+    assert output.count("asset detector_eval: bad metadata") == 1
+    shutil.rmtree(second)
+
+    component = root / "src" / "wandbdemo" / "defs" / "wandb" / "defs.yaml"
+    component.write_text(COMPONENT_YAML + "  check_metadata: false\n")
+    code, output = _check_defs(root, env)
+    assert code == 0, output

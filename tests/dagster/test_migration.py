@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -57,6 +58,31 @@ def test_an_sdk_artifact_draft_is_logged_with_its_files_and_read_back_by_the_sdk
     assert not any(name.endswith("pickle") for name in sdk.manifest.entries)
 
 
+def test_an_sdk_drafts_aliases_and_tags_come_from_metadata_and_from_the_draft(
+    resources, server, tmp_path
+):
+    from wandb.sdk.artifacts.exceptions import ArtifactNotLoggedError
+
+    probe = wandb.Artifact("probe", "model")
+    for field in ("aliases", "tags"):  # SDK 0.31: only on logged versions
+        with pytest.raises(ArtifactNotLoggedError):
+            setattr(probe, field, ["best"])
+    (tmp_path / "weights.bin").write_bytes(b"\x01")
+
+    @asset(metadata={"wandb_artifact": {"aliases": ["best"], "tags": ["vision"]}})
+    def detector() -> wandb.Artifact:
+        draft = wandb.Artifact("detector", "model")
+        draft.add_file(str(tmp_path / "weights.bin"))
+        # What an SDK that keeps aliases and tags on drafts hands over.
+        draft._aliases, draft._tags = ["candidate", "best"], ["fast"]
+        return draft
+
+    assert materialize([detector], resources=resources).success
+    logged = sdk_api(server).artifact("ent/proj/detector:latest")
+    assert sorted(logged.aliases) == ["best", "candidate", "latest"]
+    assert sorted(logged.tags) == ["fast", "vision"]
+
+
 def test_an_sdk_table_goes_through_the_table_path_with_schema_and_row_count(resources, server):
     @asset
     def labels() -> wandb.Table:
@@ -75,6 +101,62 @@ def test_an_sdk_table_goes_through_the_table_path_with_schema_and_row_count(reso
     assert sdk.metadata["dagster/serializer"] == "wandb-table"
     table = sdk.get("table")
     assert isinstance(table, wandb.Table) and table.data == [[1, "cat"], [2, "dog"]]
+
+
+def test_sdk_media_are_logged_as_the_sdk_adds_them_and_read_back_by_both(
+    resources, server, tmp_path
+):
+    pixels = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+
+    @asset
+    def picture() -> wandb.Image:
+        return wandb.Image(pixels, caption="a square")
+
+    @asset
+    def page() -> wandb.Html:
+        return wandb.Html("<p>a page</p>")
+
+    @asset
+    def seen(picture: wandb.Image, page: wandb.Html) -> list:
+        page_kept = page.html.endswith("a page</p>")  # the SDK prefixes a stylesheet
+        return [np.array(picture.image).tolist(), picture._caption, page_kept]
+
+    @asset(ins={"picture": AssetIn(metadata={"wandb_artifact": {"get": "image"}})})
+    def one_entry(picture: object) -> list:
+        return np.array(picture.image).tolist()
+
+    result = materialize([picture, page, seen, one_entry], resources=resources)
+    assert result.success
+    assert result.output_for_node("seen") == [pixels.tolist(), "a square", True]
+    assert result.output_for_node("one_entry") == pixels.tolist()
+    sdk = sdk_api(server)
+    logged = sdk.artifact("ent/proj/picture:latest")
+    assert logged.metadata["dagster/serializer"] == "wandb-image"
+    names = sorted(logged.manifest.entries)
+    assert names[0] == "image.image-file.json" and names[1].startswith("media/images/")
+    assert len(names) == 2
+    assert not any(name.endswith("pickle") for name in names)
+    image = logged.get("image")
+    assert isinstance(image, wandb.Image) and np.array(image.image).tolist() == pixels.tolist()
+    html = sdk.artifact("ent/proj/page:latest").get("html")
+    assert isinstance(html, wandb.Html) and "a page" in html.html
+
+    @asset(ins={"page": AssetIn(metadata={"wandb_artifact": {"get": "html.html-file.json"}})})
+    def by_entry(page: object) -> bool:
+        return isinstance(page, wandb.Html) and page.html.endswith("a page</p>")
+
+    @asset
+    def passed_on() -> wandb.Image:
+        return image  # read by the SDK from a logged version: the SDK would make a reference
+
+    instance = DagsterInstance.ephemeral()
+    assert materialize([page, by_entry], resources=resources, instance=instance).success
+    by_entry_result = materialize(
+        [page, by_entry], resources=resources, instance=instance, selection=[by_entry.key]
+    )
+    assert by_entry_result.output_for_node("by_entry") is True
+    with pytest.raises(SerializationError, match="read from another artifact"):
+        materialize([passed_on], resources=resources)
 
 
 def test_tables_report_column_schema_row_count_and_a_readable_size(resources, api):
