@@ -45,10 +45,11 @@ from .limits import (
     check_cost,
 )
 from .resolvers import Root
-from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
+from .resolvers.common import CURRENT, InvalidRequest, QueryStopped
 from .resolvers.files import grant_path
 from .state import ServerState
 from .store import NotFound, StoreError, history
+from .store.commit import md5_b64_to_hex
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
