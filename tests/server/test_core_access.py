@@ -215,6 +215,24 @@ def test_a_known_md5_neither_deduplicates_nor_serves_anothers_bytes(server, worl
     assert requests.get(bobs, auth=("api", world["bob"]), timeout=30).content == SECRET
 
 
+def test_declaring_an_md5_before_its_bytes_exist_grants_nothing(server, world):
+    # bob guesses the md5 of rows alice has not logged yet and declares it first, with no
+    # upload: only a verified upload may let his version list the object.
+    future = b"alice's rows of tomorrow\n"
+    artifact_id, node = bobs_version(server, world["bob"], future)
+    log_file(client(server, world["alice"], "private"), "tomorrow", future)
+    refused = post(server, world["bob"], COMMIT, {"id": artifact_id})
+    assert "was not uploaded for this version" in errors(refused)
+    md5_hex = hashlib.md5(future).hexdigest()
+    url = f"{server.base_url}/artifactsV2/default/bob/own/probe/{artifact_id}/{md5_hex}/x"
+    reply = requests.get(url, auth=("api", world["bob"]), timeout=30)
+    assert reply.status_code == 404 and future not in reply.content
+    # Once he uploads the bytes himself, his version holds them.
+    assert requests.put(node["uploadUrl"], data=future, timeout=30).ok
+    assert post(server, world["bob"], COMMIT, {"id": artifact_id})["data"]["commitArtifact"]
+    assert requests.get(url, auth=("api", world["bob"]), timeout=30).content == future
+
+
 def test_writes_by_id_through_a_registry_link_are_refused(server, world):
     model_id = world["model"].id
     bob, alice = world["bob"], world["alice"]

@@ -25,8 +25,8 @@ def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
 
 
 def grant_path(md5_hex: str, artifact_id: int) -> str:
-    """The signed path of an upload that, once verified, lets version ``artifact_id`` list an
-    object stored for someone else."""
+    """The signed path of an upload that, once verified, lets version ``artifact_id`` list the
+    object (a grant)."""
     return f"/storage/obj/{md5_hex}?for={artifact_id}"
 
 
@@ -196,7 +196,6 @@ class FileMutations:
         store, access = self.ctx.store, self.ctx.access
         check_storage_region(input.get("storageRegion"))
         nodes = []
-        held: dict[int, list[str]] = {}
         # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
         # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
         if input.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
@@ -223,11 +222,9 @@ class FileMutations:
                 birth = birth or artifact
             else:
                 birth = artifact
-                path = f"/storage/obj/{md5_hex}"
-                if blob is None:
-                    held.setdefault(artifact["id"], []).append(md5_hex)
-                else:  # stored for another: the upload proves the caller holds the bytes
-                    path = grant_path(md5_hex, artifact["id"])
+                # The URL names the version: only the verified upload of the bytes lets it
+                # list them, never the declaration (which anyone knowing the md5 can make).
+                path = grant_path(md5_hex, artifact["id"])
                 node["uploadUrl"] = self.ctx.signed_url("PUT", path)
                 node["uploadHeaders"] = [f"Content-MD5:{spec['md5']}"]
                 parts = spec.get("uploadPartsInput")
@@ -237,8 +234,6 @@ class FileMutations:
             node["id"] = encode_id("File", 0)
             node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
             nodes.append(node)
-        for artifact_id, md5s in held.items():
-            store.grant_objects(artifact_id, md5s)
         edges = [{"node": node, "cursor": encode_cursor(i)} for i, node in enumerate(nodes)]
         return {
             "files": {
