@@ -233,6 +233,42 @@ def test_declaring_an_md5_before_its_bytes_exist_grants_nothing(server, world):
     assert requests.get(url, auth=("api", world["bob"]), timeout=30).content == future
 
 
+BY_PROJECT_ID = {
+    "deleteModel": "mutation($id: String!) { deleteModel(input: {id: $id}) { success } }",
+    "createProjectMembers": """mutation($id: ID!) { createProjectMembers(input: {
+      projectId: $id, userIds: []}) { success } }""",
+}
+BY_COLLECTION_ID = {
+    "updateArtifactSequence": """mutation($id: ID!) { updateArtifactSequence(input: {
+      artifactSequenceID: $id, description: "bob's"}) { artifactCollection { id } } }""",
+    "deleteArtifactSequence": """mutation($id: ID!) { deleteArtifactSequence(input: {
+      artifactSequenceID: $id}) { artifactCollection { id } } }""",
+}
+
+
+def test_project_and_collection_ids_of_others_answer_as_missing_ones(server, world):
+    ids = """{ project(entityName: "alice", name: "private") { id
+      artifactCollection(name: "never-linked") { id } } }"""
+    alices = post(server, world["alice"], ids, {})["data"]["project"]
+    project_id, collection_id = alices["id"], alices["artifactCollection"]["id"]
+    missing_project = base64.b64encode(b"Project:999999").decode()
+    missing_collection = base64.b64encode(b"ArtifactSequence:999999").decode()
+    bob = world["bob"]
+    for queries, theirs, missing in (
+        (BY_PROJECT_ID, project_id, missing_project),
+        (BY_COLLECTION_ID, collection_id, missing_collection),
+    ):
+        for field, query in queries.items():
+            told = errors(post(server, bob, query, {"id": theirs}))
+            assert "not found" in told and told == errors(post(server, bob, query, {"id": missing}))
+            assert "permission denied" not in told, field
+    read = "query($id: ID!) { artifactCollection(id: $id) { id name description } }"
+    assert post(server, bob, read, {"id": collection_id}) == {"data": {"artifactCollection": None}}
+    # Nothing changed: alice still reads her project and collection as they were.
+    again = post(server, world["alice"], ids, {})["data"]["project"]
+    assert again == alices
+
+
 def test_writes_by_id_through_a_registry_link_are_refused(server, world):
     model_id = world["model"].id
     bob, alice = world["bob"], world["alice"]

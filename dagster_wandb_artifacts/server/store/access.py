@@ -228,20 +228,9 @@ _IN_ENTITY = {
 def owners_of_id(store: Store, type_name: str, row_id: int) -> list[tuple[str, str | None]]:
     """(entity name, project name) that owns the object an ID of type ``type_name`` names
     (for the guard of root fields); empty for a type the core authorizes on the object
-    itself (versions, manifests, runs)."""
-    if type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
-        rows = store.all(
-            "SELECT e.name, p.name FROM collections c JOIN projects p ON p.id = c.project_id "
-            "JOIN entities e ON e.id = p.entity_id WHERE c.id = ?",
-            (row_id,),
-        )
-    elif type_name == "Project":
-        rows = store.all(
-            "SELECT e.name, p.name FROM projects p JOIN entities e ON e.id = p.entity_id "
-            "WHERE p.id = ?",
-            (row_id,),
-        )
-    elif type_name in _IN_PROJECT:
+    itself (projects, collections, versions, manifests, runs), which answers one the caller
+    may not read as a missing one."""
+    if type_name in _IN_PROJECT:
         rows = store.all(
             f"SELECT e.name, p.name FROM {_IN_PROJECT[type_name]} t "
             "JOIN projects p ON p.id = t.project_id JOIN entities e ON e.id = p.entity_id "
