@@ -1,9 +1,11 @@
-"""A GraphQL middleware that refuses a root field whose arguments name an entity or project
-the request's user may not use (see :mod:`.store.accounts`), or an ID of an extra (a sweep,
-view, run queue) or of an entity's automation that is not the user's.
+"""A GraphQL middleware that refuses a root mutation whose arguments name an entity or project
+the request's user may not write (see :mod:`.store.accounts`), or an ID of an extra (a sweep,
+view, run queue) or of an entity's automation that is not the user's: W&B's "permission
+denied" for a write into what is not the caller's.
 
-It is the first line only: the core (:mod:`.store.access`) authorizes every object it returns
-or changes, nested fields included.
+It is the first line only, and for mutations only: the core (:mod:`.store.access`) authorizes
+every object it returns or changes, nested fields included, and answers every read (root
+queries included) of an object the caller may not read as a missing one.
 """
 
 from __future__ import annotations
@@ -18,20 +20,15 @@ from .store import Store
 from .store.access import owners_of_id
 from .store.accounts import PermissionDenied, Viewer
 
-#: Root fields whose ``name`` argument is an entity, not a project.
-_ENTITY_NAMED = frozenset({"entity"})
-#: Root fields anyone may ask.
-_OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
-#: Root fields that read one project: a project the caller may not see is answered as a
-#: missing one (null), so the answer never tells whether it exists.
-_PROJECT_READS = frozenset({"project", "model"})
-#: Root fields whose resolver authorizes what they name (an automation's ``name`` is no
+#: Root mutations whose resolver authorizes what they name (an automation's ``name`` is no
 #: project: its scope is checked by ID, and its entity's admin role by the resolver).
 _AUTHORIZED_BY_RESOLVER = frozenset({"createFilterTrigger", "updateFilterTrigger"})
 _PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
 _ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
+
+
 class AccessGuard:
-    """Refuses a root field whose arguments name an entity or project the user may not use."""
+    """Refuses a root mutation whose arguments name an entity or project the user may not use."""
 
     def __init__(self, store: Store, org_entity: str) -> None:
         self._store = store
@@ -39,18 +36,8 @@ class AccessGuard:
 
     def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         viewer: Viewer | None = getattr(info.context, "viewer", None)
-        if (
-            viewer is not None
-            and not viewer.admin
-            and info.parent_type.name in ("Query", "Mutation")
-            and info.field_name not in _OPEN
-        ):
-            try:
-                self._check(viewer, info.field_name, args)
-            except PermissionDenied:
-                if info.parent_type.name == "Query" and info.field_name in _PROJECT_READS:
-                    return None  # W&B's answer for a missing project: the same, told nothing
-                raise
+        if viewer is not None and not viewer.admin and info.parent_type.name == "Mutation":
+            self._check(viewer, info.field_name, args)
         return next_(root, info, **args)
 
     def _check(self, viewer: Viewer, field: str, args: dict[str, Any]) -> None:
@@ -69,16 +56,10 @@ class AccessGuard:
     ) -> Iterator[tuple[str, str | None]]:
         if field in _AUTHORIZED_BY_RESOLVER:
             return
-        if field in _ENTITY_NAMED:
-            # Listing an entity's projects is harmless for the organization (its registries).
-            name = args.get("name") or self._org_entity
-            if name != self._org_entity:
-                yield name, None
-            return
         fields = args.get("input") if isinstance(args.get("input"), dict) else args
         entity = next((fields[k] for k in _ENTITY_KEYS if isinstance(fields.get(k), str)), None)
         project = next((fields[k] for k in _PROJECT_KEYS if isinstance(fields.get(k), str)), None)
-        if entity or project or field in ("projects", "models", "project", "model"):
+        if entity or project:
             # A run without an entity goes to its user's default entity (upsertBucket does).
             default = viewer.default_entity if field == "upsertBucket" else self._org_entity
             yield entity or default, project

@@ -75,6 +75,19 @@ class Access:
                 f"permission denied: {self.viewer.username} may not use {entity}/{project}"
             )
 
+    def entity_named(self, name: str) -> sqlite3.Row | None:
+        """The entity by name, when the caller may use it (its own, its teams', the
+        organization's; created on first use, as every name is accepted); None for any other,
+        existing or not, so the answer never tells whether it exists."""
+        if name != self.org_entity and not self.viewer.may_use(name, None, self.org_entity):
+            return None
+        return self.store.ensure_entity(name)
+
+    def project_named(self, entity: str, name: str) -> sqlite3.Row | None:
+        """The project by its names, when the caller may read it (else as if missing)."""
+        row = self.store.find_project(entity, name)
+        return row if self.may_read_project(row) else None
+
     def project(self, project_id: int | None) -> sqlite3.Row | None:
         """The project, when the caller may read it."""
         row = None if project_id is None else self.store.get("projects", project_id)
