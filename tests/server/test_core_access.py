@@ -338,6 +338,29 @@ def test_run_queues_of_others_cannot_be_deleted_by_id(server, world):
     assert client(server, world["alice"], "private").run_queue("alice", "gpu").id == queue.id
 
 
+def test_view_and_resource_config_ids_of_others_answer_as_missing_ones(server, world):
+    view = """mutation($i: UpsertViewInput!) { upsertView(input: $i) { view { id name
+      description } inserted } }"""
+    alices = {"entityName": "alice", "projectName": "private", "name": "hers", "spec": "{}"}
+    made = post(server, world["alice"], view, {"i": alices})["data"]["upsertView"]["view"]
+    # bob names her view's ID in his own project: a new view of his, hers untouched.
+    bobs = {"id": made["id"], "entityName": "bob", "projectName": "own", "description": "bob"}
+    answered = post(server, world["bob"], view, {"i": bobs})["data"]["upsertView"]
+    assert answered["inserted"] and answered["view"]["id"] != made["id"]
+    again = post(server, world["alice"], view, {"i": {**alices, "id": made["id"]}})
+    assert again["data"]["upsertView"]["view"] == made
+    config = """mutation { createDefaultResourceConfig(input: {entityName: "alice",
+      resource: "local-process", config: "{}"}) { defaultResourceConfigID } }"""
+    config_id = post(server, world["alice"], config, {})["data"]["createDefaultResourceConfig"][
+        "defaultResourceConfigID"
+    ]
+    queue = """mutation($c: ID) { createRunQueue(input: {entityName: "bob", projectName: "own",
+      queueName: "q", access: PROJECT, defaultResourceConfigID: $c}) { success queueID } }"""
+    missing = base64.b64encode(b"DefaultResourceConfig:9999").decode()
+    told = [errors(post(server, world["bob"], queue, {"c": c})) for c in (config_id, missing)]
+    assert all("not found" in message for message in told), told
+
+
 def test_a_team_name_cannot_be_claimed_by_a_user(server, world):
     import wandb
 
