@@ -10,7 +10,7 @@ import math
 import pytest
 import requests
 
-from dagster_wandb_artifacts.client import AuthenticationError, InvalidInputError
+from dagster_wandb_artifacts.client import InvalidInputError, NotFoundError
 from tests.client.test_faults import proxied  # noqa: F401 - the fixture
 from tests.server.test_users import add_user, client, post
 from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_run
@@ -174,8 +174,10 @@ def test_another_user_can_neither_read_nor_write_the_history(server):
         f"{server.base_url}/files/{path}/file_stream", json=chunk, timeout=30
     ).status_code == 401
     read = post(server, bob_key, HISTORY, {"e": "alice", "p": "private", "r": "secret"})
-    assert read["data"]["project"] is None and "permission denied" in read["errors"][0]["message"]
-    with pytest.raises(AuthenticationError):
+    # Answered as a missing project is: nothing tells it exists.
+    missing = post(server, bob_key, HISTORY, {"e": "alice", "p": "nothing", "r": "secret"})
+    assert read == missing == {"data": {"project": None}}
+    with pytest.raises(NotFoundError):
         client(server, bob_key, "alice/private").run(path)
     assert [row["loss"] for row in alice.run(path).scan_history()] == [0.5]
 
