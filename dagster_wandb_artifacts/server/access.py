@@ -1,9 +1,10 @@
-"""A GraphQL middleware that refuses a root field whose arguments name an entity or project
-the request's user may not use (see :mod:`.store.accounts`), or an ID of an extra (a sweep,
-view, run queue) or of an entity's automation that is not the user's.
+"""A GraphQL middleware that refuses a root mutation naming, by ID, an automation (a trigger
+or an integration) of an entity that is not the user's: W&B's "permission denied".
 
-It is the first line only: the core (:mod:`.store.access`) authorizes every object it returns
-or changes, nested fields included.
+It is all that is left of an edge filter: the core (:mod:`.store.access`) authorizes every
+other object a request reads or changes, nested fields and names included, and answers a read
+of an object the caller may not read as a missing one. The automations' resolvers, which
+check an entity's admin role themselves, still lean on it for their IDs.
 """
 
 from __future__ import annotations
@@ -18,20 +19,9 @@ from .store import Store
 from .store.access import owners_of_id
 from .store.accounts import PermissionDenied, Viewer
 
-#: Root fields whose ``name`` argument is an entity, not a project.
-_ENTITY_NAMED = frozenset({"entity"})
-#: Root fields anyone may ask.
-_OPEN = frozenset({"viewer", "serverInfo", "organization", "users", "__typename", "__schema"})
-#: Root fields that read one project: a project the caller may not see is answered as a
-#: missing one (null), so the answer never tells whether it exists.
-_PROJECT_READS = frozenset({"project", "model"})
-#: Root fields whose resolver authorizes what they name (an automation's ``name`` is no
-#: project: its scope is checked by ID, and its entity's admin role by the resolver).
-_AUTHORIZED_BY_RESOLVER = frozenset({"createFilterTrigger", "updateFilterTrigger"})
-_PROJECT_KEYS = ("projectName", "modelName", "name", "oldProjectName", "project")
-_ENTITY_KEYS = ("entityName", "entity", "artifactEntityName")
+
 class AccessGuard:
-    """Refuses a root field whose arguments name an entity or project the user may not use."""
+    """Refuses a root mutation whose arguments name another entity's automation by ID."""
 
     def __init__(self, store: Store, org_entity: str) -> None:
         self._store = store
@@ -39,49 +29,16 @@ class AccessGuard:
 
     def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         viewer: Viewer | None = getattr(info.context, "viewer", None)
-        if (
-            viewer is not None
-            and not viewer.admin
-            and info.parent_type.name in ("Query", "Mutation")
-            and info.field_name not in _OPEN
-        ):
-            try:
-                self._check(viewer, info.field_name, args)
-            except PermissionDenied:
-                if info.parent_type.name == "Query" and info.field_name in _PROJECT_READS:
-                    return None  # W&B's answer for a missing project: the same, told nothing
-                raise
+        if viewer is not None and not viewer.admin and info.parent_type.name == "Mutation":
+            self._check(viewer, args)
         return next_(root, info, **args)
 
-    def _check(self, viewer: Viewer, field: str, args: dict[str, Any]) -> None:
-        """Every named entity or project must be the user's; an ID must name an object that
-        one of the user's projects holds (a version is also held where it is linked)."""
-        for owners in [[target] for target in self._named(viewer, field, args)] + list(
-            self._identified(args)
-        ):
+    def _check(self, viewer: Viewer, args: dict[str, Any]) -> None:
+        for owners in self._identified(args):
             if owners and not any(viewer.may_use(e, p, self._org_entity) for e, p in owners):
-                entity, project = owners[0]
-                where = f"{entity}/{project}" if project else entity
-                raise PermissionDenied(f"permission denied: {viewer.username} may not use {where}")
-
-    def _named(
-        self, viewer: Viewer, field: str, args: dict[str, Any]
-    ) -> Iterator[tuple[str, str | None]]:
-        if field in _AUTHORIZED_BY_RESOLVER:
-            return
-        if field in _ENTITY_NAMED:
-            # Listing an entity's projects is harmless for the organization (its registries).
-            name = args.get("name") or self._org_entity
-            if name != self._org_entity:
-                yield name, None
-            return
-        fields = args.get("input") if isinstance(args.get("input"), dict) else args
-        entity = next((fields[k] for k in _ENTITY_KEYS if isinstance(fields.get(k), str)), None)
-        project = next((fields[k] for k in _PROJECT_KEYS if isinstance(fields.get(k), str)), None)
-        if entity or project or field in ("projects", "models", "project", "model"):
-            # A run without an entity goes to its user's default entity (upsertBucket does).
-            default = viewer.default_entity if field == "upsertBucket" else self._org_entity
-            yield entity or default, project
+                raise PermissionDenied(
+                    f"permission denied: {viewer.username} may not use {owners[0][0]}"
+                )
 
     def _identified(self, value: Any, key: str = "") -> Iterator[list[tuple[str, str | None]]]:
         """The owners of each global ID in the arguments."""

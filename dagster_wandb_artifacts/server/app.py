@@ -45,10 +45,11 @@ from .limits import (
     check_cost,
 )
 from .resolvers import Root
-from .resolvers.common import CURRENT, InvalidRequest, QueryStopped, md5_b64_to_hex
+from .resolvers.common import CURRENT, InvalidRequest, QueryStopped
 from .resolvers.files import grant_path
 from .state import ServerState
 from .store import NotFound, StoreError, history
+from .store.commit import md5_b64_to_hex
 
 log = logging.getLogger("dagster_wandb_artifacts.server")
 
@@ -234,14 +235,12 @@ async def graphql(state: ServerState, request: Request) -> Response:
 
 async def put_object(state: ServerState, request: Request) -> Response:
     md5_hex = request.path_params["md5"]
-    # An upload for a version of bytes stored for another: the URL names the version.
+    # An upload for a version: the URL names it, and the verified bytes are granted to it.
     grantee = _query(request).get("for") if request.scope["query_string"] else None
     signed_path = grant_path(md5_hex, int(grantee)) if grantee and grantee.isdigit() else None
     if denied := _signed(state, request, signed_path):
         return denied
-    await receive_object(state, request, md5_hex)
-    if grantee:
-        await run_in_threadpool(state.store.grant_objects, int(grantee), [md5_hex])
+    await receive_object(state, request, md5_hex, int(grantee) if signed_path else None)
     return Response(status_code=200)
 
 async def get_object(state: ServerState, request: Request) -> Response:

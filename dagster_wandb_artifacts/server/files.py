@@ -117,8 +117,11 @@ async def _read_body(request: Request, declared: int) -> bytes:
     return b"".join(chunks)
 
 
-async def receive_object(state: ServerState, request: Request, md5_hex: str) -> None:
-    """Receive, verify, store and record the object ``md5_hex``."""
+async def receive_object(
+    state: ServerState, request: Request, md5_hex: str, grantee: int | None = None
+) -> None:
+    """Receive, verify, store and record the object ``md5_hex`` (and a grant of it to the
+    version ``grantee`` its writer uploads it for)."""
     key = blobs.object_key(md5_hex)
     declared = _declared_length(request)
     if declared > IN_MEMORY_UPLOAD:
@@ -129,7 +132,7 @@ async def receive_object(state: ServerState, request: Request, md5_hex: str) -> 
         _verify(request, declared, len(body), hashlib.md5(body), md5_hex)
         size = len(body)
         await _store_once(state, md5_hex, key, body)
-    await state.recorder.record(md5_hex, size)
+    await state.recorder.record(md5_hex, size, grantee)
 
 
 async def _store_once(state: ServerState, md5_hex: str, key: str, body: bytes) -> None:
@@ -157,12 +160,17 @@ class BlobRecorder:
         self._checkpoint_every = checkpoint_every
         self._recorded = 0
 
-    async def record(self, md5_hex: str, size: int) -> None:
+    async def record(self, md5_hex: str, size: int, grantee: int | None = None) -> None:
+        """Record the object, and that version ``grantee`` (whose writer uploaded it) may
+        list it, in one write."""
         rows = [(md5_hex, size)]
+        grants = [] if grantee is None else [(grantee, md5_hex)]
         self._recorded += 1
-        if self._recorded % self._checkpoint_every and self._store.try_record_blobs(rows):
+        if self._recorded % self._checkpoint_every and self._store.try_record_blobs(rows, grants):
             return
-        await asyncio.get_running_loop().run_in_executor(None, self._store.record_blobs, rows)
+        await asyncio.get_running_loop().run_in_executor(
+            None, self._store.record_blobs, rows, grants
+        )
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:

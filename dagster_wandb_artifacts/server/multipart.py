@@ -50,7 +50,6 @@ def complete_multipart(
         if md5.hexdigest() != upload["md5"]:
             raise StoreError("the joined parts do not match the file's md5")
         blob_store.commit(path, object_key(upload["md5"]))
-    store.record_blobs([(upload["md5"], size)])
-    store.grant_objects(upload["artifact_id"], [upload["md5"]])
+    store.record_blobs([(upload["md5"], size)], [(upload["artifact_id"], upload["md5"])])
     blob_store.remove(multipart_folder(upload_id))
     return upload["md5"]

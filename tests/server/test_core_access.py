@@ -215,6 +215,81 @@ def test_a_known_md5_neither_deduplicates_nor_serves_anothers_bytes(server, worl
     assert requests.get(bobs, auth=("api", world["bob"]), timeout=30).content == SECRET
 
 
+def test_declaring_an_md5_before_its_bytes_exist_grants_nothing(server, world):
+    # bob guesses the md5 of rows alice has not logged yet and declares it first, with no
+    # upload: only a verified upload may let his version list the object.
+    future = b"alice's rows of tomorrow\n"
+    artifact_id, node = bobs_version(server, world["bob"], future)
+    log_file(client(server, world["alice"], "private"), "tomorrow", future)
+    refused = post(server, world["bob"], COMMIT, {"id": artifact_id})
+    assert "was not uploaded for this version" in errors(refused)
+    md5_hex = hashlib.md5(future).hexdigest()
+    url = f"{server.base_url}/artifactsV2/default/bob/own/probe/{artifact_id}/{md5_hex}/x"
+    reply = requests.get(url, auth=("api", world["bob"]), timeout=30)
+    assert reply.status_code == 404 and future not in reply.content
+    # Once he uploads the bytes himself, his version holds them.
+    assert requests.put(node["uploadUrl"], data=future, timeout=30).ok
+    assert post(server, world["bob"], COMMIT, {"id": artifact_id})["data"]["commitArtifact"]
+    assert requests.get(url, auth=("api", world["bob"]), timeout=30).content == future
+
+
+BY_PROJECT_ID = {
+    "deleteModel": "mutation($id: String!) { deleteModel(input: {id: $id}) { success } }",
+    "createProjectMembers": """mutation($id: ID!) { createProjectMembers(input: {
+      projectId: $id, userIds: []}) { success } }""",
+}
+BY_COLLECTION_ID = {
+    "updateArtifactSequence": """mutation($id: ID!) { updateArtifactSequence(input: {
+      artifactSequenceID: $id, description: "bob's"}) { artifactCollection { id } } }""",
+    "deleteArtifactSequence": """mutation($id: ID!) { deleteArtifactSequence(input: {
+      artifactSequenceID: $id}) { artifactCollection { id } } }""",
+}
+
+
+def test_project_and_collection_ids_of_others_answer_as_missing_ones(server, world):
+    ids = """{ project(entityName: "alice", name: "private") { id
+      artifactCollection(name: "never-linked") { id } } }"""
+    alices = post(server, world["alice"], ids, {})["data"]["project"]
+    project_id, collection_id = alices["id"], alices["artifactCollection"]["id"]
+    missing_project = base64.b64encode(b"Project:999999").decode()
+    missing_collection = base64.b64encode(b"ArtifactSequence:999999").decode()
+    bob = world["bob"]
+    for queries, theirs, missing in (
+        (BY_PROJECT_ID, project_id, missing_project),
+        (BY_COLLECTION_ID, collection_id, missing_collection),
+    ):
+        for field, query in queries.items():
+            told = errors(post(server, bob, query, {"id": theirs}))
+            assert "not found" in told and told == errors(post(server, bob, query, {"id": missing}))
+            assert "permission denied" not in told, field
+    read = "query($id: ID!) { artifactCollection(id: $id) { id name description } }"
+    assert post(server, bob, read, {"id": collection_id}) == {"data": {"artifactCollection": None}}
+    # Nothing changed: alice still reads her project and collection as they were.
+    again = post(server, world["alice"], ids, {})["data"]["project"]
+    assert again == alices
+
+
+def test_root_reads_by_name_of_others_answer_as_missing_ones(server, world):
+    reads = {
+        "entity": """query($e: String!) { entity(name: $e) { name
+          projects { edges { node { name } } } } }""",
+        "project": """query($e: String!) { project(entityName: $e, name: "private") { id
+          runs { edges { node { config } } } } }""",
+        "projects": """query($e: String!) { projects(entityName: $e) { edges { node {
+          name } } } }""",
+    }
+    for field, query in reads.items():
+        theirs = post(server, world["bob"], query, {"e": "alice"})
+        assert theirs == post(server, world["bob"], query, {"e": "nobody"}), field
+        assert "errors" not in theirs and "private" not in json.dumps(theirs), theirs
+    # alice reads them; bob his own entity and the organization's registries.
+    mine = post(server, world["alice"], reads["project"], {"e": "alice"})["data"]["project"]
+    assert "alice's config" in json.dumps(mine)
+    assert post(server, world["bob"], reads["entity"], {"e": "bob"})["data"]["entity"]
+    org = post(server, world["bob"], reads["projects"], {"e": world["org"]})["data"]
+    assert REGISTRY in json.dumps(org)
+
+
 def test_writes_by_id_through_a_registry_link_are_refused(server, world):
     model_id = world["model"].id
     bob, alice = world["bob"], world["alice"]
@@ -263,11 +338,36 @@ def test_run_queues_of_others_cannot_be_deleted_by_id(server, world):
     assert client(server, world["alice"], "private").run_queue("alice", "gpu").id == queue.id
 
 
+def test_view_and_resource_config_ids_of_others_answer_as_missing_ones(server, world):
+    view = """mutation($i: UpsertViewInput!) { upsertView(input: $i) { view { id name
+      description } inserted } }"""
+    alices = {"entityName": "alice", "projectName": "private", "name": "hers", "spec": "{}"}
+    made = post(server, world["alice"], view, {"i": alices})["data"]["upsertView"]["view"]
+    # bob names her view's ID in his own project: a new view of his, hers untouched.
+    bobs = {"id": made["id"], "entityName": "bob", "projectName": "own", "description": "bob"}
+    answered = post(server, world["bob"], view, {"i": bobs})["data"]["upsertView"]
+    assert answered["inserted"] and answered["view"]["id"] != made["id"]
+    again = post(server, world["alice"], view, {"i": {**alices, "id": made["id"]}})
+    assert again["data"]["upsertView"]["view"] == made
+    config = """mutation { createDefaultResourceConfig(input: {entityName: "alice",
+      resource: "local-process", config: "{}"}) { defaultResourceConfigID } }"""
+    config_id = post(server, world["alice"], config, {})["data"]["createDefaultResourceConfig"][
+        "defaultResourceConfigID"
+    ]
+    queue = """mutation($c: ID) { createRunQueue(input: {entityName: "bob", projectName: "own",
+      queueName: "q", access: PROJECT, defaultResourceConfigID: $c}) { success queueID } }"""
+    missing = base64.b64encode(b"DefaultResourceConfig:9999").decode()
+    told = [errors(post(server, world["bob"], queue, {"c": c})) for c in (config_id, missing)]
+    assert all("not found" in message for message in told), told
+
+
 def test_a_team_name_cannot_be_claimed_by_a_user(server, world):
     import wandb
 
     as_bob = wandb.Api(overrides={"base_url": server.base_url}, api_key=world["bob"])
-    with pytest.raises(Exception, match="permission denied|only an administrator"):
+    # The SDK swallows the refused createTeam, then reads the team: no entity bob may use,
+    # answered as a missing one (null), on which it fails.
+    with pytest.raises((KeyError, TypeError)):
         as_bob.create_team("research")
     with pytest.raises(AuthenticationError, match="only an administrator may create teams"):
         client(server, world["bob"], "own").create_team("research", admin_username="bob")

@@ -10,7 +10,8 @@ import requests
 import wandb
 
 from dagster_wandb_artifacts.server import LocalServer
-from tests.server.test_users import add_user, post
+from tests.server.test_core_access import log_file
+from tests.server.test_users import add_user, client, post
 from tests.support import ENTITY, PROJECT, graphql, sdk_api, sdk_settings
 
 pytestmark = pytest.mark.usefixtures("wandb_home")
@@ -76,6 +77,19 @@ def test_registry_members_are_managed_by_its_admins_only(server):
     # The server's administrator manages any registry's members.
     admin.registry("shared-models").update_member(carol, "admin")
     assert roles(made.members())["carol"] == "admin"
+
+
+def test_linking_into_a_missing_registry_makes_the_linker_its_first_admin(server):
+    alice_key, bob_key = add_user(server, "alice@example.com"), add_user(server, "bob@example.com")
+    model = log_file(client(server, alice_key, "private"), "model", b"weights\n")
+    model.link("wandb-registry-fresh/shared")
+    alice, bob = sdk_as(server, alice_key), sdk_as(server, bob_key)
+    assert roles(alice.registry("fresh").members()) == {"alice": "admin"}
+    # Another member, who did not create it, changes nothing of it.
+    with pytest.raises(Exception, match="permission denied"):
+        bob.registry("fresh").add_members(bob.user("bob"))
+    alice.registry("fresh").add_members(alice.user("bob"))
+    assert roles(alice.registry("fresh").members()) == {"alice": "admin", "bob": "member"}
 
 
 def test_members_input_is_checked(server):

@@ -37,6 +37,14 @@ def _project(ctx: Context, entity: str | None, project: str | None) -> sqlite3.R
     return ctx.store.ensure_project(entity or ctx.entity, project or "")
 
 
+def _entity_config(ctx: Context, project: sqlite3.Row, config_id: str) -> int:
+    """A resource config of the project's own entity (another's answers as a missing one)."""
+    row = ctx.store.get("resource_configs", decode_id(config_id, "DefaultResourceConfig"))
+    if row is None or row["entity_id"] != project["entity_id"]:
+        raise NotFound(f"resource config {config_id} not found")
+    return row["id"]
+
+
 def _sweep_method(config: str | None) -> str | None:
     try:
         parsed = yaml.safe_load(config or "") or {}
@@ -116,11 +124,13 @@ class WorkspaceMutations:
             "state": input.get("state"),
         }
         if input.get("id"):
-            sweep_id = workspace.upsert_sweep(None, decode_id(input["id"], "Sweep"), **fields)
+            sweep_id = workspace.upsert_sweep(
+                self.ctx.access, None, decode_id(input["id"], "Sweep"), **fields
+            )
             inserted = False
         else:
             project = _project(self.ctx, input.get("entityName"), input.get("projectName"))
-            sweep_id = workspace.upsert_sweep(project["id"], None, **fields)
+            sweep_id = workspace.upsert_sweep(self.ctx.access, project["id"], None, **fields)
             inserted = True
         row = self.ctx.store.get("sweeps", sweep_id)
         return {
@@ -132,9 +142,10 @@ class WorkspaceMutations:
     def upsertView(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
         project = _project(self.ctx, input.get("entityName"), input.get("projectName"))
         viewer = getattr(self.ctx, "viewer", None)
+        given = decode_id(input["id"], "View") if input.get("id") else None
         view_id = _workspace(self.ctx).upsert_view(
             project["id"],
-            decode_id(input["id"], "View") if input.get("id") else None,
+            given,
             name=input.get("name"),
             display_name=input.get("displayName"),
             description=input.get("description"),
@@ -143,10 +154,10 @@ class WorkspaceMutations:
             author=viewer.username if viewer else self.ctx.entity,
         )
         row = self.ctx.store.get("views", view_id)
-        return {"view": _view(self.ctx, row), "inserted": input.get("id") is None}
+        return {"view": _view(self.ctx, row), "inserted": view_id != given}
 
     def createCustomChart(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        entity = self.ctx.store.ensure_entity(input["entity"])
+        entity = self.ctx.access.write_entity(input["entity"])
         name = check(NAME, input["name"], "chart name")
         json.loads(input["spec"])
         _workspace(self.ctx).create_chart(
@@ -165,7 +176,7 @@ class WorkspaceMutations:
         info: Any,
         input: dict[str, Any],  # noqa: A002
     ) -> dict[str, Any]:
-        entity = self.ctx.store.ensure_entity(input["entityName"])
+        entity = self.ctx.access.write_entity(input["entityName"])
         config_id = _workspace(self.ctx).create_resource_config(
             entity["id"], input["resource"], input["config"], input.get("templateVariables")
         )
@@ -182,7 +193,7 @@ class WorkspaceMutations:
             check(NAME, input["queueName"], "queue name"),
             access=input["access"],
             prioritization_mode=input.get("prioritizationMode"),
-            resource_config_id=decode_id(config, "DefaultResourceConfig") if config else None,
+            resource_config_id=_entity_config(self.ctx, project, config) if config else None,
         )
         return {"success": True, "queueID": encode_id("RunQueue", queue_id)}
 

@@ -171,12 +171,12 @@ def _scope(ctx: Context, scope_type: str, scope_id: str) -> tuple[int, int]:
     """(row id, entity id) of an automation's scope."""
     store = ctx.store
     if scope_type == "PROJECT":
-        project = store.get("projects", decode_id(scope_id, "Project"))
+        project = ctx.access.project(decode_id(scope_id, "Project"))
         if project is None:
             raise NotFound("no such project")
         return project["id"], project["entity_id"]
     if scope_type == "ARTIFACT_COLLECTION":
-        collection = store.get("collections", decode_id(scope_id, *_COLLECTION_IDS))
+        collection = ctx.access.collection(decode_id(scope_id, *_COLLECTION_IDS))
         if collection is None:
             raise NotFound("no such artifact collection")
         return collection["id"], store.get("projects", collection["project_id"])["entity_id"]

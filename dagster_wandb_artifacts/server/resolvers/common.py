@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import math
@@ -173,11 +171,6 @@ def check(pattern: re.Pattern[str], value: str, what: str) -> str:
     return value
 
 
-#: The storage regions W&B knows (the SDK offers ``coreweave-us`` besides the default); this
-#: server keeps every artifact's bytes in its one store, whichever was asked.
-STORAGE_REGIONS = ("default", "coreweave-us")
-
-
 def check_run_id(run_id: str) -> str:
     if not is_run_id(run_id):
         raise InvalidRequest(
@@ -185,12 +178,6 @@ def check_run_id(run_id: str) -> str:
             f"characters, no surrounding whitespace, at most {MAX_NAME_LENGTH} characters"
         )
     return run_id
-
-
-def check_storage_region(region: str | None) -> None:
-    if region is not None and region not in STORAGE_REGIONS:
-        known = ", ".join(map(repr, STORAGE_REGIONS))
-        raise StoreError(f"unknown storage region {region!r}: use one of {known}")
 
 
 def check_alias(alias: str) -> str:
@@ -230,16 +217,6 @@ def check_metadata(metadata: str | None, max_bytes: int) -> str | None:
     if len(parsed) > MAX_METADATA_KEYS:
         raise StoreError(f"metadata has {len(parsed)} keys; W&B allows {MAX_METADATA_KEYS}")
     return metadata
-
-
-def md5_b64_to_hex(md5_b64: str) -> str:
-    try:
-        raw = base64.b64decode(md5_b64, validate=True)
-    except binascii.Error as exc:
-        raise StoreError(f"md5 {md5_b64!r} is not base64") from exc
-    if len(raw) != 16:
-        raise StoreError(f"md5 {md5_b64!r} is not 16 bytes")
-    return raw.hex()
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -8,25 +8,14 @@ import sqlite3
 from typing import Any
 
 from ...formats.errors import InvalidInputError
-from ...formats.manifest import Manifest, hex_to_b64
-from .. import blobs, merging
+from ...formats.manifest import hex_to_b64
+from .. import blobs
 from ..ids import decode_id, encode_cursor, encode_id
 from ..multipart import complete_multipart
-from ..store import NotFound, StoreError
+from ..store import NotFound
+from ..store.commit import check_storage_region, commit_version, md5_b64_to_hex
 from . import artifacts
-from .common import Context, Node, check_storage_region, md5_b64_to_hex
-
-
-def _storage_region(manifest: bytes) -> str | None:
-    """The region a manifest's storage policy asks for (the SDK's ``storage_region``)."""
-    if b'"storageRegion"' not in manifest:  # most manifests: no second parse of a big one
-        return None
-    try:
-        config = json.loads(manifest).get("storagePolicyConfig")
-    except (ValueError, AttributeError):
-        return None  # Manifest.from_bytes says what is wrong with it
-    region = config.get("storageRegion") if isinstance(config, dict) else None
-    return region if region is None else str(region)
+from .common import Context, Node
 
 
 def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
@@ -36,26 +25,14 @@ def storage_path(birth_artifact_id: int, md5_hex: str) -> str:
 
 
 def grant_path(md5_hex: str, artifact_id: int) -> str:
-    """The signed path of an upload that, once verified, lets version ``artifact_id`` list an
-    object stored for someone else."""
+    """The signed path of an upload that, once verified, lets version ``artifact_id`` list the
+    object (a grant)."""
     return f"/storage/obj/{md5_hex}?for={artifact_id}"
 
 
 def _base(ctx: Context, base: str | None) -> int | None:
     """A patch manifest's base version: one the caller may read (its entries are copied)."""
     return ctx.access.require_artifact(decode_id(base, "Artifact"))["id"] if base else None
-
-
-def _birth(ctx: Context, artifact_id: int, md5_hex: str, named: int | None) -> int | None:
-    """The birth version a committed entry records: the one its manifest (or the object)
-    names, when the caller may read it, else a version the caller reads that holds the bytes,
-    else this version when its writer uploaded them; None when none of those holds."""
-    if ctx.access.admin:
-        return named or artifact_id
-    holder = ctx.access.version_holding(md5_hex, named)
-    if holder is not None:
-        return holder["id"]
-    return artifact_id if ctx.store.granted(artifact_id, md5_hex) else None
 
 
 class ManifestNode(Node):
@@ -219,7 +196,6 @@ class FileMutations:
         store, access = self.ctx.store, self.ctx.access
         check_storage_region(input.get("storageRegion"))
         nodes = []
-        held: dict[int, list[str]] = {}
         # With ARTIFACT_DIGEST_ALGORITHM the SDK names each file's digest too; this server
         # keeps files by md5, which is the digest of MANIFEST_MD5 manifests.
         if input.get("digestAlgorithm") not in (None, "MANIFEST_MD5"):
@@ -246,11 +222,9 @@ class FileMutations:
                 birth = birth or artifact
             else:
                 birth = artifact
-                path = f"/storage/obj/{md5_hex}"
-                if blob is None:
-                    held.setdefault(artifact["id"], []).append(md5_hex)
-                else:  # stored for another: the upload proves the caller holds the bytes
-                    path = grant_path(md5_hex, artifact["id"])
+                # The URL names the version: only the verified upload of the bytes lets it
+                # list them, never the declaration (which anyone knowing the md5 can make).
+                path = grant_path(md5_hex, artifact["id"])
                 node["uploadUrl"] = self.ctx.signed_url("PUT", path)
                 node["uploadHeaders"] = [f"Content-MD5:{spec['md5']}"]
                 parts = spec.get("uploadPartsInput")
@@ -260,8 +234,6 @@ class FileMutations:
             node["id"] = encode_id("File", 0)
             node["artifact"] = artifacts.ArtifactNode(self.ctx, birth)
             nodes.append(node)
-        for artifact_id, md5s in held.items():
-            store.grant_objects(artifact_id, md5s)
         edges = [{"node": node, "cursor": encode_cursor(i)} for i, node in enumerate(nodes)]
         return {
             "files": {
@@ -300,72 +272,6 @@ class FileMutations:
         return {"digest": hex_to_b64(md5_hex)}
 
     def commitArtifact(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:  # noqa: N802,A002
-        store, access = self.ctx.store, self.ctx.access
-        artifact = access.writable_artifact(decode_id(input["artifactID"], "Artifact"))
-        artifact_id = artifact["id"]
-        if artifact["state"] == "COMMITTED":
-            return {"artifact": artifacts.ArtifactNode(self.ctx, artifact)}
-        manifest_row = store.manifest_of(artifact_id)
-        if manifest_row is not None and manifest_row["type"] == "PATCH":
-            row = merging.finish_distributed(
-                store,
-                self.ctx.blobs,
-                artifact_id,
-                lambda data: check_storage_region(_storage_region(data)),
-                lambda whole: _stored_files(self.ctx, whole, artifact_id),
-            )
-            return {"artifact": artifacts.ArtifactNode(self.ctx, row)}
-        if manifest_row is None or not manifest_row["uploaded"]:
-            raise StoreError("upload the artifact's manifest before committing it")
-        with self.ctx.blobs.open(blobs.manifest_key(artifact_id)) as file:
-            data = file.read()
-        check_storage_region(_storage_region(data))
-        try:
-            manifest = Manifest.from_bytes(data)
-            whole = merging.merged(self.ctx.blobs, manifest_row, manifest)
-        except InvalidInputError as exc:
-            raise StoreError(f"the uploaded manifest is invalid: {exc}") from exc
-        digest = manifest.digest()
-        if digest != artifact["digest"]:
-            raise StoreError(
-                f"the manifest's digest {digest} differs from the artifact's {artifact['digest']}"
-            )
-        files = _stored_files(self.ctx, whole or manifest, artifact_id)
-        if whole is not None:
-            merging.keep_merged(store, self.ctx.blobs, artifact_id, whole)
-        row = store.commit_artifact(
-            artifact_id, files, digest=digest if whole is None else whole.digest()
-        )
+        artifact_id = decode_id(input["artifactID"], "Artifact")
+        row = commit_version(self.ctx.access, self.ctx.blobs, artifact_id)
         return {"artifact": artifacts.ArtifactNode(self.ctx, row)}
-
-
-def _stored_files(
-    ctx: Context, manifest: Manifest, artifact_id: int
-) -> list[tuple[str, str | None, int, str | None, int | None]]:
-    """The rows of a version's files, from its whole manifest: each stored file must have
-    been uploaded whole, for this version unless the caller reads another that holds it; the
-    first version to hold an object becomes its birth version."""
-    store = ctx.store
-    files = []
-    for entry in manifest:
-        birth = entry.birth_artifact_id
-        birth_id = decode_id(birth, "Artifact") if birth else None
-        if entry.ref is None:
-            md5_hex = md5_b64_to_hex(entry.digest)
-            blob = store.blob(md5_hex)
-            if blob is None or blob["size"] != entry.size:
-                raise StoreError(
-                    f"file {entry.path!r} was not uploaded: upload its bytes, then commit"
-                )
-            birth_id = _birth(ctx, artifact_id, md5_hex, birth_id or blob["birth_artifact_id"])
-            if birth_id is None:
-                raise StoreError(
-                    f"file {entry.path!r} was not uploaded for this version: upload its "
-                    "bytes, then commit"
-                )
-            if blob["birth_artifact_id"] is None:
-                store.set_birth(md5_hex, birth_id)
-            files.append((entry.path, md5_hex, entry.size, None, birth_id))
-        else:
-            files.append((entry.path, None, entry.size or 0, entry.ref, birth_id))
-    return files

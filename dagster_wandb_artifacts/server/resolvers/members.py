@@ -42,8 +42,8 @@ class MemberMutations:
 
     def _managed_registry(self, project_id: str) -> sqlite3.Row:
         """The registry named by ``project_id``, once the caller may manage its members."""
-        project = self.ctx.store.get("projects", decode_id(project_id, "Project"))
-        if project is None:
+        project = self.ctx.access.project(decode_id(project_id, "Project"))
+        if project is None:  # missing, or one the caller may not see: told the same
             raise NotFound("project not found")
         if not self.ctx.store.is_registry(project, self.ctx.entity):
             raise StoreError("members can be added to a registry only")

@@ -42,7 +42,9 @@ class RegistryMutations:
             )
         aliases = [check_alias(a["alias"]) for a in input.get("aliases") or []]
         access.write_named(target[0], target[1])
-        membership = store.link_artifact(artifact_id, *target, aliases)
+        membership = store.link_artifact(
+            artifact_id, *target, aliases, linker_id=access.viewer.id, org_entity=access.org_entity
+        )
         collection = store.get("collections", membership["collection_id"])
         return {
             "versionIndex": membership["version_index"],

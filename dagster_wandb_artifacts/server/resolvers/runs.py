@@ -108,8 +108,8 @@ class EntityNode(Node):
         )
 
     def project(self, info: Any, name: str | None = None) -> ProjectNode | None:
-        row = self.ctx.store.find_project(self.row["name"], name) if name else None
-        return ProjectNode(self.ctx, row) if self.ctx.access.may_read_project(row) else None
+        row = self.ctx.access.project_named(self.row["name"], name) if name else None
+        return ProjectNode(self.ctx, row) if row else None
 
     def _collections(
         self, project_filters: str | None, filters: str | None, order: str | None, kinds: Any
@@ -434,9 +434,9 @@ class RunQueries:
             },
         }
 
-    def entity(self, info: Any, name: str | None = None) -> EntityNode:
-        # Every entity name is accepted (one user owns the server), so each exists.
-        return EntityNode(self.ctx, self.ctx.store.ensure_entity(name or self.ctx.entity))
+    def entity(self, info: Any, name: str | None = None) -> EntityNode | None:
+        row = self.ctx.access.entity_named(name or self.ctx.entity)
+        return EntityNode(self.ctx, row) if row else None
 
     def project(
         self,
@@ -446,8 +446,8 @@ class RunQueries:
     ) -> ProjectNode | None:
         if not name:
             return None
-        row = self.ctx.store.find_project(entityName or self.ctx.entity, name)
-        return ProjectNode(self.ctx, row) if self.ctx.access.may_read_project(row) else None
+        row = self.ctx.access.project_named(entityName or self.ctx.entity, name)
+        return ProjectNode(self.ctx, row) if row else None
 
     model = project
 

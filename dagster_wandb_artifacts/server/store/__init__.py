@@ -7,7 +7,8 @@ the database is in WAL mode so readers never block writers.
 
 One module a domain: :mod:`.base` (schema, connections, transactions), :mod:`.runs`
 (entities, projects, runs), :mod:`.collections` (types, collections, links, tags),
-:mod:`.versions` (versions, manifests, objects, multipart uploads), :mod:`.automations`
+:mod:`.versions` (versions, manifests, objects, multipart uploads), :mod:`.commit` (committing
+a version, authorized), :mod:`.automations`
 (integrations, secrets, triggers, deliveries).
 """
 

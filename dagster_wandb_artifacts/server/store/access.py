@@ -75,6 +75,26 @@ class Access:
                 f"permission denied: {self.viewer.username} may not use {entity}/{project}"
             )
 
+    def entity_named(self, name: str) -> sqlite3.Row | None:
+        """The entity by name, when the caller may use it (its own, its teams', the
+        organization's; created on first use, as every name is accepted); None for any other,
+        existing or not, so the answer never tells whether it exists."""
+        if name != self.org_entity and not self.viewer.may_use(name, None, self.org_entity):
+            return None
+        return self.store.ensure_entity(name)
+
+    def write_entity(self, name: str) -> sqlite3.Row:
+        """The entity the caller creates something in (a chart, a resource config), created
+        if missing; refused unless it is the caller's or one of its teams'."""
+        if not self.viewer.may_use(name, None, self.org_entity):
+            raise PermissionDenied(f"permission denied: {self.viewer.username} may not use {name}")
+        return self.store.ensure_entity(name)
+
+    def project_named(self, entity: str, name: str) -> sqlite3.Row | None:
+        """The project by its names, when the caller may read it (else as if missing)."""
+        row = self.store.find_project(entity, name)
+        return row if self.may_read_project(row) else None
+
     def project(self, project_id: int | None) -> sqlite3.Row | None:
         """The project, when the caller may read it."""
         row = None if project_id is None else self.store.get("projects", project_id)
@@ -120,6 +140,11 @@ class Access:
 
     def project_of(self, row: sqlite3.Row) -> sqlite3.Row | None:
         return self.store.get("projects", row["project_id"])
+
+    def in_project(self, table: str, row_id: int | None) -> sqlite3.Row | None:
+        """A row of a project's table (a sweep, a view, a run queue), when the caller may read
+        its project."""
+        return self._in_project(table, row_id)
 
     def run(self, run_id: int | None) -> sqlite3.Row | None:
         return self._in_project("runs", run_id)
@@ -216,44 +241,19 @@ class Access:
         return PermissionDenied(f"permission denied: {self.viewer.username} may not change {what}")
 
 
-#: Tables of objects a project holds, and of objects an entity holds, by their ID's type.
-_IN_PROJECT = {"Sweep": "sweeps", "View": "views", "RunQueue": "run_queues"}
-_IN_ENTITY = {
-    "Trigger": "triggers",
-    "Integration": "integrations",
-    "DefaultResourceConfig": "resource_configs",
-}
+#: Tables of objects an entity holds, by their ID's type (the automations').
+_IN_ENTITY = {"Trigger": "triggers", "Integration": "integrations"}
 
 
 def owners_of_id(store: Store, type_name: str, row_id: int) -> list[tuple[str, str | None]]:
-    """(entity name, project name) that owns the object an ID of type ``type_name`` names
-    (for the guard of root fields); empty for a type the core authorizes on the object
-    itself (versions, manifests, runs)."""
-    if type_name in ("ArtifactSequence", "ArtifactPortfolio", "ArtifactCollection"):
-        rows = store.all(
-            "SELECT e.name, p.name FROM collections c JOIN projects p ON p.id = c.project_id "
-            "JOIN entities e ON e.id = p.entity_id WHERE c.id = ?",
-            (row_id,),
-        )
-    elif type_name == "Project":
-        rows = store.all(
-            "SELECT e.name, p.name FROM projects p JOIN entities e ON e.id = p.entity_id "
-            "WHERE p.id = ?",
-            (row_id,),
-        )
-    elif type_name in _IN_PROJECT:
-        rows = store.all(
-            f"SELECT e.name, p.name FROM {_IN_PROJECT[type_name]} t "
-            "JOIN projects p ON p.id = t.project_id JOIN entities e ON e.id = p.entity_id "
-            "WHERE t.id = ?",
-            (row_id,),
-        )
-    elif type_name in _IN_ENTITY:
-        rows = store.all(
-            f"SELECT e.name, NULL FROM {_IN_ENTITY[type_name]} t "
-            "JOIN entities e ON e.id = t.entity_id WHERE t.id = ?",
-            (row_id,),
-        )
-    else:
+    """(entity name, None) of the entity that owns the automation an ID of type ``type_name``
+    names (for the guard of root mutations); empty for every other type, which the core
+    authorizes on the object itself and answers as missing when the caller may not read it."""
+    if type_name not in _IN_ENTITY:
         return []
+    rows = store.all(
+        f"SELECT e.name, NULL FROM {_IN_ENTITY[type_name]} t "
+        "JOIN entities e ON e.id = t.entity_id WHERE t.id = ?",
+        (row_id,),
+    )
     return [(row[0], row[1]) for row in rows]

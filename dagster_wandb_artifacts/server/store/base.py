@@ -171,11 +171,21 @@ def _private_files(database: Path) -> None:
             pass
 
 
-def insert_blobs(db: sqlite3.Connection, blobs: Sequence[tuple[str, int]]) -> None:
+def insert_blobs(
+    db: sqlite3.Connection,
+    blobs: Sequence[tuple[str, int]],
+    grants: Sequence[tuple[int, str]] = (),
+) -> None:
+    """Record stored objects as (md5 hex, size), and ``grants`` as (version id, md5 hex): the
+    versions whose writers uploaded them."""
     created_at = now()
     db.executemany(
         "INSERT INTO blobs (md5, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [(md5_hex, size, created_at) for md5_hex, size in blobs],
+    )
+    db.executemany(
+        "INSERT INTO object_grants (artifact_id, md5) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        grants,
     )
 
 

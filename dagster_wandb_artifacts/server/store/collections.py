@@ -61,14 +61,27 @@ class CollectionRows(StoreBase):
             return found
 
     def link_artifact(
-        self, artifact_id: int, entity: str, project: str, portfolio: str, aliases: list[str]
+        self,
+        artifact_id: int,
+        entity: str,
+        project: str,
+        portfolio: str,
+        aliases: list[str],
+        *,
+        linker_id: int,
+        org_entity: str,
     ) -> sqlite3.Row:
-        """Add a committed version to a portfolio (created on first link) with its own vN."""
+        """Add a committed version to a portfolio (created on first link) with its own vN. A
+        registry created by the link makes the linker (``linker_id``, 0 for the server's own
+        key) its first admin, as creating it with ``upsertModel`` does."""
         with self.write() as db:
             artifact = self.require_artifact(artifact_id)
             if artifact["state"] != "COMMITTED":
                 raise StoreError("only committed versions can be linked")
+            existed = self.find_project(entity, project) is not None
             project_row = self.ensure_project(entity, project)
+            if not existed:
+                self.project_created(project_row, linker_id, org_entity)
             type_name = self.get("artifact_types", artifact["type_id"])["name"]
             allowed = project_row["allow_all_types"] or self.one(
                 "SELECT 1 FROM artifact_types WHERE project_id = ? AND name = ?",

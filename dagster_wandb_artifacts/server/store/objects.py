@@ -14,16 +14,6 @@ from .base import StoreBase
 
 
 class ObjectRows(StoreBase):
-    def grant_objects(self, artifact_id: int, md5s: list[str]) -> None:
-        """Record that the writer of ``artifact_id`` holds the bytes of each of ``md5s``."""
-        if not md5s:
-            return
-        with self.write() as db:
-            db.executemany(
-                "INSERT INTO object_grants (artifact_id, md5) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                [(artifact_id, md5_hex) for md5_hex in md5s],
-            )
-
     def granted(self, artifact_id: int, md5_hex: str) -> bool:
         found = self.one(
             "SELECT 1 FROM object_grants WHERE artifact_id = ? AND md5 = ?", (artifact_id, md5_hex)

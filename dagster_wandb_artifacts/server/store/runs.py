@@ -105,7 +105,13 @@ class RunRows(StoreBase):
                 db.execute(
                     f"DELETE FROM {table} WHERE collection_id IN {portfolios}", (project_id,)
                 )
-            for table in ("collections", "artifact_types"):
+            # A registry's members go with it (its creator is always one).
+            for table in (
+                "collections",
+                "artifact_types",
+                "project_user_members",
+                "project_team_members",
+            ):
                 db.execute(f"DELETE FROM {table} WHERE project_id = ?", (project_id,))
             db.execute("DELETE FROM projects WHERE id = ?", (project_id,))
 

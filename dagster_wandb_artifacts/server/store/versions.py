@@ -213,12 +213,17 @@ class Store(
         with self.write() as db:
             db.execute("DELETE FROM blobs WHERE md5 = ?", (md5_hex,))
 
-    def record_blobs(self, blobs: Sequence[tuple[str, int]]) -> None:
-        """Record stored objects as (md5 hex, size); ones already recorded are left as they are."""
+    def record_blobs(
+        self, blobs: Sequence[tuple[str, int]], grants: Sequence[tuple[int, str]] = ()
+    ) -> None:
+        """Record stored objects as (md5 hex, size), ones already recorded left as they are,
+        and the grants of their verified uploads as (version id, md5 hex)."""
         with self.write() as db:
-            insert_blobs(db, blobs)
+            insert_blobs(db, blobs, grants)
 
-    def try_record_blobs(self, blobs: Sequence[tuple[str, int]]) -> bool:
+    def try_record_blobs(
+        self, blobs: Sequence[tuple[str, int]], grants: Sequence[tuple[int, str]] = ()
+    ) -> bool:
         """``record_blobs`` at once, or False when another connection holds the write lock.
         It never waits and never syncs the disk, so an event loop may call it; the WAL is
         checkpointed by the commits of other connections."""
@@ -230,7 +235,7 @@ class Store(
                 return False
             raise
         try:
-            insert_blobs(db, blobs)
+            insert_blobs(db, blobs, grants)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:  # a failed COMMIT leaves it open, and this connection is reused

@@ -56,12 +56,17 @@ class Workspace:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def upsert_sweep(self, project_id: int | None, sweep_id: int | None, **fields: Any) -> int:
-        """A new sweep (a random 8-character name, as W&B's) or changed fields of one."""
+    def upsert_sweep(
+        self, access: Access, project_id: int | None, sweep_id: int | None, **fields: Any
+    ) -> int:
+        """A new sweep (a random 8-character name, as W&B's) or changed fields of one, of a
+        project the caller may write (another's answers as a missing one)."""
         with self.store.write() as db:
             if sweep_id is not None:
-                if self.store.get("sweeps", sweep_id) is None:
-                    raise StoreError(f"no sweep with ID {sweep_id}")
+                sweep = access.in_project("sweeps", sweep_id)
+                if sweep is None:
+                    raise NotFound(f"sweep {sweep_id} not found")
+                access.writable_project(sweep["project_id"], "sweep")
                 _change(db, "sweeps", sweep_id, {**fields, "updated_at": now()})
                 return sweep_id
             stamp = now()
@@ -94,8 +99,11 @@ class Workspace:
         )[0]
 
     def upsert_view(self, project_id: int, view_id: int | None, **fields: Any) -> int:
+        """A view of the project (which the caller writes): ``view_id`` changes one of its
+        views; the ID of a view elsewhere is as a missing one (a new view is made)."""
         with self.store.write() as db:
-            if view_id is not None and self.store.get("views", view_id) is not None:
+            existing = None if view_id is None else self.store.get("views", view_id)
+            if existing is not None and existing["project_id"] == project_id:
                 _change(db, "views", view_id, {**fields, "updated_at": now()})
                 return view_id
             stamp = now()
