@@ -87,6 +87,23 @@ def stop_process(process: subprocess.Popen, grace: float = 10) -> None:
         process.wait(timeout=30)
 
 
+def sdk_settings(server: ServerProcess):
+    """``wandb.Settings`` for the real SDK logging into ``server``, quietly and without the
+    machine and code probes that would only add noise to a timing."""
+    import wandb
+
+    return wandb.Settings(
+        base_url=server.base_url,
+        api_key=server.api_key,
+        silent=True,
+        x_disable_stats=True,
+        x_disable_machine_info=True,
+        console="off",
+        save_code=False,
+        disable_git=True,
+    )
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import wandb
 from dagster import DagsterInstance, asset, materialize
-from harness import ServerProcess, report, server_process
+from harness import ServerProcess, report, sdk_settings, server_process
 
 from dagster_wandb_artifacts import (
     WandbArtifactsIOManager,
@@ -62,16 +62,7 @@ def log_ours(server: ServerProcess, data: list[dict[str, float]], run_id: str) -
 
 
 def log_sdk(server: ServerProcess, data: list[dict[str, float]], run_id: str) -> Timing:
-    settings = wandb.Settings(
-        base_url=server.base_url,
-        api_key=server.api_key,
-        silent=True,
-        x_disable_stats=True,
-        x_disable_machine_info=True,
-        console="off",
-        save_code=False,
-        disable_git=True,
-    )
+    settings = sdk_settings(server)
     return log_and_finish(
         wandb.init(entity="bench", project="bench", id=run_id, settings=settings), data
     )

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import wandb
-from harness import ServerProcess, report, server_process, timed, touch_memory
+from harness import ServerProcess, report, sdk_settings, server_process, timed, touch_memory
 
 from dagster_wandb_artifacts.client import Api, Artifact, ArtifactCache
 
@@ -59,16 +59,7 @@ def sdk_log(server: ServerProcess, name: str, source: Path) -> tuple[float, floa
     run = wandb.init(
         entity="bench",
         project="bench",
-        settings=wandb.Settings(
-            base_url=server.base_url,
-            api_key=server.api_key,
-            silent=True,
-            x_disable_stats=True,
-            x_disable_machine_info=True,
-            console="off",
-            save_code=False,
-            disable_git=True,
-        ),
+        settings=sdk_settings(server),
     )
     artifact = wandb.Artifact(name, "dataset")
     artifact.add_dir(str(source))
