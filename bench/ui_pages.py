@@ -1,7 +1,7 @@
 """Render times of the embedded server's web UI at scale.
 
     python bench/ui_pages.py [--versions 10000] [--files 100000] [--consumers 200] [--repeat 20]
-                             [--parquet-gb 1]
+                             [--parquet-gb 1] [--pages compare,lineage]
 
 Seeds a collection of ``--versions`` versions whose newest holds ``--files`` files in 100
 folders and is used by ``--consumers`` runs (``tests.support.seed_big_collection``), gives
@@ -9,6 +9,8 @@ the version before it as many files (1 in 1,000 left out, 1 in 100 changed, 100 
 own) for the Compare tab, and adds a ``--parquet-gb`` GB Parquet file to the newest (one
 row group written over and over, uncompressed: cheap to make). Then times each page over
 HTTP on loopback (the median and the slowest of ``--repeat`` requests, after one warm-up).
+``--pages`` times only the pages whose names contain one of its comma-separated words (the
+Parquet file is then made only if a Parquet page is timed).
 Not part of the test run.
 """
 
@@ -118,18 +120,26 @@ def main() -> int:
     parser.add_argument("--consumers", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--parquet-gb", type=float, default=1.0)
+    parser.add_argument("--pages", default="", help="comma-separated words: only these pages")
     args = parser.parse_args()
+    words = [word.strip().lower() for word in args.pages.split(",") if word.strip()]
+    chosen = {
+        name: path
+        for name, path in PAGES.items()
+        if not words or any(word in name.lower() for word in words)
+    }
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as root, LocalServer(root) as server:
         started = time.perf_counter()
         seed_big_collection(server._state.store, args.versions, args.files, args.consumers)
         seed_previous_version(server._state.store, args.versions)
-        parquet_rows = add_parquet(server, args.parquet_gb)
+        parquet = any("Parquet" in name for name in chosen)
+        parquet_rows = add_parquet(server, args.parquet_gb) if parquet else 0
         print(f"seeded in {time.perf_counter() - started:.1f} s\n")
         pages = {
             name: path.replace("with=previous", f"with=v{args.versions - 2}").replace(
                 "row=middle", f"row={parquet_rows // 2}"
             )
-            for name, path in PAGES.items()
+            for name, path in chosen.items()
         }
         session = requests.Session()
         session.auth = ("api", server.api_key)

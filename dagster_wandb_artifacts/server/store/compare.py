@@ -1,16 +1,23 @@
 """The file differences between two versions, for the web UI's Compare tab.
 
-Two passes, each walking one version's files and probing the other's on the
-``(artifact_id, name)`` unique index: the newer version's files that are missing from the
-older (added) or differ from it by digest (the stored MD5, or the reference's URI when the
-bytes are elsewhere: changed), then the older version's names missing from the newer
-(removed; the probe reads the index alone). Only the differences reach Python, and only the
-first ``limit`` of each kind, by name, are kept.
+One pass walks the newer version's files, probing the older's on the ``(artifact_id, name)``
+unique index: the files missing from the older (added) or differing from it by digest (the
+stored MD5, or the reference's URI when the bytes are elsewhere: changed). Only these
+differences reach Python, and only the first ``limit`` of each kind, by name, are kept.
+
+Removed files need no second pass to be counted: files are matched by name, so the older
+version's files are the matched ones (the newer's less those added) and the removed ones,
+and both versions' file counts are read off the index. Only the first removed names are
+listed, by walking the older version's names in order and stopping at the last of them
+(at worst a walk of the older version; none when nothing was removed).
 """
 
 from __future__ import annotations
 
 import heapq
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .versions import Store
@@ -23,8 +30,9 @@ _ADDED_OR_CHANGED = (
 _REMOVED = (
     "SELECT o.name, o.size, NULL, o.md5, NULL FROM artifact_files o WHERE o.artifact_id = :old "
     "AND NOT EXISTS (SELECT 1 FROM artifact_files n WHERE n.artifact_id = :new "
-    "AND n.name = o.name)"
+    "AND n.name = o.name) ORDER BY o.name LIMIT :limit"
 )
+_FILE_COUNT = "SELECT count(*) FROM artifact_files WHERE artifact_id = ?"
 
 
 @dataclass(frozen=True, order=True)
@@ -47,19 +55,36 @@ class FileChanges:
     first: dict[str, list[FileChange]]
 
 
+@contextmanager
+def _snapshot(db: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so that the counts and the differences agree while a draft's
+    files are still being added (a reader never blocks a writer in WAL mode)."""
+    if db.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.execute("COMMIT")
+
+
 def file_changes(store: Store, old_id: int, new_id: int, limit: int) -> FileChanges:
     ids = {"old": old_id, "new": new_id}
     found: dict[str, list[FileChange]] = {"added": [], "removed": [], "changed": []}
-    for in_older, *row in store.db.execute(_ADDED_OR_CHANGED, ids):
-        found["changed" if in_older else "added"].append(FileChange(*row))
-    found["removed"] = [FileChange(*row) for row in store.db.execute(_REMOVED, ids)]
-    count = store.one("SELECT file_count FROM artifacts WHERE id = ?", (new_id,))
-    files = int(count[0]) if count else 0
-    added, changed = len(found["added"]), len(found["changed"])
+    with _snapshot(store.db):
+        for in_older, *row in store.db.execute(_ADDED_OR_CHANGED, ids):
+            found["changed" if in_older else "added"].append(FileChange(*row))
+        added, changed = len(found["added"]), len(found["changed"])
+        new_files, old_files = (store.one(_FILE_COUNT, (id_,))[0] for id_ in (new_id, old_id))
+        removed = old_files - (new_files - added)
+        if removed > 0:
+            listed = {**ids, "limit": min(limit, removed)}
+            found["removed"] = [FileChange(*row) for row in store.db.execute(_REMOVED, listed)]
     return FileChanges(
         added,
-        len(found["removed"]),
+        removed,
         changed,
-        max(0, files - added - changed),
+        new_files - added - changed,
         {kind: heapq.nsmallest(limit, changes) for kind, changes in found.items()},
     )
