@@ -124,6 +124,22 @@ def test_compare_shows_files_by_digest_metadata_and_size(server, frames):
     assert "No version v9" in get(server, f"{BASE}/v0/compare?with=v9")
 
 
+def test_compare_lists_the_first_files_of_each_kind_and_counts_the_rest(
+    server, frames, monkeypatch
+):
+    from dagster_wandb_artifacts.server import ui_compare
+
+    monkeypatch.setattr(ui_compare, "FILES_SHOWN", 2)
+    page = get(server, f"{BASE}/v1/compare?with=v0")
+    assert "4 removed" in page and "(the first 2 of 4)" in page
+    removed = page.split('<table class="files-removed">')[1].split("</table>")[0]
+    assert "<td>big.parquet</td>" in removed and "<td>gone.txt</td>" in removed
+    assert "rows.tsv" not in removed and "t.arrow" not in removed  # after the first 2 by name
+    back = get(server, f"{BASE}/v0/compare?with=v1")  # the other way round
+    assert "1 removed" in back and "<td>new.txt</td>" in back and "4 added" in back
+    assert "1 changed" in back and "1 unchanged" in back
+
+
 def test_tables_are_paged_with_their_column_types(server, frames):
     files = f"{BASE}/v0/files"
     parquet = get(server, f"{files}/big.parquet?row=100")
