@@ -33,6 +33,7 @@ from . import (
     ui_charts,
     ui_compare,
     ui_csrf,
+    ui_files,
     ui_lineage_fold,
     ui_tables,
     ui_tabs,
@@ -344,8 +345,8 @@ def _file(page: _Page, artifact: Any, name: str) -> Any:
 
 
 def _files(page: _Page, header: dict[str, Any]) -> dict[str, Any]:
-    """The Files tab: the folder's listing, and beside it the selected file's preview (a
-    table, paged, for the table formats)."""
+    """The Files tab: the tree open down to the folder, and beside it the selected file's
+    preview (a table, paged, for the table formats)."""
     artifact = header["artifact"]
     selected = page.params.get("file", "")
     folder = selected if selected.endswith("/") or not selected else posixpath.dirname(selected)
@@ -364,15 +365,17 @@ def _files(page: _Page, header: dict[str, Any]) -> dict[str, Any]:
                 page.state.blobs, entry["md5"], entry["name"], entry["size"] or 0
             )
     location = _location(header)
+    file_name = shown["entry"]["name"] if shown else ""
+    above, top = ui_files.tree(page.store, artifact["id"], folder, file_name, page.query("after"))
     return {
         "folder": folder,
-        "files": ui_queries.directory(page.store, artifact["id"], folder, page.query("after")),
+        "above": above,
+        "tree": top,
         "first_page": page.query("after") is not None,
         "shown": shown,
         "previewable": lambda name: previewable(name) or ui_tables.is_table(name),
         "download": lambda md5: _download_url(page, md5),
         "file_url": lambda name: page.path(*location, "files", *name.split("/")),
-        "parent": posixpath.dirname(folder.rstrip("/")) + "/" if "/" in folder.rstrip("/") else "",
     }
 
 

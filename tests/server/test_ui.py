@@ -213,9 +213,10 @@ def test_previews_and_downloads(server, logged):
     reference = get(server, f"{base}/ref/outside.txt")
     assert "a reference" in reference
 
-    folder = get(server, f"{base}/data/")
-    assert "rows.csv" in folder and "notes.txt" not in folder
-    links = [part.split('"')[0] for part in folder.split('href="')[1:] if "/storage/obj/" in part]
+    folder = get(server, f"{base}/data/")  # open in the tree, among the root's entries
+    opened = folder.split("<details open>")[1].split("</details>")[0]
+    assert "rows.csv" in opened and "notes.txt" not in opened and "notes.txt" in folder
+    links = [part.split('"')[0] for part in opened.split('href="')[1:] if "/storage/obj/" in part]
     assert len(links) == 3  # values.json, rows.csv, frame.parquet
     body = requests.get(f"{server.base_url}{links[0].replace('&amp;', '&')}", timeout=30)
     assert body.status_code == 200  # the signed URL needs no key

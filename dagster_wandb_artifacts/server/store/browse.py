@@ -353,11 +353,7 @@ def directory(store: Store, artifact_id: int, prefix: str, after: str | None) ->
         child, slash, _ = row["name"][len(prefix) :].partition("/")
         if slash:
             folder = prefix + child + "/"
-            files = store.one(
-                "SELECT COUNT(*) FROM artifact_files WHERE artifact_id = ? "
-                "AND name > ? AND name < ?",
-                (artifact_id, folder, folder + _LAST),
-            )[0]
+            files = folder_file_count(store, artifact_id, folder)
             entries.append({"child": child + "/", "name": folder, "files": files})
             cursor = folder + _LAST
         else:
@@ -366,6 +362,14 @@ def directory(store: Store, artifact_id: int, prefix: str, after: str | None) ->
     more = len(entries) > PAGE_SIZE
     entries = entries[:PAGE_SIZE]
     return Listing(entries, prefix + entries[-1]["child"] if more else None)
+
+
+def folder_file_count(store: Store, artifact_id: int, folder: str) -> int:
+    """The files under ``folder`` (ending in ``/``), at any depth, counted in the index."""
+    return store.one(
+        "SELECT COUNT(*) FROM artifact_files WHERE artifact_id = ? AND name > ? AND name < ?",
+        (artifact_id, folder, folder + _LAST),
+    )[0]
 
 
 def file_entry(store: Store, artifact_id: int, name: str) -> sqlite3.Row | None:
