@@ -262,8 +262,8 @@ def test_a_browser_promotes_compares_and_reads_a_parquet_table(tmp_path, wandb_h
         _screenshot(browser, "ui-compare.png", shots)
 
         browser.click('nav.tabs a[data-tab="files"]')
-        browser.click('table.files a[href$="/eval/"]')
-        browser.click('table.files a[href$="/eval/predictions.parquet"]')
+        browser.click('.file-tree a[href$="/eval/"]')
+        browser.click('.file-tree a[href$="/eval/predictions.parquet"]')
         page = browser.text()
         assert "rows 1–50 of 1,200" in page and "c-00049" in page and "c-00050" not in page
         headers = browser.evaluate(

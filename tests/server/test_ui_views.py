@@ -209,3 +209,42 @@ def test_enums_have_human_labels(server, api):
     registries = get(server, "/registry")
     assert '<td class="visibility">Organization</td>' in registries and "PRIVATE" not in registries
     assert "Finished" in get(server, f"/ent/proj/runs/{run.id}")
+
+
+def test_files_are_a_tree_open_down_to_the_current_path(server, api):
+    from dagster_wandb_artifacts.server.ui_files import LEVELS
+
+    run = api.create_run(job_type="prepare")
+    artifact = Artifact("nest", "dataset")
+    deep = "a/b/c/d/e/f/g/h/i/j/deep.txt"
+    names = [deep, "top.txt", "z/inner.txt", *(f"many/f-{i:03d}.txt" for i in range(60))]
+    for name in names:
+        with artifact.new_file(name) as file:
+            file.write(name)
+    run.log_artifact(artifact)
+    run.finish()
+    files = "/ent/proj/artifacts/dataset/nest/v0/files"
+
+    page = get(server, f"{files}/a/b/")
+    assert page.count("<details open>") == 2  # a/ and a/b/, one inside the other
+    assert page.index(f'href="{files}/a/"') < page.index(f'href="{files}/a/b/"')
+    assert f'<li class="folder"><a href="{files}/z/">z/</a>' in page  # closed: a link
+    assert f'<li class="folder"><a href="{files}/a/b/c/">c/</a>' in page
+    assert "inner.txt" not in page and "f-000.txt" not in page  # closed folders stay unread
+    assert "top.txt" in page and "1 file</span>" in page and "60 files</span>" in page
+
+    page = get(server, f"{files}/{deep}")  # 10 folders deep: the top ones as a breadcrumb
+    assert page.count("<details open>") == LEVELS - 1
+    assert f'<p class="crumbs"><a href="{files}/">Files</a>' in page
+    assert f'<a href="{files}/a/b/">a/b/</a> &rsaquo;</p>' in page and "top.txt" not in page
+    assert f'<li class="file highlight"><a href="{files}/{deep}">deep.txt</a>' in page
+    assert '<pre class="preview">' + deep in page  # the preview beside the tree
+
+    page = get(server, f"{files}/many/f-055.txt")  # past the folder's first page of 50
+    assert "f-049.txt" in page and "f-050.txt" not in page and "f-054.txt" not in page
+    assert '<li class="gap muted">' in page and 'class="file highlight"' in page
+    assert page.index('class="gap') < page.index("f-055.txt</a>")
+    assert f'href="{files}/many/?after=many/f-049.txt" rel="next"' in page
+    page = get(server, f"{files}/many/?after=many/f-049.txt")
+    assert "f-050.txt" in page and "f-059.txt" in page and "f-049.txt" not in page
+    assert f'<a href="{files}/many/">&larr; first page</a>' in page and "top.txt" in page
