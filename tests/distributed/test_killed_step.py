@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, execute_job, reconstructable
@@ -155,3 +156,83 @@ def test_killed_dask_worker_fails_the_run_and_a_new_run_succeeds(
     assert [(v.version, v.state) for v in versions] == [("v0", "COMMITTED")]
     # The upstream steps ran twice with the same values: the same versions, none added.
     assert [v.version for v in api.artifacts("model", f"{defs.ENTITY}/dask-kill/model")] == ["v0"]
+
+
+def _parent(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+
+
+def _accept_pid(listener: socket.socket) -> tuple[socket.socket, int]:
+    """The next held step's connection and the pid it reports."""
+    connection, _ = listener.accept()
+    connection.settimeout(WAIT_SECONDS)
+    return connection, int(connection.recv(32).decode())
+
+
+#: Celery settings of the workers that put a task back in the queue when the process running
+#: it dies (the task is acknowledged once it has run, not when it is received).
+REQUEUE = {"task_acks_late": True, "task_reject_on_worker_lost": True}
+
+
+@pytest.fixture
+def prefork_workers(request, tmp_path, artifact_server, redis_url):
+    """Two Celery workers of their own, each running its task in a child process it watches
+    (the prefork pool): this test kills a child mid-step."""
+    with services.celery_workers(
+        tmp_path, artifact_server, redis_url, pool="prefork", settings=request.param
+    ) as workers:
+        yield workers
+
+
+@pytest.mark.parametrize("prefork_workers", [None], indirect=True)
+def test_killed_celery_task_fails_the_run_and_a_new_run_succeeds(
+    prefork_workers, redis_url, artifact_server, instance, launcher_env, hold
+):
+    listener, tags = hold
+    run_config = {"execution": {"config": {"broker": redis_url, "backend": redis_url}}}
+    job = reconstructable(defs.celery_kill_job)
+    outcome: dict = {}
+
+    def run(name: str) -> None:
+        with execute_job(
+            job, instance=instance, run_config=run_config, raise_on_error=False, tags=tags
+        ) as result:
+            outcome[name] = (result.success, result.run_id)
+
+    runner = threading.Thread(target=run, args=("first",), daemon=True)
+    runner.start()
+    first, pid = _accept_pid(listener)
+    with first:
+        assert _parent(pid) in {worker.pid for worker in prefork_workers}
+        os.kill(pid, signal.SIGKILL)
+    runner.join(WAIT_SECONDS)
+    assert not runner.is_alive()
+    success, run_id = outcome["first"]
+    # The worker records the task failed (WorkerLostError); dagster-celery fails the run
+    # naming the step. Its RetryPolicy is not applied: it acts on a failure the step itself
+    # reports, and a killed step reports nothing.
+    assert not success
+    assert instance.get_run_by_id(run_id).status.value == "FAILURE"
+    reported = "\n".join(map(_text, instance.all_logs(run_id)))
+    assert "WorkerLostError" in reported and "evaluation" in reported, reported[-3000:]
+    api = Api(
+        {"base_url": artifact_server.base_url, "entity": defs.ENTITY, "project": "celery-kill"},
+        api_key=artifact_server.api_key,
+    )
+    assert not api.artifact_collection_exists("evaluation", "evaluation")
+
+    runner = threading.Thread(target=run, args=("again",), daemon=True)
+    runner.start()
+    again, second_pid = _accept_pid(listener)
+    with again:
+        assert second_pid != pid
+        again.sendall(b"go")
+    runner.join(WAIT_SECONDS)
+    assert outcome["again"][0]
+    versions = list(api.artifacts("evaluation", f"{defs.ENTITY}/celery-kill/evaluation"))
+    assert [(v.version, v.state) for v in versions] == [("v0", "COMMITTED")]
+    assert versions[0].logged_by().state == "finished"
+    assert [v.version for v in api.artifacts("model", f"{defs.ENTITY}/celery-kill/model")] == [
+        "v0"
+    ]
