@@ -236,3 +236,55 @@ def test_killed_celery_task_fails_the_run_and_a_new_run_succeeds(
     assert [v.version for v in api.artifacts("model", f"{defs.ENTITY}/celery-kill/model")] == [
         "v0"
     ]
+
+
+@pytest.mark.parametrize("prefork_workers", [REQUEUE], indirect=True)
+def test_killed_celery_task_is_requeued_and_the_run_succeeds(
+    prefork_workers, redis_url, artifact_server, instance, launcher_env, hold
+):
+    listener, tags = hold
+    run_config = {"execution": {"config": {"broker": redis_url, "backend": redis_url}}}
+    outcome: dict = {}
+
+    def run() -> None:
+        with execute_job(
+            reconstructable(defs.celery_requeue_job),
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
+            tags=tags,
+        ) as result:
+            outcome["run"] = (result.success, result.run_id)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    first, pid = _accept_pid(listener)
+    with first:
+        [killed] = [w for w in prefork_workers if w.pid == _parent(pid)]
+        os.kill(pid, signal.SIGKILL)
+    # The worker puts the task back in the queue; a new process takes it up.
+    again, second_pid = _accept_pid(listener)
+    with again:
+        assert second_pid != pid
+        again.sendall(b"go")
+    runner.join(WAIT_SECONDS)
+    assert not runner.is_alive()
+    success, run_id = outcome["run"]
+    assert success
+    # Visible: the worker reports its process killed, and the run's log shows the step
+    # started twice, each time on a Celery worker.
+    assert killed.output is not None
+    killed.output.wait_for(f"pid:{pid} exited with 'signal 9 (SIGKILL)'", timeout=10)
+    entries = instance.all_logs(run_id)
+    starts = [
+        e for e in entries
+        if e.dagster_event_type == DagsterEventType.STEP_START and e.step_key == "evaluation"
+    ]
+    assert len(starts) == 2
+    api = Api(
+        {"base_url": artifact_server.base_url, "entity": defs.ENTITY, "project": "celery-requeue"},
+        api_key=artifact_server.api_key,
+    )
+    versions = list(api.artifacts("evaluation", f"{defs.ENTITY}/celery-requeue/evaluation"))
+    assert [(v.version, v.state) for v in versions] == [("v0", "COMMITTED")]
+    assert versions[0].logged_by().state == "finished"
