@@ -109,6 +109,50 @@ def test_killed_step_fails_visibly_and_its_retry_succeeds(
     assert versions[0].logged_by().state == "finished"
 
 
+def kill_then_run_again(
+    job,
+    project: str,
+    run_config: dict,
+    hold,
+    instance,
+    artifact_server,
+    is_worker: Callable[[int], bool],
+    reported: tuple[str, ...],
+) -> None:
+    """Kill `evaluation`'s process mid-step (``is_worker`` checks whose it is) in a run of
+    ``job``, which logs into ``project``: the run fails, its log saying ``reported``, and
+    leaves no version of it; the job run again succeeds, its unchanged upstream assets keeping
+    their versions."""
+    listener, tags = hold
+    wait = start_run(job, instance, tags, run_config)
+    first, pid = accept_pid(listener)
+    with first:
+        assert is_worker(pid)
+        os.kill(pid, signal.SIGKILL)
+    ended = wait()
+    assert not ended.success
+    assert instance.get_run_by_id(ended.run_id).status.value == "FAILURE"
+    log = "\n".join(map(_text, instance.all_logs(ended.run_id)))
+    assert all(text in log for text in reported), log[-3000:]
+    api = Api(
+        {"base_url": artifact_server.base_url, "entity": defs.ENTITY, "project": project},
+        api_key=artifact_server.api_key,
+    )
+    assert not api.artifact_collection_exists("evaluation", "evaluation")
+
+    wait = start_run(job, instance, tags, run_config)
+    again, again_pid = accept_pid(listener)
+    with again:
+        assert again_pid != pid
+        again.sendall(b"go")
+    assert wait().success
+    versions = list(api.artifacts("evaluation", f"{defs.ENTITY}/{project}/evaluation"))
+    assert [(v.version, v.state) for v in versions] == [("v0", "COMMITTED")]
+    assert versions[0].logged_by().state == "finished"
+    # The upstream steps ran twice with the same values: the same versions, none added.
+    assert [v.version for v in api.artifacts("model", f"{defs.ENTITY}/{project}/model")] == ["v0"]
+
+
 def _text(entry) -> str:
     """An event log entry's message with the error it carries, if any."""
     data = entry.dagster_event.event_specific_data if entry.dagster_event else None
@@ -127,40 +171,21 @@ def test_killed_dask_worker_fails_the_run_and_a_new_run_succeeds(
     own_dask_cluster, artifact_server, instance, launcher_env, hold
 ):
     cluster = own_dask_cluster
-    listener, tags = hold
     run_config = {
         "execution": {"config": {"cluster": {"existing": {"address": cluster.address}}}}
     }
-    wait = start_run(defs.dask_kill_job, instance, tags, run_config)
-    first, pid = accept_pid(listener)  # `evaluation`, holding on one of the workers
-    with first:
-        assert pid in {worker.pid for worker in cluster.workers}
-        os.kill(pid, signal.SIGKILL)
-    ended = wait()
-    # The run fails, and says which step's worker died.
-    assert not ended.success
-    assert instance.get_run_by_id(ended.run_id).status.value == "FAILURE"
-    reported = "\n".join(map(_text, instance.all_logs(ended.run_id)))
-    assert "KilledWorker" in reported and "job.evaluation" in reported, reported[-3000:]
-
-    api = Api(
-        {"base_url": artifact_server.base_url, "entity": defs.ENTITY, "project": "dask-kill"},
-        api_key=artifact_server.api_key,
+    # Run again, on the worker left. (Not a re-execution from the failure: dagster-dask 0.29
+    # cannot run a subset whose inputs come from steps it skips, KeyError.)
+    kill_then_run_again(
+        defs.dask_kill_job,
+        "dask-kill",
+        run_config,
+        hold,
+        instance,
+        artifact_server,
+        is_worker=lambda pid: pid in {worker.pid for worker in cluster.workers},
+        reported=("KilledWorker", "job.evaluation"),
     )
-    assert not api.artifact_collection_exists("evaluation", "evaluation")
-
-    # Run again, on the worker left, it succeeds. (Not a re-execution from the failure:
-    # dagster-dask 0.29 cannot run a subset whose inputs come from steps it skips, KeyError.)
-    wait = start_run(defs.dask_kill_job, instance, tags, run_config)
-    again, again_pid = accept_pid(listener)
-    with again:
-        assert again_pid != pid
-        again.sendall(b"go")
-    assert wait().success
-    versions = list(api.artifacts("evaluation", f"{defs.ENTITY}/dask-kill/evaluation"))
-    assert [(v.version, v.state) for v in versions] == [("v0", "COMMITTED")]
-    # The upstream steps ran twice with the same values: the same versions, none added.
-    assert [v.version for v in api.artifacts("model", f"{defs.ENTITY}/dask-kill/model")] == ["v0"]
 
 
 def _parent(pid: int) -> int:
@@ -188,39 +213,19 @@ def prefork_workers(request, tmp_path, artifact_server, redis_url):
 def test_killed_celery_task_fails_the_run_and_a_new_run_succeeds(
     prefork_workers, redis_url, artifact_server, instance, launcher_env, hold
 ):
-    listener, tags = hold
-    run_config = {"execution": {"config": {"broker": redis_url, "backend": redis_url}}}
-    wait = start_run(defs.celery_kill_job, instance, tags, run_config)
-    first, pid = accept_pid(listener)
-    with first:
-        assert _parent(pid) in {worker.pid for worker in prefork_workers}
-        os.kill(pid, signal.SIGKILL)
-    ended = wait()
     # The worker records the task failed (WorkerLostError); dagster-celery fails the run
     # naming the step. Its RetryPolicy is not applied: it acts on a failure the step itself
     # reports, and a killed step reports nothing.
-    assert not ended.success
-    assert instance.get_run_by_id(ended.run_id).status.value == "FAILURE"
-    reported = "\n".join(map(_text, instance.all_logs(ended.run_id)))
-    assert "WorkerLostError" in reported and "evaluation" in reported, reported[-3000:]
-    api = Api(
-        {"base_url": artifact_server.base_url, "entity": defs.ENTITY, "project": "celery-kill"},
-        api_key=artifact_server.api_key,
+    kill_then_run_again(
+        defs.celery_kill_job,
+        "celery-kill",
+        {"execution": {"config": {"broker": redis_url, "backend": redis_url}}},
+        hold,
+        instance,
+        artifact_server,
+        is_worker=lambda pid: _parent(pid) in {worker.pid for worker in prefork_workers},
+        reported=("WorkerLostError", "evaluation"),
     )
-    assert not api.artifact_collection_exists("evaluation", "evaluation")
-
-    wait = start_run(defs.celery_kill_job, instance, tags, run_config)
-    again, again_pid = accept_pid(listener)
-    with again:
-        assert again_pid != pid
-        again.sendall(b"go")
-    assert wait().success
-    versions = list(api.artifacts("evaluation", f"{defs.ENTITY}/celery-kill/evaluation"))
-    assert [(v.version, v.state) for v in versions] == [("v0", "COMMITTED")]
-    assert versions[0].logged_by().state == "finished"
-    assert [v.version for v in api.artifacts("model", f"{defs.ENTITY}/celery-kill/model")] == [
-        "v0"
-    ]
 
 
 @pytest.mark.parametrize("prefork_workers", [REQUEUE], indirect=True)
