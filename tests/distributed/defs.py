@@ -134,6 +134,14 @@ def celery_job():
     return _job("celery", celery_executor)
 
 
+def celery_kill_job():
+    return _job("celery-kill", celery_executor)
+
+
+def celery_requeue_job():
+    return _job("celery-requeue", celery_executor)
+
+
 # Concurrent writers: many steps logging to one collection at once ----------------------------
 
 #: 50 in the issue's measure (bench/RESULTS.md: DIST_TEST_WRITERS=50); fewer by default, so

@@ -298,20 +298,36 @@ def dask_cluster(folder: Path, server: ArtifactServer, count: int = 2) -> Iterat
 
 @contextlib.contextmanager
 def celery_workers(
-    folder: Path, server: ArtifactServer, broker: str, count: int = 2
+    folder: Path,
+    server: ArtifactServer,
+    broker: str,
+    count: int = 2,
+    pool: str = "solo",
+    settings: dict[str, object] | None = None,
 ) -> Iterator[list[Worker]]:
-    """``count`` Celery workers of dagster-celery's app, each one process running one task at
-    a time (the solo pool: the pid Dagster records for a step is the worker's)."""
+    """``count`` Celery workers of dagster-celery's app, each running one task at a time. The
+    solo pool runs it in the worker's process (the pid Dagster records for a step is the
+    worker's); the prefork pool in a child the worker watches and replaces. ``settings``
+    are Celery settings of the workers (dagster-celery's app reads them from a module named
+    ``dagster_celery_config`` on the path)."""
     workers = []
     try:
         for index in range(count):
             worker = Worker(f"celery-{index}", folder / f"celery-{index}")
+            env = worker_env(worker, server)
+            if settings:
+                config = worker.home / "config"
+                config.mkdir(exist_ok=True)
+                lines = [f"{name} = {value!r}\n" for name, value in settings.items()]
+                (config / "dagster_celery_config.py").write_text("".join(lines))
+                env["PYTHONPATH"] = os.pathsep.join([str(config), env["PYTHONPATH"]])
             worker.process, worker.output = launch(
                 [tool("celery"), "-A", "dagster_celery.app", "-b", broker, "--result-backend"]
-                + [broker, "worker", "--pool", "solo", "--prefetch-multiplier", "1", "-Q"]
-                + ["dagster", "-n", f"{worker.name}@%h", "--without-gossip", "--without-mingle"]
-                + ["--without-heartbeat", "--loglevel", "INFO"],
-                env=worker_env(worker, server),
+                + [broker, "worker", "--pool", pool, "--concurrency", "1"]
+                + ["--prefetch-multiplier", "1", "-Q", "dagster", "-n", f"{worker.name}@%h"]
+                + ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+                + ["--loglevel", "INFO"],
+                env=env,
             )
             workers.append(worker)
         for worker in workers:
