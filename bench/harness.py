@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _LISTENING = re.compile(r"on (http://\S+) ")
 SUMMARY_VARIABLE = "BENCH_SUMMARY"
@@ -87,9 +88,10 @@ def stop_process(process: subprocess.Popen, grace: float = 10) -> None:
         process.wait(timeout=30)
 
 
-def sdk_settings(server: ServerProcess):
-    """``wandb.Settings`` for the real SDK logging into ``server``, quietly and without the
-    machine and code probes that would only add noise to a timing."""
+def sdk_settings(server: ServerProcess | Any) -> Any:
+    """``wandb.Settings`` for the real SDK logging into ``server`` (anything with ``base_url``
+    and ``api_key``: a bench server process, a test's ``LocalServer``), quietly and without
+    the machine and code probes that would only add noise to a timing or a test."""
     import wandb
 
     return wandb.Settings(

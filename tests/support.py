@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from bench.harness import sdk_settings
 from dagster_wandb_artifacts.server import LocalServer
 
 ENTITY = "ent"
@@ -59,21 +60,6 @@ def graphql(server: LocalServer, query: str, variables: dict | None = None) -> d
     body = reply.json()
     assert reply.status_code == 200 and "errors" not in body, body
     return body["data"]
-
-
-def sdk_settings(server: LocalServer) -> Any:
-    import wandb
-
-    return wandb.Settings(
-        base_url=server.base_url,
-        api_key=server.api_key,
-        silent=True,
-        x_disable_stats=True,
-        x_disable_machine_info=True,
-        console="off",
-        save_code=False,
-        disable_git=True,
-    )
 
 
 def sdk_run(server: LocalServer, **init: Any) -> Any:

@@ -129,3 +129,35 @@ class WebhookReceiver:
             self._server.shutdown()
             self._server.server_close()
             thread.join(5)
+
+
+def deploy_on_production(api: Any, url: str, secret: str) -> Any:
+    """The W&B side of a receiver test, with our client ``api``: a signing secret, a webhook
+    integration to ``url`` signed with it, a ``classifier`` model version, and an automation
+    that sends ``PAYLOAD`` when ``production`` is added to a version of it. Returns that
+    version (append ``production`` to its aliases and save to fire the automation)."""
+    from dagster_wandb_artifacts.client import Artifact
+    from dagster_wandb_artifacts.client.automations import (
+        ArtifactEvent,
+        OnAddArtifactAlias,
+        SendWebhook,
+    )
+    from dagster_wandb_artifacts.webhooks import PAYLOAD
+
+    api.insert_secret("HOOK_SIGNING", secret)
+    hook = api.create_webhook_integration("dagster", url, secret_ref="HOOK_SIGNING")
+    run = api.create_run()
+    artifact = Artifact("classifier", "model")
+    with artifact.new_file("weights.txt") as file:
+        file.write("trained")
+    logged = run.log_artifact(artifact)
+    run.finish()
+    api.create_automation(
+        OnAddArtifactAlias(
+            scope=api.artifact_collection("model", "classifier"),
+            filter=ArtifactEvent.alias.eq("production"),
+        )
+        >> SendWebhook.from_integration(hook, payload=PAYLOAD),
+        name="deploy-on-production",
+    )
+    return logged

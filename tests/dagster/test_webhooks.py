@@ -17,15 +17,10 @@ from dagster import DagsterEventType, DagsterInstance
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from dagster_wandb_artifacts.client import Artifact
-from dagster_wandb_artifacts.client.automations import (
-    ArtifactEvent,
-    OnAddArtifactAlias,
-    SendWebhook,
-)
 from dagster_wandb_artifacts.server import LocalServer
-from dagster_wandb_artifacts.webhooks import PAYLOAD, WandbWebhookReceiver, WebhookRoute
+from dagster_wandb_artifacts.webhooks import WandbWebhookReceiver, WebhookRoute
 from tests.support import ENTITY, PROJECT, free_port, wait_for_line
+from tests.webhooks import deploy_on_production
 
 
 @pytest.fixture
@@ -146,20 +141,7 @@ def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_we
     port = free_port()
     signed: list[tuple[bytes, dict]] = []
     with receiver() as first:
-        api.insert_secret("HOOK_SIGNING", "hook-signing")
-        hook = api.create_webhook_integration("dagster", first.url, secret_ref="HOOK_SIGNING")
-        run = api.create_run()
-        artifact = Artifact("classifier", "model")
-        with artifact.new_file("weights.txt") as file:
-            file.write("trained")
-        logged = run.log_artifact(artifact)
-        run.finish()
-        collection = api.artifact_collection("model", "classifier")
-        api.create_automation(
-            OnAddArtifactAlias(scope=collection, filter=ArtifactEvent.alias.eq("production"))
-            >> SendWebhook.from_integration(hook, payload=PAYLOAD),
-            name="deploy-on-production",
-        )
+        logged = deploy_on_production(api, first.url, "hook-signing")
 
         started = time.monotonic()
         logged.aliases.append("production")

@@ -17,17 +17,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from bench.harness import stop_process
-from dagster_wandb_artifacts.client import Artifact
-from dagster_wandb_artifacts.client.automations import (
-    ArtifactEvent,
-    OnAddArtifactAlias,
-    SendWebhook,
-)
 from dagster_wandb_artifacts.formats.webhook_signature import signature
 from dagster_wandb_artifacts.server import LocalServer
-from dagster_wandb_artifacts.webhooks import PAYLOAD, WandbWebhookReceiver, WebhookRoute
+from dagster_wandb_artifacts.webhooks import WandbWebhookReceiver, WebhookRoute
 from tests.distributed import services
 from tests.support import ENTITY, PROJECT, free_port, tool
+from tests.webhooks import deploy_on_production
 
 pytestmark = pytest.mark.slow
 
@@ -94,22 +89,7 @@ def test_receiver_acts_on_the_postgres_instance(api, server, webserver, instance
         )
 
     with receiver() as first:
-        api.insert_secret("HOOK_SIGNING", SECRET)
-        hook = api.create_webhook_integration("dagster", first.url, secret_ref="HOOK_SIGNING")
-        run = api.create_run()
-        artifact = Artifact("classifier", "model")
-        with artifact.new_file("weights.txt") as file:
-            file.write("trained")
-        logged = run.log_artifact(artifact)
-        run.finish()
-        api.create_automation(
-            OnAddArtifactAlias(
-                scope=api.artifact_collection("model", "classifier"),
-                filter=ArtifactEvent.alias.eq("production"),
-            )
-            >> SendWebhook.from_integration(hook, payload=PAYLOAD),
-            name="deploy-on-production",
-        )
+        logged = deploy_on_production(api, first.url, SECRET)
         logged.aliases.append("production")
         logged.save()
         assert server.automations.dispatcher.wait_idle(60)
