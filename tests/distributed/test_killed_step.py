@@ -7,6 +7,7 @@ tasks late, puts it back in the queue (the run succeeds)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -199,19 +200,30 @@ def _parent(pid: int) -> int:
 REQUEUE = {"task_acks_late": True, "task_reject_on_worker_lost": True}
 
 
+#: Redis databases of the prefork tests' brokers, one a test: the session's solo workers
+#: (tests/distributed/test_engines.py) listen on database 0 and would take these tasks.
+_BROKER_DATABASES = itertools.count(1)
+
+
 @pytest.fixture
-def prefork_workers(request, tmp_path, artifact_server, redis_url):
+def prefork_broker(redis_url) -> str:
+    """A broker of the test's own on the session's Redis (a database no other worker uses)."""
+    return f"{redis_url}/{next(_BROKER_DATABASES)}"
+
+
+@pytest.fixture
+def prefork_workers(request, tmp_path, artifact_server, prefork_broker):
     """Two Celery workers of their own, each running its task in a child process it watches
     (the prefork pool): this test kills a child mid-step."""
     with services.celery_workers(
-        tmp_path, artifact_server, redis_url, pool="prefork", settings=request.param
+        tmp_path, artifact_server, prefork_broker, pool="prefork", settings=request.param
     ) as workers:
         yield workers
 
 
 @pytest.mark.parametrize("prefork_workers", [None], indirect=True)
 def test_killed_celery_task_fails_the_run_and_a_new_run_succeeds(
-    prefork_workers, redis_url, artifact_server, instance, launcher_env, hold
+    prefork_workers, prefork_broker, artifact_server, instance, launcher_env, hold
 ):
     # The worker records the task failed (WorkerLostError); dagster-celery fails the run
     # naming the step. Its RetryPolicy is not applied: it acts on a failure the step itself
@@ -219,7 +231,7 @@ def test_killed_celery_task_fails_the_run_and_a_new_run_succeeds(
     kill_then_run_again(
         defs.celery_kill_job,
         "celery-kill",
-        {"execution": {"config": {"broker": redis_url, "backend": redis_url}}},
+        {"execution": {"config": {"broker": prefork_broker, "backend": prefork_broker}}},
         hold,
         instance,
         artifact_server,
@@ -230,10 +242,10 @@ def test_killed_celery_task_fails_the_run_and_a_new_run_succeeds(
 
 @pytest.mark.parametrize("prefork_workers", [REQUEUE], indirect=True)
 def test_killed_celery_task_is_requeued_and_the_run_succeeds(
-    prefork_workers, redis_url, artifact_server, instance, launcher_env, hold
+    prefork_workers, prefork_broker, artifact_server, instance, launcher_env, hold
 ):
     listener, tags = hold
-    run_config = {"execution": {"config": {"broker": redis_url, "backend": redis_url}}}
+    run_config = {"execution": {"config": {"broker": prefork_broker, "backend": prefork_broker}}}
     wait = start_run(defs.celery_requeue_job, instance, tags, run_config)
     first, pid = accept_pid(listener)
     with first:
