@@ -161,3 +161,18 @@ def deploy_on_production(api: Any, url: str, secret: str) -> Any:
         name="deploy-on-production",
     )
     return logged
+
+
+def deploy_route() -> Any:
+    """The receiver's route for :func:`deploy_on_production`'s automation: ``production`` on
+    a ``classifier`` version reports the asset and launches ``deploy_model`` with it."""
+    from dagster_wandb_artifacts.webhooks import WebhookRoute
+    from tests.support import ENTITY, PROJECT
+
+    return WebhookRoute(
+        f"{ENTITY}/{PROJECT}/classifier",
+        job="deploy_model",
+        asset_key="classifier",
+        aliases=frozenset({"production"}),
+        run_config=lambda e: {"ops": {"deploy": {"config": {"version": e.version_string}}}},
+    )

@@ -18,9 +18,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from dagster_wandb_artifacts.server import LocalServer
-from dagster_wandb_artifacts.webhooks import WandbWebhookReceiver, WebhookRoute
+from dagster_wandb_artifacts.webhooks import WandbWebhookReceiver
 from tests.support import ENTITY, PROJECT, free_port, wait_for_line
-from tests.webhooks import deploy_on_production
+from tests.webhooks import deploy_on_production, deploy_route
 
 
 @pytest.fixture
@@ -123,13 +123,7 @@ def _runs_of(url: str, job: str) -> int:
 
 
 def test_alias_move_starts_the_job_and_reports_the_asset(api, server, dagster_webserver, tmp_path):
-    route = WebhookRoute(
-        f"{ENTITY}/{PROJECT}/classifier",
-        job="deploy_model",
-        asset_key="classifier",
-        aliases=frozenset({"production"}),
-        run_config=lambda e: {"ops": {"deploy": {"config": {"version": e.version_string}}}},
-    )
+    route = deploy_route()
     url, home = dagster_webserver
     deliveries = tmp_path / "receiver" / "deliveries.jsonl"
 

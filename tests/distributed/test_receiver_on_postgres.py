@@ -19,10 +19,10 @@ from urllib3.util.retry import Retry
 from bench.harness import stop_process
 from dagster_wandb_artifacts.formats.webhook_signature import signature
 from dagster_wandb_artifacts.server import LocalServer
-from dagster_wandb_artifacts.webhooks import WandbWebhookReceiver, WebhookRoute
+from dagster_wandb_artifacts.webhooks import WandbWebhookReceiver
 from tests.distributed import services
 from tests.support import ENTITY, PROJECT, free_port, tool
-from tests.webhooks import deploy_on_production
+from tests.webhooks import deploy_on_production, deploy_route
 
 pytestmark = pytest.mark.slow
 
@@ -73,13 +73,7 @@ def test_receiver_acts_on_the_postgres_instance(api, server, webserver, instance
     session = requests.Session()
     session.mount("http://", HTTPAdapter(max_retries=Retry(connect=60, backoff_factor=0.05)))
     session.post(f"{webserver}/graphql", json={"query": "{ version }"}, timeout=30)
-    route = WebhookRoute(
-        f"{ENTITY}/{PROJECT}/classifier",
-        job="deploy_model",
-        asset_key="classifier",
-        aliases=frozenset({"production"}),
-        run_config=lambda e: {"ops": {"deploy": {"config": {"version": e.version_string}}}},
-    )
+    route = deploy_route()
     deliveries = dagster_home / "wandb-webhook-deliveries.jsonl"
     port = free_port()
 
